@@ -1,0 +1,74 @@
+//! What the user wrote: the syntax tree of a `network!` invocation. Every
+//! node keeps the tokens (or spans) it came from, so checks can point at the
+//! exact argument that is wrong.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Visibility};
+
+/// `#[attrs] vis struct Name<[dims]> { items }`
+pub struct Network {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
+    pub input: ShapeLit,
+    pub items: Vec<Item>,
+    /// The `{ ... }` of the item list, for "no layers".
+    pub brace_span: Span,
+}
+
+/// `[1, 28, 28]`: numbers with their spans, and the bracket's span.
+pub struct ShapeLit {
+    pub dims: Vec<(u64, Span)>,
+    pub span: Span,
+}
+
+/// `[name:] layer [=> [shape]]`
+pub struct Item {
+    pub name: Option<Ident>,
+    pub layer: Layer,
+    pub assert: Option<ShapeLit>,
+}
+
+/// `kind` or `kind(args)`; a `{ ... }` after it (a block) is kept as a span
+/// so the checker can say blocks are not available in a sequential network.
+pub struct Layer {
+    pub kind: Ident,
+    pub args: Vec<Arg>,
+    pub block: Option<Span>,
+}
+
+/// `value` or `key = value`.
+pub struct Arg {
+    pub key: Option<Ident>,
+    pub value: Value,
+}
+
+/// An argument value: a number, a word, or a parenthesised tuple.
+#[derive(Clone)]
+pub enum Value {
+    Int { value: u64, span: Span },
+    Float { value: f64, span: Span },
+    Word(Ident),
+    Tuple { items: Vec<Value>, span: Span },
+}
+
+impl Value {
+    pub fn span(&self) -> Span {
+        match self {
+            Value::Int { span, .. } | Value::Float { span, .. } | Value::Tuple { span, .. } => {
+                *span
+            }
+            Value::Word(ident) => ident.span(),
+        }
+    }
+}
+
+impl Arg {
+    /// The span of the whole argument (its key, or its value if positional).
+    pub fn span(&self) -> Span {
+        match &self.key {
+            Some(k) => k.span(),
+            None => self.value.span(),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! `impl Parse` for the DSL (SPEC §1). Plain syntax errors are syn's own.
+//!
+//! Grammar:
+//! ```text
+//! network := attr* vis "struct" IDENT "<" shape ">" "{" items? "}"
+//! items   := item ("," item)* ","?
+//! item    := (IDENT ":")? layer ("=>" shape)?
+//! layer   := IDENT ("(" args? ")")? ("{" ... "}")?
+//! args    := arg ("," arg)* ","?
+//! arg     := (IDENT "=")? value
+//! value   := "-"? INT | "-"? FLOAT | IDENT | "true" | "false" | "(" value ("," value)* ","? ")"
+//! shape   := "[" INT ("," INT)* ","? "]"
+//! ```
+
+use crate::ast::{Arg, Item, Layer, Network, ShapeLit, Value};
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::{braced, bracketed, parenthesized, Attribute, Ident, Lit, Token, Visibility};
+
+impl Parse for Network {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<Token![struct]>()?;
+        let ident: Ident = input.parse()?;
+        input.parse::<Token![<]>()?;
+        let shape: ShapeLit = input.parse()?;
+        input.parse::<Token![>]>()?;
+        let content;
+        let brace = braced!(content in input);
+        let mut items = Vec::new();
+        while !content.is_empty() {
+            items.push(content.parse()?);
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the network's `{ ... }`"));
+        }
+        Ok(Network {
+            attrs,
+            vis,
+            ident,
+            input: shape,
+            items,
+            brace_span: brace.span.join(),
+        })
+    }
+}
+
+impl Parse for ShapeLit {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let bracket = bracketed!(content in input);
+        let mut dims = Vec::new();
+        while !content.is_empty() {
+            let lit: syn::LitInt = content.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "a shape is a list of whole numbers, like `[1, 28, 28]`",
+                )
+            })?;
+            dims.push((lit.base10_parse::<u64>()?, lit.span()));
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        Ok(ShapeLit {
+            dims,
+            span: bracket.span.join(),
+        })
+    }
+}
+
+impl Parse for Item {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name =
+            if input.peek(Ident::peek_any) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+                let name = input.call(Ident::parse_any)?;
+                input.parse::<Token![:]>()?;
+                Some(name)
+            } else {
+                None
+            };
+        let layer = input.parse()?;
+        let assert = if input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(Item {
+            name,
+            layer,
+            assert,
+        })
+    }
+}
+
+impl Parse for Layer {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let kind = input.call(Ident::parse_any).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a layer, like `conv(16, kernel = 3)` or `relu`",
+            )
+        })?;
+        let mut args = Vec::new();
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            while !content.is_empty() {
+                args.push(content.parse()?);
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
+        }
+        let block = if input.peek(syn::token::Brace) {
+            let content;
+            let brace = braced!(content in input);
+            content.parse::<TokenStream>()?;
+            Some(brace.span.join())
+        } else {
+            None
+        };
+        Ok(Layer { kind, args, block })
+    }
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = if input.peek(Ident::peek_any)
+            && input.peek2(Token![=])
+            && !input.peek2(Token![==])
+            && !input.peek2(Token![=>])
+        {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![=]>()?;
+            Some(key)
+        } else {
+            None
+        };
+        Ok(Arg {
+            key,
+            value: input.parse()?,
+        })
+    }
+}
+
+impl Parse for Value {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            let mut items = Vec::new();
+            while !content.is_empty() {
+                items.push(content.parse()?);
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
+            return Ok(Value::Tuple {
+                items,
+                span: paren.span.join(),
+            });
+        }
+        let neg = if input.peek(Token![-]) {
+            Some(input.parse::<Token![-]>()?.span)
+        } else {
+            None
+        };
+        if input.peek(Lit) {
+            let lit: Lit = input.parse()?;
+            let span = join(neg, lit.span());
+            let sign = if neg.is_some() { -1.0 } else { 1.0 };
+            return match lit {
+                Lit::Int(i) if neg.is_none() => Ok(Value::Int {
+                    value: i.base10_parse()?,
+                    span,
+                }),
+                Lit::Int(i) => Ok(Value::Float {
+                    value: -(i.base10_parse::<f64>()?),
+                    span,
+                }),
+                Lit::Float(f) => Ok(Value::Float {
+                    value: sign * f.base10_parse::<f64>()?,
+                    span,
+                }),
+                Lit::Bool(b) if neg.is_none() => Ok(Value::Word(Ident::new(
+                    if b.value { "true" } else { "false" },
+                    b.span,
+                ))),
+                other => Err(syn::Error::new(
+                    other.span(),
+                    "expected a number, a word such as `same`, or a tuple such as `(3, 5)`",
+                )),
+            };
+        }
+        if neg.is_none() && input.peek(Ident::peek_any) {
+            return Ok(Value::Word(input.call(Ident::parse_any)?));
+        }
+        Err(input.error("expected a number, a word such as `same`, or a tuple such as `(3, 5)`"))
+    }
+}
+
+fn join(a: Option<Span>, b: Span) -> Span {
+    a.and_then(|a| a.join(b)).unwrap_or(b)
+}

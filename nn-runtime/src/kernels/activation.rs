@@ -1,0 +1,229 @@
+//! Elementwise activations and softmax.
+//!
+//! - ReLU `max(x, 0)`, gradient 0 at 0 (PyTorch's convention).
+//! - Leaky ReLU `x` for `x > 0`, else `a·x`.
+//! - PReLU: leaky ReLU with a learnable slope per channel (`[C, H, W]`,
+//!   `plane = H·W`) or per feature (`[N]`, `plane = 1`); PyTorch's `PReLU`.
+//! - Sigmoid `1 / (1 + e^−x)`, tanh; both differentiate through their output.
+//! - Softmax over each sample's `N` values, with the maximum subtracted;
+//!   `dx = y ⊙ (dy − ⟨dy, y⟩)`.
+//!
+//! Backward functions *accumulate* into `d_input`.
+
+/// ReLU forward.
+pub fn relu_forward(input: &[f32], output: &mut [f32]) {
+    output
+        .iter_mut()
+        .zip(input)
+        .for_each(|(y, &x)| *y = if x > 0.0 { x } else { 0.0 });
+}
+
+/// ReLU backward: passes `dy` where `x > 0`.
+pub fn relu_backward(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((d, &x), &g) in d_input.iter_mut().zip(input).zip(d_output) {
+        if x > 0.0 {
+            *d += g;
+        }
+    }
+}
+
+/// Leaky ReLU forward with negative slope `a`.
+pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {
+    output
+        .iter_mut()
+        .zip(input)
+        .for_each(|(y, &x)| *y = if x > 0.0 { x } else { a * x });
+}
+
+/// Leaky ReLU backward.
+pub fn leaky_relu_backward(a: f32, input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((d, &x), &g) in d_input.iter_mut().zip(input).zip(d_output) {
+        *d += if x > 0.0 { g } else { a * g };
+    }
+}
+
+/// PReLU forward: `slope[c]` applies to the `plane` values of channel `c`.
+pub fn prelu_forward(c: usize, plane: usize, slope: &[f32], input: &[f32], output: &mut [f32]) {
+    for (k, (y, &x)) in output.iter_mut().zip(input).enumerate() {
+        let a = slope[(k / plane) % c];
+        *y = if x > 0.0 { x } else { a * x };
+    }
+}
+
+/// PReLU backward: *accumulates* into `d_input` and `d_slope`
+/// (`∂y/∂a = x` where `x ≤ 0`).
+pub fn prelu_backward(
+    c: usize,
+    plane: usize,
+    slope: &[f32],
+    input: &[f32],
+    d_output: &[f32],
+    d_input: &mut [f32],
+    d_slope: &mut [f32],
+) {
+    for (k, ((d, &x), &g)) in d_input.iter_mut().zip(input).zip(d_output).enumerate() {
+        let ch = (k / plane) % c;
+        if x > 0.0 {
+            *d += g;
+        } else {
+            *d += slope[ch] * g;
+            d_slope[ch] += x * g;
+        }
+    }
+}
+
+/// Sigmoid forward, stable for large |x|.
+pub fn sigmoid_forward(input: &[f32], output: &mut [f32]) {
+    output.iter_mut().zip(input).for_each(|(y, &x)| {
+        *y = if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            let e = x.exp();
+            e / (1.0 + e)
+        }
+    });
+}
+
+/// Sigmoid backward: `dx += dy · y (1 − y)`.
+pub fn sigmoid_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((d, &y), &g) in d_input.iter_mut().zip(output).zip(d_output) {
+        *d += g * y * (1.0 - y);
+    }
+}
+
+/// Tanh forward.
+pub fn tanh_forward(input: &[f32], output: &mut [f32]) {
+    output
+        .iter_mut()
+        .zip(input)
+        .for_each(|(y, &x)| *y = x.tanh());
+}
+
+/// Tanh backward: `dx += dy · (1 − y²)`.
+pub fn tanh_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((d, &y), &g) in d_input.iter_mut().zip(output).zip(d_output) {
+        *d += g * (1.0 - y * y);
+    }
+}
+
+/// Softmax forward over each consecutive group of `n` values.
+pub fn softmax_forward(n: usize, input: &[f32], output: &mut [f32]) {
+    for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
+        let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = (v - max).exp();
+            sum += *o;
+        }
+        let inv = 1.0 / sum;
+        y.iter_mut().for_each(|o| *o *= inv);
+    }
+}
+
+/// Softmax backward: `dx += y ⊙ (dy − ⟨dy, y⟩)` per sample.
+pub fn softmax_backward(n: usize, output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((y, g), d) in output
+        .chunks_exact(n)
+        .zip(d_output.chunks_exact(n))
+        .zip(d_input.chunks_exact_mut(n))
+    {
+        let dot: f32 = y.iter().zip(g).map(|(a, b)| a * b).sum();
+        for ((dd, &yy), &gg) in d.iter_mut().zip(y).zip(g) {
+            *dd += yy * (gg - dot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{distinct_vec, grad_check, random_vec};
+
+    fn check(
+        what: &str,
+        x: &[f32],
+        fwd: impl Fn(&[f32], &mut [f32]),
+        bwd: impl Fn(&[f32], &[f32], &[f32], &mut [f32]),
+    ) {
+        let dy = random_vec(x.len(), 99);
+        let mut y = vec![0.0; x.len()];
+        fwd(x, &mut y);
+        let mut dx = vec![0.0; x.len()];
+        bwd(x, &y, &dy, &mut dx);
+        grad_check(
+            x,
+            &dx,
+            |x| {
+                let mut y = vec![0.0; x.len()];
+                fwd(x, &mut y);
+                y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum()
+            },
+            what,
+        );
+    }
+
+    #[test]
+    fn values_by_hand() {
+        let x = [-2.0, 0.0, 3.0];
+        let mut y = [0.0; 3];
+        relu_forward(&x, &mut y);
+        assert_eq!(y, [0.0, 0.0, 3.0]);
+        leaky_relu_forward(0.1, &x, &mut y);
+        assert_eq!(y, [-0.2, 0.0, 3.0]);
+        sigmoid_forward(&[0.0, 100.0, -100.0], &mut y);
+        assert_eq!(y[..2], [0.5, 1.0]);
+        assert!(y[2] > 0.0 && y[2] < 1e-40, "sigmoid(-100) = {}", y[2]);
+        softmax_forward(3, &[1000.0, 1000.0, 1000.0], &mut y);
+        assert_eq!(y, [1.0 / 3.0; 3]);
+        let mut d = [0.0; 3];
+        relu_backward(&[0.0, -1.0, 1.0], &[1.0, 1.0, 1.0], &mut d);
+        assert_eq!(d, [0.0, 0.0, 1.0], "relu gradient at 0 is 0");
+    }
+
+    #[test]
+    fn activations_match_finite_differences() {
+        // distinct values keep finite differences off the kinks at 0
+        let x = distinct_vec(60, 5);
+        check("relu", &x, relu_forward, |x, _, g, d| {
+            relu_backward(x, g, d)
+        });
+        check(
+            "leaky",
+            &x,
+            |x, y| leaky_relu_forward(0.2, x, y),
+            |x, _, g, d| leaky_relu_backward(0.2, x, g, d),
+        );
+        check("sigmoid", &x, sigmoid_forward, |_, y, g, d| {
+            sigmoid_backward(y, g, d)
+        });
+        check("tanh", &x, tanh_forward, |_, y, g, d| {
+            tanh_backward(y, g, d)
+        });
+        check(
+            "softmax",
+            &x,
+            |x, y| softmax_forward(6, x, y),
+            |_, y, g, d| softmax_backward(6, y, g, d),
+        );
+    }
+
+    #[test]
+    fn prelu_matches_finite_differences() {
+        let (c, plane, batch) = (3, 4, 2);
+        let x = distinct_vec(batch * c * plane, 6);
+        let slope = vec![0.25, 0.1, 0.4];
+        let dy = random_vec(x.len(), 7);
+        let (mut dx, mut ds) = (vec![0.0; x.len()], vec![0.0; c]);
+        prelu_backward(c, plane, &slope, &x, &dy, &mut dx, &mut ds);
+        let loss = |s: &[f32], x: &[f32]| {
+            let mut y = vec![0.0; x.len()];
+            prelu_forward(c, plane, s, x, &mut y);
+            y.iter()
+                .zip(&dy)
+                .map(|(a, b)| *a as f64 * *b as f64)
+                .sum::<f64>()
+        };
+        grad_check(&x, &dx, |x| loss(&slope, x), "prelu dx");
+        grad_check(&slope, &ds, |s| loss(s, &x), "prelu slope");
+    }
+}

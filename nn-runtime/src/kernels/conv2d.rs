@@ -1,0 +1,310 @@
+//! 2-D convolution (cross-correlation, no kernel flip), PyTorch's `Conv2d`.
+//!
+//! `y[o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[c, i·SH + u − PT, j·SW + v − PL]`,
+//! with `x` zero outside the input (the padding). Layouts: input `[C, H, W]`,
+//! weight `[OC, C, KH, KW]`, bias `[OC]`, output `[OC, OH, OW]`, batch first.
+//!
+//! Each sample is lowered to a matrix product: the input patches are copied
+//! into `col[C·KH·KW, OH·OW]` (im2col) and `y = W · col + b`. Backward
+//! recomputes `col` from the saved input, then `dW += dY · colᵀ` and
+//! `dcol = Wᵀ · dY`, which col2im scatters back into `dX` — the same as the
+//! full correlation of `dY` with the 180°-rotated kernel.
+//! (<https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html>)
+
+use super::gemm::{gemm, Mat};
+
+/// The sizes of one convolution (or pooling window): input `[c, h, w]`,
+/// output `[oc, oh, ow]`, kernel `kh × kw`, stride `sh × sw`, top and left
+/// padding `pt`, `pl`. Bottom and right padding need no field: they only
+/// decide `oh`, `ow`, which the macro has already computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub oc: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pt: usize,
+    pub pl: usize,
+}
+
+impl Geometry {
+    pub const fn in_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    pub const fn out_len(&self) -> usize {
+        self.oc * self.oh * self.ow
+    }
+    /// Rows of the im2col matrix: `C·KH·KW`.
+    pub const fn patch_len(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+    /// Columns of the im2col matrix: `OH·OW`.
+    pub const fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Scratch floats `forward` and `backward` need: `col` and `dcol`.
+    pub const fn scratch_len(&self) -> usize {
+        2 * self.patch_len() * self.positions()
+    }
+}
+
+/// Copies the patches of one sample `x[C, H, W]` into `col[C·KH·KW, OH·OW]`.
+#[inline]
+pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
+    let p = g.positions();
+    // loop over patch rows (c, u, v)
+    for c in 0..g.c {
+        let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for u in 0..g.kh {
+            for v in 0..g.kw {
+                let row = ((c * g.kh + u) * g.kw + v) * p;
+                let dst = &mut col[row..row + p];
+                // loop over output positions (i, j)
+                for i in 0..g.oh {
+                    let y = (i * g.sh + u) as isize - g.pt as isize;
+                    let out_row = &mut dst[i * g.ow..(i + 1) * g.ow];
+                    if y < 0 || y >= g.h as isize {
+                        out_row.fill(0.0);
+                        continue;
+                    }
+                    let src = &plane[y as usize * g.w..(y as usize + 1) * g.w];
+                    for (j, o) in out_row.iter_mut().enumerate() {
+                        let xx = (j * g.sw + v) as isize - g.pl as isize;
+                        *o = if xx < 0 || xx >= g.w as isize {
+                            0.0
+                        } else {
+                            src[xx as usize]
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds `col[C·KH·KW, OH·OW]` back into `dx[C, H, W]` (the adjoint of
+/// [`im2col`]); entries that fall into the padding are dropped.
+#[inline]
+pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
+    let p = g.positions();
+    for c in 0..g.c {
+        let plane = &mut dx[c * g.h * g.w..(c + 1) * g.h * g.w];
+        for u in 0..g.kh {
+            for v in 0..g.kw {
+                let row = ((c * g.kh + u) * g.kw + v) * p;
+                let src = &col[row..row + p];
+                for i in 0..g.oh {
+                    let y = (i * g.sh + u) as isize - g.pt as isize;
+                    if y < 0 || y >= g.h as isize {
+                        continue;
+                    }
+                    let dst = &mut plane[y as usize * g.w..(y as usize + 1) * g.w];
+                    for (j, s) in src[i * g.ow..(i + 1) * g.ow].iter().enumerate() {
+                        let xx = (j * g.sw + v) as isize - g.pl as isize;
+                        if xx >= 0 && (xx as usize) < g.w {
+                            dst[xx as usize] += s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forward pass over a batch: `input [B, C, H, W]` → `output [B, OC, OH, OW]`
+/// (overwritten). `bias` is `[OC]` or empty for a conv without bias.
+/// `scratch` holds at least [`Geometry::scratch_len`] floats.
+pub fn forward(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    bias: &[f32],
+    input: &[f32],
+    output: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let (k, p) = (g.patch_len(), g.positions());
+    let col = &mut scratch[..k * p];
+    let w = Mat::new(weight, g.oc, k);
+    for n in 0..batch {
+        let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+        let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
+        if bias.is_empty() {
+            im2col(g, x, col);
+            gemm(w, Mat::new(col, k, p), y, false);
+        } else {
+            for (o, &b) in bias.iter().enumerate() {
+                y[o * p..(o + 1) * p].fill(b);
+            }
+            im2col(g, x, col);
+            gemm(w, Mat::new(col, k, p), y, true);
+        }
+    }
+}
+
+/// Backward pass over a batch; *accumulates* into `d_input [B, C, H, W]`,
+/// `d_weight [OC, C, KH, KW]` and `d_bias [OC]` (empty without bias).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    input: &[f32],
+    d_output: &[f32],
+    d_input: &mut [f32],
+    d_weight: &mut [f32],
+    d_bias: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let (k, p) = (g.patch_len(), g.positions());
+    let (col, rest) = scratch.split_at_mut(k * p);
+    let d_col = &mut rest[..k * p];
+    let w = Mat::new(weight, g.oc, k);
+    for n in 0..batch {
+        let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+        let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
+        let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
+        // bias gradient: dY summed over positions
+        for (o, db) in d_bias.iter_mut().enumerate() {
+            *db += dy[o * p..(o + 1) * p].iter().sum::<f32>();
+        }
+        im2col(g, x, col);
+        // weight gradient: dW[OC, K] += dY[OC, P] · colᵀ[P, K]
+        gemm(
+            Mat::new(dy, g.oc, p),
+            Mat::new(col, k, p).t(),
+            d_weight,
+            true,
+        );
+        // input gradient: dcol[K, P] = Wᵀ[K, OC] · dY[OC, P], then col2im
+        gemm(w.t(), Mat::new(dy, g.oc, p), d_col, false);
+        col2im_add(g, d_col, dx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_close, grad_check, random_vec};
+
+    fn reference_forward(g: &Geometry, w: &[f32], b: &[f32], x: &[f32]) -> Vec<f32> {
+        let mut y = vec![0.0f64; g.out_len()];
+        for o in 0..g.oc {
+            for i in 0..g.oh {
+                for j in 0..g.ow {
+                    let mut s = if b.is_empty() { 0.0 } else { b[o] as f64 };
+                    for c in 0..g.c {
+                        for u in 0..g.kh {
+                            for v in 0..g.kw {
+                                let yy = (i * g.sh + u) as isize - g.pt as isize;
+                                let xx = (j * g.sw + v) as isize - g.pl as isize;
+                                if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w
+                                {
+                                    s += w[((o * g.c + c) * g.kh + u) * g.kw + v] as f64
+                                        * x[(c * g.h + yy as usize) * g.w + xx as usize] as f64;
+                                }
+                            }
+                        }
+                    }
+                    y[(o * g.oh + i) * g.ow + j] = s;
+                }
+            }
+        }
+        y.into_iter().map(|v| v as f32).collect()
+    }
+
+    fn geometries() -> Vec<Geometry> {
+        let g = |c, h, w, oc, oh, ow, kh, kw, sh, sw, pt, pl| Geometry {
+            c,
+            h,
+            w,
+            oc,
+            oh,
+            ow,
+            kh,
+            kw,
+            sh,
+            sw,
+            pt,
+            pl,
+        };
+        vec![
+            g(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0),
+            g(3, 7, 9, 4, 5, 7, 3, 3, 1, 1, 0, 0),
+            g(2, 9, 8, 3, 5, 4, 3, 3, 2, 2, 1, 1),
+            g(2, 11, 10, 5, 4, 5, 3, 2, 3, 2, 1, 0),
+            g(1, 4, 4, 2, 2, 2, 3, 3, 2, 2, 0, 0),
+            g(2, 5, 5, 3, 1, 1, 5, 5, 1, 1, 0, 0),
+            g(2, 10, 13, 3, 4, 4, 2, 4, 3, 3, 1, 0),
+        ]
+    }
+
+    #[test]
+    fn forward_matches_reference_on_awkward_shapes() {
+        for (t, g) in geometries().into_iter().enumerate() {
+            for with_bias in [true, false] {
+                let batch = 2;
+                let w = random_vec(g.oc * g.patch_len(), 10 + t as u64);
+                let b = if with_bias {
+                    random_vec(g.oc, 20 + t as u64)
+                } else {
+                    vec![]
+                };
+                let x = random_vec(batch * g.in_len(), 30 + t as u64);
+                let mut y = vec![f32::NAN; batch * g.out_len()];
+                let mut scratch = vec![0.0; g.scratch_len()];
+                forward(&g, batch, &w, &b, &x, &mut y, &mut scratch);
+                for n in 0..batch {
+                    let want =
+                        reference_forward(&g, &w, &b, &x[n * g.in_len()..(n + 1) * g.in_len()]);
+                    assert_close(
+                        &y[n * g.out_len()..(n + 1) * g.out_len()],
+                        &want,
+                        1e-5,
+                        &format!("{g:?}"),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        for (t, g) in geometries().into_iter().enumerate() {
+            let batch = 2;
+            let w = random_vec(g.oc * g.patch_len(), 40 + t as u64);
+            let b = random_vec(g.oc, 50 + t as u64);
+            let x = random_vec(batch * g.in_len(), 60 + t as u64);
+            let dy = random_vec(batch * g.out_len(), 70 + t as u64);
+            let mut scratch = vec![0.0; g.scratch_len()];
+            let (mut dx, mut dw, mut db) =
+                (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; b.len()]);
+            backward(
+                &g,
+                batch,
+                &w,
+                &x,
+                &dy,
+                &mut dx,
+                &mut dw,
+                &mut db,
+                &mut scratch,
+            );
+            let loss = |w: &[f32], b: &[f32], x: &[f32]| -> f64 {
+                let mut y = vec![0.0; batch * g.out_len()];
+                let mut s = vec![0.0; g.scratch_len()];
+                forward(&g, batch, w, b, x, &mut y, &mut s);
+                y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum()
+            };
+            grad_check(&x, &dx, |x| loss(&w, &b, x), &format!("dx {g:?}"));
+            grad_check(&w, &dw, |w| loss(w, &b, &x), &format!("dw {g:?}"));
+            grad_check(&b, &db, |b| loss(&w, b, &x), &format!("db {g:?}"));
+        }
+    }
+}

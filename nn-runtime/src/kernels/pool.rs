@@ -1,0 +1,312 @@
+//! Max and average pooling over `KH × KW` windows with stride and padding,
+//! PyTorch's `MaxPool2d` and `AvgPool2d` (`count_include_pad = True`), and
+//! global average pooling.
+//!
+//! Layouts: input `[B, C, H, W]`, output `[B, C, OH, OW]`. The geometry is
+//! the convolution's ([`Geometry`], with `oc == c`).
+//!
+//! - Max: padding counts as −∞; the gradient goes to the first maximum of each
+//!   window in row-major order. Backward finds that maximum again from the
+//!   saved input, so forward keeps no argmax cache.
+//! - Average: the window sum divided by the window's size clipped to the
+//!   padded input `[−PT, H + PB) × [−PL, W + PR)`; that is `KH·KW` except for
+//!   the last partial window of `round = ceil` (PyTorch's `ceil_mode`).
+//!   (<https://pytorch.org/docs/stable/generated/torch.nn.AvgPool2d.html>)
+
+pub use super::conv2d::Geometry;
+
+/// The window of output `(i, j)`, clipped to the input: rows `y0..y1`,
+/// columns `x0..x1`.
+#[inline]
+fn window(g: &Geometry, i: usize, j: usize) -> (usize, usize, usize, usize) {
+    let ys = (i * g.sh) as isize - g.pt as isize;
+    let xs = (j * g.sw) as isize - g.pl as isize;
+    let y0 = ys.max(0) as usize;
+    let x0 = xs.max(0) as usize;
+    let y1 = ((ys + g.kh as isize).max(0) as usize).min(g.h);
+    let x1 = ((xs + g.kw as isize).max(0) as usize).min(g.w);
+    (y0, y1, x0, x1)
+}
+
+/// Index (in the plane) of the first maximum of window `(i, j)`.
+#[inline]
+fn argmax(g: &Geometry, plane: &[f32], i: usize, j: usize) -> Option<usize> {
+    let (y0, y1, x0, x1) = window(g, i, j);
+    let mut best: Option<(usize, f32)> = None;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let v = plane[y * g.w + x];
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((y * g.w + x, v));
+            }
+        }
+    }
+    best.map(|(k, _)| k)
+}
+
+/// Max pooling forward: `y[c, i, j] = max` over the window; overwrites `output`.
+pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    for p in 0..batch * g.c {
+        let plane = &input[p * hw..(p + 1) * hw];
+        let out = &mut output[p * ohw..(p + 1) * ohw];
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                out[i * g.ow + j] = argmax(g, plane, i, j).map_or(f32::NEG_INFINITY, |k| plane[k]);
+            }
+        }
+    }
+}
+
+/// Max pooling backward: *accumulates* each `dy` into `d_input` at its
+/// window's first maximum.
+pub fn max_backward(
+    g: &Geometry,
+    batch: usize,
+    input: &[f32],
+    d_output: &[f32],
+    d_input: &mut [f32],
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    for p in 0..batch * g.c {
+        let plane = &input[p * hw..(p + 1) * hw];
+        let dy = &d_output[p * ohw..(p + 1) * ohw];
+        let dx = &mut d_input[p * hw..(p + 1) * hw];
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                if let Some(k) = argmax(g, plane, i, j) {
+                    dx[k] += dy[i * g.ow + j];
+                }
+            }
+        }
+    }
+}
+
+/// The divisor of window `(i, j)`: its size clipped to the padded input.
+#[inline]
+fn divisor(g: &Geometry, pb: usize, pr: usize, i: usize, j: usize) -> f32 {
+    let ys = (i * g.sh) as isize - g.pt as isize;
+    let xs = (j * g.sw) as isize - g.pl as isize;
+    let ye = (ys + g.kh as isize).min((g.h + pb) as isize);
+    let xe = (xs + g.kw as isize).min((g.w + pr) as isize);
+    ((ye - ys) * (xe - xs)) as f32
+}
+
+/// Average pooling forward (`count_include_pad`); overwrites `output`.
+/// `pb`, `pr` are the bottom and right padding.
+pub fn avg_forward(
+    g: &Geometry,
+    pb: usize,
+    pr: usize,
+    batch: usize,
+    input: &[f32],
+    output: &mut [f32],
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    for p in 0..batch * g.c {
+        let plane = &input[p * hw..(p + 1) * hw];
+        let out = &mut output[p * ohw..(p + 1) * ohw];
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let (y0, y1, x0, x1) = window(g, i, j);
+                let mut s = 0.0;
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        s += plane[y * g.w + x];
+                    }
+                }
+                out[i * g.ow + j] = s / divisor(g, pb, pr, i, j);
+            }
+        }
+    }
+}
+
+/// Average pooling backward: *accumulates* `dy / divisor` into every input
+/// element of the window.
+#[allow(clippy::too_many_arguments)]
+pub fn avg_backward(
+    g: &Geometry,
+    pb: usize,
+    pr: usize,
+    batch: usize,
+    d_output: &[f32],
+    d_input: &mut [f32],
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    for p in 0..batch * g.c {
+        let dy = &d_output[p * ohw..(p + 1) * ohw];
+        let dx = &mut d_input[p * hw..(p + 1) * hw];
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let (y0, y1, x0, x1) = window(g, i, j);
+                let share = dy[i * g.ow + j] / divisor(g, pb, pr, i, j);
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        dx[y * g.w + x] += share;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Global average pooling forward: `[B, C, H, W]` → `[B, C]` (`hw = H·W`).
+pub fn global_avg_forward(c: usize, hw: usize, batch: usize, input: &[f32], output: &mut [f32]) {
+    for p in 0..batch * c {
+        output[p] = input[p * hw..(p + 1) * hw].iter().sum::<f32>() / hw as f32;
+    }
+}
+
+/// Global average pooling backward: *accumulates* `dy / (H·W)` everywhere.
+pub fn global_avg_backward(
+    c: usize,
+    hw: usize,
+    batch: usize,
+    d_output: &[f32],
+    d_input: &mut [f32],
+) {
+    for p in 0..batch * c {
+        let share = d_output[p] / hw as f32;
+        d_input[p * hw..(p + 1) * hw]
+            .iter_mut()
+            .for_each(|d| *d += share);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_close, distinct_vec, grad_check};
+
+    fn geom(
+        c: usize,
+        h: usize,
+        w: usize,
+        oh: usize,
+        ow: usize,
+        k: (usize, usize),
+        s: (usize, usize),
+        p: (usize, usize),
+    ) -> Geometry {
+        Geometry {
+            c,
+            h,
+            w,
+            oc: c,
+            oh,
+            ow,
+            kh: k.0,
+            kw: k.1,
+            sh: s.0,
+            sw: s.1,
+            pt: p.0,
+            pl: p.1,
+        }
+    }
+
+    /// (geometry, bottom pad, right pad)
+    fn cases() -> Vec<(Geometry, usize, usize)> {
+        vec![
+            (geom(3, 7, 7, 3, 3, (3, 3), (2, 2), (0, 0)), 0, 0),
+            (geom(2, 6, 6, 3, 3, (3, 3), (2, 2), (1, 1)), 1, 1),
+            // ceil mode: 7 → 4 with a last partial window
+            (geom(2, 7, 7, 4, 4, (2, 2), (2, 2), (0, 0)), 0, 0),
+            (geom(2, 6, 9, 3, 3, (2, 3), (2, 3), (0, 0)), 0, 0),
+            (geom(1, 1, 1, 1, 1, (1, 1), (1, 1), (0, 0)), 0, 0),
+        ]
+    }
+
+    #[test]
+    fn max_pool_forward_by_hand() {
+        // [1, 4, 4], 2×2 stride 2: the maximum of each quadrant
+        let g = geom(1, 4, 4, 2, 2, (2, 2), (2, 2), (0, 0));
+        let x: Vec<f32> = (0..16).map(|v| ((v * 7) % 16) as f32).collect();
+        let mut y = vec![0.0; 4];
+        max_forward(&g, 1, &x, &mut y);
+        // rows [0 7 14 5] [12 3 10 1] [8 15 6 13] [4 11 2 9]
+        assert_eq!(y, vec![12.0, 14.0, 15.0, 13.0]);
+    }
+
+    #[test]
+    fn max_pool_gradient_goes_to_first_maximum() {
+        let g = geom(1, 2, 2, 1, 1, (2, 2), (1, 1), (0, 0));
+        let mut dx = vec![0.0; 4];
+        max_backward(&g, 1, &[1.0, 3.0, 3.0, 2.0], &[5.0], &mut dx);
+        assert_eq!(dx, vec![0.0, 5.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn avg_pool_ceil_divides_by_clipped_window() {
+        // [1, 3, 3], 2×2 stride 2, ceil: the last window holds one column/row
+        let g = geom(1, 3, 3, 2, 2, (2, 2), (2, 2), (0, 0));
+        let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+        let mut y = vec![0.0; 4];
+        avg_forward(&g, 0, 0, 1, &x, &mut y);
+        assert_eq!(y, vec![3.0, 4.5, 7.5, 9.0]);
+    }
+
+    #[test]
+    fn pools_match_finite_differences() {
+        for (t, (g, pb, pr)) in cases().into_iter().enumerate() {
+            let batch = 2;
+            let n_in = batch * g.c * g.h * g.w;
+            let n_out = batch * g.c * g.oh * g.ow;
+            let x = distinct_vec(n_in, 100 + t as u64);
+            let dy = distinct_vec(n_out, 200 + t as u64);
+            let loss_of =
+                |y: &[f32]| -> f64 { y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum() };
+
+            let mut dx = vec![0.0; n_in];
+            max_backward(&g, batch, &x, &dy, &mut dx);
+            grad_check(
+                &x,
+                &dx,
+                |x| {
+                    let mut y = vec![0.0; n_out];
+                    max_forward(&g, batch, x, &mut y);
+                    loss_of(&y)
+                },
+                &format!("max {g:?}"),
+            );
+
+            let mut dx = vec![0.0; n_in];
+            avg_backward(&g, pb, pr, batch, &dy, &mut dx);
+            grad_check(
+                &x,
+                &dx,
+                |x| {
+                    let mut y = vec![0.0; n_out];
+                    avg_forward(&g, pb, pr, batch, x, &mut y);
+                    loss_of(&y)
+                },
+                &format!("avg {g:?}"),
+            );
+        }
+    }
+
+    #[test]
+    fn global_avg_pool_forward_and_gradient() {
+        let (c, hw, batch) = (3, 20, 2);
+        let x = distinct_vec(batch * c * hw, 7);
+        let mut y = vec![0.0; batch * c];
+        global_avg_forward(c, hw, batch, &x, &mut y);
+        let want: Vec<f32> = x
+            .chunks(hw)
+            .map(|p| p.iter().sum::<f32>() / hw as f32)
+            .collect();
+        assert_close(&y, &want, 1e-6, "global avg");
+        let dy = distinct_vec(batch * c, 8);
+        let mut dx = vec![0.0; x.len()];
+        global_avg_backward(c, hw, batch, &dy, &mut dx);
+        grad_check(
+            &x,
+            &dx,
+            |x| {
+                let mut y = vec![0.0; batch * c];
+                global_avg_forward(c, hw, batch, x, &mut y);
+                y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum()
+            },
+            "global avg",
+        );
+    }
+}

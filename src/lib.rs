@@ -1,0 +1,53 @@
+//! `nn`: convolutional networks whose shapes are checked while the program
+//! compiles.
+//!
+//! Write a network with [`network!`]; every shape mistake is a compile error
+//! that points at the layer and shows the numbers, and what compiles is
+//! fixed-size code for forward and backward passes over batches.
+//!
+//! ```
+//! use nn::prelude::*;
+//!
+//! nn::network! {
+//!     /// A tiny digit classifier.
+//!     pub struct Tiny<[1, 8, 8]> {
+//!         conv(4, kernel = 3, pad = 1),   // [4, 8, 8]
+//!         relu,
+//!         max_pool(2),                    // [4, 4, 4]
+//!         flatten,                        // [64]
+//!         dense(10),
+//!     }
+//! }
+//!
+//! let mut net = Tiny::new(42);
+//! assert_eq!(Tiny::PARAM_COUNT, 4 * (9 + 1) + 10 * (64 + 1));
+//! let logits = net.forward(&[0.5; 64]).to_vec();
+//! assert_eq!(logits.len(), 10);
+//! net.backward(&[1.0; 10]);
+//! assert_eq!(net.input_grad().len(), 64);
+//! ```
+
+pub use nn_macros::network;
+pub use nn_runtime::*;
+
+/// What most programs need: the macro and the [`Network`] trait.
+pub mod prelude {
+    pub use nn_macros::network;
+    pub use nn_runtime::{Init, Network, Summary};
+}
+
+/// What generated code calls. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use nn_runtime::init::Init;
+    pub use nn_runtime::layer::*;
+    pub use nn_runtime::network::{max_of, split_slots, State};
+    pub use nn_runtime::summary::{LayerInfo, Summary};
+    pub use nn_runtime::typenum;
+    pub use nn_runtime::{Network, TensorInfo};
+    pub use rand_chacha_reexport::ChaCha8Rng;
+
+    mod rand_chacha_reexport {
+        pub use nn_runtime::__rand_chacha::ChaCha8Rng;
+    }
+}
