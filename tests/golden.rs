@@ -1,0 +1,141 @@
+//! Forward, input gradient and parameter gradients of every layer kind and of
+//! LeNet-5, against PyTorch.
+//!
+//! The reference files in `tests/golden/` are written by
+//! `tools/golden/generate.py` (`pip install torch numpy && python3
+//! tools/golden/generate.py`): inputs and parameters are float32 draws, and
+//! PyTorch computes outputs and gradients in float64 from those exact values,
+//! so the files hold the exact result our float32 code approximates.
+//!
+//! Tolerance: `|ours − torch| ≤ 1e-5 · (|torch| + mean |torch|)` per element
+//! (`nn::testing::assert_close`). The first term is the 1e-5 relative bound;
+//! the second keeps it relative for elements that cancel to nearly zero,
+//! whose float32 rounding error is set by the size of the terms that
+//! cancelled, not by the tiny result.
+
+use nn::prelude::*;
+use nn::testing::assert_close;
+use serde_json::Value;
+
+const REL: f64 = 1e-5;
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+fn load(case: &str) -> Value {
+    let path = format!("{}/tests/golden/{case}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Loads the case's parameters into `N`, runs forward and backward, and
+/// compares everything with PyTorch.
+fn check<N: Network>(case: &str) {
+    let g = load(case);
+    let shape: Vec<usize> = g["input_shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(shape, N::INPUT_SHAPE, "{case}: input shape");
+    let mut net = N::with_seed(0);
+    let params = g["params"].as_object().expect("params");
+    let names: Vec<&str> = N::TENSORS.iter().map(|t| t.name).collect();
+    let torch_names: Vec<&str> = params.keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, torch_names, "{case}: parameter names and order");
+    for (name, p) in params {
+        let want_shape: Vec<usize> = p["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        let info = N::TENSORS.iter().find(|t| t.name == name).unwrap();
+        assert_eq!(info.shape, &want_shape[..], "{case}: shape of {name}");
+        net.tensor_mut(name)
+            .unwrap()
+            .copy_from_slice(&floats(&p["data"]));
+    }
+    let input = floats(&g["input"]);
+    assert_eq!(
+        input.len(),
+        g["batch"].as_u64().unwrap() as usize * N::INPUT_LEN
+    );
+    let output = net.forward(&input).to_vec();
+    assert_close(
+        &output,
+        &floats(&g["output"]),
+        REL,
+        &format!("{case}: output"),
+    );
+    net.zero_grad();
+    net.backward(&floats(&g["grad_output"]));
+    assert_close(
+        net.input_grad(),
+        &floats(&g["grad_input"]),
+        REL,
+        &format!("{case}: input gradient"),
+    );
+    for (name, want) in g["grads"].as_object().expect("grads") {
+        assert_close(
+            net.tensor_grad(name).unwrap(),
+            &floats(want),
+            REL,
+            &format!("{case}: gradient of {name}"),
+        );
+    }
+}
+
+macro_rules! golden {
+    ($($test:ident: [$($dim:literal),*] { $($body:tt)* })*) => {$(
+        #[test]
+        fn $test() {
+            nn::network! { struct Net<[$($dim),*]> { $($body)* } }
+            check::<Net>(stringify!($test));
+        }
+    )*};
+}
+
+golden! {
+    conv_basic: [3, 7, 9] { conv(4, kernel = 3) }
+    conv_stride2_pad1: [2, 9, 8] { conv(3, kernel = 3, stride = 2, pad = 1) }
+    conv_stride3_nonsquare: [2, 11, 10] { conv(5, kernel = (3, 2), stride = (3, 2), pad = (1, 0)) }
+    conv_one_sided: [1, 4, 4] { conv(2, kernel = 3, stride = 2, pad = (0, 1, 0, 1)) => [2, 2, 2] }
+    conv_same: [3, 8, 7] { conv(4, kernel = 3, stride = 2, pad = same) }
+    conv_valid: [2, 8, 8] { conv(3, kernel = 3, stride = 2, pad = valid) }
+    conv_no_bias: [2, 5, 5] { conv(3, kernel = 2, bias = false) }
+    conv_stride3_pad_rect: [2, 10, 13] { conv(3, kernel = (2, 4), stride = 3, pad = (1, 2, 0, 1)) => [3, 4, 4] }
+    max_pool_basic: [3, 7, 7] { max_pool(3, stride = 2) }
+    max_pool_pad: [2, 6, 6] { max_pool(3, stride = 2, pad = 1) }
+    max_pool_ceil: [2, 7, 7] { max_pool(2, round = ceil) }
+    max_pool_rect: [2, 6, 9] { max_pool((2, 3)) }
+    avg_pool_rect: [2, 6, 9] { avg_pool((2, 3)) }
+    avg_pool_pad: [2, 5, 5] { avg_pool(3, stride = 2, pad = 1) }
+    avg_pool_ceil: [2, 7, 5] { avg_pool(2, round = ceil) }
+    global_avg_pool: [3, 5, 4] { global_avg_pool }
+    dense: [7] { dense(5) }
+    dense_no_bias: [6] { dense(3, bias = false) }
+    flatten: [2, 3, 4] { flatten }
+    relu: [3, 4, 5] { relu }
+    leaky_relu: [3, 4, 5] { leaky_relu(0.2) }
+    leaky_relu_default: [11] { leaky_relu }
+    prelu_channels: [3, 4, 5] { prelu }
+    prelu_features: [6] { prelu }
+    sigmoid: [3, 4, 5] { sigmoid }
+    tanh: [3, 4, 5] { tanh }
+    softmax: [7] { softmax }
+    conv_chain: [2, 9, 11] {
+        conv(3, kernel = (3, 5), stride = (2, 3), pad = (1, 2)), tanh, avg_pool(2, round = floor), flatten, dense(4), sigmoid
+    }
+    lenet5: [1, 28, 28] {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5) => [16, 10, 10], relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}

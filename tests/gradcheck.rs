@@ -1,0 +1,123 @@
+//! Finite-difference checks of whole networks: every layer kind inside a
+//! network, and LeNet-5. The loss is `Σ output · r` for a fixed random `r`,
+//! so its gradient for the output is `r`; the input and parameter gradients
+//! from `backward` are compared with central differences (step 1e-3,
+//! tolerance `1e-2 · max(|numeric|, |analytic|) + 1e-3`).
+//!
+//! ReLU and max pooling make the loss piecewise linear. Where the analytic
+//! gradient changes within the step (a kink), the difference quotient is an
+//! average of the gradients on both sides, so `nn::testing::grad_check_piecewise`
+//! checks that it lies between them; at most 20 % of the indices may have a
+//! kink.
+
+use nn::prelude::*;
+use nn::testing::{distinct_vec, grad_check_piecewise, random_vec};
+
+/// Largest fraction of checked indices that may have a kink within the step.
+const MAX_KINKS: f64 = 0.2;
+
+fn loss_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> f64 {
+    net.forward(input)
+        .iter()
+        .zip(r)
+        .map(|(y, r)| *y as f64 * *r as f64)
+        .sum()
+}
+
+fn input_grad_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> Vec<f32> {
+    net.forward(input);
+    net.backward(r);
+    net.input_grad().to_vec()
+}
+
+fn param_grad_of<N: Network>(net: &mut N, params: &[f32], input: &[f32], r: &[f32]) -> Vec<f32> {
+    net.params_mut().copy_from_slice(params);
+    net.forward(input);
+    net.zero_grad();
+    net.backward(r);
+    net.grads().to_vec()
+}
+
+/// Every index when `n ≤ limit`, else `limit` spread evenly.
+fn indices(n: usize, limit: usize) -> Vec<usize> {
+    if n <= limit {
+        (0..n).collect()
+    } else {
+        (0..limit)
+            .map(|k| k * n / limit + (k * 7919) % (n / limit).max(1))
+            .collect()
+    }
+}
+
+fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
+    let mut net = N::with_seed(seed);
+    // biases start at 0; move them so that their gradients are exercised
+    let shift = random_vec(N::PARAM_COUNT, seed + 1);
+    for t in N::TENSORS.iter().filter(|t| t.name.ends_with("bias")) {
+        for i in t.offset..t.offset + t.len {
+            net.params_mut()[i] = 0.1 * shift[i];
+        }
+    }
+    let params = net.params().to_vec();
+    let input = distinct_vec(batch * N::INPUT_LEN, seed + 2);
+    let r = random_vec(batch * N::OUTPUT_LEN, seed + 3);
+    let mut other = N::with_seed(seed);
+    other.params_mut().copy_from_slice(&params);
+
+    grad_check_piecewise(
+        &input,
+        &indices(input.len(), limit),
+        |x| loss_of(&mut net, x, &r),
+        |x| input_grad_of(&mut other, x, &r),
+        &format!("{}: input", N::NAME),
+        MAX_KINKS,
+    );
+    grad_check_piecewise(
+        &params,
+        &indices(params.len(), limit),
+        |w| {
+            net.params_mut().copy_from_slice(w);
+            loss_of(&mut net, &input, &r)
+        },
+        |w| param_grad_of(&mut other, w, &input, &r),
+        &format!("{}: parameters", N::NAME),
+        MAX_KINKS,
+    );
+}
+
+macro_rules! fd {
+    ($($test:ident: [$($dim:literal),*] { $($body:tt)* })*) => {$(
+        #[test]
+        fn $test() {
+            nn::network! { struct $test<[$($dim),*]> { $($body)* } }
+            check::<$test>(3, 11, 400);
+        }
+    )*};
+}
+
+fd! {
+    conv_pad_forms: [2, 9, 8] {
+        conv(3, kernel = 3, stride = 2, pad = 1), conv(2, kernel = (2, 3), pad = (0, 1, 1, 0)),
+        conv(2, kernel = 2, pad = same), conv(3, kernel = (3, 2), stride = (3, 2), pad = valid, bias = false),
+    }
+    pools: [2, 9, 9] { max_pool(3, stride = 2, pad = 1), avg_pool(2, round = ceil), max_pool((2, 1), round = ceil), avg_pool(3, stride = 2, pad = 1) }
+    global_avg_pool: [3, 5, 4] { conv(4, kernel = 1), global_avg_pool, dense(2) }
+    dense_stack: [13] { dense(7), dense(5, bias = false), dense(3) }
+    activations: [2, 4, 5] { leaky_relu(0.2), prelu, sigmoid, tanh, relu, flatten, dense(6), prelu, leaky_relu, softmax }
+    conv_chain: [2, 9, 11] {
+        conv(3, kernel = (3, 5), stride = (2, 3), pad = (1, 2)), tanh, avg_pool(2, round = floor), flatten, dense(4), sigmoid
+    }
+}
+
+nn::network! {
+    struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+#[test]
+fn lenet5() {
+    check::<LeNet5>(2, 5, 300);
+}
