@@ -89,8 +89,8 @@ macro_rules! fd {
     ($($test:ident: [$($dim:literal),*] { $($body:tt)* })*) => {$(
         #[test]
         fn $test() {
-            nn::network! { struct $test<[$($dim),*]> { $($body)* } }
-            check::<$test>(3, 11, 400);
+            nn::network! { struct Net<[$($dim),*]> { $($body)* } }
+            check::<Net>(3, 11, 400);
         }
     )*};
 }
