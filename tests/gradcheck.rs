@@ -54,8 +54,9 @@ fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
     // biases start at 0; move them so that their gradients are exercised
     let shift = random_vec(N::PARAM_COUNT, seed + 1);
     for t in N::TENSORS.iter().filter(|t| t.name.ends_with("bias")) {
-        for i in t.offset..t.offset + t.len {
-            net.params_mut()[i] = 0.1 * shift[i];
+        let range = t.offset..t.offset + t.len;
+        for (p, s) in net.params_mut()[range.clone()].iter_mut().zip(&shift[range]) {
+            *p = 0.1 * s;
         }
     }
     let params = net.params().to_vec();
