@@ -1,1 +1,214 @@
-fn main() {}
+//! Kernels side by side in one run: our GEMM against `matrixmultiply` and a
+//! naive loop at the products LeNet-5 makes, the conv kernel against a naive
+//! direct convolution, and a whole LeNet-5 training step.
+//!
+//! `cargo bench --bench conv` (criterion reports FLOP/s for each, so the
+//! ratios read directly off one run).
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nn::kernels::conv2d::{self, Geometry};
+use nn::kernels::gemm::{gemm, Mat};
+use nn::prelude::*;
+use nn::testing::random_vec;
+
+fn sgemm_matrixmultiply(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    // SAFETY: a is m×k, b is k×n, c is m×n, all row-major and in bounds.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+fn naive_gemm(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    c.fill(0.0);
+    for i in 0..m {
+        for p in 0..k {
+            let x = a[i * k + p];
+            for j in 0..n {
+                c[i * n + j] += x * b[p * n + j];
+            }
+        }
+    }
+}
+
+fn bench_gemm(cr: &mut Criterion) {
+    let mut group = cr.benchmark_group("gemm");
+    // conv1 and conv2 of LeNet-5 as im2col products, dense 400→120 on a
+    // batch of 64, and a large square product for the machine's peak
+    for &(m, k, n) in &[
+        (6, 25, 784),
+        (16, 150, 100),
+        (64, 400, 120),
+        (256, 256, 256),
+    ] {
+        let (a, b) = (random_vec(m * k, 1), random_vec(k * n, 2));
+        let mut c = vec![0.0; m * n];
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        let id = format!("m{m}_k{k}_n{n}");
+        group.bench_with_input(BenchmarkId::new("ours", &id), &(), |bch, _| {
+            bch.iter(|| {
+                gemm(
+                    Mat::new(black_box(&a), m, k),
+                    Mat::new(black_box(&b), k, n),
+                    &mut c,
+                    false,
+                )
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("matrixmultiply", &id), &(), |bch, _| {
+            bch.iter(|| sgemm_matrixmultiply(black_box(&a), black_box(&b), &mut c, m, k, n))
+        });
+        if m * k * n <= 2_000_000 {
+            group.bench_with_input(BenchmarkId::new("naive", &id), &(), |bch, _| {
+                bch.iter(|| naive_gemm(black_box(&a), black_box(&b), &mut c, m, k, n))
+            });
+        }
+    }
+    group.finish();
+}
+
+fn naive_conv(g: &Geometry, w: &[f32], x: &[f32], y: &mut [f32]) {
+    for o in 0..g.oc {
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let mut s = 0.0;
+                for c in 0..g.c {
+                    for u in 0..g.kh {
+                        for v in 0..g.kw {
+                            let yy = (i * g.sh + u) as isize - g.pt as isize;
+                            let xx = (j * g.sw + v) as isize - g.pl as isize;
+                            if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w {
+                                s += w[((o * g.c + c) * g.kh + u) * g.kw + v]
+                                    * x[(c * g.h + yy as usize) * g.w + xx as usize];
+                            }
+                        }
+                    }
+                }
+                y[(o * g.oh + i) * g.ow + j] = s;
+            }
+        }
+    }
+}
+
+fn bench_conv(cr: &mut Criterion) {
+    let mut group = cr.benchmark_group("conv2d_forward");
+    let lenet1 = Geometry {
+        c: 1,
+        h: 28,
+        w: 28,
+        oc: 6,
+        oh: 28,
+        ow: 28,
+        kh: 5,
+        kw: 5,
+        sh: 1,
+        sw: 1,
+        pt: 2,
+        pl: 2,
+    };
+    let lenet2 = Geometry {
+        c: 6,
+        h: 14,
+        w: 14,
+        oc: 16,
+        oh: 10,
+        ow: 10,
+        kh: 5,
+        kw: 5,
+        sh: 1,
+        sw: 1,
+        pt: 0,
+        pl: 0,
+    };
+    let vgg2 = Geometry {
+        c: 32,
+        h: 32,
+        w: 32,
+        oc: 32,
+        oh: 32,
+        ow: 32,
+        kh: 3,
+        kw: 3,
+        sh: 1,
+        sw: 1,
+        pt: 1,
+        pl: 1,
+    };
+    for (name, g) in [
+        ("c1_h28_w28_k5_p2", lenet1),
+        ("c6_h14_w14_k5", lenet2),
+        ("c32_h32_w32_k3_p1", vgg2),
+    ] {
+        let w = random_vec(g.oc * g.patch_len(), 3);
+        let x = random_vec(g.in_len(), 4);
+        let mut y = vec![0.0; g.out_len()];
+        let mut scratch = vec![0.0; g.scratch_len()];
+        group.throughput(Throughput::Elements(
+            (2 * g.out_len() * g.patch_len()) as u64,
+        ));
+        group.bench_with_input(BenchmarkId::new("im2col_gemm", name), &(), |bch, _| {
+            bch.iter(|| {
+                conv2d::forward(
+                    &g,
+                    1,
+                    black_box(&w),
+                    &[],
+                    black_box(&x),
+                    &mut y,
+                    &mut scratch,
+                )
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("naive", name), &(), |bch, _| {
+            bch.iter(|| naive_conv(&g, black_box(&w), black_box(&x), &mut y))
+        });
+    }
+    group.finish();
+}
+
+nn::network! {
+    struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+fn bench_train_step(cr: &mut Criterion) {
+    let mut group = cr.benchmark_group("lenet5");
+    const BATCH: usize = 64;
+    let mut net = LeNet5::new(1);
+    let x = random_vec(BATCH * 784, 5);
+    let dy = random_vec(BATCH * 10, 6);
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("train_step_batch64", |bch| {
+        bch.iter(|| {
+            net.zero_grad();
+            net.forward(black_box(&x));
+            net.backward(black_box(&dy));
+            let (p, g) = net.params_and_grads();
+            p.iter_mut().zip(g).for_each(|(p, g)| *p -= 1e-4 * g);
+        })
+    });
+    group.bench_function("inference_batch1", |bch| {
+        bch.iter(|| net.forward(black_box(&x[..784]))[0])
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_gemm, bench_conv, bench_train_step);
+criterion_main!(benches);

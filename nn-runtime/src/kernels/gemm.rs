@@ -1,7 +1,21 @@
-//! The one place that calls `matrixmultiply::sgemm`.
+//! General matrix product for the layers: `C[m×n] = A[m×k] · B[k×n] (+ C)`,
+//! with A and B given as strided views so transposes cost nothing.
 //!
-//! `C[m×n] = α·op(A)[m×k] · op(B)[k×n] + β·C`, with every matrix given by a
-//! slice and its row and column strides, so transposes cost nothing.
+//! Why not `matrixmultiply::sgemm`: it allocates its packing buffers on
+//! every call, and a training step makes a dozen calls, so the steady state
+//! would not be allocation-free. This kernel needs no packing buffer: it
+//! keeps a block of C in registers and streams A and B from where they are.
+//! Two microkernels cover every product the layers make:
+//!
+//! - *axpy* (B's rows contiguous): a 4×16 block of C accumulates
+//!   `A[i, p] · B[p, j..j+16]` over `p`; used for conv forward, conv input
+//!   gradient and the dense gradients.
+//! - *dot* (A's rows and Bᵀ's rows contiguous): a 2×4 block of C as dot
+//!   products with 8 partial sums each; used for the conv weight gradient and
+//!   dense forward, whose right operand is a transpose.
+//!
+//! Both are written once and compiled twice: for the baseline target and,
+//! when the CPU has them (checked at run time), with AVX2 and FMA.
 #![allow(unsafe_code)]
 
 /// A read-only matrix view: `rows × cols` with element `(i, j)` at
@@ -53,86 +67,411 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "gemm: inner dimensions differ");
     assert!(c.len() >= m * n, "gemm: output too small");
-    if m == 0 || n == 0 {
-        return;
+    let c = &mut c[..m * n];
+    if !accumulate {
+        c.fill(0.0);
     }
-    if k == 0 {
-        if !accumulate {
-            c[..m * n].fill(0.0);
-        }
+    if m == 0 || n == 0 || k == 0 {
         return;
     }
     assert!(a.last_index() < a.data.len(), "gemm: A out of bounds");
     assert!(b.last_index() < b.data.len(), "gemm: B out of bounds");
-    let beta = if accumulate { 1.0 } else { 0.0 };
-    // SAFETY: the asserts above check that every element sgemm reads from A
-    // and B lies inside its slice and that C holds m·n elements with row
-    // stride n; the strides fit in isize because the slices exist.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.row_stride as isize,
-            a.col_stride as isize,
-            b.data.as_ptr(),
-            b.row_stride as isize,
-            b.col_stride as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+        unsafe { gemm_avx2_fma(a, b, c) };
+        return;
+    }
+    product::<false>(a, b, c);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn gemm_avx2_fma(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    if b.col_stride == 1 {
+        avx::axpy(a, b, c);
+    } else if a.col_stride == 1 && b.row_stride == 1 {
+        avx::dot(a, b, c);
+    } else {
+        naive::<true>(a, b, c);
+    }
+}
+
+/// The microkernels with AVX2 and FMA intrinsics. Every pointer offset
+/// below stays inside the views that [`gemm`] bounds-checked: rows `< m`,
+/// columns `< n`, inner indices `< k`.
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{madd, Mat};
+    use std::arch::x86_64::*;
+
+    /// B's rows contiguous: blocks of ROWS × 16 of C in 2·ROWS registers;
+    /// the last columns (fewer than 16) by the portable loop.
+    #[target_feature(enable = "avx2,fma")]
+    pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        let m = a.rows;
+        let mut i = 0;
+        while i + 4 <= m {
+            axpy_rows::<4>(a, b, c, i);
+            i += 4;
+        }
+        match m - i {
+            3 => axpy_rows::<3>(a, b, c, i),
+            2 => axpy_rows::<2>(a, b, c, i),
+            1 => axpy_rows::<1>(a, b, c, i),
+            _ => {}
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn axpy_rows<const ROWS: usize>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], i: usize) {
+        let (k, n) = (a.cols, b.cols);
+        let mut j = 0;
+        while j + 16 <= n {
+            // SAFETY: rows i..i+ROWS ≤ m, columns j..j+16 ≤ n, p < k: all
+            // inside A, B and C (checked by `gemm`).
+            unsafe {
+                let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
+                for p in 0..k {
+                    let bp = b.data.as_ptr().add(p * b.row_stride + j);
+                    let (b0, b1) = (_mm256_loadu_ps(bp), _mm256_loadu_ps(bp.add(8)));
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = _mm256_set1_ps(
+                            *a.data
+                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                        );
+                        acc_r[0] = _mm256_fmadd_ps(x, b0, acc_r[0]);
+                        acc_r[1] = _mm256_fmadd_ps(x, b1, acc_r[1]);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), acc_r[0]));
+                    _mm256_storeu_ps(
+                        cp.add(8),
+                        _mm256_add_ps(_mm256_loadu_ps(cp.add(8)), acc_r[1]),
+                    );
+                }
+            }
+            j += 16;
+        }
+        if j + 8 <= n {
+            // SAFETY: as above, with columns j..j+8 ≤ n.
+            unsafe {
+                let mut acc = [_mm256_setzero_ps(); ROWS];
+                for p in 0..k {
+                    let b0 = _mm256_loadu_ps(b.data.as_ptr().add(p * b.row_stride + j));
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = _mm256_set1_ps(
+                            *a.data
+                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                        );
+                        *acc_r = _mm256_fmadd_ps(x, b0, *acc_r);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), *acc_r));
+                }
+            }
+            j += 8;
+        }
+        // the last columns, fewer than 8
+        for r in 0..ROWS {
+            for jj in j..n {
+                let mut s = 0.0;
+                for p in 0..k {
+                    s = madd::<true>(
+                        s,
+                        a.data[(i + r) * a.row_stride + p * a.col_stride],
+                        b.data[p * b.row_stride + jj],
+                    );
+                }
+                c[(i + r) * n + jj] += s;
+            }
+        }
+    }
+
+    /// Sum of the 8 lanes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn hsum(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        _mm_cvtss_f32(s)
+    }
+
+    /// A's rows and Bᵀ's rows contiguous: 2 × 4 dot products at a time,
+    /// each with 8 lanes of partial sums.
+    #[target_feature(enable = "avx2,fma")]
+    pub fn dot(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let body = k / 8 * 8;
+        for i in (0..m).step_by(2) {
+            let rows = (m - i).min(2);
+            for j in (0..n).step_by(4) {
+                let cols = (n - j).min(4);
+                // rows and columns past the end repeat the last one; their
+                // sums are computed and dropped
+                let ar: [usize; 2] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
+                let bc: [usize; 4] = core::array::from_fn(|s| (j + s.min(cols - 1)) * b.col_stride);
+                let mut acc = [[_mm256_setzero_ps(); 4]; 2];
+                let mut p = 0;
+                while p < body {
+                    // SAFETY: p + 8 ≤ k, and ar/bc start rows of A and Bᵀ
+                    // that lie inside the views.
+                    unsafe {
+                        let x = [
+                            _mm256_loadu_ps(a.data.as_ptr().add(ar[0] + p)),
+                            _mm256_loadu_ps(a.data.as_ptr().add(ar[1] + p)),
+                        ];
+                        for s in 0..4 {
+                            let y = _mm256_loadu_ps(b.data.as_ptr().add(bc[s] + p));
+                            acc[0][s] = _mm256_fmadd_ps(x[0], y, acc[0][s]);
+                            acc[1][s] = _mm256_fmadd_ps(x[1], y, acc[1][s]);
+                        }
+                    }
+                    p += 8;
+                }
+                for r in 0..rows {
+                    for s in 0..cols {
+                        let mut sum = hsum(acc[r][s]);
+                        for q in body..k {
+                            sum = madd::<true>(sum, a.data[ar[r] + q], b.data[bc[s] + q]);
+                        }
+                        c[(i + r) * n + j + s] += sum;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `acc + x·y`, fused where the target has FMA.
+#[inline(always)]
+fn madd<const FMA: bool>(acc: f32, x: f32, y: f32) -> f32 {
+    if FMA {
+        x.mul_add(y, acc)
+    } else {
+        acc + x * y
+    }
+}
+
+#[inline(always)]
+fn product<const FMA: bool>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    if b.col_stride == 1 {
+        axpy::<FMA>(a, b, c);
+    } else if a.col_stride == 1 && b.row_stride == 1 {
+        dot::<FMA>(a, b, c);
+    } else {
+        naive::<FMA>(a, b, c);
+    }
+}
+
+const AXPY_MR: usize = 4;
+const AXPY_NR: usize = 16;
+
+/// B's rows are contiguous: blocks of `AXPY_MR × AXPY_NR` of C in registers.
+#[inline(always)]
+fn axpy<const FMA: bool>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let at = |i: usize, p: usize| a.data[i * a.row_stride + p * a.col_stride];
+    let mut i = 0;
+    // loop over row blocks of C
+    while i < m {
+        let rows = (m - i).min(AXPY_MR);
+        let mut j = 0;
+        // loop over column blocks of C
+        while j + AXPY_NR <= n {
+            let mut acc = [[0.0f32; AXPY_NR]; AXPY_MR];
+            if rows == AXPY_MR {
+                for p in 0..k {
+                    let brow: &[f32; AXPY_NR] = b.data[p * b.row_stride + j..][..AXPY_NR]
+                        .try_into()
+                        .expect("block");
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = at(i + r, p);
+                        for q in 0..AXPY_NR {
+                            acc_r[q] = madd::<FMA>(acc_r[q], x, brow[q]);
+                        }
+                    }
+                }
+            } else {
+                for p in 0..k {
+                    let brow: &[f32; AXPY_NR] = b.data[p * b.row_stride + j..][..AXPY_NR]
+                        .try_into()
+                        .expect("block");
+                    for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                        let x = at(i + r, p);
+                        for q in 0..AXPY_NR {
+                            acc_r[q] = madd::<FMA>(acc_r[q], x, brow[q]);
+                        }
+                    }
+                }
+            }
+            for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                let crow = &mut c[(i + r) * n + j..][..AXPY_NR];
+                crow.iter_mut().zip(acc_r).for_each(|(c, a)| *c += a);
+            }
+            j += AXPY_NR;
+        }
+        // the last columns, narrower than a block
+        if j < n {
+            let width = n - j;
+            let mut acc = [[0.0f32; AXPY_NR]; AXPY_MR];
+            for p in 0..k {
+                let brow = &b.data[p * b.row_stride + j..][..width];
+                for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                    let x = at(i + r, p);
+                    for (s, &y) in acc_r.iter_mut().zip(brow) {
+                        *s = madd::<FMA>(*s, x, y);
+                    }
+                }
+            }
+            for (r, acc_r) in acc.iter().enumerate().take(rows) {
+                let crow = &mut c[(i + r) * n + j..][..width];
+                crow.iter_mut().zip(acc_r).for_each(|(c, a)| *c += a);
+            }
+        }
+        i += rows;
+    }
+}
+
+const DOT_MR: usize = 2;
+const DOT_NR: usize = 4;
+const LANES: usize = 8;
+
+/// A's rows and Bᵀ's rows are contiguous: each C entry is a dot product.
+#[inline(always)]
+fn dot<const FMA: bool>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let a_row = |i: usize| &a.data[i * a.row_stride..][..k];
+    // row j of Bᵀ is column j of B
+    let b_col = |j: usize| &b.data[j * b.col_stride..][..k];
+    let body = k / LANES * LANES;
+    let mut i = 0;
+    while i < m {
+        let rows = (m - i).min(DOT_MR);
+        let mut j = 0;
+        while j < n {
+            let cols = (n - j).min(DOT_NR);
+            let mut acc = [[[0.0f32; LANES]; DOT_NR]; DOT_MR];
+            let ar: [&[f32]; DOT_MR] = core::array::from_fn(|r| a_row(i + r.min(rows - 1)));
+            let bc: [&[f32]; DOT_NR] = core::array::from_fn(|s| b_col(j + s.min(cols - 1)));
+            // loop over k in chunks of LANES
+            for p in (0..body).step_by(LANES) {
+                for r in 0..DOT_MR {
+                    let x: &[f32; LANES] = ar[r][p..p + LANES].try_into().expect("chunk");
+                    for s in 0..DOT_NR {
+                        let y: &[f32; LANES] = bc[s][p..p + LANES].try_into().expect("chunk");
+                        for l in 0..LANES {
+                            acc[r][s][l] = madd::<FMA>(acc[r][s][l], x[l], y[l]);
+                        }
+                    }
+                }
+            }
+            for r in 0..rows {
+                for s in 0..cols {
+                    let mut sum: f32 = acc[r][s].iter().sum();
+                    for p in body..k {
+                        sum = madd::<FMA>(sum, ar[r][p], bc[s][p]);
+                    }
+                    c[(i + r) * n + j + s] += sum;
+                }
+            }
+            j += cols;
+        }
+        i += rows;
+    }
+}
+
+/// Any strides: the plain triple loop.
+#[inline(always)]
+fn naive<const FMA: bool>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    let n = b.cols;
+    for i in 0..a.rows {
+        for p in 0..a.cols {
+            let x = a.data[i * a.row_stride + p * a.col_stride];
+            for j in 0..n {
+                c[i * n + j] =
+                    madd::<FMA>(c[i * n + j], x, b.data[p * b.row_stride + j * b.col_stride]);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_close, random_vec};
 
-    fn naive(a: Mat<'_>, b: Mat<'_>) -> Vec<f32> {
+    fn reference(a: Mat<'_>, b: Mat<'_>) -> Vec<f32> {
         let mut c = vec![0.0; a.rows * b.cols];
         for i in 0..a.rows {
             for j in 0..b.cols {
-                let mut s = 0.0;
-                for p in 0..a.cols {
-                    s += a.data[i * a.row_stride + p * a.col_stride]
-                        * b.data[p * b.row_stride + j * b.col_stride];
-                }
-                c[i * b.cols + j] = s;
+                let s: f64 = (0..a.cols)
+                    .map(|p| {
+                        a.data[i * a.row_stride + p * a.col_stride] as f64
+                            * b.data[p * b.row_stride + j * b.col_stride] as f64
+                    })
+                    .sum();
+                c[i * b.cols + j] = s as f32;
             }
         }
         c
     }
 
+    /// A row-major `rows × cols` matrix or, with `transposed`, the transpose
+    /// of a row-major `cols × rows` one.
+    fn matrix(data: &[f32], rows: usize, cols: usize, transposed: bool) -> Mat<'_> {
+        if transposed {
+            Mat::new(data, cols, rows).t()
+        } else {
+            Mat::new(data, rows, cols)
+        }
+    }
+
     #[test]
-    fn matches_naive_with_transposes_and_accumulation() {
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (6, 25, 784), (65, 63, 17)] {
-            let a: Vec<f32> = (0..m * k)
-                .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
-                .collect();
-            let b: Vec<f32> = (0..k * n)
-                .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
-                .collect();
-            let am = Mat::new(&a, m, k);
-            let bt_data: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
-            let bt = Mat::new(&bt_data, n, k).t();
-            let want = naive(am, Mat::new(&b, k, n));
-            let mut c = vec![1.0; m * n];
-            gemm(am, bt, &mut c, true);
-            for (x, w) in c.iter().zip(&want) {
-                assert!(
-                    (x - (w + 1.0)).abs() <= 1e-4 * (1.0 + w.abs()),
-                    "{x} vs {}",
-                    w + 1.0
-                );
-            }
-            gemm(am, bt, &mut c, false);
-            for (x, w) in c.iter().zip(&want) {
-                assert!((x - w).abs() <= 1e-4 * (1.0 + w.abs()), "{x} vs {w}");
+    fn every_layout_and_awkward_size_matches_the_reference() {
+        let sizes = [
+            (1, 1, 1),
+            (3, 5, 7),
+            (4, 9, 16),
+            (5, 8, 17),
+            (6, 25, 784),
+            (16, 150, 100),
+            (65, 63, 15),
+            (2, 400, 120),
+        ];
+        for (t, &(m, k, n)) in sizes.iter().enumerate() {
+            let a_data = random_vec(m * k, t as u64);
+            let b_data = random_vec(k * n, 100 + t as u64);
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (a, b) = (matrix(&a_data, m, k, ta), matrix(&b_data, k, n, tb));
+                let want = reference(a, b);
+                let what = format!("{m}x{k}x{n} transposed {ta}/{tb}");
+                let mut c = vec![f32::NAN; m * n];
+                gemm(a, b, &mut c, false);
+                assert_close(&c, &want, 1e-5, &what);
+                // accumulation adds to what is there
+                let mut c = vec![1.0; m * n];
+                gemm(a, b, &mut c, true);
+                let want_plus: Vec<f32> = want.iter().map(|w| w + 1.0).collect();
+                assert_close(&c, &want_plus, 1e-5, &what);
+                // the baseline path agrees too, whatever the CPU
+                let mut c = vec![0.0; m * n];
+                product::<false>(a, b, &mut c);
+                assert_close(&c, &want, 1e-5, &what);
             }
         }
+    }
+
+    #[test]
+    fn empty_inner_dimension_gives_zeros() {
+        let mut c = vec![5.0; 6];
+        gemm(Mat::new(&[], 2, 0), Mat::new(&[], 0, 3), &mut c, false);
+        assert_eq!(c, vec![0.0; 6]);
     }
 }
