@@ -55,7 +55,10 @@ fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
     let shift = random_vec(N::PARAM_COUNT, seed + 1);
     for t in N::TENSORS.iter().filter(|t| t.name.ends_with("bias")) {
         let range = t.offset..t.offset + t.len;
-        for (p, s) in net.params_mut()[range.clone()].iter_mut().zip(&shift[range]) {
+        for (p, s) in net.params_mut()[range.clone()]
+            .iter_mut()
+            .zip(&shift[range])
+        {
             *p = 0.1 * s;
         }
     }

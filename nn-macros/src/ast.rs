@@ -43,16 +43,31 @@ pub struct Arg {
     pub value: Value,
 }
 
-/// An argument value: a number, a word, or a parenthesised tuple.
+/// An argument value: a number, a word, or a parenthesised tuple. Numbers
+/// keep the span of their first and last token (`-` and the literal), so an
+/// error can underline `-1` whole.
 #[derive(Clone)]
 pub enum Value {
-    Int { value: u64, span: Span },
-    Float { value: f64, span: Span },
+    /// A whole number; too large to parse becomes `i128::MAX` (out of range).
+    Int {
+        value: i128,
+        span: Span,
+        end: Span,
+    },
+    Float {
+        value: f64,
+        span: Span,
+        end: Span,
+    },
     Word(Ident),
-    Tuple { items: Vec<Value>, span: Span },
+    Tuple {
+        items: Vec<Value>,
+        span: Span,
+    },
 }
 
 impl Value {
+    /// Span of the first token.
     pub fn span(&self) -> Span {
         match self {
             Value::Int { span, .. } | Value::Float { span, .. } | Value::Tuple { span, .. } => {
@@ -61,14 +76,29 @@ impl Value {
             Value::Word(ident) => ident.span(),
         }
     }
-}
 
-impl Arg {
-    /// The span of the whole argument (its key, or its value if positional).
-    pub fn span(&self) -> Span {
-        match &self.key {
-            Some(k) => k.span(),
-            None => self.value.span(),
+    /// Spans of the first and last token.
+    pub fn range(&self) -> (Span, Span) {
+        match self {
+            Value::Int { span, end, .. } | Value::Float { span, end, .. } => (*span, *end),
+            other => (other.span(), other.span()),
+        }
+    }
+
+    /// The value as the user wrote it, for messages.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Int { value, .. } if *value == i128::MAX => "a number too large".into(),
+            Value::Int { value, .. } => value.to_string(),
+            Value::Float { value, .. } => format!("{value:?}"),
+            Value::Word(w) => format!("`{w}`"),
+            Value::Tuple { items, .. } => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|v| v.text().trim_matches('`').to_string())
+                    .collect();
+                format!("({})", parts.join(", "))
+            }
         }
     }
 }

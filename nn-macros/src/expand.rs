@@ -17,10 +17,10 @@ pub fn network(input: TokenStream) -> TokenStream {
     let ident = ast.ident.clone();
     let vis = ast.vis.clone();
     let attrs = ast.attrs.clone();
-    let (ir, errors, input, output) = check::check(ast);
-    match (ir, errors.finish()) {
+    let checked = check::check(ast);
+    match (checked.network, checked.errors.finish()) {
         (Some(ir), Ok(())) => expand(&ir),
-        (_, Err(e)) => fallback::expand(&attrs, &vis, &ident, input, output, e),
+        (_, Err(e)) => fallback::expand(&attrs, &vis, &ident, checked.input, checked.output, e),
         (None, Ok(())) => unreachable!("check returns a network or errors"),
     }
 }

@@ -1,6 +1,7 @@
 //! The `network!` macro of `nn`: parse → infer shapes → check → expand.
 //! See the `nn` crate for the language; `SPEC.md` is the contract.
 
+mod args;
 mod ast;
 mod check;
 mod expand;

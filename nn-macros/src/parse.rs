@@ -13,7 +13,7 @@
 //! ```
 
 use crate::ast::{Arg, Item, Layer, Network, ShapeLit, Value};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, bracketed, parenthesized, Attribute, Ident, Lit, Token, Visibility};
@@ -63,7 +63,7 @@ impl Parse for ShapeLit {
                     "a shape is a list of whole numbers, like `[1, 28, 28]`",
                 )
             })?;
-            dims.push((lit.base10_parse::<u64>()?, lit.span()));
+            dims.push((lit.base10_parse::<u64>().unwrap_or(u64::MAX), lit.span()));
             if content.is_empty() {
                 break;
             }
@@ -178,20 +178,21 @@ impl Parse for Value {
         };
         if input.peek(Lit) {
             let lit: Lit = input.parse()?;
-            let span = join(neg, lit.span());
-            let sign = if neg.is_some() { -1.0 } else { 1.0 };
+            let end = lit.span();
+            let span = neg.unwrap_or(end);
+            let sign = if neg.is_some() { -1 } else { 1 };
             return match lit {
-                Lit::Int(i) if neg.is_none() => Ok(Value::Int {
-                    value: i.base10_parse()?,
+                // a number too large for any layer is kept as out of range,
+                // so it gets the argument's own message instead of syn's
+                Lit::Int(i) => Ok(Value::Int {
+                    value: sign * i.base10_parse::<i128>().unwrap_or(i128::MAX),
                     span,
-                }),
-                Lit::Int(i) => Ok(Value::Float {
-                    value: -(i.base10_parse::<f64>()?),
-                    span,
+                    end,
                 }),
                 Lit::Float(f) => Ok(Value::Float {
-                    value: sign * f.base10_parse::<f64>()?,
+                    value: sign as f64 * f.base10_parse::<f64>()?,
                     span,
+                    end,
                 }),
                 Lit::Bool(b) if neg.is_none() => Ok(Value::Word(Ident::new(
                     if b.value { "true" } else { "false" },
@@ -208,8 +209,4 @@ impl Parse for Value {
         }
         Err(input.error("expected a number, a word such as `same`, or a tuple such as `(3, 5)`"))
     }
-}
-
-fn join(a: Option<Span>, b: Span) -> Span {
-    a.and_then(|a| a.join(b)).unwrap_or(b)
 }

@@ -118,10 +118,8 @@ impl WindowError {
             WindowError::TooLarge { dir, axis } => {
                 let (name, ..) = dir.names();
                 format!(
-                    "kernel {} {} does not fit the padded input {} {} + {} + {} = {}",
-                    name,
+                    "kernel {name} {} does not fit the padded input {name} {} + {} + {} = {}",
                     axis.kernel,
-                    name,
                     axis.size,
                     axis.before,
                     axis.after,
@@ -135,29 +133,32 @@ impl WindowError {
             } => {
                 let (name, _, _, _, unit) = dir.names();
                 let span = axis.size + axis.before + axis.after - axis.kernel;
-                let what = if *remainder == 1 {
-                    format!("the last input {unit}")
-                } else {
-                    format!("the last {remainder} input {unit}s")
-                };
                 format!(
-                    "output {} ({} + {} + {} − {}) / {} + 1 leaves {} unused ({} mod {} = {})",
-                    name,
+                    "output {name} ({} + {} + {} − {}) / {} + 1 leaves {} unused ({span} mod {} = {remainder})",
                     axis.size,
                     axis.before,
                     axis.after,
                     axis.kernel,
                     axis.stride,
-                    what,
-                    span,
+                    unused_rows(unit, self.dropped()),
                     axis.stride,
-                    remainder
                 )
             }
         }
     }
 
-    /// The formula line, with symbols.
+    /// Real input rows (or columns) that no window reaches: the remainder
+    /// less the padding it covers.
+    pub fn dropped(&self) -> usize {
+        match self {
+            WindowError::Drops {
+                axis, remainder, ..
+            } => remainder - axis.after.min(*remainder),
+            WindowError::TooLarge { .. } => 0,
+        }
+    }
+
+    /// The formula line: the rule, with symbols and then the numbers.
     pub fn formula(&self) -> String {
         let (dir, axis) = match self {
             WindowError::TooLarge { dir, axis } | WindowError::Drops { dir, axis, .. } => {
@@ -165,15 +166,30 @@ impl WindowError {
             }
         };
         let (_, sym, before, after, _) = dir.names();
-        let k = if *dir == Dir::Height { "KH" } else { "KW" };
-        let s = if *dir == Dir::Height { "SH" } else { "SW" };
+        let (k, s) = if *dir == Dir::Height {
+            ("KH", "SH")
+        } else {
+            ("KW", "SW")
+        };
         match self {
-            WindowError::TooLarge { .. } => format!("the window must fit: {sym} + {before} + {after} ≥ {k}"),
-            WindowError::Drops { .. } => format!(
-                "a remainder is allowed only over padding: ({sym} + {before} + {after} − {k}) mod {s} ≤ {after} + max({s} − {k}, 0) = {}",
+            WindowError::TooLarge { .. } => format!(
+                "the window must fit: {sym} + {before} + {after} ≥ {k}, but {} + {} + {} < {}",
+                axis.size, axis.before, axis.after, axis.kernel
+            ),
+            WindowError::Drops { remainder, .. } => format!(
+                "the remainder may only cover padding or a stride gap: {remainder} > {after} + max({s} − {k}, 0) = {}",
                 axis.after + axis.stride.saturating_sub(axis.kernel)
             ),
         }
+    }
+}
+
+/// `the last input row`, `the last 2 input columns`
+pub fn unused_rows(unit: &str, n: usize) -> String {
+    if n == 1 {
+        format!("the last input {unit}")
+    } else {
+        format!("the last {n} input {unit}s")
     }
 }
 
@@ -221,7 +237,11 @@ pub fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize)
 
 /// Receptive field bookkeeping along one axis: (field, jump).
 pub fn receptive(prev: (usize, usize), kernel: usize, stride: usize) -> (usize, usize) {
-    (prev.0 + (kernel - 1) * prev.1, prev.1 * stride)
+    // saturating: a deep stack of large strides must not overflow
+    (
+        prev.0.saturating_add((kernel - 1).saturating_mul(prev.1)),
+        prev.1.saturating_mul(stride),
+    )
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -313,9 +333,15 @@ mod tests {
             e.problem(),
             "output height (14 + 0 + 0 − 5) / 2 + 1 leaves the last input row unused (9 mod 2 = 1)"
         );
-        assert_eq!(
-            e.formula(),
-            "a remainder is allowed only over padding: (H + top + bottom − KH) mod SH ≤ bottom + max(SH − KH, 0) = 0"
+        assert_eq!(e.formula(), "the remainder may only cover padding or a stride gap: 1 > bottom + max(SH − KH, 0) = 0");
+        // 13 + 0 + 1 − 3 = 11, 11 mod 4 = 3: one padding row and two real rows are left over
+        let e = window_out(Dir::Height, axis(13, 3, 4, 0, 1), Round::Exact).unwrap_err();
+        assert_eq!(e.dropped(), 2);
+        assert!(
+            e.problem()
+                .contains("leaves the last 2 input rows unused (11 mod 4 = 3)"),
+            "{}",
+            e.problem()
         );
         let e = window_out(Dir::Width, axis(4, 5, 1, 0, 0), Round::Exact).unwrap_err();
         assert_eq!(

@@ -1,0 +1,7 @@
+nn::network! {
+    pub struct Net<[]> {
+        dense(10),
+    }
+}
+
+fn main() {}
