@@ -1,1 +1,190 @@
+//! The macro never panics: property tests feed the whole pipeline random
+//! and mutated token streams and check that each gives either a network or
+//! a clean `compile_error!`, and that what it emits is valid Rust syntax.
 
+use crate::expand;
+use proc_macro2::TokenStream;
+use proptest::prelude::*;
+use std::str::FromStr;
+
+const LENET: &str = "
+    /// LeNet-5
+    pub struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5) => [16, 10, 10], relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }";
+
+/// Pieces the DSL is made of, and some it is not.
+const VOCABULARY: &[&str] = &[
+    "conv",
+    "max_pool",
+    "avg_pool",
+    "global_avg_pool",
+    "flatten",
+    "dense",
+    "relu",
+    "leaky_relu",
+    "prelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "batch_norm",
+    "residual",
+    "maxpool",
+    "kernel",
+    "stride",
+    "pad",
+    "in",
+    "bias",
+    "round",
+    "init",
+    "same",
+    "valid",
+    "floor",
+    "ceil",
+    "he",
+    "true",
+    "false",
+    "=",
+    "=>",
+    ",",
+    ":",
+    "-",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "0",
+    "1",
+    "2",
+    "3",
+    "5",
+    "7",
+    "28",
+    "1048576",
+    "1048577",
+    "4294967296",
+    "99999999999999999999999999",
+    "0.5",
+    "-1",
+    "1e400",
+    "(3, 5)",
+    "(1, 2, 3, 4)",
+    "(0, 0)",
+    "[1, 28, 28]",
+    "[]",
+    "[0]",
+    "[3, 32, 32]",
+    "struct",
+    "pub",
+    "Net",
+    "<",
+    ">",
+    "#[doc = \"x\"]",
+    "'a",
+    "\"text\"",
+    "::",
+    ";",
+];
+
+/// Runs the pipeline; fails the property if the output is neither a clean
+/// error nor parseable Rust.
+fn run(source: &str) -> Result<(), TestCaseError> {
+    let Ok(tokens) = TokenStream::from_str(source) else {
+        return Ok(());
+    };
+    let out = expand::network(tokens);
+    let text = out.to_string();
+    if !text.contains("compile_error") {
+        prop_assert!(
+            syn::parse2::<syn::File>(out).is_ok(),
+            "expansion is not valid Rust:\n{text}"
+        );
+    }
+    Ok(())
+}
+
+fn pieces(source: &str) -> Vec<String> {
+    // split into tokens the way a person edits: by whitespace and punctuation
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for ch in source.chars() {
+        if ch.is_alphanumeric() || ch == '_' || ch == '.' {
+            word.push(ch);
+        } else {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            if !ch.is_whitespace() {
+                out.push(ch.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize),
+    Insert(usize, usize),
+    Replace(usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Delete),
+        (any::<usize>(), 0..VOCABULARY.len()).prop_map(|(a, b)| Edit::Insert(a, b)),
+        (any::<usize>(), 0..VOCABULARY.len()).prop_map(|(a, b)| Edit::Replace(a, b)),
+    ]
+}
+
+#[test]
+fn the_valid_network_expands() {
+    run(LENET).unwrap();
+    let out = expand::network(TokenStream::from_str(LENET).unwrap()).to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_networks_never_panic(edits in prop::collection::vec(edit(), 1..6)) {
+        let mut p = pieces(LENET);
+        for e in edits {
+            let n = p.len().max(1);
+            match e {
+                Edit::Delete(i) if !p.is_empty() => { p.remove(i % n); }
+                Edit::Delete(_) => {}
+                Edit::Insert(i, w) => p.insert(i % (p.len() + 1), VOCABULARY[w].to_string()),
+                Edit::Replace(i, w) if !p.is_empty() => p[i % n] = VOCABULARY[w].to_string(),
+                Edit::Replace(..) => {}
+            }
+        }
+        run(&p.join(" "))?;
+    }
+
+    #[test]
+    fn random_layer_lists_never_panic(
+        input in prop::sample::select(vec!["[1, 28, 28]", "[3, 7, 9]", "[784]", "[10, 32]", "[1, 1, 1]", "[2, 1048576, 1]"]),
+        body in prop::collection::vec(0..VOCABULARY.len(), 0..40),
+    ) {
+        let body: Vec<&str> = body.into_iter().map(|i| VOCABULARY[i]).collect();
+        run(&format!("struct Net<{input}> {{ {} }}", body.join(" ")))?;
+    }
+
+    #[test]
+    fn random_arguments_never_panic(
+        layer in prop::sample::select(vec!["conv(4, ", "max_pool(", "avg_pool(", "dense(", "leaky_relu(", "conv("]),
+        args in prop::collection::vec((prop::sample::select(vec!["", "kernel = ", "stride = ", "pad = ", "in = ", "round = ", "bias = ", "init = "]),
+                                      prop::sample::select(vec!["0", "1", "2", "3", "7", "1048576", "(1, 2)", "(0, 1, 0, 1)", "(2, 0, 2, 0)", "same", "valid", "ceil", "floor", "-2", "0.5", "(3, 0)", "99999999999999999999"])), 0..5),
+        input in prop::sample::select(vec!["[1, 5, 5]", "[3, 8, 7]", "[2, 1, 9]", "[12]", "[4, 4]"]),
+        tail in prop::sample::select(vec!["", ", flatten, dense(3)", ", relu, global_avg_pool", ", softmax"]),
+    ) {
+        let args: Vec<String> = args.into_iter().map(|(k, v)| format!("{k}{v}")).collect();
+        run(&format!("struct Net<{input}> {{ {layer}{}){tail} }}", args.join(", ")))?;
+    }
+}

@@ -1,0 +1,111 @@
+//! The LeNet-5 summary (SPEC §5): output shapes, parameters, multiply-adds
+//! and receptive field of every layer, the totals, and the printed table.
+
+use nn::prelude::*;
+
+nn::network! {
+    /// LeNet-5 for 28×28 grey digits.
+    pub struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2),
+        relu,
+        max_pool(2),
+        c2: conv(16, kernel = 5) => [16, 10, 10],
+        relu,
+        max_pool(2),
+        flatten,
+        dense(120), relu,
+        dense(84), relu,
+        dense(10),
+    }
+}
+
+#[test]
+fn lenet5_constants() {
+    assert_eq!(LeNet5::PARAM_COUNT, 61_706);
+    assert_eq!(LeNet5::PARAM_BYTES, 61_706 * 4);
+    assert_eq!(LeNet5::INPUT_SHAPE, [1, 28, 28]);
+    assert_eq!(LeNet5::OUTPUT_SHAPE, [10]);
+    assert_eq!((LeNet5::INPUT_LEN, LeNet5::OUTPUT_LEN), (784, 10));
+    // activations kept per sample (the input and every layer's output but
+    // flatten's, which is a view), and their gradients, in f32
+    let acts = 784 + 4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 2 + 84 * 2 + 10;
+    assert_eq!(LeNet5::WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    // the typenum lengths are the same numbers
+    use nn::typenum::Unsigned;
+    assert_eq!(<<LeNet5 as Network>::InputLen as Unsigned>::USIZE, 784);
+    assert_eq!(<<LeNet5 as Network>::OutputLen as Unsigned>::USIZE, 10);
+}
+
+#[test]
+fn lenet5_layers() {
+    // (name, output shape, parameters, multiply-adds, receptive field)
+    let want: [(&str, &[usize], usize, usize, [usize; 2]); 12] = [
+        ("0", &[6, 28, 28], 156, 6 * 28 * 28 * 25, [5, 5]),
+        ("1", &[6, 28, 28], 0, 0, [5, 5]),
+        ("2", &[6, 14, 14], 0, 0, [6, 6]),
+        ("c2", &[16, 10, 10], 2_416, 16 * 10 * 10 * 150, [14, 14]),
+        ("4", &[16, 10, 10], 0, 0, [14, 14]),
+        ("5", &[16, 5, 5], 0, 0, [16, 16]),
+        ("6", &[400], 0, 0, [28, 28]),
+        ("7", &[120], 48_120, 48_000, [28, 28]),
+        ("8", &[120], 0, 0, [28, 28]),
+        ("9", &[84], 10_164, 10_080, [28, 28]),
+        ("10", &[84], 0, 0, [28, 28]),
+        ("11", &[10], 850, 840, [28, 28]),
+    ];
+    let layers = <LeNet5 as Network>::LAYERS;
+    assert_eq!(layers.len(), want.len());
+    for (l, (name, shape, params, macs, rf)) in layers.iter().zip(want) {
+        assert_eq!(
+            (l.name, l.output_shape, l.params, l.macs, l.receptive_field),
+            (name, shape, params, macs, rf),
+            "layer {name}"
+        );
+    }
+    let summary = LeNet5::summary();
+    assert_eq!(summary.macs(), 416_520);
+    let names: Vec<&str> = <LeNet5 as Network>::TENSORS
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "0.weight",
+            "0.bias",
+            "c2.weight",
+            "c2.bias",
+            "7.weight",
+            "7.bias",
+            "9.weight",
+            "9.bias",
+            "11.weight",
+            "11.bias"
+        ]
+    );
+}
+
+#[test]
+fn lenet5_table() {
+    let table = LeNet5::summary().to_string();
+    println!("{table}");
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}:\n{table}"))
+    };
+    for cell in ["conv 5x5 pad 2", "[6, 28, 28]", "156", "117,600", "5x5"] {
+        assert!(row("0").contains(cell), "row 0 lacks {cell}: {}", row("0"));
+    }
+    for cell in ["conv 5x5", "[16, 10, 10]", "2,416", "240,000", "14x14"] {
+        assert!(
+            row("c2").contains(cell),
+            "row c2 lacks {cell}: {}",
+            row("c2")
+        );
+    }
+    assert!(row("7").contains("48,120"));
+    assert!(table.contains("parameters: 61,706"), "{table}");
+    assert!(table.contains("mult-adds per sample: 416,520"), "{table}");
+}
