@@ -39,7 +39,8 @@ fn lenet5_constants() {
 #[test]
 fn lenet5_layers() {
     // (name, output shape, parameters, multiply-adds, receptive field)
-    let want: [(&str, &[usize], usize, usize, [usize; 2]); 12] = [
+    type Row = (&'static str, &'static [usize], usize, usize, [usize; 2]);
+    let want: [Row; 12] = [
         ("0", &[6, 28, 28], 156, 6 * 28 * 28 * 25, [5, 5]),
         ("1", &[6, 28, 28], 0, 0, [5, 5]),
         ("2", &[6, 14, 14], 0, 0, [6, 6]),
