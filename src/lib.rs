@@ -30,6 +30,9 @@
 pub use nn_macros::network;
 pub use nn_runtime::*;
 
+#[doc = include_str!("../docs/dsl.md")]
+pub mod dsl {}
+
 /// What most programs need: the macro and the [`Network`] trait.
 pub mod prelude {
     pub use nn_macros::network;

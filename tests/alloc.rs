@@ -48,6 +48,16 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     let d_out = vec![0.01f32; BATCH * 10];
     let mut logits = vec![0.0f32; BATCH * 10];
 
+    // one sample needs no warm-up: construction made room for it
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let first = net.forward(&batch[..784])[0];
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst) - before,
+        0,
+        "allocations in single-sample inference after construction"
+    );
+    assert!(first.is_finite());
+
     // warm-up: the largest batch sizes the buffers
     net.forward(&batch);
     net.backward(&d_out);

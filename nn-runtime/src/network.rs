@@ -31,7 +31,7 @@ pub struct TensorInfo {
 
 /// The buffers of a network. Created by [`State::new`]; the generated struct
 /// holds one.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct State {
     params: Box<[f32]>,
     grads: Box<[f32]>,
@@ -77,6 +77,18 @@ pub const fn max_of(values: &[usize]) -> usize {
         i += 1;
     }
     m
+}
+
+impl core::fmt::Debug for State {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // sizes, not the (large) contents
+        f.debug_struct("State")
+            .field("params", &self.params.len())
+            .field("activations", &self.acts.len())
+            .field("batch", &self.batch)
+            .field("training", &self.training)
+            .finish()
+    }
 }
 
 /// Splits `buf` into a shared slot `[a, a + a_len)` and a mutable slot

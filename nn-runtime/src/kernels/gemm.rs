@@ -177,18 +177,33 @@ mod avx {
             }
             j += 8;
         }
-        // the last columns, fewer than 8
-        for r in 0..ROWS {
-            for jj in j..n {
-                let mut s = 0.0;
+        // the last columns, fewer than 8: masked loads and stores touch
+        // only the lanes below `n`
+        if j < n {
+            const MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+            // SAFETY: the mask enables lanes j..n only, all inside B's rows
+            // and C's rows; the table read is 8 in-bounds i32s.
+            unsafe {
+                let mask = _mm256_loadu_si256(MASKS.as_ptr().add(8 - (n - j)) as *const __m256i);
+                let mut acc = [_mm256_setzero_ps(); ROWS];
                 for p in 0..k {
-                    s = madd::<true>(
-                        s,
-                        a.data[(i + r) * a.row_stride + p * a.col_stride],
-                        b.data[p * b.row_stride + jj],
+                    let b0 = _mm256_maskload_ps(b.data.as_ptr().add(p * b.row_stride + j), mask);
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = _mm256_set1_ps(
+                            *a.data
+                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                        );
+                        *acc_r = _mm256_fmadd_ps(x, b0, *acc_r);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm256_maskstore_ps(
+                        cp,
+                        mask,
+                        _mm256_add_ps(_mm256_maskload_ps(cp, mask), *acc_r),
                     );
                 }
-                c[(i + r) * n + jj] += s;
             }
         }
     }
