@@ -33,6 +33,11 @@ pub use nn_runtime::*;
 #[doc = include_str!("../docs/dsl.md")]
 pub mod dsl {}
 
+/// The README's examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// What most programs need: the macro and the [`Network`] trait.
 pub mod prelude {
     pub use nn_macros::network;

@@ -16,6 +16,7 @@ use crate::ast::{Arg, Item, Layer, Network, ShapeLit, Value};
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
 use syn::{braced, bracketed, parenthesized, Attribute, Ident, Lit, Token, Visibility};
 
 impl Parse for Network {
@@ -29,14 +30,7 @@ impl Parse for Network {
         input.parse::<Token![>]>()?;
         let content;
         let brace = braced!(content in input);
-        let mut items = Vec::new();
-        while !content.is_empty() {
-            items.push(content.parse()?);
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
+        let items = comma_separated(&content)?;
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the network's `{ ... }`"));
         }
@@ -113,13 +107,7 @@ impl Parse for Layer {
         if input.peek(syn::token::Paren) {
             let content;
             parenthesized!(content in input);
-            while !content.is_empty() {
-                args.push(content.parse()?);
-                if content.is_empty() {
-                    break;
-                }
-                content.parse::<Token![,]>()?;
-            }
+            args = comma_separated(&content)?;
         }
         let block = if input.peek(syn::token::Brace) {
             let content;
@@ -158,14 +146,7 @@ impl Parse for Value {
         if input.peek(syn::token::Paren) {
             let content;
             let paren = parenthesized!(content in input);
-            let mut items = Vec::new();
-            while !content.is_empty() {
-                items.push(content.parse()?);
-                if content.is_empty() {
-                    break;
-                }
-                content.parse::<Token![,]>()?;
-            }
+            let items = comma_separated(&content)?;
             return Ok(Value::Tuple {
                 items,
                 span: paren.span.join(),
@@ -209,4 +190,11 @@ impl Parse for Value {
         }
         Err(input.error("expected a number, a word such as `same`, or a tuple such as `(3, 5)`"))
     }
+}
+
+/// `a, b, c` with an optional trailing comma (syn's `Punctuated`).
+fn comma_separated<T: Parse>(content: ParseStream) -> syn::Result<Vec<T>> {
+    Ok(Punctuated::<T, Token![,]>::parse_terminated(content)?
+        .into_iter()
+        .collect())
 }
