@@ -52,7 +52,7 @@ pub mod __private {
     pub use nn_runtime::network::{max_of, split_slots, State};
     pub use nn_runtime::summary::{LayerInfo, Summary};
     pub use nn_runtime::typenum;
-    pub use nn_runtime::{Network, TensorInfo};
+    pub use nn_runtime::{Network, TakesInput, TensorInfo};
     pub use rand_chacha_reexport::ChaCha8Rng;
 
     mod rand_chacha_reexport {

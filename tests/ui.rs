@@ -5,6 +5,7 @@
 //! - `ui/parse/`: mistakes found before any shape is known: syntax, unknown
 //!   layers and arguments, out-of-range values, invalid input shapes, names.
 //! - `ui/shape/`: mistakes found by shape inference (SPEC §3).
+//! - `ui/train/`: runtime types that must match the network (SPEC §5, §7).
 //!
 //! Each compile-fail file holds one mistake (or one commented family) and its
 //! `.stderr` snapshot. Regenerate with `TRYBUILD=overwrite cargo test --test ui`
@@ -33,4 +34,5 @@ fn ui() {
     t.pass("tests/ui/pass/*.rs");
     t.compile_fail("tests/ui/parse/*.rs");
     t.compile_fail("tests/ui/shape/*.rs");
+    t.compile_fail("tests/ui/train/*.rs");
 }

@@ -285,6 +285,8 @@ pub fn expand(net: &ir::Network) -> TokenStream {
             }
         }
 
+        impl ::nn::__private::TakesInput<#in_len> for #ident {}
+
         impl ::nn::__private::Network for #ident {
             type InputLen = #in_ty;
             type OutputLen = #out_ty;

@@ -21,7 +21,11 @@ pub fn expand(
     let out_len = output.map_or(0, |s| s.len());
     let (in_ty, out_ty) = (typenum(in_len), typenum(out_len));
     let name = ident.to_string();
+    let takes_input =
+        input.map(|_| quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}));
     quote! {
+        #takes_input
+
         #errors
 
         #(#attrs)*

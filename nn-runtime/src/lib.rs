@@ -9,18 +9,25 @@
 // them into structs would only rename the arguments.
 #![allow(clippy::too_many_arguments)]
 
+pub mod batch;
+pub mod data;
 pub mod init;
 pub mod kernels;
 pub mod layer;
+pub mod loss;
 pub mod network;
+pub mod optim;
+pub mod schedule;
 pub mod summary;
 #[doc(hidden)]
 pub mod testing;
+pub mod train;
+pub mod weights;
 
 pub use generic_array;
 pub use init::Init;
 pub use layer::Layer;
-pub use network::{Network, State, TensorInfo};
+pub use network::{Network, State, TakesInput, TensorInfo};
 #[doc(hidden)]
 pub use rand_chacha as __rand_chacha;
 pub use summary::{LayerInfo, Summary};

@@ -1,6 +1,6 @@
 //! Elementwise activations and softmax.
 //!
-//! - ReLU `max(x, 0)`, gradient 0 at 0 (PyTorch's convention).
+//! - ReLU `max(x, 0)`, gradient 0 at 0 (PyTorch's convention); NaN stays NaN.
 //! - Leaky ReLU `x` for `x > 0`, else `a·x`.
 //! - PReLU: leaky ReLU with a learnable slope per channel (`[C, H, W]`,
 //!   `plane = H·W`) or per feature (`[N]`, `plane = 1`); PyTorch's `PReLU`.
@@ -12,10 +12,11 @@
 
 /// ReLU forward.
 pub fn relu_forward(input: &[f32], output: &mut [f32]) {
+    // `x < 0` rather than `x > 0`: a NaN passes through, as in PyTorch
     output
         .iter_mut()
         .zip(input)
-        .for_each(|(y, &x)| *y = if x > 0.0 { x } else { 0.0 });
+        .for_each(|(y, &x)| *y = if x < 0.0 { 0.0 } else { x });
 }
 
 /// ReLU backward: passes `dy` where `x > 0`.
@@ -178,6 +179,8 @@ mod tests {
         let mut d = [0.0; 3];
         relu_backward(&[0.0, -1.0, 1.0], &[1.0, 1.0, 1.0], &mut d);
         assert_eq!(d, [0.0, 0.0, 1.0], "relu gradient at 0 is 0");
+        relu_forward(&[f32::NAN, -0.0, 2.0], &mut y);
+        assert!(y[0].is_nan(), "NaN propagates");
     }
 
     #[test]

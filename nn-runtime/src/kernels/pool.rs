@@ -6,7 +6,7 @@
 //! the convolution's ([`Geometry`], with `oc == c`).
 //!
 //! - Max: padding counts as −∞; the gradient goes to the first maximum of each
-//!   window in row-major order. Backward finds that maximum again from the
+//!   window in row-major order; a NaN in a window is its maximum (PyTorch's). Backward finds that maximum again from the
 //!   saved input, so forward keeps no argmax cache.
 //! - Average: the window sum divided by the window's size clipped to the
 //!   padded input `[−PT, H + PB) × [−PL, W + PR)`; that is `KH·KW` except for
@@ -36,7 +36,8 @@ fn argmax(g: &Geometry, plane: &[f32], i: usize, j: usize) -> Option<usize> {
     for y in y0..y1 {
         for x in x0..x1 {
             let v = plane[y * g.w + x];
-            if best.is_none_or(|(_, b)| v > b) {
+            // PyTorch's rule: a NaN counts as the maximum (the last NaN wins)
+            if best.is_none_or(|(_, b)| v > b || v.is_nan()) {
                 best = Some((y * g.w + x, v));
             }
         }
@@ -233,6 +234,14 @@ mod tests {
         let mut dx = vec![0.0; 4];
         max_backward(&g, 1, &[1.0, 3.0, 3.0, 2.0], &[5.0], &mut dx);
         assert_eq!(dx, vec![0.0, 5.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn max_pool_propagates_nan() {
+        let g = geom(1, 2, 2, 1, 1, (2, 2), (1, 1), (0, 0));
+        let mut y = [0.0];
+        max_forward(&g, 1, &[1.0, f32::NAN, 3.0, 2.0], &mut y);
+        assert!(y[0].is_nan());
     }
 
     #[test]

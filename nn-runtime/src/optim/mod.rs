@@ -1,0 +1,260 @@
+//! Optimizers (SPEC §7): SGD (with momentum, dampening and Nesterov as
+//! options), Adagrad, RMSprop, Adam and AdamW, each in its own file with its
+//! update rule.
+//!
+//! Every optimizer implements [`Optimizer`]: `step` updates a flat parameter
+//! vector in place from its gradient, and [`OptimizerState`] holds all it
+//! needs to resume (step count, moments, velocities).
+//!
+//! # Numerics
+//!
+//! The updates are PyTorch's `torch.optim` single-tensor implementations
+//! (`_single_tensor_sgd`, `_single_tensor_adam`, …), computed the same way:
+//!
+//! - Hyperparameters other than the learning rate are `f64`, as PyTorch's
+//!   Python floats are. Per-step scalars (Adam's bias corrections, Adagrad's
+//!   decayed rate) are computed in `f64` and rounded to `f32` where PyTorch's
+//!   kernels round them. The learning rate is `f32`, as schedules produce it.
+//! - Per-element arithmetic is `f32`, in PyTorch's order of operations.
+//!   PyTorch's CPU kernels fuse `a + α·b` (`add` with `alpha`), `addcmul` and
+//!   `lerp` into single-rounding multiply-adds, so the same terms here use
+//!   [`f32::mul_add`]; `addcdiv` computes `a + (α·b)/c` unfused.
+//! - The one known difference is the square root: ours is IEEE's, correctly
+//!   rounded; PyTorch's CPU builds with MKL compute `float32` `sqrt` through
+//!   MKL's vector math library, which is within one unit in the last place.
+//!   SGD therefore matches PyTorch bit for bit. Adagrad, RMSprop and Adam
+//!   match bit for bit PyTorch's code run with correctly rounded square
+//!   roots, and PyTorch as it is to about 1e-7 relative, the parameters
+//!   drifting apart by a fraction of a unit in the last place
+//!   (`tests/optim.rs` checks both).
+//!
+//! # Memory
+//!
+//! State buffers are allocated at the first `step` (or earlier, by each
+//! optimizer's `with_len`); later steps allocate nothing. An optimizer
+//! serves one parameter vector: stepping it with a different length panics.
+//!
+//! # Examples
+//!
+//! ```
+//! use nn_runtime::optim::{Adam, Optimizer};
+//!
+//! // minimise f(w) = Σ (w_i − 1)², gradient 2(w − 1)
+//! let mut w = vec![3.0f32, -2.0, 0.5];
+//! let mut grad = vec![0.0f32; 3];
+//! let mut opt = Adam::new(0.1);
+//! for _ in 0..300 {
+//!     for (g, &x) in grad.iter_mut().zip(&w) {
+//!         *g = 2.0 * (x - 1.0);
+//!     }
+//!     opt.step(&mut w, &grad);
+//! }
+//! assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-2));
+//! ```
+
+mod adagrad;
+mod adam;
+mod rmsprop;
+mod sgd;
+
+pub use adagrad::Adagrad;
+pub use adam::{Adam, AdamW};
+pub use rmsprop::RmsProp;
+pub use sgd::Sgd;
+
+/// An optimizer: updates parameters in place from their gradients and owns
+/// its state (velocities, moment estimates, step count).
+pub trait Optimizer: Send {
+    /// Applies one update to `params` from `grads` (same length). The first
+    /// call allocates the state buffers; later calls allocate nothing.
+    fn step(&mut self, params: &mut [f32], grads: &[f32]);
+
+    /// The current learning rate.
+    fn learning_rate(&self) -> f32;
+
+    /// Sets the learning rate used from the next step on (e.g. from a
+    /// [`Schedule`](crate::schedule::Schedule)).
+    fn set_learning_rate(&mut self, lr: f32);
+
+    /// A copy of everything needed to resume: step count and buffers.
+    fn state(&self) -> OptimizerState;
+
+    /// Restores a state taken by [`state`](Optimizer::state) from an
+    /// optimizer of the same kind and configuration. Checks the kind, the
+    /// buffer names and their lengths, and says what differs.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String>;
+}
+
+/// Everything an optimizer needs to resume exactly where it stopped.
+///
+/// Buffer names are PyTorch's state keys (`momentum_buffer`, `sum`,
+/// `square_avg`, `grad_avg`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`);
+/// each buffer holds one value per parameter, and is empty before the first
+/// step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    /// Which optimizer wrote it: `sgd`, `adagrad`, `rmsprop`, `adam`, `adamw`.
+    pub kind: String,
+    /// Number of steps taken.
+    pub steps: u64,
+    /// Named buffers, in the optimizer's fixed order.
+    pub buffers: Vec<(String, Vec<f32>)>,
+}
+
+/// PyTorch's `lerp` (`ATen/native/Lerp.h`): `start + weight·(end − start)`
+/// for `|weight| < 0.5`, else `end − (end − start)·(1 − weight)`, each form
+/// one fused multiply-add, as PyTorch's CPU kernel computes it.
+pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
+    if weight.abs() < 0.5 {
+        weight.mul_add(end - start, start)
+    } else {
+        (-(end - start)).mul_add(1.0 - weight, end)
+    }
+}
+
+/// Makes `buf` hold one value per parameter: allocates it filled with
+/// `init` while it is still empty, and panics if it was sized for a
+/// different parameter count.
+pub(crate) fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
+    if buf.len() != n {
+        assert!(
+            buf.is_empty(),
+            "{kind}: `{name}` holds {} values but the parameters have {n}; \
+             one optimizer serves one parameter vector",
+            buf.len()
+        );
+        *buf = vec![init; n];
+    }
+}
+
+/// Copies an optimizer's state out: `kind`, `steps` and the named buffers.
+pub(crate) fn save(kind: &str, steps: u64, buffers: &[(&str, &Vec<f32>)]) -> OptimizerState {
+    OptimizerState {
+        kind: kind.to_string(),
+        steps,
+        buffers: buffers
+            .iter()
+            .map(|(name, buf)| (name.to_string(), buf.to_vec()))
+            .collect(),
+    }
+}
+
+/// Checks `state` against an optimizer of `kind` whose buffers are
+/// `buffers` (names in order, with their current contents), then copies the
+/// state's buffers in. Buffers that are still empty take the state's length;
+/// allocated ones must already have it.
+pub(crate) fn load(
+    kind: &str,
+    buffers: &mut [(&str, &mut Vec<f32>)],
+    state: &OptimizerState,
+) -> Result<(), String> {
+    if state.kind != kind {
+        return Err(format!(
+            "state is from a `{}` optimizer, this one is `{kind}`",
+            state.kind
+        ));
+    }
+    let expected: Vec<&str> = buffers.iter().map(|(name, _)| *name).collect();
+    let got: Vec<&str> = state
+        .buffers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if expected != got {
+        return Err(format!(
+            "`{kind}` state has buffers [{}], this optimizer's configuration has [{}]",
+            got.join(", "),
+            expected.join(", ")
+        ));
+    }
+    // every buffer holds one value per parameter: the state's must agree
+    // with each other and with any buffer already allocated here
+    let own = buffers.iter().map(|(_, b)| b.len()).find(|&n| n > 0);
+    let (first_name, first) = match state.buffers.first() {
+        Some((name, buf)) => (name.as_str(), buf.len()),
+        None => ("", 0),
+    };
+    for (name, buf) in &state.buffers {
+        if buf.len() != first {
+            return Err(format!(
+                "`{kind}` state: buffer `{name}` has {} values, buffer `{first_name}` has {first}",
+                buf.len()
+            ));
+        }
+        if let Some(n) = own {
+            if buf.len() != n {
+                return Err(format!(
+                    "`{kind}` state: buffer `{name}` has {} values, this optimizer's parameters have {n}",
+                    buf.len()
+                ));
+            }
+        }
+    }
+    for ((_, dst), (_, src)) in buffers.iter_mut().zip(&state.buffers) {
+        dst.clear();
+        dst.extend_from_slice(src);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lerp_takes_the_form_for_the_weight() {
+        // small weight: start + w·(end − start)
+        assert_eq!(lerp(1.0, 3.0, 0.25), 1.5);
+        // large weight: end − (end − start)·(1 − w)
+        assert_eq!(lerp(1.0, 3.0, 0.75), 2.5);
+        // both forms are exact at their own end
+        assert_eq!(lerp(-2.0, 5.0, 0.0), -2.0);
+        assert_eq!(lerp(-2.0, 5.0, 1.0), 5.0);
+    }
+
+    #[test]
+    fn load_reports_kind_names_and_lengths() {
+        let mut a = vec![0.0f32; 3];
+        let mut b = vec![0.0f32; 3];
+        let state = |kind: &str, bufs: &[(&str, usize)]| OptimizerState {
+            kind: kind.into(),
+            steps: 4,
+            buffers: bufs
+                .iter()
+                .map(|&(n, len)| (n.to_string(), vec![1.0; len]))
+                .collect(),
+        };
+        let mut own = [("a", &mut a), ("b", &mut b)];
+        let err = load("adam", &mut own, &state("sgd", &[])).unwrap_err();
+        assert_eq!(err, "state is from a `sgd` optimizer, this one is `adam`");
+        let err = load("adam", &mut own, &state("adam", &[("a", 3)])).unwrap_err();
+        assert_eq!(
+            err,
+            "`adam` state has buffers [a], this optimizer's configuration has [a, b]"
+        );
+        let err = load("adam", &mut own, &state("adam", &[("a", 3), ("b", 2)])).unwrap_err();
+        assert_eq!(
+            err,
+            "`adam` state: buffer `b` has 2 values, buffer `a` has 3"
+        );
+        let err = load("adam", &mut own, &state("adam", &[("a", 5), ("b", 5)])).unwrap_err();
+        assert_eq!(
+            err,
+            "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3"
+        );
+        load("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
+        assert_eq!(a, [1.0; 3]);
+    }
+
+    #[test]
+    fn load_sizes_unallocated_buffers() {
+        let mut a = Vec::new();
+        let state = OptimizerState {
+            kind: "sgd".into(),
+            steps: 2,
+            buffers: vec![("a".into(), vec![0.5, 1.5])],
+        };
+        load("sgd", &mut [("a", &mut a)], &state).unwrap();
+        assert_eq!(a, [0.5, 1.5]);
+    }
+}

@@ -1,0 +1,185 @@
+//! The training loop end to end on real digits (a subset of the bundled
+//! MNIST split, kept small for debug builds): it learns, it is
+//! deterministic for a seed and a thread count, a checkpoint resumes to the
+//! same result as an unbroken run, a diverging loss stops with the epoch and
+//! batch, and the curves are written.
+
+use nn::batch::Batching;
+use nn::data::{mnist, Dataset};
+use nn::loss::SoftmaxCrossEntropy;
+use nn::optim::Sgd;
+use nn::prelude::*;
+use nn::train::{evaluate, TrainConfig, TrainError, Trainer};
+use std::path::PathBuf;
+
+nn::network! {
+    /// A small digit classifier that trains in a blink.
+    struct Tiny<[1, 28, 28]> {
+        conv(4, kernel = 3, stride = 2, pad = (1, 0, 1, 0)), relu,   // [4, 14, 14]
+        max_pool(2),                                                  // [4, 7, 7]
+        flatten, dense(32), relu, dense(10),
+    }
+}
+
+/// Every `step`-th sample of a data set (the bundled files are sorted by digit).
+fn every<const LEN: usize>(data: &Dataset<LEN>, step: usize) -> Dataset<LEN> {
+    let picked: Vec<usize> = (0..data.len()).step_by(step).collect();
+    let inputs = picked
+        .iter()
+        .flat_map(|&i| data.input(i).iter().copied())
+        .collect();
+    let labels = picked.iter().map(|&i| data.label(i)).collect();
+    Dataset::new(inputs, labels, data.classes()).unwrap()
+}
+
+fn digits() -> (Dataset<784>, Dataset<784>) {
+    let m = mnist::bundled().unwrap();
+    (every(&m.train, 8), every(&m.test, 4))
+}
+
+fn config(epochs: usize, threads: usize) -> TrainConfig {
+    TrainConfig {
+        threads,
+        ..TrainConfig::new(epochs, 32)
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nn-train-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
+    let (train, test) = digits();
+    let mut before = Tiny::new(3);
+    let start = evaluate(&mut before, &test, &SoftmaxCrossEntropy, 100);
+
+    let run = |threads| {
+        let mut net = Tiny::new(3);
+        let mut trainer = Trainer::new(
+            SoftmaxCrossEntropy,
+            Sgd::new(0.05).momentum(0.9),
+            config(3, threads),
+        );
+        let history = trainer.fit(&mut net, &train, &test).unwrap();
+        (net.params().to_vec(), history)
+    };
+    let (params, history) = run(2);
+    let last = history.epochs.last().unwrap();
+    assert_eq!(history.epochs.len(), 3);
+    assert!(
+        last.test_loss < 0.5 * start.loss,
+        "test loss {} from {}",
+        last.test_loss,
+        start.loss
+    );
+    assert!(
+        last.test_accuracy > 0.8,
+        "test accuracy {}",
+        last.test_accuracy
+    );
+    assert!(last.train_loss < history.epochs[0].train_loss);
+
+    let (again, _) = run(2);
+    assert_eq!(params, again, "same seed and thread count, same result");
+    let (one_thread, one_history) = run(1);
+    assert_ne!(
+        params, one_thread,
+        "another thread count sums the shares in another order"
+    );
+    assert!(one_history.epochs.last().unwrap().test_accuracy > 0.8);
+}
+
+#[test]
+fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
+    let (train, test) = digits();
+    let dir = temp("resume");
+    let optimizer = || Sgd::new(0.05).momentum(0.9);
+
+    let mut unbroken = Tiny::new(9);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(3, 2));
+    let full = trainer.fit(&mut unbroken, &train, &test).unwrap();
+
+    let checkpoint = dir.join("checkpoint.safetensors");
+    let mut first = Tiny::new(9);
+    let mut trainer = Trainer::new(
+        SoftmaxCrossEntropy,
+        optimizer(),
+        TrainConfig {
+            checkpoint: Some(checkpoint.clone()),
+            ..config(1, 2)
+        },
+    );
+    trainer.fit(&mut first, &train, &test).unwrap();
+    assert!(checkpoint.exists());
+
+    let mut resumed = Tiny::new(1234); // other weights: the checkpoint replaces them
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(3, 2));
+    trainer.resume(&mut resumed, &checkpoint).unwrap();
+    assert_eq!(trainer.history.epochs.len(), 1);
+    let history = trainer.fit(&mut resumed, &train, &test).unwrap();
+
+    assert_eq!(resumed.params(), unbroken.params(), "bit for bit");
+    let losses = |h: &nn::train::History| {
+        h.epochs
+            .iter()
+            .map(|e| (e.train_loss, e.test_loss, e.test_accuracy))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&history), losses(&full));
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_with_epoch_and_batch() {
+    let (train, test) = digits();
+    // a NaN pixel in sample 70: in order, it is in batch 3 of the first epoch
+    let mut inputs = train.inputs().to_vec();
+    inputs[70 * 784 + 100] = f32::NAN;
+    let poisoned = Dataset::<784>::new(inputs, train.labels().to_vec(), 10).unwrap();
+    let mut net = Tiny::new(1);
+    let config = TrainConfig {
+        batching: Batching::new(32),
+        ..config(2, 1)
+    };
+    let err = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01), config)
+        .fit(&mut net, &poisoned, &test)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                epoch: 1,
+                batch: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("epoch 1, batch 3") && text.contains("NaN"),
+        "{text}"
+    );
+}
+
+#[test]
+fn writes_the_curves() {
+    let (train, test) = digits();
+    let path = temp("curves").join("curves.svg");
+    let mut net = Tiny::new(2);
+    let config = TrainConfig {
+        curves: Some(path.clone()),
+        ..config(2, 1)
+    };
+    Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05).momentum(0.9), config)
+        .fit(&mut net, &train, &test)
+        .unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("accuracy") && svg.contains("loss"),
+        "{}",
+        &svg[..svg.len().min(200)]
+    );
+}

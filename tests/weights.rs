@@ -1,0 +1,127 @@
+//! Weights as safetensors: a LeNet-5 exported from PyTorch loads and gives
+//! PyTorch's logits; our files round-trip; files with missing, extra or
+//! wrongly shaped tensors are errors that list them all.
+//!
+//! `tests/golden/lenet5_torch.*` come from `tools/golden/lenet_export.py`
+//! (`pip install torch safetensors && python3 tools/golden/lenet_export.py`).
+
+use nn::prelude::*;
+use nn::testing::{assert_close, random_vec};
+use nn::weights::{self, WeightsError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+nn::network! {
+    struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// A fresh file path in the temporary directory.
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nn-weights-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("weights.safetensors")
+}
+
+#[test]
+fn pytorch_lenet5_loads_and_gives_pytorchs_logits() {
+    let mut net = LeNet5::new(0);
+    weights::load(&mut net, &golden("lenet5_torch.safetensors")).unwrap();
+    let io: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("lenet5_torch_io.json")).unwrap())
+            .unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    let logits = net.forward(&floats(&io["input"])).to_vec();
+    // PyTorch computed these in float32 too, summing in another order
+    assert_close(
+        &logits,
+        &floats(&io["logits"]),
+        1e-5,
+        "logits of the PyTorch LeNet-5",
+    );
+}
+
+#[test]
+fn save_then_load_gives_the_same_network() {
+    let net = LeNet5::new(11);
+    let path = temp("round-trip");
+    weights::save(&net, &path).unwrap();
+    let mut other = LeNet5::new(12);
+    assert_ne!(net.params(), other.params());
+    weights::load(&mut other, &path).unwrap();
+    assert_eq!(net.params(), other.params());
+    assert!(
+        !path.with_extension("safetensors.tmp").exists(),
+        "the temporary file is renamed away"
+    );
+}
+
+#[test]
+fn mismatched_files_list_every_difference() {
+    let net = LeNet5::new(1);
+    let bogus = random_vec(30, 2);
+    let mut tensors: Vec<(&str, &[usize], &[f32])> =
+        net.tensors().map(|(t, d)| (t.name, t.shape, d)).collect();
+    tensors.retain(|t| t.0 != "9.bias"); // missing
+    tensors.retain(|t| t.0 != "11.weight");
+    tensors.push(("11.weight", &[10, 3], &bogus)); // wrong shape
+    tensors.push(("12.weight", &[30], &bogus)); // extra
+    let path = temp("mismatch");
+    weights::write(&path, &tensors, HashMap::new()).unwrap();
+
+    let mut target = LeNet5::new(3);
+    let before = target.params().to_vec();
+    let err = weights::load(&mut target, &path).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, WeightsError::Mismatch { .. }), "{text}");
+    for part in [
+        "LeNet5",
+        "missing: 9.bias [84]",
+        "not in the network: 12.weight [30]",
+        "11.weight: shape [10, 3], expected [10, 84]",
+    ] {
+        assert!(text.contains(part), "`{part}` not in:\n{text}");
+    }
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert_eq!(
+        target.params(),
+        &before[..],
+        "a failed load changes nothing"
+    );
+}
+
+#[test]
+fn unreadable_files_name_the_path() {
+    let mut net = LeNet5::new(1);
+    let missing = temp("missing").with_file_name("no-such-file.safetensors");
+    let err = weights::load(&mut net, &missing).unwrap_err();
+    assert!(
+        matches!(err, WeightsError::Io { .. })
+            && err.to_string().contains("no-such-file.safetensors"),
+        "{err}"
+    );
+
+    let garbage = temp("garbage");
+    std::fs::write(&garbage, b"definitely not a safetensors file").unwrap();
+    let err = weights::load(&mut net, &garbage).unwrap_err();
+    assert!(matches!(err, WeightsError::Format { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&garbage.display().to_string()),
+        "{err}"
+    );
+}
