@@ -65,7 +65,7 @@ def accuracy(model, images, labels):
     return correct / len(labels)
 
 
-def run(seed, epochs, threads):
+def run(seed, epochs, threads, verbose=False):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     train_x, train_y = load("train")
@@ -86,7 +86,8 @@ def run(seed, epochs, threads):
             seen += len(idx)
         train_seconds += time.perf_counter() - start
         acc = accuracy(model, test_x, test_y)
-        print(f"seed {seed} epoch {epoch + 1}: loss {loss.item():.4f} test accuracy {100 * acc:.2f}%", flush=True)
+        if verbose:
+            print(f"seed {seed} epoch {epoch + 1}: loss {loss.item():.4f} test accuracy {100 * acc:.2f}%", flush=True)
     return {"seed": seed, "threads": threads, "test_accuracy": acc, "images_per_second": seen / train_seconds}
 
 
@@ -96,7 +97,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    results = [run(s, args.epochs, args.threads) for s in args.seeds]
+    results = [run(s, args.epochs, args.threads, verbose=True) for s in args.seeds]
     for r in results:
         print(json.dumps(r))
     accs = [r["test_accuracy"] for r in results]
