@@ -205,6 +205,9 @@ impl From<WeightsError> for TrainError {
 }
 
 /// Evaluates `net` on `data` in evaluation mode (restoring the mode after).
+///
+/// # Panics
+/// If the data set has more classes than the network has outputs.
 pub fn evaluate<N, L, const LEN: usize>(
     net: &mut N,
     data: &Dataset<LEN>,
@@ -218,6 +221,13 @@ where
     let was_training = net.is_training();
     net.eval();
     let classes = N::OUTPUT_LEN;
+    assert!(
+        data.classes() <= classes,
+        "{}: the data set has {} classes but the network gives {} outputs",
+        N::NAME,
+        data.classes(),
+        classes
+    );
     let mut confusion = vec![vec![0usize; classes]; classes];
     let (mut total_loss, mut correct) = (0.0f64, 0usize);
     let mut d_out = Vec::new();
@@ -299,6 +309,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
 
     /// Trains `net` on `train` for the configured epochs (continuing after a
     /// resume), evaluating on `test` after each, and returns the history.
+    ///
+    /// # Panics
+    /// If a data set has more classes than the network has outputs.
     pub fn fit<N, const LEN: usize>(
         &mut self,
         net: &mut N,
@@ -308,6 +321,15 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     where
         N: Network + TakesInput<LEN> + Send,
     {
+        for data in [train, test] {
+            assert!(
+                data.classes() <= N::OUTPUT_LEN,
+                "{}: the data set has {} classes but the network gives {} outputs",
+                N::NAME,
+                data.classes(),
+                N::OUTPUT_LEN
+            );
+        }
         let threads = self.threads().max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
