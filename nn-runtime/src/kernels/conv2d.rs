@@ -54,8 +54,25 @@ impl Geometry {
     }
 }
 
+/// The output columns `j` whose input column `j·SW + v − PL` lies inside
+/// the input (the rest fall in the padding): `lo..hi`, and the input
+/// column of `lo`.
+#[inline(always)]
+fn valid_columns(g: &Geometry, v: usize) -> (usize, usize, usize) {
+    // first j with j·sw + v ≥ pl
+    let lo = g.pl.saturating_sub(v).div_ceil(g.sw).min(g.ow);
+    // last j with j·sw + v − pl ≤ w − 1
+    let hi = if g.w + g.pl > v {
+        ((g.w + g.pl - v - 1) / g.sw + 1).min(g.ow)
+    } else {
+        0
+    };
+    let hi = hi.max(lo);
+    (lo, hi, lo * g.sw + v - g.pl.min(lo * g.sw + v))
+}
+
 /// Copies the patches of one sample `x[C, H, W]` into `col[C·KH·KW, OH·OW]`.
-#[inline]
+#[inline(always)]
 pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
     let p = g.positions();
     // loop over patch rows (c, u, v)
@@ -65,22 +82,29 @@ pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
             for v in 0..g.kw {
                 let row = ((c * g.kh + u) * g.kw + v) * p;
                 let dst = &mut col[row..row + p];
-                // loop over output positions (i, j)
-                for i in 0..g.oh {
+                let (lo, hi, x0) = valid_columns(g, v);
+                // loop over output rows (OH)
+                for (i, out_row) in dst.chunks_exact_mut(g.ow).enumerate() {
                     let y = (i * g.sh + u) as isize - g.pt as isize;
-                    let out_row = &mut dst[i * g.ow..(i + 1) * g.ow];
                     if y < 0 || y >= g.h as isize {
                         out_row.fill(0.0);
                         continue;
                     }
                     let src = &plane[y as usize * g.w..(y as usize + 1) * g.w];
-                    for (j, o) in out_row.iter_mut().enumerate() {
-                        let xx = (j * g.sw + v) as isize - g.pl as isize;
-                        *o = if xx < 0 || xx >= g.w as isize {
-                            0.0
-                        } else {
-                            src[xx as usize]
-                        };
+                    out_row[..lo].fill(0.0);
+                    out_row[hi..].fill(0.0);
+                    if lo == hi {
+                        continue;
+                    }
+                    if g.sw == 1 {
+                        out_row[lo..hi].copy_from_slice(&src[x0..x0 + (hi - lo)]);
+                    } else {
+                        for (o, s) in out_row[lo..hi]
+                            .iter_mut()
+                            .zip(src[x0..].iter().step_by(g.sw))
+                        {
+                            *o = *s;
+                        }
                     }
                 }
             }
@@ -90,7 +114,7 @@ pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
 
 /// Adds `col[C·KH·KW, OH·OW]` back into `dx[C, H, W]` (the adjoint of
 /// [`im2col`]); entries that fall into the padding are dropped.
-#[inline]
+#[inline(always)]
 pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
     let p = g.positions();
     for c in 0..g.c {
@@ -99,16 +123,24 @@ pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
             for v in 0..g.kw {
                 let row = ((c * g.kh + u) * g.kw + v) * p;
                 let src = &col[row..row + p];
-                for i in 0..g.oh {
+                let (lo, hi, x0) = valid_columns(g, v);
+                for (i, in_row) in src.chunks_exact(g.ow).enumerate() {
                     let y = (i * g.sh + u) as isize - g.pt as isize;
                     if y < 0 || y >= g.h as isize {
                         continue;
                     }
                     let dst = &mut plane[y as usize * g.w..(y as usize + 1) * g.w];
-                    for (j, s) in src[i * g.ow..(i + 1) * g.ow].iter().enumerate() {
-                        let xx = (j * g.sw + v) as isize - g.pl as isize;
-                        if xx >= 0 && (xx as usize) < g.w {
-                            dst[xx as usize] += s;
+                    if lo == hi {
+                        continue;
+                    }
+                    if g.sw == 1 {
+                        dst[x0..x0 + (hi - lo)]
+                            .iter_mut()
+                            .zip(&in_row[lo..hi])
+                            .for_each(|(d, s)| *d += s);
+                    } else {
+                        for (d, s) in dst[x0..].iter_mut().step_by(g.sw).zip(&in_row[lo..hi]) {
+                            *d += s;
                         }
                     }
                 }
@@ -120,6 +152,7 @@ pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
 /// Forward pass over a batch: `input [B, C, H, W]` → `output [B, OC, OH, OW]`
 /// (overwritten). `bias` is `[OC]` or empty for a conv without bias.
 /// `scratch` holds at least [`Geometry::scratch_len`] floats.
+#[inline(always)]
 pub fn forward(
     g: &Geometry,
     batch: usize,
@@ -151,6 +184,7 @@ pub fn forward(
 /// Backward pass over a batch; *accumulates* into `d_input [B, C, H, W]`,
 /// `d_weight [OC, C, KH, KW]` and `d_bias [OC]` (empty without bias).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn backward(
     g: &Geometry,
     batch: usize,
@@ -242,6 +276,9 @@ mod tests {
             g(1, 4, 4, 2, 2, 2, 3, 3, 2, 2, 0, 0),
             g(2, 5, 5, 3, 1, 1, 5, 5, 1, 1, 0, 0),
             g(2, 10, 13, 3, 4, 4, 2, 4, 3, 3, 1, 0),
+            // padding wider than the input: whole rows and columns of padding
+            g(1, 2, 1, 2, 4, 4, 3, 3, 1, 1, 2, 2),
+            g(2, 3, 2, 1, 2, 3, 3, 5, 2, 2, 1, 3),
         ]
     }
 

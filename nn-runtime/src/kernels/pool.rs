@@ -45,15 +45,46 @@ fn argmax(g: &Geometry, plane: &[f32], i: usize, j: usize) -> Option<usize> {
     best.map(|(k, _)| k)
 }
 
+/// Whether every window lies inside the input (no padding reached), so the
+/// loops need no clipping.
+#[inline(always)]
+fn interior(g: &Geometry) -> bool {
+    g.pt == 0 && g.pl == 0 && (g.oh - 1) * g.sh + g.kh <= g.h && (g.ow - 1) * g.sw + g.kw <= g.w
+}
+
+/// Index of the first maximum (a NaN counts as the maximum) of the window
+/// at `base` (top-left element) of a plane `w` wide, the window inside.
+#[inline(always)]
+fn argmax_inside(g: &Geometry, plane: &[f32], base: usize) -> usize {
+    let mut best = base;
+    let mut best_v = plane[base];
+    for u in 0..g.kh {
+        let row = &plane[base + u * g.w..base + u * g.w + g.kw];
+        for (v, &x) in row.iter().enumerate() {
+            if x > best_v || (x.is_nan() && !(u == 0 && v == 0)) {
+                best = base + u * g.w + v;
+                best_v = x;
+            }
+        }
+    }
+    best
+}
+
 /// Max pooling forward: `y[c, i, j] = max` over the window; overwrites `output`.
+#[inline(always)]
 pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let inside = interior(g);
     for p in 0..batch * g.c {
         let plane = &input[p * hw..(p + 1) * hw];
         let out = &mut output[p * ohw..(p + 1) * ohw];
         for i in 0..g.oh {
             for j in 0..g.ow {
-                out[i * g.ow + j] = argmax(g, plane, i, j).map_or(f32::NEG_INFINITY, |k| plane[k]);
+                out[i * g.ow + j] = if inside {
+                    plane[argmax_inside(g, plane, i * g.sh * g.w + j * g.sw)]
+                } else {
+                    argmax(g, plane, i, j).map_or(f32::NEG_INFINITY, |k| plane[k])
+                };
             }
         }
     }
@@ -61,6 +92,7 @@ pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]
 
 /// Max pooling backward: *accumulates* each `dy` into `d_input` at its
 /// window's first maximum.
+#[inline(always)]
 pub fn max_backward(
     g: &Geometry,
     batch: usize,
@@ -69,13 +101,19 @@ pub fn max_backward(
     d_input: &mut [f32],
 ) {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let inside = interior(g);
     for p in 0..batch * g.c {
         let plane = &input[p * hw..(p + 1) * hw];
         let dy = &d_output[p * ohw..(p + 1) * ohw];
         let dx = &mut d_input[p * hw..(p + 1) * hw];
         for i in 0..g.oh {
             for j in 0..g.ow {
-                if let Some(k) = argmax(g, plane, i, j) {
+                let k = if inside {
+                    Some(argmax_inside(g, plane, i * g.sh * g.w + j * g.sw))
+                } else {
+                    argmax(g, plane, i, j)
+                };
+                if let Some(k) = k {
                     dx[k] += dy[i * g.ow + j];
                 }
             }
@@ -95,6 +133,7 @@ fn divisor(g: &Geometry, pb: usize, pr: usize, i: usize, j: usize) -> f32 {
 
 /// Average pooling forward (`count_include_pad`); overwrites `output`.
 /// `pb`, `pr` are the bottom and right padding.
+#[inline]
 pub fn avg_forward(
     g: &Geometry,
     pb: usize,
@@ -125,6 +164,7 @@ pub fn avg_forward(
 /// Average pooling backward: *accumulates* `dy / divisor` into every input
 /// element of the window.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn avg_backward(
     g: &Geometry,
     pb: usize,
