@@ -14,8 +14,9 @@
 //!   products with 8 partial sums each; used for the conv weight gradient and
 //!   dense forward, whose right operand is a transpose.
 //!
-//! Both are written once and compiled twice: for the baseline target and,
-//! when the CPU has them (checked at run time), with AVX2 and FMA.
+//! Both exist three times, chosen at run time by what the CPU has: with
+//! AVX-512 intrinsics (16 lanes, masked edges), with AVX2 and FMA
+//! intrinsics (8 lanes), and as portable Rust for any other target.
 #![allow(unsafe_code)]
 
 /// A read-only matrix view: `rows × cols` with element `(i, j)` at
@@ -77,6 +78,12 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool) {
     assert!(a.last_index() < a.data.len(), "gemm: A out of bounds");
     assert!(b.last_index() < b.data.len(), "gemm: B out of bounds");
     #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        unsafe { gemm_avx512(a, b, c) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
         unsafe { gemm_avx2_fma(a, b, c) };
@@ -94,6 +101,155 @@ fn gemm_avx2_fma(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
         avx::dot(a, b, c);
     } else {
         naive::<true>(a, b, c);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn gemm_avx512(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+    if b.col_stride == 1 {
+        avx512::axpy(a, b, c);
+    } else if a.col_stride == 1 && b.row_stride == 1 {
+        avx512::dot(a, b, c);
+    } else {
+        naive::<true>(a, b, c);
+    }
+}
+
+/// The microkernels with AVX-512 intrinsics: 16 lanes, and masked loads and
+/// stores for the edges instead of scalar tails. Every pointer offset stays
+/// inside the views that [`gemm`] bounds-checked, and masked-off lanes touch
+/// no memory.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::Mat;
+    use std::arch::x86_64::*;
+
+    /// Mask of the first `n` (≤ 16) lanes.
+    #[inline(always)]
+    fn first(n: usize) -> __mmask16 {
+        ((1u32 << n) - 1) as __mmask16
+    }
+
+    /// B's rows contiguous: blocks of ROWS × 32 of C in 2·ROWS registers.
+    #[target_feature(enable = "avx512f")]
+    pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        let m = a.rows;
+        let mut i = 0;
+        while i + 6 <= m {
+            axpy_rows::<6>(a, b, c, i);
+            i += 6;
+        }
+        match m - i {
+            5 => axpy_rows::<5>(a, b, c, i),
+            4 => axpy_rows::<4>(a, b, c, i),
+            3 => axpy_rows::<3>(a, b, c, i),
+            2 => axpy_rows::<2>(a, b, c, i),
+            1 => axpy_rows::<1>(a, b, c, i),
+            _ => {}
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn axpy_rows<const ROWS: usize>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], i: usize) {
+        let (k, n) = (a.cols, b.cols);
+        let mut j = 0;
+        while j + 32 <= n {
+            // SAFETY: rows i..i+ROWS ≤ m, columns j..j+32 ≤ n, p < k.
+            unsafe {
+                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                for p in 0..k {
+                    let bp = b.data.as_ptr().add(p * b.row_stride + j);
+                    let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = _mm512_set1_ps(
+                            *a.data
+                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                        );
+                        acc_r[0] = _mm512_fmadd_ps(x, b0, acc_r[0]);
+                        acc_r[1] = _mm512_fmadd_ps(x, b1, acc_r[1]);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm512_storeu_ps(cp, _mm512_add_ps(_mm512_loadu_ps(cp), acc_r[0]));
+                    _mm512_storeu_ps(
+                        cp.add(16),
+                        _mm512_add_ps(_mm512_loadu_ps(cp.add(16)), acc_r[1]),
+                    );
+                }
+            }
+            j += 32;
+        }
+        // the last columns, 16 at a time, the final ones masked
+        while j < n {
+            let mask = first((n - j).min(16));
+            // SAFETY: the mask enables lanes j..min(j + 16, n) only.
+            unsafe {
+                let mut acc = [_mm512_setzero_ps(); ROWS];
+                for p in 0..k {
+                    let b0 = _mm512_maskz_loadu_ps(mask, b.data.as_ptr().add(p * b.row_stride + j));
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let x = _mm512_set1_ps(
+                            *a.data
+                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                        );
+                        *acc_r = _mm512_fmadd_ps(x, b0, *acc_r);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm512_mask_storeu_ps(
+                        cp,
+                        mask,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cp), *acc_r),
+                    );
+                }
+            }
+            j += 16;
+        }
+    }
+
+    /// A's rows and Bᵀ's rows contiguous: 2 × 4 dot products at a time,
+    /// each with 16 lanes of partial sums; the last lanes of k masked.
+    #[target_feature(enable = "avx512f")]
+    pub fn dot(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        for i in (0..m).step_by(2) {
+            let rows = (m - i).min(2);
+            for j in (0..n).step_by(4) {
+                let cols = (n - j).min(4);
+                // rows and columns past the end repeat the last one; their
+                // sums are computed and dropped
+                let ar: [usize; 2] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
+                let bc: [usize; 4] = core::array::from_fn(|s| (j + s.min(cols - 1)) * b.col_stride);
+                let mut acc = [[_mm512_setzero_ps(); 4]; 2];
+                let mut p = 0;
+                while p < k {
+                    let mask = first((k - p).min(16));
+                    // SAFETY: lanes p..min(p + 16, k) of rows of A and Bᵀ
+                    // that lie inside the views.
+                    unsafe {
+                        let x = [
+                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[0] + p)),
+                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[1] + p)),
+                        ];
+                        for s in 0..4 {
+                            let y = _mm512_maskz_loadu_ps(mask, b.data.as_ptr().add(bc[s] + p));
+                            acc[0][s] = _mm512_fmadd_ps(x[0], y, acc[0][s]);
+                            acc[1][s] = _mm512_fmadd_ps(x[1], y, acc[1][s]);
+                        }
+                    }
+                    p += 16;
+                }
+                for r in 0..rows {
+                    for s in 0..cols {
+                        c[(i + r) * n + j + s] += _mm512_reduce_add_ps(acc[r][s]);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -448,6 +604,26 @@ mod tests {
         }
     }
 
+    type Path = fn(Mat<'_>, Mat<'_>, &mut [f32]);
+
+    /// The kernels this CPU can run, by name.
+    fn paths() -> Vec<(&'static str, Path)> {
+        let mut paths: Vec<(&'static str, Path)> =
+            vec![("portable", |a, b, c| product::<false>(a, b, c))];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                paths.push(("avx2+fma", |a, b, c| unsafe { gemm_avx2_fma(a, b, c) }));
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked above).
+                paths.push(("avx512", |a, b, c| unsafe { gemm_avx512(a, b, c) }));
+            }
+        }
+        paths
+    }
+
     #[test]
     fn every_layout_and_awkward_size_matches_the_reference() {
         let sizes = [
@@ -475,10 +651,12 @@ mod tests {
                 gemm(a, b, &mut c, true);
                 let want_plus: Vec<f32> = want.iter().map(|w| w + 1.0).collect();
                 assert_close(&c, &want_plus, 1e-5, &what);
-                // the baseline path agrees too, whatever the CPU
-                let mut c = vec![0.0; m * n];
-                product::<false>(a, b, &mut c);
-                assert_close(&c, &want, 1e-5, &what);
+                // every path this CPU can run agrees, not only the one `gemm` picks
+                for (path, run) in paths() {
+                    let mut c = vec![0.0; m * n];
+                    run(a, b, &mut c);
+                    assert_close(&c, &want, 1e-5, &format!("{what}, {path}"));
+                }
             }
         }
     }
