@@ -921,7 +921,7 @@ fn image_guess(n: usize) -> Option<String> {
     if let Some(s) = square(n) {
         return Some(format!("[1, {s}, {s}]"));
     }
-    (n % 3 == 0)
+    n.is_multiple_of(3)
         .then(|| square(n / 3))
         .flatten()
         .map(|s| format!("[3, {s}, {s}]"))

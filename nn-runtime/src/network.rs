@@ -208,7 +208,7 @@ pub trait Network: Sized {
     /// If `input.len()` is not a positive multiple of `INPUT_LEN`.
     fn forward(&mut self, input: &[f32]) -> &[f32] {
         assert!(
-            !input.is_empty() && input.len() % Self::INPUT_LEN == 0,
+            !input.is_empty() && input.len().is_multiple_of(Self::INPUT_LEN),
             "{}: input of {} floats is not a batch of samples of {} floats",
             Self::NAME,
             input.len(),
