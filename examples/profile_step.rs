@@ -1,5 +1,6 @@
-//! Runs LeNet-5 training steps on a fixed batch for a profiler:
-//! `cargo build --release --example profile_step && perf record target/release/examples/profile_step`.
+//! Runs training steps of LeNet-5 (or VGG-mini) on a fixed batch, for a
+//! profiler: `cargo build --release --example profile_step && perf record
+//! target/release/examples/profile_step 300 [lenet|vgg]`.
 use nn::prelude::*;
 
 nn::network! {
@@ -10,14 +11,27 @@ nn::network! {
     }
 }
 
+nn::network! {
+    pub struct VggMini<[3, 32, 32]> {
+        conv(32, kernel = 3, pad = 1), relu, conv(32, kernel = 3, pad = 1), relu, max_pool(2),
+        conv(64, kernel = 3, pad = 1), relu, conv(64, kernel = 3, pad = 1), relu, max_pool(2),
+        flatten, dense(256), relu, dense(10),
+    }
+}
+
 fn main() {
-    let steps: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    let mut net = LeNet5::new(1);
-    let x = nn::testing::random_vec(64 * 784, 5);
-    let dy = nn::testing::random_vec(640, 6);
+    let mut args = std::env::args().skip(1);
+    let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(300);
+    match args.next().as_deref() {
+        Some("vgg") => run::<VggMini>(steps),
+        _ => run::<LeNet5>(steps),
+    }
+}
+
+fn run<N: Network>(steps: usize) {
+    let mut net = N::with_seed(1);
+    let x = nn::testing::random_vec(64 * N::INPUT_LEN, 5);
+    let dy = nn::testing::random_vec(64 * N::OUTPUT_LEN, 6);
     let start = std::time::Instant::now();
     for _ in 0..steps {
         net.zero_grad();
@@ -27,5 +41,9 @@ fn main() {
         p.iter_mut().zip(g).for_each(|(p, g)| *p -= 1e-4 * g);
     }
     let ms = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
-    println!("{ms:.3} ms per step of 64 ({:.0} images/s)", 64e3 / ms);
+    println!(
+        "{}: {ms:.3} ms per step of 64 ({:.0} images/s)",
+        N::NAME,
+        64e3 / ms
+    );
 }

@@ -41,7 +41,7 @@ pub struct ReadmeDoctests;
 /// What most programs need: the macro and the [`Network`] trait.
 pub mod prelude {
     pub use nn_macros::network;
-    pub use nn_runtime::{Init, Network, Summary};
+    pub use nn_runtime::{Init, Network, Summary, TakesInput};
 }
 
 /// What generated code calls. Not a public API.

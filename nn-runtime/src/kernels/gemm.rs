@@ -134,27 +134,39 @@ mod avx512 {
     /// B's rows contiguous: blocks of ROWS × 32 of C in 2·ROWS registers.
     #[target_feature(enable = "avx512f")]
     pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let m = a.rows;
-        let mut i = 0;
-        while i + 6 <= m {
-            axpy_rows::<6>(a, b, c, i);
-            i += 6;
-        }
-        match m - i {
-            5 => axpy_rows::<5>(a, b, c, i),
-            4 => axpy_rows::<4>(a, b, c, i),
-            3 => axpy_rows::<3>(a, b, c, i),
-            2 => axpy_rows::<2>(a, b, c, i),
-            1 => axpy_rows::<1>(a, b, c, i),
-            _ => {}
+        let (m, n) = (a.rows, b.cols);
+        // loop over panels of B's columns, each used by every row block while
+        // it is in cache
+        for start in (0..n).step_by(super::panel_width(a.cols)) {
+            let cols = start..(start + super::panel_width(a.cols)).min(n);
+            let mut i = 0;
+            while i + 6 <= m {
+                axpy_rows::<6>(a, b, c, i, cols.clone());
+                i += 6;
+            }
+            match m - i {
+                5 => axpy_rows::<5>(a, b, c, i, cols.clone()),
+                4 => axpy_rows::<4>(a, b, c, i, cols.clone()),
+                3 => axpy_rows::<3>(a, b, c, i, cols.clone()),
+                2 => axpy_rows::<2>(a, b, c, i, cols.clone()),
+                1 => axpy_rows::<1>(a, b, c, i, cols.clone()),
+                _ => {}
+            }
         }
     }
 
     #[target_feature(enable = "avx512f")]
     #[inline]
-    fn axpy_rows<const ROWS: usize>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], i: usize) {
-        let (k, n) = (a.cols, b.cols);
-        let mut j = 0;
+    fn axpy_rows<const ROWS: usize>(
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+        i: usize,
+        cols: core::ops::Range<usize>,
+    ) {
+        // C's row stride is B's full width; this call covers columns `cols`
+        let (k, ldc, n) = (a.cols, b.cols, cols.end);
+        let mut j = cols.start;
         while j + 32 <= n {
             // SAFETY: rows i..i+ROWS ≤ m, columns j..j+32 ≤ n, p < k.
             unsafe {
@@ -172,7 +184,7 @@ mod avx512 {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
                     _mm512_storeu_ps(cp, _mm512_add_ps(_mm512_loadu_ps(cp), acc_r[0]));
                     _mm512_storeu_ps(
                         cp.add(16),
@@ -199,7 +211,7 @@ mod avx512 {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
                     _mm512_mask_storeu_ps(
                         cp,
                         mask,
@@ -211,34 +223,34 @@ mod avx512 {
         }
     }
 
-    /// A's rows and Bᵀ's rows contiguous: 2 × 4 dot products at a time,
+    /// A's rows and Bᵀ's rows contiguous: 4 × 4 dot products at a time,
     /// each with 16 lanes of partial sums; the last lanes of k masked.
     #[target_feature(enable = "avx512f")]
     pub fn dot(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
         let (m, k, n) = (a.rows, a.cols, b.cols);
-        for i in (0..m).step_by(2) {
-            let rows = (m - i).min(2);
+        for i in (0..m).step_by(4) {
+            let rows = (m - i).min(4);
             for j in (0..n).step_by(4) {
                 let cols = (n - j).min(4);
                 // rows and columns past the end repeat the last one; their
                 // sums are computed and dropped
-                let ar: [usize; 2] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
+                let ar: [usize; 4] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
                 let bc: [usize; 4] = core::array::from_fn(|s| (j + s.min(cols - 1)) * b.col_stride);
-                let mut acc = [[_mm512_setzero_ps(); 4]; 2];
+                let mut acc = [[_mm512_setzero_ps(); 4]; 4];
                 let mut p = 0;
                 while p < k {
                     let mask = first((k - p).min(16));
                     // SAFETY: lanes p..min(p + 16, k) of rows of A and Bᵀ
                     // that lie inside the views.
                     unsafe {
-                        let x = [
-                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[0] + p)),
-                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[1] + p)),
-                        ];
+                        let x: [__m512; 4] = core::array::from_fn(|r| {
+                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[r] + p))
+                        });
                         for s in 0..4 {
                             let y = _mm512_maskz_loadu_ps(mask, b.data.as_ptr().add(bc[s] + p));
-                            acc[0][s] = _mm512_fmadd_ps(x[0], y, acc[0][s]);
-                            acc[1][s] = _mm512_fmadd_ps(x[1], y, acc[1][s]);
+                            for r in 0..4 {
+                                acc[r][s] = _mm512_fmadd_ps(x[r], y, acc[r][s]);
+                            }
                         }
                     }
                     p += 16;
@@ -265,25 +277,37 @@ mod avx {
     /// the last columns (fewer than 16) by the portable loop.
     #[target_feature(enable = "avx2,fma")]
     pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let m = a.rows;
-        let mut i = 0;
-        while i + 4 <= m {
-            axpy_rows::<4>(a, b, c, i);
-            i += 4;
-        }
-        match m - i {
-            3 => axpy_rows::<3>(a, b, c, i),
-            2 => axpy_rows::<2>(a, b, c, i),
-            1 => axpy_rows::<1>(a, b, c, i),
-            _ => {}
+        let (m, n) = (a.rows, b.cols);
+        // loop over panels of B's columns, each used by every row block while
+        // it is in cache
+        for start in (0..n).step_by(super::panel_width(a.cols)) {
+            let cols = start..(start + super::panel_width(a.cols)).min(n);
+            let mut i = 0;
+            while i + 4 <= m {
+                axpy_rows::<4>(a, b, c, i, cols.clone());
+                i += 4;
+            }
+            match m - i {
+                3 => axpy_rows::<3>(a, b, c, i, cols.clone()),
+                2 => axpy_rows::<2>(a, b, c, i, cols.clone()),
+                1 => axpy_rows::<1>(a, b, c, i, cols.clone()),
+                _ => {}
+            }
         }
     }
 
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    fn axpy_rows<const ROWS: usize>(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], i: usize) {
-        let (k, n) = (a.cols, b.cols);
-        let mut j = 0;
+    fn axpy_rows<const ROWS: usize>(
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+        i: usize,
+        cols: core::ops::Range<usize>,
+    ) {
+        // C's row stride is B's full width; this call covers columns `cols`
+        let (k, ldc, n) = (a.cols, b.cols, cols.end);
+        let mut j = cols.start;
         while j + 16 <= n {
             // SAFETY: rows i..i+ROWS ≤ m, columns j..j+16 ≤ n, p < k: all
             // inside A, B and C (checked by `gemm`).
@@ -302,7 +326,7 @@ mod avx {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
                     _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), acc_r[0]));
                     _mm256_storeu_ps(
                         cp.add(8),
@@ -327,7 +351,7 @@ mod avx {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
                     _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), *acc_r));
                 }
             }
@@ -353,7 +377,7 @@ mod avx {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
                     _mm256_maskstore_ps(
                         cp,
                         mask,
@@ -418,6 +442,13 @@ mod avx {
             }
         }
     }
+}
+
+/// Columns of B per panel in the vectorised axpy kernels: a panel of
+/// `k × width` floats stays within about 256 KB (L2), so each row block
+/// reads it from cache; a multiple of 32, the widest column block.
+fn panel_width(k: usize) -> usize {
+    ((65_536 / k.max(1)) / 32).max(1) * 32
 }
 
 /// `acc + x·y`, fused where the target has FMA.
@@ -626,6 +657,7 @@ mod tests {
 
     #[test]
     fn every_layout_and_awkward_size_matches_the_reference() {
+        // the last two span several column panels of the axpy kernels
         let sizes = [
             (1, 1, 1),
             (3, 5, 7),
@@ -635,6 +667,8 @@ mod tests {
             (16, 150, 100),
             (65, 63, 15),
             (2, 400, 120),
+            (7, 300, 500),
+            (13, 1000, 70),
         ];
         for (t, &(m, k, n)) in sizes.iter().enumerate() {
             let a_data = random_vec(m * k, t as u64);

@@ -54,6 +54,7 @@
 
 mod adagrad;
 mod adam;
+mod fused;
 mod rmsprop;
 mod sgd;
 

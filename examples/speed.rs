@@ -1,0 +1,188 @@
+//! Speed of LeNet-5 and VGG-mini: training throughput (batch 64, SGD with
+//! momentum, the real training loop), inference latency (batch 1) and
+//! throughput (batch 64), and each conv layer's forward GFLOP/s next to the
+//! machine's large-matrix sgemm (`matrixmultiply`, 512×512). Prints one JSON object per figure, for
+//! `tools/pytorch/compare_speed.py`, which runs PyTorch alternately.
+//!
+//! ```sh
+//! cargo run --release --example speed -- --threads 1
+//! ```
+
+use nn::batch::Batching;
+use nn::data::Dataset;
+use nn::kernels::gemm::{gemm, Mat};
+use nn::loss::SoftmaxCrossEntropy;
+use nn::optim::Sgd;
+use nn::prelude::*;
+use nn::testing::random_vec;
+use nn::train::{TrainConfig, Trainer};
+use std::hint::black_box;
+use std::time::Instant;
+
+nn::network! {
+    /// LeNet-5 (SPEC §1).
+    pub struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+nn::network! {
+    /// VGG-mini for 32×32 colour images.
+    pub struct VggMini<[3, 32, 32]> {
+        conv(32, kernel = 3, pad = 1), relu,
+        conv(32, kernel = 3, pad = 1), relu,
+        max_pool(2),
+        conv(64, kernel = 3, pad = 1), relu,
+        conv(64, kernel = 3, pad = 1), relu,
+        max_pool(2),
+        flatten, dense(256), relu, dense(10),
+    }
+}
+
+/// Median seconds of `f` over `runs` timed runs (after one warm-up run).
+fn time(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[runs / 2]
+}
+
+fn train_images_per_second<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
+    samples: usize,
+    threads: usize,
+) -> f64 {
+    let data = Dataset::<LEN>::new(
+        random_vec(samples * LEN, 1),
+        (0..samples as u32).map(|i| i % 10).collect(),
+        10,
+    )
+    .unwrap();
+    let mut net = N::with_seed(1);
+    let config = TrainConfig {
+        threads,
+        batching: Batching::new(64).shuffled(1),
+        ..TrainConfig::new(3, 64)
+    };
+    let small = Dataset::<LEN>::new(random_vec(LEN, 2), vec![0], 10).unwrap();
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
+    let history = trainer.fit(&mut net, &data, &small).unwrap();
+    // the median epoch: the first one warms the buffers up
+    let mut ips: Vec<f64> = history.epochs.iter().map(|e| e.images_per_second).collect();
+    ips.sort_by(f64::total_cmp);
+    ips[1]
+}
+
+fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
+    name: &str,
+    train_samples: usize,
+    threads: usize,
+) {
+    let ips = train_images_per_second::<N, LEN>(train_samples, threads);
+    println!("{{\"net\": \"{name}\", \"figure\": \"train_images_per_second\", \"threads\": {threads}, \"value\": {ips:.1}}}");
+    let mut net = N::with_seed(1);
+    let one = random_vec(LEN, 3);
+    let batch = random_vec(64 * LEN, 4);
+    let latency = time(2000.min(200_000_000 / (LEN * 400)), || {
+        black_box(net.forward(black_box(&one)));
+    });
+    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": 1, \"value\": {:.2}}}", latency * 1e6);
+    let t = time(50, || {
+        black_box(net.forward(black_box(&batch)));
+    });
+    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch64_images_per_second\", \"threads\": 1, \"value\": {:.1}}}", 64.0 / t);
+}
+
+/// Forward GFLOP/s (batch 64) of a one-layer network: a conv layer of
+/// LeNet-5 or VGG-mini exactly as the network runs it.
+fn conv_gflops<N: Network>(net_name: &str, layer: &str, sgemm: f64) {
+    let mut net = N::with_seed(1);
+    let batch = random_vec(64 * N::INPUT_LEN, 7);
+    let t = time(30, || {
+        black_box(net.forward(black_box(&batch)));
+    });
+    let macs = N::LAYERS[0].macs as f64 * 64.0;
+    let gflops = 2.0 * macs / t / 1e9;
+    println!(
+        "{{\"net\": \"{net_name}\", \"figure\": \"conv_forward_gflops\", \"layer\": \"{layer}\", \"threads\": 1, \"value\": {gflops:.1}, \"fraction_of_sgemm\": {:.3}}}",
+        gflops / sgemm
+    );
+}
+
+macro_rules! conv_layers {
+    ($($net:literal $layer:literal: $ty:ident <[$($d:literal),*]> { $($body:tt)* })*) => {
+        fn all_conv_gflops(sgemm: f64) {
+            $(
+                nn::network! { struct $ty<[$($d),*]> { $($body)* } }
+                conv_gflops::<$ty>($net, $layer, sgemm);
+            )*
+        }
+    };
+}
+
+conv_layers! {
+    "lenet5" "0 [1,28,28] 6x5x5 pad 2": LenetC1<[1, 28, 28]> { conv(6, kernel = 5, pad = 2) }
+    "lenet5" "c2 [6,14,14] 16x5x5": LenetC2<[6, 14, 14]> { conv(16, kernel = 5) }
+    "vgg_mini" "0 [3,32,32] 32x3x3 pad 1": VggC1<[3, 32, 32]> { conv(32, kernel = 3, pad = 1) }
+    "vgg_mini" "2 [32,32,32] 32x3x3 pad 1": VggC2<[32, 32, 32]> { conv(32, kernel = 3, pad = 1) }
+    "vgg_mini" "5 [32,16,16] 64x3x3 pad 1": VggC3<[32, 16, 16]> { conv(64, kernel = 3, pad = 1) }
+    "vgg_mini" "7 [64,16,16] 64x3x3 pad 1": VggC4<[64, 16, 16]> { conv(64, kernel = 3, pad = 1) }
+}
+
+fn main() {
+    let mut threads = 1;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--threads" {
+            threads = args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("--threads N");
+        }
+    }
+    // the machine's large-matrix sgemm rate: matrixmultiply, which packs its
+    // operands for large products (ours does not)
+    let n = 512;
+    let (a, b) = (random_vec(n * n, 5), random_vec(n * n, 6));
+    let mut c = vec![0.0; n * n];
+    let t = time(20, || {
+        // SAFETY: a, b and c are n×n row-major matrices.
+        unsafe {
+            matrixmultiply::sgemm(
+                n,
+                n,
+                n,
+                1.0,
+                a.as_ptr(),
+                n as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            );
+        }
+    });
+    let sgemm = 2.0 * (n * n * n) as f64 / t / 1e9;
+    println!("{{\"net\": \"-\", \"figure\": \"sgemm_512_gflops\", \"threads\": 1, \"value\": {sgemm:.1}}}");
+    let t = time(20, || {
+        gemm(Mat::new(&a, n, n), Mat::new(&b, n, n), &mut c, false)
+    });
+    println!(
+        "{{\"net\": \"-\", \"figure\": \"our_gemm_512_gflops\", \"threads\": 1, \"value\": {:.1}}}",
+        2.0 * (n * n * n) as f64 / t / 1e9
+    );
+    report::<LeNet5, 784>("lenet5", 6400, threads);
+    report::<VggMini, 3072>("vgg_mini", 640, threads);
+    all_conv_gflops(sgemm);
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Ours against PyTorch, alternately in one run: the figures of
+`cargo run --release --example speed` and `tools/pytorch/speed.py`, for 1 and
+2 threads, each side run `--rounds` times in turn; prints the medians and
+ours / PyTorch per figure (for latencies, PyTorch / ours, so > 1 is ours
+faster everywhere).
+
+    pip install torch
+    python3 tools/pytorch/compare_speed.py --rounds 3
+
+Our inference is single-threaded; at 2 threads only our training uses both
+cores (the batch split between two replicas).
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(cmd):
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "speed"], cwd=ROOT, check=True)
+    ours, theirs, extra = defaultdict(list), defaultdict(list), []
+    for threads in args.threads:
+        for _ in range(args.rounds):
+            for r in run(["target/release/examples/speed", "--threads", str(threads)]):
+                if r["figure"] in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
+                    if threads == args.threads[0]:
+                        extra.append(r)
+                    continue
+                ours[(r["net"], r["figure"], threads)].append(r["value"])
+            for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)]):
+                theirs[(r["net"], r["figure"], threads)].append(r["value"])
+    print(f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'speed ratio':>11}")
+    for key in sorted(ours):
+        o, t = statistics.median(ours[key]), statistics.median(theirs[key])
+        ratio = t / o if key[1].endswith("_us") else o / t
+        print(f"{key[0]:9} {key[1]:38} {key[2]:>7} {o:10.1f} {t:10.1f} {ratio:11.2f}")
+    by = defaultdict(list)
+    for r in extra:
+        by[(r["figure"], r.get("layer", ""))].append(r)
+    for (figure, layer), rs in sorted(by.items()):
+        v = statistics.median(x["value"] for x in rs)
+        frac = statistics.median(x.get("fraction_of_sgemm", 0) for x in rs)
+        print(f"{figure} {layer}: {v:.1f} GFLOP/s" + (f" ({frac:.2f} of sgemm)" if layer else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""PyTorch's side of the speed comparison: the figures of
+`cargo run --release --example speed`, for the same networks.
+
+    pip install torch
+    python3 tools/pytorch/speed.py --threads 1
+
+Prints one JSON object per figure: training images/s (batch 64, SGD with
+momentum 0.9, random data, the median of 3 passes over 100 batches),
+inference latency at batch 1 (median, eval mode, no_grad) and inference
+images/s at batch 64.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def lenet5():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def vgg_mini():
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def median_time(runs, f):
+    f()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(name, model, shape, batches, threads):
+    torch.manual_seed(1)
+    x = torch.randn(batches * 64, *shape)
+    y = torch.randint(0, 10, (batches * 64,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch():
+        for i in range(batches):
+            opt.zero_grad()
+            loss_fn(model(x[i * 64:(i + 1) * 64]), y[i * 64:(i + 1) * 64]).backward()
+            opt.step()
+
+    t = median_time(3, epoch)
+    print(json.dumps({"net": name, "figure": "train_images_per_second", "threads": threads, "value": batches * 64 / t}))
+    model.eval()
+    one, batch = torch.randn(1, *shape), torch.randn(64, *shape)
+    with torch.no_grad():
+        t1 = median_time(2000 if name == "lenet5" else 300, lambda: model(one))
+        t64 = median_time(50, lambda: model(batch))
+    print(json.dumps({"net": name, "figure": "inference_batch1_us", "threads": threads, "value": t1 * 1e6}))
+    print(json.dumps({"net": name, "figure": "inference_batch64_images_per_second", "threads": threads, "value": 64 / t64}))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    report("lenet5", lenet5(), (1, 28, 28), 100, args.threads)
+    report("vgg_mini", vgg_mini(), (3, 32, 32), 10, args.threads)
+
+
+if __name__ == "__main__":
+    main()
