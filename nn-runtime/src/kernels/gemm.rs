@@ -140,11 +140,13 @@ mod avx512 {
         for start in (0..n).step_by(super::panel_width(a.cols)) {
             let cols = start..(start + super::panel_width(a.cols)).min(n);
             let mut i = 0;
-            while i + 6 <= m {
-                axpy_rows::<6>(a, b, c, i, cols.clone());
-                i += 6;
+            while i + 8 <= m {
+                axpy_rows::<8>(a, b, c, i, cols.clone());
+                i += 8;
             }
             match m - i {
+                7 => axpy_rows::<7>(a, b, c, i, cols.clone()),
+                6 => axpy_rows::<6>(a, b, c, i, cols.clone()),
                 5 => axpy_rows::<5>(a, b, c, i, cols.clone()),
                 4 => axpy_rows::<4>(a, b, c, i, cols.clone()),
                 3 => axpy_rows::<3>(a, b, c, i, cols.clone()),
