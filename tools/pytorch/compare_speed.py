@@ -3,9 +3,10 @@
 `cargo run --release --example speed` and `tools/pytorch/speed.py`, for 1 and
 2 threads, each side run `--rounds` times in turn; prints the medians and
 ours / PyTorch per figure (for latencies, PyTorch / ours, so > 1 is ours
-faster everywhere).
+faster everywhere), and the same against ONNX Runtime for inference when
+`onnxruntime` is installed.
 
-    pip install torch
+    pip install torch onnx onnxruntime
     python3 tools/pytorch/compare_speed.py --rounds 3
 
 Our inference is single-threaded; at 2 threads only our training uses both
@@ -33,7 +34,7 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "speed"], cwd=ROOT, check=True)
-    ours, theirs, extra = defaultdict(list), defaultdict(list), []
+    ours, theirs, onnx, extra = defaultdict(list), defaultdict(list), defaultdict(list), []
     for threads in args.threads:
         for _ in range(args.rounds):
             for r in run(["target/release/examples/speed", "--threads", str(threads)]):
@@ -43,12 +44,17 @@ def main():
                     continue
                 ours[(r["net"], r["figure"], threads)].append(r["value"])
             for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)]):
-                theirs[(r["net"], r["figure"], threads)].append(r["value"])
-    print(f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'speed ratio':>11}")
+                target = onnx if r.get("engine") == "onnxruntime" else theirs
+                target[(r["net"], r["figure"], threads)].append(r["value"])
+    print(f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'ratio':>7} {'ONNX RT':>10} {'ratio':>7}")
     for key in sorted(ours):
         o, t = statistics.median(ours[key]), statistics.median(theirs[key])
-        ratio = t / o if key[1].endswith("_us") else o / t
-        print(f"{key[0]:9} {key[1]:38} {key[2]:>7} {o:10.1f} {t:10.1f} {ratio:11.2f}")
+        ratio = (lambda other: other / o if key[1].endswith("_us") else o / other)
+        line = f"{key[0]:9} {key[1]:38} {key[2]:>7} {o:10.1f} {t:10.1f} {ratio(t):7.2f}"
+        if onnx.get(key):
+            x = statistics.median(onnx[key])
+            line += f" {x:10.1f} {ratio(x):7.2f}"
+        print(line)
     by = defaultdict(list)
     for r in extra:
         by[(r["figure"], r.get("layer", ""))].append(r)

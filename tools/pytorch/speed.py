@@ -8,12 +8,16 @@
 Prints one JSON object per figure: training images/s (batch 64, SGD with
 momentum 0.9, random data, the median of 3 passes over 100 batches),
 inference latency at batch 1 (median, eval mode, no_grad) and inference
-images/s at batch 64.
+images/s at batch 64. With `pip install onnx onnxruntime`, also the inference
+figures of ONNX Runtime running PyTorch's ONNX export of the same network
+(`"engine": "onnxruntime"`, as many intra-op threads as `--threads`).
 """
 import argparse
 import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -67,6 +71,28 @@ def report(name, model, shape, batches, threads):
     print(json.dumps({"net": name, "figure": "inference_batch64_images_per_second", "threads": threads, "value": 64 / t64}))
 
 
+def report_onnxruntime(name, model, shape, threads):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return
+    model.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / f"{name}.onnx")
+        torch.onnx.export(model, torch.randn(1, *shape), path, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    one = torch.randn(1, *shape).numpy()
+    batch = torch.randn(64, *shape).numpy()
+    t1 = median_time(2000 if name == "lenet5" else 300, lambda: session.run(None, {"x": one}))
+    t64 = median_time(50, lambda: session.run(None, {"x": batch}))
+    for figure, value in (("inference_batch1_us", t1 * 1e6), ("inference_batch64_images_per_second", 64 / t64)):
+        print(json.dumps({"net": name, "figure": figure, "threads": threads, "value": value, "engine": "onnxruntime"}))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
@@ -74,6 +100,8 @@ def main():
     torch.set_num_threads(args.threads)
     report("lenet5", lenet5(), (1, 28, 28), 100, args.threads)
     report("vgg_mini", vgg_mini(), (3, 32, 32), 10, args.threads)
+    report_onnxruntime("lenet5", lenet5(), (1, 28, 28), args.threads)
+    report_onnxruntime("vgg_mini", vgg_mini(), (3, 32, 32), args.threads)
 
 
 if __name__ == "__main__":
