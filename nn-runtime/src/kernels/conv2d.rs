@@ -11,7 +11,7 @@
 //! full correlation of `dY` with the 180°-rotated kernel.
 //! (<https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html>)
 
-use super::gemm::{gemm, Mat};
+use super::gemm::{self, gemm, ConvRows, Mat};
 
 /// The sizes of one convolution (or pooling window): input `[c, h, w]`,
 /// output `[oc, oh, ow]`, kernel `kh × kw`, stride `sh × sw`, top and left
@@ -48,9 +48,33 @@ impl Geometry {
     pub const fn positions(&self) -> usize {
         self.oh * self.ow
     }
-    /// Scratch floats `forward` and `backward` need: `col` and `dcol`.
+    /// Scratch floats `forward` and `backward` need: `col` and `dcol`, or
+    /// for the implicit GEMM the padded input and the wide output.
     pub const fn scratch_len(&self) -> usize {
-        2 * self.patch_len() * self.positions()
+        let explicit = 2 * self.patch_len() * self.positions();
+        let implicit = self.padded_len() + self.oc * self.oh * self.padded_width();
+        if explicit > implicit {
+            explicit
+        } else {
+            implicit
+        }
+    }
+
+    /// Width of the padded input of a stride-1 convolution: `OW + KW − 1`.
+    pub const fn padded_width(&self) -> usize {
+        self.ow + self.kw - 1
+    }
+
+    /// Floats of the padded input `[C, OH + KH − 1, OW + KW − 1]` plus the
+    /// `KW − 1` the last patch row reads past it.
+    pub const fn padded_len(&self) -> usize {
+        self.c * (self.oh + self.kh - 1) * self.padded_width() + self.kw - 1
+    }
+
+    /// Whether the implicit GEMM applies: stride 1, and a fast kernel for it.
+    #[inline(always)]
+    fn implicit(&self) -> bool {
+        self.sh == 1 && self.sw == 1 && gemm::conv_rows_fast()
     }
 }
 
@@ -162,6 +186,9 @@ pub fn forward(
     output: &mut [f32],
     scratch: &mut [f32],
 ) {
+    if g.implicit() {
+        return forward_implicit(g, batch, weight, bias, input, output, scratch);
+    }
     let (k, p) = (g.patch_len(), g.positions());
     let col = &mut scratch[..k * p];
     let w = Mat::new(weight, g.oc, k);
@@ -177,6 +204,55 @@ pub fn forward(
             }
             im2col(g, x, col);
             gemm(w, Mat::new(col, k, p), y, true);
+        }
+    }
+}
+
+/// Stride-1 forward without im2col: each sample is copied once into a
+/// zero-padded buffer, whose shifted rows are the patch rows
+/// ([`gemm::gemm_conv`]); the product is computed on a grid as wide as the
+/// padded input, and its first `OW` columns are the output.
+#[inline(always)]
+fn forward_implicit(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    bias: &[f32],
+    input: &[f32],
+    output: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let (hp, wp) = (g.oh + g.kh - 1, g.padded_width());
+    let rows = ConvRows {
+        channels: g.c,
+        kh: g.kh,
+        kw: g.kw,
+        plane: hp * wp,
+        row: wp,
+    };
+    let n_wide = g.oh * wp;
+    let (padded, rest) = scratch.split_at_mut(g.padded_len());
+    let wide = &mut rest[..g.oc * n_wide];
+    // the padding stays zero; each sample overwrites the interior
+    padded.fill(0.0);
+    let w = Mat::new(weight, g.oc, g.patch_len());
+    for n in 0..batch {
+        let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+        let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
+        for (c, plane) in x.chunks_exact(g.h * g.w).enumerate() {
+            for (r, src) in plane.chunks_exact(g.w).enumerate() {
+                let start = c * hp * wp + (r + g.pt) * wp + g.pl;
+                padded[start..start + g.w].copy_from_slice(src);
+            }
+        }
+        // start from the bias (or zero), then add the product
+        for (o, row) in wide.chunks_exact_mut(n_wide).enumerate() {
+            row.fill(if bias.is_empty() { 0.0 } else { bias[o] });
+        }
+        gemm::gemm_conv(w, padded, rows, n_wide, wide);
+        // the first OW columns of each grid row are the output
+        for (dst, src) in y.chunks_exact_mut(g.ow).zip(wide.chunks_exact(wp)) {
+            dst.copy_from_slice(&src[..g.ow]);
         }
     }
 }

@@ -225,6 +225,88 @@ mod avx512 {
         }
     }
 
+    /// [`super::gemm_conv`]: the axpy kernel with B's row `(c, u, v)` read
+    /// from the padded input at its offset.
+    #[target_feature(enable = "avx512f")]
+    pub fn conv_axpy(a: Mat<'_>, padded: &[f32], rows: super::ConvRows, n: usize, c: &mut [f32]) {
+        let m = a.rows;
+        let mut i = 0;
+        while i + 8 <= m {
+            conv_axpy_rows::<8>(a, padded, rows, n, c, i);
+            i += 8;
+        }
+        match m - i {
+            7 => conv_axpy_rows::<7>(a, padded, rows, n, c, i),
+            6 => conv_axpy_rows::<6>(a, padded, rows, n, c, i),
+            5 => conv_axpy_rows::<5>(a, padded, rows, n, c, i),
+            4 => conv_axpy_rows::<4>(a, padded, rows, n, c, i),
+            3 => conv_axpy_rows::<3>(a, padded, rows, n, c, i),
+            2 => conv_axpy_rows::<2>(a, padded, rows, n, c, i),
+            1 => conv_axpy_rows::<1>(a, padded, rows, n, c, i),
+            _ => {}
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn conv_axpy_rows<const ROWS: usize>(
+        a: Mat<'_>,
+        padded: &[f32],
+        rows: super::ConvRows,
+        n: usize,
+        c: &mut [f32],
+        i: usize,
+    ) {
+        let mut j = 0;
+        while j < n {
+            let width = (n - j).min(32);
+            let (m0, m1) = (first(width.min(16)), first(width.saturating_sub(16)));
+            // SAFETY: rows i..i+ROWS of A and C exist; the masks enable
+            // columns j..j+width < n only, and every patch row's n columns
+            // lie inside `padded` (checked by `gemm_conv`).
+            unsafe {
+                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                let mut p = 0;
+                for ch in 0..rows.channels {
+                    for u in 0..rows.kh {
+                        for v in 0..rows.kw {
+                            let bp = padded.as_ptr().add(ch * rows.plane + u * rows.row + v + j);
+                            let (b0, b1) = (
+                                _mm512_maskz_loadu_ps(m0, bp),
+                                _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16)),
+                            );
+                            for (r, acc_r) in acc.iter_mut().enumerate() {
+                                let x = _mm512_set1_ps(
+                                    *a.data
+                                        .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
+                                );
+                                acc_r[0] = _mm512_fmadd_ps(x, b0, acc_r[0]);
+                                acc_r[1] = _mm512_fmadd_ps(x, b1, acc_r[1]);
+                            }
+                            p += 1;
+                        }
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm512_mask_storeu_ps(
+                        cp,
+                        m0,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), acc_r[0]),
+                    );
+                    // past the end when width ≤ 16: masked off, never dereferenced
+                    let cp1 = cp.wrapping_add(16);
+                    _mm512_mask_storeu_ps(
+                        cp1,
+                        m1,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp1), acc_r[1]),
+                    );
+                }
+            }
+            j += 32;
+        }
+    }
+
     /// A's rows and Bᵀ's rows contiguous: 4 × 4 dot products at a time,
     /// each with 16 lanes of partial sums; the last lanes of k masked.
     #[target_feature(enable = "avx512f")]
@@ -451,6 +533,89 @@ mod avx {
 /// reads it from cache; a multiple of 32, the widest column block.
 fn panel_width(k: usize) -> usize {
     ((65_536 / k.max(1)) / 32).max(1) * 32
+}
+
+/// The rows of a convolution's input patches read in place from a
+/// zero-padded input `[C, HP, WP]` (an implicit im2col): row `(c, u, v)` of
+/// the patch matrix is the padded input from `c·HP·WP + u·WP + v` on, and
+/// its columns are the output positions of a grid `WP` wide (the last
+/// `KW − 1` of each row are past the real output and dropped by the caller).
+#[derive(Clone, Copy, Debug)]
+pub struct ConvRows {
+    pub channels: usize,
+    pub kh: usize,
+    pub kw: usize,
+    /// `HP·WP`
+    pub plane: usize,
+    /// `WP`
+    pub row: usize,
+}
+
+impl ConvRows {
+    fn offset(&self, c: usize, u: usize, v: usize) -> usize {
+        c * self.plane + u * self.row + v
+    }
+    /// Floats the padded input must hold so that every row's `n` columns
+    /// are inside it.
+    pub fn needed(&self, n: usize) -> usize {
+        self.offset(self.channels - 1, self.kh - 1, self.kw - 1) + n
+    }
+}
+
+/// Whether [`gemm_conv`] has a fast kernel on this CPU (AVX-512); without
+/// one, callers should copy the patches out (im2col) and use [`gemm`].
+pub fn conv_rows_fast() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `c[m × n] += a[m × K] · B`, where B's rows are the patch rows `rows`
+/// reads in place from `padded` (`K = channels·KH·KW`).
+pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [f32]) {
+    let k = rows.channels * rows.kh * rows.kw;
+    assert_eq!(
+        a.cols, k,
+        "gemm_conv: A has {} columns for {k} patch rows",
+        a.cols
+    );
+    assert!(
+        padded.len() >= rows.needed(n),
+        "gemm_conv: padded input too small"
+    );
+    assert!(c.len() >= a.rows * n, "gemm_conv: output too small");
+    assert!(
+        a.rows == 0 || a.last_index() < a.data.len(),
+        "gemm_conv: A out of bounds"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        unsafe { avx512::conv_axpy(a, padded, rows, n, c) };
+        return;
+    }
+    // portable: the same product, one patch row at a time
+    for i in 0..a.rows {
+        let mut p = 0;
+        for ch in 0..rows.channels {
+            for u in 0..rows.kh {
+                for v in 0..rows.kw {
+                    let x = a.data[i * a.row_stride + p * a.col_stride];
+                    let src = &padded[rows.offset(ch, u, v)..][..n];
+                    c[i * n..(i + 1) * n]
+                        .iter_mut()
+                        .zip(src)
+                        .for_each(|(c, s)| *c += x * s);
+                    p += 1;
+                }
+            }
+        }
+    }
 }
 
 /// `acc + x·y`, fused where the target has FMA.
