@@ -712,13 +712,20 @@ fn infer(
             if !bias {
                 desc.push_str(" no bias");
             }
+            // stride 1: the patches are read in place from a padded copy of the
+            // input (on CPUs with AVX-512; elsewhere the runtime copies them out)
+            let strategy = if window.stride == (1, 1) {
+                "implicit gemm"
+            } else {
+                "im2col + gemm"
+            };
             Some(base(
                 Kind::Conv { window, bias },
                 output,
                 tensors,
                 macs,
                 desc,
-                "im2col + gemm",
+                strategy,
             ))
         }
         Spec::Pool {
