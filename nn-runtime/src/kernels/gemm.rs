@@ -555,6 +555,11 @@ impl ConvRows {
     fn offset(&self, c: usize, u: usize, v: usize) -> usize {
         c * self.plane + u * self.row + v
     }
+    /// Offset of patch row `p = (c·KH + u)·KW + v`.
+    pub fn patch_offset(&self, p: usize) -> usize {
+        let (cu, v) = (p / self.kw, p % self.kw);
+        self.offset(cu / self.kh, cu % self.kh, v)
+    }
     /// Floats the padded input must hold so that every row's `n` columns
     /// are inside it.
     pub fn needed(&self, n: usize) -> usize {
@@ -599,21 +604,20 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [
         unsafe { avx512::conv_axpy(a, padded, rows, n, c) };
         return;
     }
-    // portable: the same product, one patch row at a time
+    conv_portable(a, padded, rows, n, c);
+}
+
+/// [`gemm_conv`] in portable Rust, one patch row at a time.
+fn conv_portable(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [f32]) {
+    let k = rows.channels * rows.kh * rows.kw;
     for i in 0..a.rows {
-        let mut p = 0;
-        for ch in 0..rows.channels {
-            for u in 0..rows.kh {
-                for v in 0..rows.kw {
-                    let x = a.data[i * a.row_stride + p * a.col_stride];
-                    let src = &padded[rows.offset(ch, u, v)..][..n];
-                    c[i * n..(i + 1) * n]
-                        .iter_mut()
-                        .zip(src)
-                        .for_each(|(c, s)| *c += x * s);
-                    p += 1;
-                }
-            }
+        for p in 0..k {
+            let x = a.data[i * a.row_stride + p * a.col_stride];
+            let src = &padded[rows.patch_offset(p)..][..n];
+            c[i * n..(i + 1) * n]
+                .iter_mut()
+                .zip(src)
+                .for_each(|(c, s)| *c += x * s);
         }
     }
 }
@@ -859,6 +863,43 @@ mod tests {
                     assert_close(&c, &want, 1e-5, &format!("{what}, {path}"));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn implicit_conv_products_match_explicit_patches() {
+        // (channels, kh, kw, hp, wp, m): the patch rows of a padded input
+        for &(ch, kh, kw, hp, wp, m) in &[
+            (1, 5, 5, 32, 32, 6),
+            (3, 3, 3, 34, 34, 32),
+            (2, 2, 3, 5, 7, 3),
+            (6, 5, 5, 14, 14, 16),
+            (1, 1, 1, 1, 1, 1),
+        ] {
+            let rows = ConvRows {
+                channels: ch,
+                kh,
+                kw,
+                plane: hp * wp,
+                row: wp,
+            };
+            let k = ch * kh * kw;
+            let n = (hp - kh + 1) * wp;
+            let padded = random_vec(rows.needed(n), 1);
+            // the patch matrix, copied out
+            let patches: Vec<f32> = (0..k)
+                .flat_map(|p| padded[rows.patch_offset(p)..][..n].to_vec())
+                .collect();
+            let what = format!("{ch}x{kh}x{kw} on {hp}x{wp}, {m} rows");
+
+            let w = random_vec(m * k, 2);
+            let want = reference(Mat::new(&w, m, k), Mat::new(&patches, k, n));
+            let mut c = vec![0.0; m * n];
+            gemm_conv(Mat::new(&w, m, k), &padded, rows, n, &mut c);
+            assert_close(&c, &want, 1e-5, &what);
+            let mut c = vec![0.0; m * n];
+            conv_portable(Mat::new(&w, m, k), &padded, rows, n, &mut c);
+            assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
         }
     }
 
