@@ -160,7 +160,7 @@ fn bench_conv(cr: &mut Criterion) {
         group.throughput(Throughput::Elements(
             (2 * g.out_len() * g.patch_len()) as u64,
         ));
-        group.bench_with_input(BenchmarkId::new("im2col_gemm", name), &(), |bch, _| {
+        group.bench_with_input(BenchmarkId::new("ours", name), &(), |bch, _| {
             bch.iter(|| {
                 conv2d::forward(
                     &g,
