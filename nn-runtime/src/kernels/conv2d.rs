@@ -282,7 +282,7 @@ pub fn backward(
         let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
         // bias gradient: dY summed over positions
         for (o, db) in d_bias.iter_mut().enumerate() {
-            *db += dy[o * p..(o + 1) * p].iter().sum::<f32>();
+            *db += super::sum(&dy[o * p..(o + 1) * p]);
         }
         im2col(g, x, col);
         // weight gradient: dW[OC, K] += dY[OC, P] · colᵀ[P, K]

@@ -52,19 +52,42 @@ fn interior(g: &Geometry) -> bool {
     g.pt == 0 && g.pl == 0 && (g.oh - 1) * g.sh + g.kh <= g.h && (g.ow - 1) * g.sw + g.kw <= g.w
 }
 
-/// Index of the first maximum (a NaN counts as the maximum) of the window
-/// at `base` (top-left element) of a plane `w` wide, the window inside.
+/// Index of the first maximum (a NaN counts as the maximum, the last NaN
+/// winning, as in PyTorch) of the window at `base` (top-left element) of a
+/// plane `w` wide, the window inside. The maximum comes first, then a
+/// backwards scan keeps the earliest position holding it, with selects
+/// rather than branches: random data makes branches mispredict.
 #[inline(always)]
 fn argmax_inside(g: &Geometry, plane: &[f32], base: usize) -> usize {
+    let m = max_inside(g, plane, base);
     let mut best = base;
-    let mut best_v = plane[base];
-    for u in 0..g.kh {
-        let row = &plane[base + u * g.w..base + u * g.w + g.kw];
-        for (v, &x) in row.iter().enumerate() {
-            if x > best_v || (x.is_nan() && !(u == 0 && v == 0)) {
-                best = base + u * g.w + v;
-                best_v = x;
+    if m.is_nan() {
+        for u in 0..g.kh {
+            for v in 0..g.kw {
+                if plane[base + u * g.w + v].is_nan() {
+                    best = base + u * g.w + v;
+                }
             }
+        }
+        return best;
+    }
+    for u in (0..g.kh).rev() {
+        for v in (0..g.kw).rev() {
+            let k = base + u * g.w + v;
+            best = if plane[k] == m { k } else { best };
+        }
+    }
+    best
+}
+
+/// The maximum of the window at `base` (a NaN is the maximum), with
+/// selects rather than branches: random data makes branches mispredict.
+#[inline(always)]
+fn max_inside(g: &Geometry, plane: &[f32], base: usize) -> f32 {
+    let mut best = plane[base];
+    for u in 0..g.kh {
+        for &x in &plane[base + u * g.w..base + u * g.w + g.kw] {
+            best = if x > best || x.is_nan() { x } else { best };
         }
     }
     best
@@ -81,7 +104,7 @@ pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]
         for i in 0..g.oh {
             for j in 0..g.ow {
                 out[i * g.ow + j] = if inside {
-                    plane[argmax_inside(g, plane, i * g.sh * g.w + j * g.sw)]
+                    max_inside(g, plane, i * g.sh * g.w + j * g.sw)
                 } else {
                     argmax(g, plane, i, j).map_or(f32::NEG_INFINITY, |k| plane[k])
                 };
@@ -194,7 +217,7 @@ pub fn avg_backward(
 /// Global average pooling forward: `[B, C, H, W]` → `[B, C]` (`hw = H·W`).
 pub fn global_avg_forward(c: usize, hw: usize, batch: usize, input: &[f32], output: &mut [f32]) {
     for p in 0..batch * c {
-        output[p] = input[p * hw..(p + 1) * hw].iter().sum::<f32>() / hw as f32;
+        output[p] = super::sum(&input[p * hw..(p + 1) * hw]) / hw as f32;
     }
 }
 
