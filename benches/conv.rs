@@ -11,6 +11,9 @@ use nn::kernels::gemm::{gemm, Mat};
 use nn::prelude::*;
 use nn::testing::random_vec;
 
+mod common;
+use common::naive_conv;
+
 fn sgemm_matrixmultiply(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     // SAFETY: a is m×k, b is k×n, c is m×n, all row-major and in bounds.
     unsafe {
@@ -79,29 +82,6 @@ fn bench_gemm(cr: &mut Criterion) {
         }
     }
     group.finish();
-}
-
-fn naive_conv(g: &Geometry, w: &[f32], x: &[f32], y: &mut [f32]) {
-    for o in 0..g.oc {
-        for i in 0..g.oh {
-            for j in 0..g.ow {
-                let mut s = 0.0;
-                for c in 0..g.c {
-                    for u in 0..g.kh {
-                        for v in 0..g.kw {
-                            let yy = (i * g.sh + u) as isize - g.pt as isize;
-                            let xx = (j * g.sw + v) as isize - g.pl as isize;
-                            if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w {
-                                s += w[((o * g.c + c) * g.kh + u) * g.kw + v]
-                                    * x[(c * g.h + yy as usize) * g.w + xx as usize];
-                            }
-                        }
-                    }
-                }
-                y[(o * g.oh + i) * g.ow + j] = s;
-            }
-        }
-    }
 }
 
 fn bench_conv(cr: &mut Criterion) {

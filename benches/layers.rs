@@ -11,6 +11,9 @@ use nn::kernels::conv2d::{col2im_add, im2col, Geometry};
 use nn::prelude::*;
 use nn::testing::random_vec;
 
+mod common;
+use common::naive_conv;
+
 const BATCH: usize = 64;
 
 /// Forward and backward of a one-layer network on a batch of 64.
@@ -130,29 +133,6 @@ fn conv_references(c: &mut Criterion, group: &str, id: &str, g: Geometry) {
         })
     });
     grp.finish();
-}
-
-fn naive_conv(g: &Geometry, w: &[f32], x: &[f32], y: &mut [f32]) {
-    for o in 0..g.oc {
-        for i in 0..g.oh {
-            for j in 0..g.ow {
-                let mut s = 0.0;
-                for c in 0..g.c {
-                    for u in 0..g.kh {
-                        for v in 0..g.kw {
-                            let yy = (i * g.sh + u) as isize - g.pt as isize;
-                            let xx = (j * g.sw + v) as isize - g.pl as isize;
-                            if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w {
-                                s += w[((o * g.c + c) * g.kh + u) * g.kw + v]
-                                    * x[(c * g.h + yy as usize) * g.w + xx as usize];
-                            }
-                        }
-                    }
-                }
-                y[(o * g.oh + i) * g.ow + j] = s;
-            }
-        }
-    }
 }
 
 /// Naive dense forward, batch 64: `y = x Wᵀ` with three plain loops.

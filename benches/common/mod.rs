@@ -1,0 +1,27 @@
+//! Reference kernels shared by the benchmarks.
+
+use nn::kernels::conv2d::Geometry;
+
+/// Direct convolution of one sample, seven nested loops: the naive reference.
+pub fn naive_conv(g: &Geometry, w: &[f32], x: &[f32], y: &mut [f32]) {
+    for o in 0..g.oc {
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let mut s = 0.0;
+                for c in 0..g.c {
+                    for u in 0..g.kh {
+                        for v in 0..g.kw {
+                            let yy = (i * g.sh + u) as isize - g.pt as isize;
+                            let xx = (j * g.sw + v) as isize - g.pl as isize;
+                            if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w {
+                                s += w[((o * g.c + c) * g.kh + u) * g.kw + v]
+                                    * x[(c * g.h + yy as usize) * g.w + xx as usize];
+                            }
+                        }
+                    }
+                }
+                y[(o * g.oh + i) * g.ow + j] = s;
+            }
+        }
+    }
+}
