@@ -53,10 +53,23 @@ impl Geometry {
     pub const fn scratch_len(&self) -> usize {
         let explicit = 2 * self.patch_len() * self.positions();
         let implicit = self.padded_len() + self.oc * self.oh * self.padded_width();
-        if explicit > implicit {
+        // backward with the input gradient as a convolution of dY: col, the
+        // rearranged weights, dY padded, and the wide result
+        let (hq, wq) = (self.h + self.kh - 1, self.w + self.kw - 1);
+        let transposed = self.patch_len() * self.positions()
+            + self.c * self.oc * self.kh * self.kw
+            + self.oc * hq * wq
+            + self.kw
+            + self.c * self.h * wq;
+        let m = if explicit > implicit {
             explicit
         } else {
             implicit
+        };
+        if m > transposed {
+            m
+        } else {
+            transposed
         }
     }
 
@@ -75,6 +88,21 @@ impl Geometry {
     #[inline(always)]
     fn implicit(&self) -> bool {
         self.sh == 1 && self.sw == 1 && gemm::conv_rows_fast()
+    }
+
+    /// Whether the input gradient can be computed as a stride-1
+    /// convolution of dY with the flipped kernel: every padding side at
+    /// most the kernel size less one.
+    #[inline(always)]
+    fn transposed(&self) -> bool {
+        // bottom and right padding, from OH = H + PT + PB − KH + 1
+        let pb = (self.oh + self.kh - 1) as isize - (self.h + self.pt) as isize;
+        let pr = (self.ow + self.kw - 1) as isize - (self.w + self.pl) as isize;
+        self.implicit()
+            && self.pt < self.kh
+            && self.pl < self.kw
+            && (0..self.kh as isize).contains(&pb)
+            && (0..self.kw as isize).contains(&pr)
     }
 }
 
@@ -273,6 +301,11 @@ pub fn backward(
     scratch: &mut [f32],
 ) {
     let (k, p) = (g.patch_len(), g.positions());
+    if g.transposed() {
+        return backward_transposed(
+            g, batch, weight, input, d_output, d_input, d_weight, d_bias, scratch,
+        );
+    }
     let (col, rest) = scratch.split_at_mut(k * p);
     let d_col = &mut rest[..k * p];
     let w = Mat::new(weight, g.oc, k);
@@ -295,6 +328,81 @@ pub fn backward(
         // input gradient: dcol[K, P] = Wᵀ[K, OC] · dY[OC, P], then col2im
         gemm(w.t(), Mat::new(dy, g.oc, p), d_col, false);
         col2im_add(g, d_col, dx);
+    }
+}
+
+/// Stride-1 backward whose input gradient is a forward convolution:
+/// `dX = dY ⋆ rot180(W)` over the channels swapped, with dY padded by
+/// `KH − 1 − PT` on top (and likewise on each side), computed by the
+/// implicit GEMM. The weight gradient is as in the im2col path.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn backward_transposed(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    input: &[f32],
+    d_output: &[f32],
+    d_input: &mut [f32],
+    d_weight: &mut [f32],
+    d_bias: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let (k, p) = (g.patch_len(), g.positions());
+    let (kk, taps) = (g.kh * g.kw, g.oc * g.kh * g.kw);
+    let (hq, wq) = (g.h + g.kh - 1, g.w + g.kw - 1);
+    let rows = ConvRows {
+        channels: g.oc,
+        kh: g.kh,
+        kw: g.kw,
+        plane: hq * wq,
+        row: wq,
+    };
+    let n_wide = g.h * wq;
+    let (col, rest) = scratch.split_at_mut(k * p);
+    let (flipped, rest) = rest.split_at_mut(g.c * taps);
+    let (dy_padded, rest) = rest.split_at_mut(g.oc * hq * wq + g.kw);
+    let wide = &mut rest[..g.c * n_wide];
+    // W'[c][o][u][v] = W[o][c][KH−1−u][KW−1−v]
+    for c in 0..g.c {
+        for o in 0..g.oc {
+            for t in 0..kk {
+                flipped[c * taps + o * kk + t] = weight[(o * g.c + c) * kk + (kk - 1 - t)];
+            }
+        }
+    }
+    let flipped = Mat::new(flipped, g.c, taps);
+    let (top, left) = (g.kh - 1 - g.pt, g.kw - 1 - g.pl);
+    // the padding stays zero; each sample overwrites the interior
+    dy_padded.fill(0.0);
+    for n in 0..batch {
+        let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+        let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
+        let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
+        // bias gradient: dY summed over positions
+        for (o, db) in d_bias.iter_mut().enumerate() {
+            *db += super::sum(&dy[o * p..(o + 1) * p]);
+        }
+        // weight gradient: dW[OC, K] += dY[OC, P] · colᵀ[P, K]
+        im2col(g, x, col);
+        gemm(
+            Mat::new(dy, g.oc, p),
+            Mat::new(col, k, p).t(),
+            d_weight,
+            true,
+        );
+        // input gradient: dY padded, convolved with the flipped kernel
+        for (o, plane) in dy.chunks_exact(p).enumerate() {
+            for (r, src) in plane.chunks_exact(g.ow).enumerate() {
+                let start = o * hq * wq + (r + top) * wq + left;
+                dy_padded[start..start + g.ow].copy_from_slice(src);
+            }
+        }
+        wide.fill(0.0);
+        gemm::gemm_conv(flipped, dy_padded, rows, n_wide, wide);
+        for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
+            dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
+        }
     }
 }
 
