@@ -267,12 +267,7 @@ fn forward_implicit(
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
         let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
-        for (c, plane) in x.chunks_exact(g.h * g.w).enumerate() {
-            for (r, src) in plane.chunks_exact(g.w).enumerate() {
-                let start = c * hp * wp + (r + g.pt) * wp + g.pl;
-                padded[start..start + g.w].copy_from_slice(src);
-            }
-        }
+        copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
         // start from the bias (or zero), then add the product
         for (o, row) in wide.chunks_exact_mut(n_wide).enumerate() {
             row.fill(if bias.is_empty() { 0.0 } else { bias[o] });
@@ -283,6 +278,49 @@ fn forward_implicit(
             dst.copy_from_slice(&src[..g.ow]);
         }
     }
+}
+
+/// Copies planes of `h × w` into the interior of planes of `hp × wp`,
+/// starting `top` rows and `left` columns in; the border is left as it is.
+#[inline(always)]
+fn copy_into_padded(
+    src: &[f32],
+    (h, w): (usize, usize),
+    dst: &mut [f32],
+    (hp, wp): (usize, usize),
+    (top, left): (usize, usize),
+) {
+    for (c, plane) in src.chunks_exact(h * w).enumerate() {
+        for (r, row) in plane.chunks_exact(w).enumerate() {
+            let start = c * hp * wp + (r + top) * wp + left;
+            dst[start..start + w].copy_from_slice(row);
+        }
+    }
+}
+
+/// One sample's bias gradient (dY summed over positions) and weight
+/// gradient (`dW[OC, K] += dY[OC, P] · colᵀ[P, K]`, `col` from im2col);
+/// both accumulate.
+#[inline(always)]
+fn weight_and_bias_grad(
+    g: &Geometry,
+    x: &[f32],
+    dy: &[f32],
+    col: &mut [f32],
+    d_weight: &mut [f32],
+    d_bias: &mut [f32],
+) {
+    let (k, p) = (g.patch_len(), g.positions());
+    for (o, db) in d_bias.iter_mut().enumerate() {
+        *db += super::sum(&dy[o * p..(o + 1) * p]);
+    }
+    im2col(g, x, col);
+    gemm(
+        Mat::new(dy, g.oc, p),
+        Mat::new(col, k, p).t(),
+        d_weight,
+        true,
+    );
 }
 
 /// Backward pass over a batch; *accumulates* into `d_input [B, C, H, W]`,
@@ -313,18 +351,7 @@ pub fn backward(
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
         let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
         let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
-        // bias gradient: dY summed over positions
-        for (o, db) in d_bias.iter_mut().enumerate() {
-            *db += super::sum(&dy[o * p..(o + 1) * p]);
-        }
-        im2col(g, x, col);
-        // weight gradient: dW[OC, K] += dY[OC, P] · colᵀ[P, K]
-        gemm(
-            Mat::new(dy, g.oc, p),
-            Mat::new(col, k, p).t(),
-            d_weight,
-            true,
-        );
+        weight_and_bias_grad(g, x, dy, col, d_weight, d_bias);
         // input gradient: dcol[K, P] = Wᵀ[K, OC] · dY[OC, P], then col2im
         gemm(w.t(), Mat::new(dy, g.oc, p), d_col, false);
         col2im_add(g, d_col, dx);
@@ -379,25 +406,9 @@ fn backward_transposed(
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
         let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
         let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
-        // bias gradient: dY summed over positions
-        for (o, db) in d_bias.iter_mut().enumerate() {
-            *db += super::sum(&dy[o * p..(o + 1) * p]);
-        }
-        // weight gradient: dW[OC, K] += dY[OC, P] · colᵀ[P, K]
-        im2col(g, x, col);
-        gemm(
-            Mat::new(dy, g.oc, p),
-            Mat::new(col, k, p).t(),
-            d_weight,
-            true,
-        );
+        weight_and_bias_grad(g, x, dy, col, d_weight, d_bias);
         // input gradient: dY padded, convolved with the flipped kernel
-        for (o, plane) in dy.chunks_exact(p).enumerate() {
-            for (r, src) in plane.chunks_exact(g.ow).enumerate() {
-                let start = o * hq * wq + (r + top) * wq + left;
-                dy_padded[start..start + g.ow].copy_from_slice(src);
-            }
-        }
+        copy_into_padded(dy, (g.oh, g.ow), dy_padded, (hq, wq), (top, left));
         wide.fill(0.0);
         gemm::gemm_conv(flipped, dy_padded, rows, n_wide, wide);
         for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
