@@ -36,7 +36,7 @@ fn run<N: Network>(steps: usize) {
     for _ in 0..steps {
         net.zero_grad();
         net.forward(&x);
-        net.backward(&dy);
+        net.backward_params(&dy);
         let (p, g) = net.params_and_grads();
         p.iter_mut().zip(g).for_each(|(p, g)| *p -= 1e-4 * g);
     }

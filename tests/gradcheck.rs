@@ -87,6 +87,21 @@ fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
         &format!("{}: parameters", N::NAME),
         MAX_KINKS,
     );
+
+    // training's backward, without the input gradient: the same parameter
+    // gradients, and no input gradient to read
+    other.params_mut().copy_from_slice(&params);
+    let full = param_grad_of(&mut other, &params, &input, &r);
+    other.forward(&input);
+    other.zero_grad();
+    other.backward_params(&r);
+    assert_eq!(other.grads(), &full[..], "{}: backward_params", N::NAME);
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| other.input_grad().len()));
+    assert!(
+        read.is_err(),
+        "{}: input_grad after backward_params",
+        N::NAME
+    );
 }
 
 macro_rules! fd {

@@ -713,11 +713,13 @@ fn infer(
                 desc.push_str(" no bias");
             }
             // stride 1: the patches are read in place from a padded copy of the
-            // input (on CPUs with AVX-512; elsewhere the runtime copies them out)
-            let strategy = if window.stride == (1, 1) {
-                "implicit gemm"
-            } else {
-                "im2col + gemm"
+            // input (on CPUs with AVX-512; elsewhere the runtime copies them
+            // out), and so are the weight gradient's from 16 output channels
+            // on (`nn_runtime::kernels::conv2d::IMPLICIT_WEIGHT_GRAD_MIN_OC`)
+            let strategy = match (window.stride, out >= 16) {
+                ((1, 1), true) => "implicit gemm",
+                ((1, 1), false) => "implicit gemm, dW im2col",
+                _ => "im2col + gemm",
             };
             Some(base(
                 Kind::Conv { window, bias },

@@ -202,11 +202,26 @@ pub fn expand(net: &ir::Network) -> TokenStream {
                 let (x, y) = ::nn::__private::split_slots(acts, batch * #io, batch * #il, batch * #oo, batch * #ol);
                 <#ty as ::nn::__private::Layer>::forward(batch, &params[#p0..#p1], x, y, scratch);
             }});
+            // the first layer's input gradient is the network's: skipped
+            // when nothing asks for it
+            let call = if backward.is_empty() {
+                quote! {
+                    if input_grad {
+                        <#ty as ::nn::__private::Layer>::backward(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
+                    } else {
+                        <#ty as ::nn::__private::Layer>::backward_params(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
+                    }
+                }
+            } else {
+                quote! {
+                    <#ty as ::nn::__private::Layer>::backward(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
+                }
+            };
             backward.push(quote! {{
                 let x = &acts[batch * #io..batch * (#io + #il)];
                 let y = &acts[batch * #oo..batch * (#oo + #ol)];
                 let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #oo, batch * #ol, batch * #io, batch * #il);
-                <#ty as ::nn::__private::Layer>::backward(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
+                #call
             }});
             scratch.push(quote!(<#ty as ::nn::__private::Layer>::SCRATCH));
         }
@@ -318,7 +333,8 @@ pub fn expand(net: &ir::Network) -> TokenStream {
             fn forward_layers(batch: usize, params: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
                 #(#forward)*
             }
-            fn backward_layers(batch: usize, params: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32]) {
+            fn backward_layers(batch: usize, params: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
+                let _ = input_grad;
                 #(#backward)*
             }
         }

@@ -76,7 +76,7 @@ pub fn expand(
             fn forward_layers(_: usize, _: &[f32], _: &mut [f32], _: &mut [f32]) {
                 ::core::unreachable!()
             }
-            fn backward_layers(_: usize, _: &[f32], _: &[f32], _: &mut [f32], _: &mut [f32], _: &mut [f32]) {
+            fn backward_layers(_: usize, _: &[f32], _: &[f32], _: &mut [f32], _: &mut [f32], _: &mut [f32], _: bool) {
                 ::core::unreachable!()
             }
         }

@@ -47,6 +47,29 @@ pub trait Layer {
         d_params: &mut [f32],
         scratch: &mut [f32],
     );
+
+    /// [`Layer::backward`] for a network's first layer when nothing needs
+    /// the network's input gradient (training): accumulates into
+    /// `d_params` and may leave `d_input` as it is. By default a layer
+    /// without parameters does nothing and the others run `backward`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn backward_params(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        output: &[f32],
+        d_output: &[f32],
+        d_input: &mut [f32],
+        d_params: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        if Self::PARAMS > 0 {
+            Self::backward(
+                batch, params, input, output, d_output, d_input, d_params, scratch,
+            );
+        }
+    }
 }
 
 /// `conv`: input `[C, H, W]`, output `[OC, OH, OW]`, kernel `KH × KW`, stride
@@ -162,7 +185,32 @@ impl<
             &params[..Self::WEIGHTS],
             input,
             d_output,
-            d_input,
+            Some(d_input),
+            dw,
+            db,
+            scratch,
+        );
+    }
+
+    #[inline]
+    fn backward_params(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        _output: &[f32],
+        d_output: &[f32],
+        _d_input: &mut [f32],
+        d_params: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
+        conv2d::backward(
+            &Self::GEOMETRY,
+            batch,
+            &params[..Self::WEIGHTS],
+            input,
+            d_output,
+            None,
             dw,
             db,
             scratch,
@@ -410,10 +458,25 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
             &params[..O * I],
             input,
             d_output,
-            d_input,
+            Some(d_input),
             dw,
             db,
         );
+    }
+
+    #[inline]
+    fn backward_params(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        _: &[f32],
+        d_output: &[f32],
+        _: &mut [f32],
+        d_params: &mut [f32],
+        _: &mut [f32],
+    ) {
+        let (dw, db) = d_params.split_at_mut(O * I);
+        dense::backward(I, O, batch, &params[..O * I], input, d_output, None, dw, db);
     }
 }
 

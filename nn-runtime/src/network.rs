@@ -42,6 +42,8 @@ pub struct State {
     batch: usize,
     /// Whether that pass kept what backward needs.
     backward_ready: bool,
+    /// Whether the last backward pass computed the input gradient.
+    input_grad_ready: bool,
     training: bool,
 }
 
@@ -60,6 +62,7 @@ impl State {
             scratch: vec![0.0; N::SCRATCH_LEN].into_boxed_slice(),
             batch: 0,
             backward_ready: false,
+            input_grad_ready: false,
             training: true,
         }
     }
@@ -180,6 +183,7 @@ pub trait Network: Sized {
         d_acts: &mut [f32],
         grads: &mut [f32],
         scratch: &mut [f32],
+        input_grad: bool,
     );
 
     /// A network with parameters drawn from `seed` (SPEC §4), in training mode.
@@ -224,6 +228,7 @@ pub trait Network: Sized {
         Self::forward_layers(batch, &s.params, &mut s.acts, &mut s.scratch);
         s.batch = batch;
         s.backward_ready = true;
+        s.input_grad_ready = false;
         let start = batch * Self::OUTPUT_OFFSET;
         &s.acts[start..start + batch * Self::OUTPUT_LEN]
     }
@@ -249,6 +254,22 @@ pub trait Network: Sized {
     /// # Panics
     /// If no forward pass came before, or `d_output` does not match its batch.
     fn backward(&mut self, d_output: &[f32]) {
+        self.backward_with(d_output, true);
+    }
+
+    /// [`Network::backward`] to the parameter gradients only, which is all
+    /// training needs: the first layer skips the network's input gradient
+    /// (for a conv, the second of its two large products), and
+    /// [`Network::input_grad`] is not available until the next `backward`.
+    ///
+    /// # Panics
+    /// As [`Network::backward`].
+    fn backward_params(&mut self, d_output: &[f32]) {
+        self.backward_with(d_output, false);
+    }
+
+    #[doc(hidden)]
+    fn backward_with(&mut self, d_output: &[f32], input_grad: bool) {
         let s = self.state_mut();
         assert!(
             s.backward_ready,
@@ -279,12 +300,23 @@ pub trait Network: Sized {
             &mut s.d_acts,
             &mut s.grads,
             &mut s.scratch,
+            input_grad,
         );
+        s.input_grad_ready = input_grad;
     }
 
     /// Gradient of the loss for the input of the last forward pass.
+    ///
+    /// # Panics
+    /// If the last backward pass was [`Network::backward_params`] (or there
+    /// was none).
     fn input_grad(&self) -> &[f32] {
         let s = self.state();
+        assert!(
+            s.input_grad_ready,
+            "{}: input_grad needs `backward` (`backward_params` skips it)",
+            Self::NAME
+        );
         &s.d_acts[..s.batch * Self::INPUT_LEN]
     }
 

@@ -378,7 +378,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     let weight = part.len() as f32 / batch_len as f32;
                     w.d_out.iter_mut().for_each(|d| *d *= weight);
                     w.loss = l as f64 * part.len() as f64;
-                    w.net.backward(&w.d_out);
+                    w.net.backward_params(&w.d_out);
                 };
                 let parts: Vec<&[usize]> = (0..threads)
                     .map(|t| &indices[(t * share).min(batch_len)..((t + 1) * share).min(batch_len)])

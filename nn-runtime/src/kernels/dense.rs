@@ -31,7 +31,7 @@ pub fn forward(
 }
 
 /// *Accumulates* `d_input += dY · W`, `d_weight += dYᵀ · X`, `d_bias += Σ_B dY`
-/// (`d_bias` empty without bias).
+/// (`d_bias` empty without bias; no `d_input` when nothing needs it).
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
     i: usize,
@@ -40,13 +40,15 @@ pub fn backward(
     weight: &[f32],
     input: &[f32],
     d_output: &[f32],
-    d_input: &mut [f32],
+    d_input: Option<&mut [f32]>,
     d_weight: &mut [f32],
     d_bias: &mut [f32],
 ) {
     let dy = Mat::new(&d_output[..batch * o], batch, o);
     // input gradient: dX[B, I] += dY[B, O] · W[O, I]
-    gemm(dy, Mat::new(weight, o, i), &mut d_input[..batch * i], true);
+    if let Some(d_input) = d_input {
+        gemm(dy, Mat::new(weight, o, i), &mut d_input[..batch * i], true);
+    }
     // weight gradient: dW[O, I] += dYᵀ[O, B] · X[B, I]
     gemm(
         dy.t(),
@@ -103,7 +105,11 @@ mod tests {
             }
             let dy = random_vec(batch * o, 4);
             let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; o]);
-            backward(i, o, batch, &w, &x, &dy, &mut dx, &mut dw, &mut db);
+            backward(i, o, batch, &w, &x, &dy, Some(&mut dx), &mut dw, &mut db);
+            // without the input gradient: the same parameter gradients
+            let (mut dw2, mut db2) = (vec![0.0; w.len()], vec![0.0; o]);
+            backward(i, o, batch, &w, &x, &dy, None, &mut dw2, &mut db2);
+            assert_eq!((&dw2, &db2), (&dw, &db), "dense without dx");
             let loss = |w: &[f32], b: &[f32], x: &[f32]| {
                 let mut y = vec![0.0; batch * o];
                 forward(i, o, batch, w, b, x, &mut y);

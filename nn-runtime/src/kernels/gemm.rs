@@ -307,6 +307,93 @@ mod avx512 {
         }
     }
 
+    /// [`super::gemm_conv_weight`]: blocks of ROWS patch rows × 32 columns
+    /// of C, each patch element broadcast against a row of B.
+    #[target_feature(enable = "avx512f")]
+    pub fn conv_weight_axpy(
+        padded: &[f32],
+        rows: super::ConvRows,
+        out: (usize, usize),
+        b: &[f32],
+        n: usize,
+        c: &mut [f32],
+    ) {
+        let k = rows.channels * rows.kh * rows.kw;
+        let mut i = 0;
+        while i + 8 <= k {
+            conv_weight_rows::<8>(padded, rows, out, b, n, c, i);
+            i += 8;
+        }
+        match k - i {
+            7 => conv_weight_rows::<7>(padded, rows, out, b, n, c, i),
+            6 => conv_weight_rows::<6>(padded, rows, out, b, n, c, i),
+            5 => conv_weight_rows::<5>(padded, rows, out, b, n, c, i),
+            4 => conv_weight_rows::<4>(padded, rows, out, b, n, c, i),
+            3 => conv_weight_rows::<3>(padded, rows, out, b, n, c, i),
+            2 => conv_weight_rows::<2>(padded, rows, out, b, n, c, i),
+            1 => conv_weight_rows::<1>(padded, rows, out, b, n, c, i),
+            _ => {}
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn conv_weight_rows<const ROWS: usize>(
+        padded: &[f32],
+        rows: super::ConvRows,
+        (oh, ow): (usize, usize),
+        b: &[f32],
+        n: usize,
+        c: &mut [f32],
+        i: usize,
+    ) {
+        let offsets: [usize; ROWS] = core::array::from_fn(|r| rows.patch_offset(i + r));
+        let mut j = 0;
+        while j < n {
+            let width = (n - j).min(32);
+            let (m0, m1) = (first(width.min(16)), first(width.saturating_sub(16)));
+            // SAFETY: patch rows i..i+ROWS exist and each reads at most
+            // (OH − 1)·WP + OW floats from its offset, inside `padded`; B has
+            // OH·OW rows of n, C has K rows of n, and the masks enable
+            // columns j..j+width ≤ n only (checked by `gemm_conv_weight`).
+            unsafe {
+                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                for y in 0..oh {
+                    let pa = padded.as_ptr().add(y * rows.row);
+                    let pb = b.as_ptr().add(y * ow * n + j);
+                    for x in 0..ow {
+                        let bp = pb.add(x * n);
+                        let (b0, b1) = (
+                            _mm512_maskz_loadu_ps(m0, bp),
+                            _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16)),
+                        );
+                        for (r, acc_r) in acc.iter_mut().enumerate() {
+                            let v = _mm512_set1_ps(*pa.add(offsets[r] + x));
+                            acc_r[0] = _mm512_fmadd_ps(v, b0, acc_r[0]);
+                            acc_r[1] = _mm512_fmadd_ps(v, b1, acc_r[1]);
+                        }
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    _mm512_mask_storeu_ps(
+                        cp,
+                        m0,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), acc_r[0]),
+                    );
+                    // past the end when width ≤ 16: masked off, never dereferenced
+                    let cp1 = cp.wrapping_add(16);
+                    _mm512_mask_storeu_ps(
+                        cp1,
+                        m1,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp1), acc_r[1]),
+                    );
+                }
+            }
+            j += 32;
+        }
+    }
+
     /// A's rows and Bᵀ's rows contiguous: 4 × 4 dot products at a time,
     /// each with 16 lanes of partial sums; the last lanes of k masked.
     #[target_feature(enable = "avx512f")]
@@ -607,6 +694,65 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [
     conv_portable(a, padded, rows, n, c);
 }
 
+/// `c[K × n] += Patches · b`: the weight gradient of a stride-1
+/// convolution, transposed. `Patches[K, OH·OW]` are the patch rows `rows`
+/// reads in place from `padded`, taking the first `OW` columns of each of
+/// `OH` grid rows; `b` is `[OH·OW, n]` (dY transposed, `n` = output
+/// channels) and `c` is `[K, n]`, both row-major.
+pub fn gemm_conv_weight(
+    padded: &[f32],
+    rows: ConvRows,
+    (oh, ow): (usize, usize),
+    b: &[f32],
+    n: usize,
+    c: &mut [f32],
+) {
+    let k = rows.channels * rows.kh * rows.kw;
+    if k == 0 || oh == 0 || ow == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        ow <= rows.row,
+        "gemm_conv_weight: output wider than the grid"
+    );
+    assert!(
+        padded.len() >= rows.needed((oh - 1) * rows.row + ow),
+        "gemm_conv_weight: padded input too small"
+    );
+    assert!(b.len() >= oh * ow * n, "gemm_conv_weight: B too small");
+    assert!(c.len() >= k * n, "gemm_conv_weight: output too small");
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        unsafe { avx512::conv_weight_axpy(padded, rows, (oh, ow), b, n, c) };
+        return;
+    }
+    conv_weight_portable(padded, rows, (oh, ow), b, n, c);
+}
+
+/// [`gemm_conv_weight`] in portable Rust, one patch row at a time.
+fn conv_weight_portable(
+    padded: &[f32],
+    rows: ConvRows,
+    (oh, ow): (usize, usize),
+    b: &[f32],
+    n: usize,
+    c: &mut [f32],
+) {
+    let k = rows.channels * rows.kh * rows.kw;
+    for i in 0..k {
+        let a = &padded[rows.patch_offset(i)..];
+        let c = &mut c[i * n..(i + 1) * n];
+        for y in 0..oh {
+            for x in 0..ow {
+                let v = a[y * rows.row + x];
+                let b = &b[(y * ow + x) * n..][..n];
+                c.iter_mut().zip(b).for_each(|(c, b)| *c += v * b);
+            }
+        }
+    }
+}
+
 /// [`gemm_conv`] in portable Rust, one patch row at a time.
 fn conv_portable(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [f32]) {
     let k = rows.channels * rows.kh * rows.kw;
@@ -899,6 +1045,48 @@ mod tests {
             assert_close(&c, &want, 1e-5, &what);
             let mut c = vec![0.0; m * n];
             conv_portable(Mat::new(&w, m, k), &padded, rows, n, &mut c);
+            assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+        }
+    }
+
+    #[test]
+    fn implicit_weight_products_match_explicit_patches() {
+        // (channels, kh, kw, hp, wp, n): the patch rows of a padded input,
+        // `OW = WP − KW + 1` columns of each grid row, times B[P, n]
+        for &(ch, kh, kw, hp, wp, n) in &[
+            (1, 5, 5, 32, 32, 6),
+            (3, 3, 3, 34, 34, 32),
+            (2, 2, 3, 5, 7, 3),
+            (6, 5, 5, 14, 14, 16),
+            (4, 3, 3, 10, 10, 64),
+            (3, 3, 2, 6, 9, 40),
+            (1, 1, 1, 1, 1, 1),
+        ] {
+            let rows = ConvRows {
+                channels: ch,
+                kh,
+                kw,
+                plane: hp * wp,
+                row: wp,
+            };
+            let (k, oh, ow) = (ch * kh * kw, hp - kh + 1, wp - kw + 1);
+            let padded = random_vec(rows.needed((oh - 1) * wp + ow), 3);
+            let patches: Vec<f32> = (0..k)
+                .flat_map(|i| {
+                    let row = &padded[rows.patch_offset(i)..];
+                    (0..oh).flat_map(move |y| row[y * wp..y * wp + ow].to_vec())
+                })
+                .collect();
+            let b = random_vec(oh * ow * n, 4);
+            let what = format!("{ch}x{kh}x{kw} on {hp}x{wp}, {n} columns");
+            let want = reference(Mat::new(&patches, k, oh * ow), Mat::new(&b, oh * ow, n));
+            // accumulates onto what is there
+            let mut c = vec![1.0; k * n];
+            gemm_conv_weight(&padded, rows, (oh, ow), &b, n, &mut c);
+            let want_plus: Vec<f32> = want.iter().map(|w| w + 1.0).collect();
+            assert_close(&c, &want_plus, 1e-5, &what);
+            let mut c = vec![0.0; k * n];
+            conv_weight_portable(&padded, rows, (oh, ow), &b, n, &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
         }
     }
