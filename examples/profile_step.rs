@@ -1,7 +1,14 @@
 //! Runs training steps of LeNet-5 (or VGG-mini) on a fixed batch, for a
 //! profiler: `cargo build --release --example profile_step && perf record
-//! target/release/examples/profile_step 300 [lenet|vgg]`.
+//! target/release/examples/profile_step 300 [lenet|vgg] [trainer THREADS]`.
+//! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
+//! with momentum, random data) on THREADS threads, as in the speed figures.
+use nn::batch::Batching;
+use nn::data::Dataset;
+use nn::loss::SoftmaxCrossEntropy;
+use nn::optim::Sgd;
 use nn::prelude::*;
+use nn::train::{TrainConfig, Trainer};
 
 nn::network! {
     pub struct LeNet5<[1, 28, 28]> {
@@ -22,10 +29,41 @@ nn::network! {
 fn main() {
     let mut args = std::env::args().skip(1);
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(300);
-    match args.next().as_deref() {
-        Some("vgg") => run::<VggMini>(steps),
-        _ => run::<LeNet5>(steps),
+    let vgg = args.next().as_deref() == Some("vgg");
+    let trainer = match args.next().as_deref() {
+        Some("trainer") => Some(args.next().and_then(|t| t.parse().ok()).unwrap_or(1)),
+        _ => None,
+    };
+    match (vgg, trainer) {
+        (true, None) => run::<VggMini>(steps),
+        (false, None) => run::<LeNet5>(steps),
+        (true, Some(threads)) => train::<VggMini, 3072>(steps, threads),
+        (false, Some(threads)) => train::<LeNet5, 784>(steps, threads),
     }
+}
+
+fn train<N: Network + TakesInput<LEN> + Send, const LEN: usize>(steps: usize, threads: usize) {
+    let samples = steps * 64;
+    let data = Dataset::<LEN>::new(
+        nn::testing::random_vec(samples * LEN, 1),
+        (0..samples as u32).map(|i| i % 10).collect(),
+        10,
+    )
+    .unwrap();
+    let small = Dataset::<LEN>::new(nn::testing::random_vec(LEN, 2), vec![0], 10).unwrap();
+    let config = TrainConfig {
+        threads,
+        batching: Batching::new(64),
+        ..TrainConfig::new(1, 64)
+    };
+    let mut net = N::with_seed(1);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
+    let history = trainer.fit(&mut net, &data, &small).unwrap();
+    println!(
+        "{} through the trainer, {threads} thread(s): {:.0} images/s",
+        N::NAME,
+        history.epochs[0].images_per_second
+    );
 }
 
 fn run<N: Network>(steps: usize) {

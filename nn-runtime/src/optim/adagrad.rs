@@ -110,36 +110,39 @@ impl Adagrad {
 
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(|| {
-            assert_eq!(
-                params.len(),
-                grads.len(),
-                "adagrad: params and grads differ in length"
-            );
-            self.allocate(params.len());
-            self.steps += 1;
-            // decayed learning rate η_t, in f64 like PyTorch's Python arithmetic
-            let t = self.steps as f64;
-            let clr = self.lr as f64 / (1.0 + (t - 1.0) * self.lr_decay);
-            let neg_clr = (-clr) as f32;
-            let lambda = self.weight_decay as f32;
-            let eps = self.eps as f32;
+        super::fused::fused(
+            #[inline(always)]
+            || {
+                assert_eq!(
+                    params.len(),
+                    grads.len(),
+                    "adagrad: params and grads differ in length"
+                );
+                self.allocate(params.len());
+                self.steps += 1;
+                // decayed learning rate η_t, in f64 like PyTorch's Python arithmetic
+                let t = self.steps as f64;
+                let clr = self.lr as f64 / (1.0 + (t - 1.0) * self.lr_decay);
+                let neg_clr = (-clr) as f32;
+                let lambda = self.weight_decay as f32;
+                let eps = self.eps as f32;
 
-            for ((w, &g), s) in params.iter_mut().zip(grads).zip(&mut self.sum) {
-                // weight decay: g + λ·w
-                let g = if lambda != 0.0 {
-                    w.mul_add(lambda, g)
-                } else {
-                    g
-                };
-                // squared-gradient sum: s + g²
-                *s = g.mul_add(g, *s);
-                // denominator: √s + ε
-                let std = s.sqrt() + eps;
-                // descent: w − η_t·g / (√s + ε), as PyTorch's addcdiv (−η_t·g first)
-                *w += (neg_clr * g) / std;
-            }
-        })
+                for ((w, &g), s) in params.iter_mut().zip(grads).zip(&mut self.sum) {
+                    // weight decay: g + λ·w
+                    let g = if lambda != 0.0 {
+                        w.mul_add(lambda, g)
+                    } else {
+                        g
+                    };
+                    // squared-gradient sum: s + g²
+                    *s = g.mul_add(g, *s);
+                    // denominator: √s + ε
+                    let std = s.sqrt() + eps;
+                    // descent: w − η_t·g / (√s + ε), as PyTorch's addcdiv (−η_t·g first)
+                    *w += (neg_clr * g) / std;
+                }
+            },
+        )
     }
 
     fn learning_rate(&self) -> f32 {

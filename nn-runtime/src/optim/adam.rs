@@ -109,62 +109,65 @@ impl Moments {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(|| {
-            assert_eq!(
-                params.len(),
-                grads.len(),
-                "{}: params and grads differ in length",
-                self.kind
-            );
-            self.allocate(params.len());
-            self.steps += 1;
-            // per-step scalars in f64, as PyTorch computes them from Python floats
-            let t = self.steps as f64;
-            let lr = self.lr as f64;
-            let bias_correction1 = 1.0 - self.beta1.powf(t);
-            let bias_correction2 = 1.0 - self.beta2.powf(t);
-            let step_size = lr / bias_correction1;
-            let bias_correction2_sqrt = bias_correction2.powf(0.5);
-            // …rounded to f32 as PyTorch's kernels round them
-            let neg_step_size = (-step_size) as f32;
-            let bc2_sqrt = bias_correction2_sqrt as f32;
-            let decay = (1.0 - lr * self.weight_decay) as f32;
-            let lambda = self.weight_decay as f32;
-            let one_minus_beta1 = (1.0 - self.beta1) as f32;
-            let beta2 = self.beta2 as f32;
-            let one_minus_beta2 = (1.0 - self.beta2) as f32;
-            let eps = self.eps as f32;
-            let decoupled = self.decoupled && self.weight_decay != 0.0;
-            let l2 = !self.decoupled && self.weight_decay != 0.0;
-            let amsgrad = self.amsgrad;
+        super::fused::fused(
+            #[inline(always)]
+            || {
+                assert_eq!(
+                    params.len(),
+                    grads.len(),
+                    "{}: params and grads differ in length",
+                    self.kind
+                );
+                self.allocate(params.len());
+                self.steps += 1;
+                // per-step scalars in f64, as PyTorch computes them from Python floats
+                let t = self.steps as f64;
+                let lr = self.lr as f64;
+                let bias_correction1 = 1.0 - self.beta1.powf(t);
+                let bias_correction2 = 1.0 - self.beta2.powf(t);
+                let step_size = lr / bias_correction1;
+                let bias_correction2_sqrt = bias_correction2.powf(0.5);
+                // …rounded to f32 as PyTorch's kernels round them
+                let neg_step_size = (-step_size) as f32;
+                let bc2_sqrt = bias_correction2_sqrt as f32;
+                let decay = (1.0 - lr * self.weight_decay) as f32;
+                let lambda = self.weight_decay as f32;
+                let one_minus_beta1 = (1.0 - self.beta1) as f32;
+                let beta2 = self.beta2 as f32;
+                let one_minus_beta2 = (1.0 - self.beta2) as f32;
+                let eps = self.eps as f32;
+                let decoupled = self.decoupled && self.weight_decay != 0.0;
+                let l2 = !self.decoupled && self.weight_decay != 0.0;
+                let amsgrad = self.amsgrad;
 
-            for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
-                // AdamW's decoupled weight decay: w·(1 − η·λ)
-                if decoupled {
-                    *w *= decay;
+                for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
+                    // AdamW's decoupled weight decay: w·(1 − η·λ)
+                    if decoupled {
+                        *w *= decay;
+                    }
+                    // Adam's L2 penalty: g + λ·w
+                    let g = if l2 { w.mul_add(lambda, g) } else { g };
+                    // first moment: m + (1 − β₁)·(g − m)
+                    let m = &mut self.exp_avg[i];
+                    *m = lerp(*m, g, one_minus_beta1);
+                    // second moment: β₂·v + (1 − β₂)·g²
+                    let v = &mut self.exp_avg_sq[i];
+                    *v = (one_minus_beta2 * g).mul_add(g, *v * beta2);
+                    // amsgrad: the largest second moment so far
+                    let v = if amsgrad {
+                        let v_max = &mut self.max_exp_avg_sq[i];
+                        *v_max = v_max.max(*v);
+                        *v_max
+                    } else {
+                        *v
+                    };
+                    // denominator: √v / √(1 − β₂ᵗ) + ε
+                    let denom = v.sqrt() / bc2_sqrt + eps;
+                    // descent: w − η/(1 − β₁ᵗ)·m / denom, as PyTorch's addcdiv
+                    *w += (neg_step_size * *m) / denom;
                 }
-                // Adam's L2 penalty: g + λ·w
-                let g = if l2 { w.mul_add(lambda, g) } else { g };
-                // first moment: m + (1 − β₁)·(g − m)
-                let m = &mut self.exp_avg[i];
-                *m = lerp(*m, g, one_minus_beta1);
-                // second moment: β₂·v + (1 − β₂)·g²
-                let v = &mut self.exp_avg_sq[i];
-                *v = (one_minus_beta2 * g).mul_add(g, *v * beta2);
-                // amsgrad: the largest second moment so far
-                let v = if amsgrad {
-                    let v_max = &mut self.max_exp_avg_sq[i];
-                    *v_max = v_max.max(*v);
-                    *v_max
-                } else {
-                    *v
-                };
-                // denominator: √v / √(1 − β₂ᵗ) + ε
-                let denom = v.sqrt() / bc2_sqrt + eps;
-                // descent: w − η/(1 − β₁ᵗ)·m / denom, as PyTorch's addcdiv
-                *w += (neg_step_size * *m) / denom;
-            }
-        })
+            },
+        )
     }
 
     fn buffers(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {

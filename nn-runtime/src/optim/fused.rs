@@ -8,6 +8,11 @@
 #![allow(unsafe_code)]
 
 /// Calls `f`, compiled with FMA enabled when the CPU supports it.
+///
+/// Callers mark the closure `#[inline(always)]`: only code inlined into
+/// `with_fma` is compiled with FMA, and a large closure left as a function of
+/// its own called `fmaf` per element (LeNet-5's training loop ran at 26,100
+/// images/s that way, 31,900 with the closure inlined).
 #[inline(always)]
 pub(crate) fn fused<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]

@@ -142,57 +142,60 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(|| {
-            assert_eq!(
-                params.len(),
-                grads.len(),
-                "rmsprop: params and grads differ in length"
-            );
-            self.allocate(params.len());
-            self.steps += 1;
-            // PyTorch's scalars, rounded to f32 as its kernels round them
-            let neg_lr = -self.lr;
-            let lambda = self.weight_decay as f32;
-            let alpha = self.alpha as f32;
-            let one_minus_alpha = (1.0 - self.alpha) as f32;
-            let eps = self.eps as f32;
-            let mu = self.momentum as f32;
-            let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
+        super::fused::fused(
+            #[inline(always)]
+            || {
+                assert_eq!(
+                    params.len(),
+                    grads.len(),
+                    "rmsprop: params and grads differ in length"
+                );
+                self.allocate(params.len());
+                self.steps += 1;
+                // PyTorch's scalars, rounded to f32 as its kernels round them
+                let neg_lr = -self.lr;
+                let lambda = self.weight_decay as f32;
+                let alpha = self.alpha as f32;
+                let one_minus_alpha = (1.0 - self.alpha) as f32;
+                let eps = self.eps as f32;
+                let mu = self.momentum as f32;
+                let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
 
-            for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
-                // weight decay: g + λ·w
-                let g = if lambda != 0.0 {
-                    w.mul_add(lambda, g)
-                } else {
-                    g
-                };
-                // mean square: α·s + (1 − α)·g²
-                let s = &mut self.square_avg[i];
-                *s = (one_minus_alpha * g).mul_add(g, *s * alpha);
-                // root mean square, centered on the running mean m when asked
-                let rms = if centered {
-                    let m = &mut self.grad_avg[i];
-                    // running mean: m + (1 − α)·(g − m)
-                    *m = lerp(*m, g, one_minus_alpha);
-                    // variance estimate: s − m²
-                    (-*m).mul_add(*m, *s).sqrt()
-                } else {
-                    s.sqrt()
-                };
-                // denominator: rms + ε
-                let d = rms + eps;
-                if with_momentum {
-                    let b = &mut self.momentum_buffer[i];
-                    // velocity: μ·b + g/d
-                    *b = *b * mu + g / d;
-                    // descent: w − η·b
-                    *w = b.mul_add(neg_lr, *w);
-                } else {
-                    // descent: w − η·g/d, as PyTorch's addcdiv (−η·g first)
-                    *w += (neg_lr * g) / d;
+                for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
+                    // weight decay: g + λ·w
+                    let g = if lambda != 0.0 {
+                        w.mul_add(lambda, g)
+                    } else {
+                        g
+                    };
+                    // mean square: α·s + (1 − α)·g²
+                    let s = &mut self.square_avg[i];
+                    *s = (one_minus_alpha * g).mul_add(g, *s * alpha);
+                    // root mean square, centered on the running mean m when asked
+                    let rms = if centered {
+                        let m = &mut self.grad_avg[i];
+                        // running mean: m + (1 − α)·(g − m)
+                        *m = lerp(*m, g, one_minus_alpha);
+                        // variance estimate: s − m²
+                        (-*m).mul_add(*m, *s).sqrt()
+                    } else {
+                        s.sqrt()
+                    };
+                    // denominator: rms + ε
+                    let d = rms + eps;
+                    if with_momentum {
+                        let b = &mut self.momentum_buffer[i];
+                        // velocity: μ·b + g/d
+                        *b = *b * mu + g / d;
+                        // descent: w − η·b
+                        *w = b.mul_add(neg_lr, *w);
+                    } else {
+                        // descent: w − η·g/d, as PyTorch's addcdiv (−η·g first)
+                        *w += (neg_lr * g) / d;
+                    }
                 }
-            }
-        })
+            },
+        )
     }
 
     fn learning_rate(&self) -> f32 {

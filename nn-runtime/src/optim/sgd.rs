@@ -108,57 +108,60 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(|| {
-            assert_eq!(
-                params.len(),
-                grads.len(),
-                "sgd: params and grads differ in length"
-            );
-            assert!(
-                !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
-                "sgd: Nesterov momentum requires a momentum and zero dampening"
-            );
-            self.allocate(params.len());
-            let first = self.steps == 0;
-            self.steps += 1;
-            // PyTorch's scalars, rounded to f32 as its kernels round them
-            let neg_lr = -self.lr;
-            let lambda = self.weight_decay as f32;
-            let mu = self.momentum as f32;
-            let one_minus_tau = (1.0 - self.dampening) as f32;
+        super::fused::fused(
+            #[inline(always)]
+            || {
+                assert_eq!(
+                    params.len(),
+                    grads.len(),
+                    "sgd: params and grads differ in length"
+                );
+                assert!(
+                    !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
+                    "sgd: Nesterov momentum requires a momentum and zero dampening"
+                );
+                self.allocate(params.len());
+                let first = self.steps == 0;
+                self.steps += 1;
+                // PyTorch's scalars, rounded to f32 as its kernels round them
+                let neg_lr = -self.lr;
+                let lambda = self.weight_decay as f32;
+                let mu = self.momentum as f32;
+                let one_minus_tau = (1.0 - self.dampening) as f32;
 
-            if self.momentum == 0.0 {
-                for (w, &g) in params.iter_mut().zip(grads) {
+                if self.momentum == 0.0 {
+                    for (w, &g) in params.iter_mut().zip(grads) {
+                        // weight decay: g + λ·w
+                        let g = if lambda != 0.0 {
+                            w.mul_add(lambda, g)
+                        } else {
+                            g
+                        };
+                        // descent: w − η·g
+                        *w = g.mul_add(neg_lr, *w);
+                    }
+                    return;
+                }
+                for ((w, &g), v) in params.iter_mut().zip(grads).zip(&mut self.momentum_buffer) {
                     // weight decay: g + λ·w
                     let g = if lambda != 0.0 {
                         w.mul_add(lambda, g)
                     } else {
                         g
                     };
-                    // descent: w − η·g
-                    *w = g.mul_add(neg_lr, *w);
+                    // velocity: g at the first step, then μ·v + (1 − τ)·g
+                    *v = if first {
+                        g
+                    } else {
+                        g.mul_add(one_minus_tau, *v * mu)
+                    };
+                    // direction: Nesterov's g + μ·v, or v
+                    let d = if self.nesterov { v.mul_add(mu, g) } else { *v };
+                    // descent: w − η·d
+                    *w = d.mul_add(neg_lr, *w);
                 }
-                return;
-            }
-            for ((w, &g), v) in params.iter_mut().zip(grads).zip(&mut self.momentum_buffer) {
-                // weight decay: g + λ·w
-                let g = if lambda != 0.0 {
-                    w.mul_add(lambda, g)
-                } else {
-                    g
-                };
-                // velocity: g at the first step, then μ·v + (1 − τ)·g
-                *v = if first {
-                    g
-                } else {
-                    g.mul_add(one_minus_tau, *v * mu)
-                };
-                // direction: Nesterov's g + μ·v, or v
-                let d = if self.nesterov { v.mul_add(mu, g) } else { *v };
-                // descent: w − η·d
-                *w = d.mul_add(neg_lr, *w);
-            }
-        })
+            },
+        )
     }
 
     fn learning_rate(&self) -> f32 {
