@@ -6,6 +6,7 @@
 //! [`crate::kernels`] with a geometry made of constants, so monomorphisation
 //! gives code specialised to the layer's shape.
 
+use crate::kernels::simd::vectorized;
 use crate::kernels::{activation, conv2d, dense, pool};
 use core::marker::PhantomData;
 
@@ -163,8 +164,13 @@ impl<
         output: &mut [f32],
         scratch: &mut [f32],
     ) {
-        let (w, b) = params.split_at(Self::WEIGHTS);
-        conv2d::forward(&Self::GEOMETRY, batch, w, b, input, output, scratch);
+        vectorized(
+            #[inline(always)]
+            || {
+                let (w, b) = params.split_at(Self::WEIGHTS);
+                conv2d::forward(&Self::GEOMETRY, batch, w, b, input, output, scratch);
+            },
+        )
     }
 
     #[inline]
@@ -178,18 +184,23 @@ impl<
         d_params: &mut [f32],
         scratch: &mut [f32],
     ) {
-        let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
-        conv2d::backward(
-            &Self::GEOMETRY,
-            batch,
-            &params[..Self::WEIGHTS],
-            input,
-            d_output,
-            Some(d_input),
-            dw,
-            db,
-            scratch,
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
+                conv2d::backward(
+                    &Self::GEOMETRY,
+                    batch,
+                    &params[..Self::WEIGHTS],
+                    input,
+                    d_output,
+                    Some(d_input),
+                    dw,
+                    db,
+                    scratch,
+                );
+            },
+        )
     }
 
     #[inline]
@@ -203,18 +214,23 @@ impl<
         d_params: &mut [f32],
         scratch: &mut [f32],
     ) {
-        let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
-        conv2d::backward(
-            &Self::GEOMETRY,
-            batch,
-            &params[..Self::WEIGHTS],
-            input,
-            d_output,
-            None,
-            dw,
-            db,
-            scratch,
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
+                conv2d::backward(
+                    &Self::GEOMETRY,
+                    batch,
+                    &params[..Self::WEIGHTS],
+                    input,
+                    d_output,
+                    None,
+                    dw,
+                    db,
+                    scratch,
+                );
+            },
+        )
     }
 }
 
@@ -302,7 +318,12 @@ impl<
 
     #[inline]
     fn forward(batch: usize, _: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        pool::max_forward(&Self::GEOMETRY, batch, input, output);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::max_forward(&Self::GEOMETRY, batch, input, output);
+            },
+        )
     }
 
     #[inline]
@@ -316,7 +337,12 @@ impl<
         _: &mut [f32],
         _: &mut [f32],
     ) {
-        pool::max_backward(&Self::GEOMETRY, batch, input, d_output, d_input);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::max_backward(&Self::GEOMETRY, batch, input, d_output, d_input);
+            },
+        )
     }
 }
 
@@ -379,7 +405,12 @@ impl<
 
     #[inline]
     fn forward(batch: usize, _: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        pool::avg_forward(&Self::GEOMETRY, PB, PR, batch, input, output);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::avg_forward(&Self::GEOMETRY, PB, PR, batch, input, output);
+            },
+        )
     }
 
     #[inline]
@@ -393,7 +424,12 @@ impl<
         _: &mut [f32],
         _: &mut [f32],
     ) {
-        pool::avg_backward(&Self::GEOMETRY, PB, PR, batch, d_output, d_input);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::avg_backward(&Self::GEOMETRY, PB, PR, batch, d_output, d_input);
+            },
+        )
     }
 }
 
@@ -407,7 +443,12 @@ impl<const C: usize, const HW: usize> Layer for GlobalAvgPool<C, HW> {
 
     #[inline]
     fn forward(batch: usize, _: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        pool::global_avg_forward(C, HW, batch, input, output);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::global_avg_forward(C, HW, batch, input, output);
+            },
+        )
     }
 
     #[inline]
@@ -421,7 +462,12 @@ impl<const C: usize, const HW: usize> Layer for GlobalAvgPool<C, HW> {
         _: &mut [f32],
         _: &mut [f32],
     ) {
-        pool::global_avg_backward(C, HW, batch, d_output, d_input);
+        vectorized(
+            #[inline(always)]
+            || {
+                pool::global_avg_backward(C, HW, batch, d_output, d_input);
+            },
+        )
     }
 }
 
@@ -435,8 +481,13 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
 
     #[inline]
     fn forward(batch: usize, params: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        let (w, b) = params.split_at(O * I);
-        dense::forward(I, O, batch, w, b, input, output);
+        vectorized(
+            #[inline(always)]
+            || {
+                let (w, b) = params.split_at(O * I);
+                dense::forward(I, O, batch, w, b, input, output);
+            },
+        )
     }
 
     #[inline]
@@ -450,18 +501,23 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
         d_params: &mut [f32],
         _: &mut [f32],
     ) {
-        let (dw, db) = d_params.split_at_mut(O * I);
-        dense::backward(
-            I,
-            O,
-            batch,
-            &params[..O * I],
-            input,
-            d_output,
-            Some(d_input),
-            dw,
-            db,
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(O * I);
+                dense::backward(
+                    I,
+                    O,
+                    batch,
+                    &params[..O * I],
+                    input,
+                    d_output,
+                    Some(d_input),
+                    dw,
+                    db,
+                );
+            },
+        )
     }
 
     #[inline]
@@ -475,8 +531,13 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
         d_params: &mut [f32],
         _: &mut [f32],
     ) {
-        let (dw, db) = d_params.split_at_mut(O * I);
-        dense::backward(I, O, batch, &params[..O * I], input, d_output, None, dw, db);
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(O * I);
+                dense::backward(I, O, batch, &params[..O * I], input, d_output, None, dw, db);
+            },
+        )
     }
 }
 
@@ -492,15 +553,19 @@ macro_rules! elementwise {
 
             #[inline]
             fn forward(batch: usize, _: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
+        vectorized(#[inline(always)] || {
                 let ($x, $y) = (&input[..batch * N], &mut output[..batch * N]);
                 $fwd
-            }
+            })
+    }
 
             #[inline]
             fn backward(batch: usize, _: &[f32], input: &[f32], output: &[f32], d_output: &[f32], d_input: &mut [f32], _: &mut [f32], _: &mut [f32]) {
+        vectorized(#[inline(always)] || {
                 let ($bx, $by, $dy, $dx) = (&input[..batch * N], &output[..batch * N], &d_output[..batch * N], &mut d_input[..batch * N]);
                 $bwd
-            }
+            })
+    }
         }
     };
 }
@@ -534,11 +599,16 @@ impl<const N: usize, const SLOPE_BITS: u32> Layer for LeakyRelu<N, SLOPE_BITS> {
 
     #[inline]
     fn forward(batch: usize, _: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        activation::leaky_relu_forward(
-            f32::from_bits(SLOPE_BITS),
-            &input[..batch * N],
-            &mut output[..batch * N],
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                activation::leaky_relu_forward(
+                    f32::from_bits(SLOPE_BITS),
+                    &input[..batch * N],
+                    &mut output[..batch * N],
+                );
+            },
+        )
     }
 
     #[inline]
@@ -552,12 +622,17 @@ impl<const N: usize, const SLOPE_BITS: u32> Layer for LeakyRelu<N, SLOPE_BITS> {
         _: &mut [f32],
         _: &mut [f32],
     ) {
-        activation::leaky_relu_backward(
-            f32::from_bits(SLOPE_BITS),
-            &input[..batch * N],
-            &d_output[..batch * N],
-            &mut d_input[..batch * N],
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                activation::leaky_relu_backward(
+                    f32::from_bits(SLOPE_BITS),
+                    &input[..batch * N],
+                    &d_output[..batch * N],
+                    &mut d_input[..batch * N],
+                );
+            },
+        )
     }
 }
 
@@ -572,8 +647,13 @@ impl<const C: usize, const PLANE: usize> Layer for Prelu<C, PLANE> {
 
     #[inline]
     fn forward(batch: usize, params: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
-        let n = batch * C * PLANE;
-        activation::prelu_forward(C, PLANE, params, &input[..n], &mut output[..n]);
+        vectorized(
+            #[inline(always)]
+            || {
+                let n = batch * C * PLANE;
+                activation::prelu_forward(C, PLANE, params, &input[..n], &mut output[..n]);
+            },
+        )
     }
 
     #[inline]
@@ -587,15 +667,20 @@ impl<const C: usize, const PLANE: usize> Layer for Prelu<C, PLANE> {
         d_params: &mut [f32],
         _: &mut [f32],
     ) {
-        let n = batch * C * PLANE;
-        activation::prelu_backward(
-            C,
-            PLANE,
-            params,
-            &input[..n],
-            &d_output[..n],
-            &mut d_input[..n],
-            d_params,
-        );
+        vectorized(
+            #[inline(always)]
+            || {
+                let n = batch * C * PLANE;
+                activation::prelu_backward(
+                    C,
+                    PLANE,
+                    params,
+                    &input[..n],
+                    &d_output[..n],
+                    &mut d_input[..n],
+                    d_params,
+                );
+            },
+        )
     }
 }

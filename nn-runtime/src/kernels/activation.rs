@@ -11,6 +11,7 @@
 //! Backward functions *accumulate* into `d_input`.
 
 /// ReLU forward.
+#[inline(always)]
 pub fn relu_forward(input: &[f32], output: &mut [f32]) {
     // `x < 0` rather than `x > 0`: a NaN passes through, as in PyTorch
     output
@@ -20,6 +21,7 @@ pub fn relu_forward(input: &[f32], output: &mut [f32]) {
 }
 
 /// ReLU backward: passes `dy` where `x > 0`.
+#[inline(always)]
 pub fn relu_backward(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     // a select rather than a branch, so the loop vectorises
     for ((d, &x), &g) in d_input.iter_mut().zip(input).zip(d_output) {
@@ -28,6 +30,7 @@ pub fn relu_backward(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
 }
 
 /// Leaky ReLU forward with negative slope `a`.
+#[inline(always)]
 pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {
     output
         .iter_mut()
@@ -36,6 +39,7 @@ pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {
 }
 
 /// Leaky ReLU backward.
+#[inline(always)]
 pub fn leaky_relu_backward(a: f32, input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     for ((d, &x), &g) in d_input.iter_mut().zip(input).zip(d_output) {
         *d += if x > 0.0 { g } else { a * g };
@@ -43,6 +47,7 @@ pub fn leaky_relu_backward(a: f32, input: &[f32], d_output: &[f32], d_input: &mu
 }
 
 /// PReLU forward: `slope[c]` applies to the `plane` values of channel `c`.
+#[inline(always)]
 pub fn prelu_forward(c: usize, plane: usize, slope: &[f32], input: &[f32], output: &mut [f32]) {
     for (k, (y, &x)) in output.iter_mut().zip(input).enumerate() {
         let a = slope[(k / plane) % c];
@@ -52,6 +57,7 @@ pub fn prelu_forward(c: usize, plane: usize, slope: &[f32], input: &[f32], outpu
 
 /// PReLU backward: *accumulates* into `d_input` and `d_slope`
 /// (`∂y/∂a = x` where `x ≤ 0`).
+#[inline(always)]
 pub fn prelu_backward(
     c: usize,
     plane: usize,
@@ -73,6 +79,7 @@ pub fn prelu_backward(
 }
 
 /// Sigmoid forward, stable for large |x|.
+#[inline(always)]
 pub fn sigmoid_forward(input: &[f32], output: &mut [f32]) {
     output.iter_mut().zip(input).for_each(|(y, &x)| {
         *y = if x >= 0.0 {
@@ -85,6 +92,7 @@ pub fn sigmoid_forward(input: &[f32], output: &mut [f32]) {
 }
 
 /// Sigmoid backward: `dx += dy · y (1 − y)`.
+#[inline(always)]
 pub fn sigmoid_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     for ((d, &y), &g) in d_input.iter_mut().zip(output).zip(d_output) {
         *d += g * y * (1.0 - y);
@@ -92,6 +100,7 @@ pub fn sigmoid_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
 }
 
 /// Tanh forward.
+#[inline(always)]
 pub fn tanh_forward(input: &[f32], output: &mut [f32]) {
     output
         .iter_mut()
@@ -100,6 +109,7 @@ pub fn tanh_forward(input: &[f32], output: &mut [f32]) {
 }
 
 /// Tanh backward: `dx += dy · (1 − y²)`.
+#[inline(always)]
 pub fn tanh_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     for ((d, &y), &g) in d_input.iter_mut().zip(output).zip(d_output) {
         *d += g * (1.0 - y * y);
@@ -107,6 +117,7 @@ pub fn tanh_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
 }
 
 /// Softmax forward over each consecutive group of `n` values.
+#[inline(always)]
 pub fn softmax_forward(n: usize, input: &[f32], output: &mut [f32]) {
     for (x, y) in input.chunks_exact(n).zip(output.chunks_exact_mut(n)) {
         let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -121,6 +132,7 @@ pub fn softmax_forward(n: usize, input: &[f32], output: &mut [f32]) {
 }
 
 /// Softmax backward: `dx += y ⊙ (dy − ⟨dy, y⟩)` per sample.
+#[inline(always)]
 pub fn softmax_backward(n: usize, output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     for ((y, g), d) in output
         .chunks_exact(n)

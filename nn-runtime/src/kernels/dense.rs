@@ -6,6 +6,7 @@
 use super::gemm::{gemm, Mat};
 
 /// `output[B, O] = input[B, I] · weightᵀ + bias` (overwritten; `bias` may be empty).
+#[inline(always)]
 pub fn forward(
     i: usize,
     o: usize,
@@ -33,6 +34,7 @@ pub fn forward(
 /// *Accumulates* `d_input += dY · W`, `d_weight += dYᵀ · X`, `d_bias += Σ_B dY`
 /// (`d_bias` empty without bias; no `d_input` when nothing needs it).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn backward(
     i: usize,
     o: usize,

@@ -358,20 +358,23 @@ mod avx512 {
             // columns j..j+width ≤ n only (checked by `gemm_conv_weight`).
             unsafe {
                 let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                let mut bp = b.as_ptr().add(j);
                 for y in 0..oh {
-                    let pa = padded.as_ptr().add(y * rows.row);
-                    let pb = b.as_ptr().add(y * ow * n + j);
-                    for x in 0..ow {
-                        let bp = pb.add(x * n);
+                    // each patch row's grid row y, walked along x
+                    let mut pa: [*const f32; ROWS] =
+                        core::array::from_fn(|r| padded.as_ptr().add(offsets[r] + y * rows.row));
+                    for _ in 0..ow {
                         let (b0, b1) = (
                             _mm512_maskz_loadu_ps(m0, bp),
                             _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16)),
                         );
-                        for (r, acc_r) in acc.iter_mut().enumerate() {
-                            let v = _mm512_set1_ps(*pa.add(offsets[r] + x));
+                        for (acc_r, pa_r) in acc.iter_mut().zip(&mut pa) {
+                            let v = _mm512_set1_ps(**pa_r);
+                            *pa_r = pa_r.add(1);
                             acc_r[0] = _mm512_fmadd_ps(v, b0, acc_r[0]);
                             acc_r[1] = _mm512_fmadd_ps(v, b1, acc_r[1]);
                         }
+                        bp = bp.wrapping_add(n);
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {

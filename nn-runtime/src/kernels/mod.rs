@@ -9,6 +9,7 @@ pub mod conv2d;
 pub mod dense;
 pub mod gemm;
 pub mod pool;
+pub mod simd;
 pub mod transpose;
 
 /// Sum of `values` with 16 independent partial sums, so the loop vectorises

@@ -17,7 +17,7 @@ pub use super::conv2d::Geometry;
 
 /// The window of output `(i, j)`, clipped to the input: rows `y0..y1`,
 /// columns `x0..x1`.
-#[inline]
+#[inline(always)]
 fn window(g: &Geometry, i: usize, j: usize) -> (usize, usize, usize, usize) {
     let ys = (i * g.sh) as isize - g.pt as isize;
     let xs = (j * g.sw) as isize - g.pl as isize;
@@ -29,7 +29,7 @@ fn window(g: &Geometry, i: usize, j: usize) -> (usize, usize, usize, usize) {
 }
 
 /// Index (in the plane) of the first maximum of window `(i, j)`.
-#[inline]
+#[inline(always)]
 fn argmax(g: &Geometry, plane: &[f32], i: usize, j: usize) -> Option<usize> {
     let (y0, y1, x0, x1) = window(g, i, j);
     let mut best: Option<(usize, f32)> = None;
@@ -145,7 +145,7 @@ pub fn max_backward(
 }
 
 /// The divisor of window `(i, j)`: its size clipped to the padded input.
-#[inline]
+#[inline(always)]
 fn divisor(g: &Geometry, pb: usize, pr: usize, i: usize, j: usize) -> f32 {
     let ys = (i * g.sh) as isize - g.pt as isize;
     let xs = (j * g.sw) as isize - g.pl as isize;
@@ -156,7 +156,7 @@ fn divisor(g: &Geometry, pb: usize, pr: usize, i: usize, j: usize) -> f32 {
 
 /// Average pooling forward (`count_include_pad`); overwrites `output`.
 /// `pb`, `pr` are the bottom and right padding.
-#[inline]
+#[inline(always)]
 pub fn avg_forward(
     g: &Geometry,
     pb: usize,
@@ -187,7 +187,7 @@ pub fn avg_forward(
 /// Average pooling backward: *accumulates* `dy / divisor` into every input
 /// element of the window.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 pub fn avg_backward(
     g: &Geometry,
     pb: usize,
@@ -215,6 +215,7 @@ pub fn avg_backward(
 }
 
 /// Global average pooling forward: `[B, C, H, W]` → `[B, C]` (`hw = H·W`).
+#[inline(always)]
 pub fn global_avg_forward(c: usize, hw: usize, batch: usize, input: &[f32], output: &mut [f32]) {
     for p in 0..batch * c {
         output[p] = super::sum(&input[p * hw..(p + 1) * hw]) / hw as f32;
@@ -222,6 +223,7 @@ pub fn global_avg_forward(c: usize, hw: usize, batch: usize, input: &[f32], outp
 }
 
 /// Global average pooling backward: *accumulates* `dy / (H·W)` everywhere.
+#[inline(always)]
 pub fn global_avg_backward(
     c: usize,
     hw: usize,

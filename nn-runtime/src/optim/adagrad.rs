@@ -110,7 +110,7 @@ impl Adagrad {
 
 impl Optimizer for Adagrad {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(
+        crate::kernels::simd::vectorized(
             #[inline(always)]
             || {
                 assert_eq!(

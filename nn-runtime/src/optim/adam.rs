@@ -109,7 +109,7 @@ impl Moments {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(
+        crate::kernels::simd::vectorized(
             #[inline(always)]
             || {
                 assert_eq!(

@@ -54,7 +54,6 @@
 
 mod adagrad;
 mod adam;
-mod fused;
 mod rmsprop;
 mod sgd;
 

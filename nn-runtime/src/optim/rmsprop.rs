@@ -142,7 +142,7 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(
+        crate::kernels::simd::vectorized(
             #[inline(always)]
             || {
                 assert_eq!(

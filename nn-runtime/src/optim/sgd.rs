@@ -108,7 +108,7 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        super::fused::fused(
+        crate::kernels::simd::vectorized(
             #[inline(always)]
             || {
                 assert_eq!(
