@@ -1,5 +1,6 @@
-//! After warm-up, inference and training forward/backward allocate nothing:
-//! a counting global allocator watches a LeNet-5 through many steps.
+//! After warm-up, inference (on one thread and on two) and training
+//! forward/backward allocate nothing: a counting global allocator watches a
+//! LeNet-5 through many steps.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -83,4 +84,21 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert!(checksum.is_finite());
     assert_eq!(after - before, 0, "allocations during steady-state steps");
+
+    // batch inference on two threads, after a warm-up batch
+    let mut replicas = nn::parallel::Replicas::new(&net, 2);
+    replicas.predict(&batch, &mut logits);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for step in 0..5 {
+        replicas.predict(&batch, &mut logits);
+        replicas.predict(&batch[..7 * 784], &mut logits[..7 * 10]);
+        checksum += logits[step];
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert!(checksum.is_finite());
+    assert_eq!(
+        after - before,
+        0,
+        "allocations in two-thread batch inference"
+    );
 }

@@ -17,8 +17,10 @@ pub mod layer;
 pub mod loss;
 pub mod network;
 pub mod optim;
+pub mod parallel;
 pub mod schedule;
 pub mod summary;
+mod team;
 #[doc(hidden)]
 pub mod testing;
 pub mod train;

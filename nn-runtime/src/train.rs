@@ -5,9 +5,11 @@
 //! weights and the optimizer from which training resumes to the same result
 //! as an unbroken run.
 //!
-//! Mini-batches are split across `threads` replicas of the network, each
-//! computing the gradient of its share; the shares are summed in a fixed
-//! order, so a seed and a thread count always give the same result.
+//! Mini-batches are split across `threads` threads, the first share run on
+//! the network itself and each other share on a replica; the shares'
+//! gradients are summed in a fixed order, so a seed and a thread count
+//! always give the same result. The threads are a fixed team that hands
+//! work over without allocating, so training steps allocate nothing.
 
 use crate::batch::{gather, Batching};
 use crate::data::Dataset;
@@ -15,12 +17,13 @@ use crate::loss::{self, Loss};
 use crate::network::{Network, TakesInput};
 use crate::optim::{Optimizer, OptimizerState};
 use crate::schedule::Schedule;
+use crate::team::Team;
 use crate::weights::{self, WeightsError};
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 /// How to train.
@@ -257,13 +260,54 @@ where
 }
 
 /// One replica's share of a batch, with its reused buffers.
+/// `into += from`, element by element, vectorised.
+fn add_into(into: &mut [f32], from: &[f32]) {
+    crate::kernels::simd::vectorized(
+        #[inline(always)]
+        || into.iter_mut().zip(from).for_each(|(a, b)| *a += b),
+    );
+}
+
+/// One share of each batch: its buffers and results, and for every share
+/// but the first a replica of the network (the first runs on the network
+/// being trained).
 struct Worker<N> {
-    net: N,
+    replica: Option<N>,
     inputs: Vec<f32>,
     labels: Vec<u32>,
     d_out: Vec<f32>,
     loss: f64,
     correct: usize,
+}
+
+impl<N: Network> Worker<N> {
+    /// Forward and backward over this share of a batch of `batch_len`:
+    /// gradients of the share's loss weighted by its part of the batch.
+    fn run<L: Loss<Target = u32>, const LEN: usize>(
+        &mut self,
+        net: &mut N,
+        loss_fn: &L,
+        train: &Dataset<LEN>,
+        part: &[usize],
+        batch_len: usize,
+    ) {
+        self.loss = 0.0;
+        self.correct = 0;
+        net.zero_grad();
+        if part.is_empty() {
+            return;
+        }
+        gather(train, part, &mut self.inputs, &mut self.labels);
+        let outputs = net.forward(&self.inputs);
+        self.d_out.resize(outputs.len(), 0.0);
+        let l = loss_fn.loss(outputs, &self.labels, &mut self.d_out);
+        self.correct = loss::accuracy(outputs, &self.labels);
+        // this share's mean loss counts for part.len() / batch_len of the batch's
+        let weight = part.len() as f32 / batch_len as f32;
+        self.d_out.iter_mut().for_each(|d| *d *= weight);
+        self.loss = l as f64 * part.len() as f64;
+        net.backward_params(&self.d_out);
+    }
 }
 
 /// Trains networks with a loss, an optimizer and a learning-rate schedule.
@@ -331,18 +375,17 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             );
         }
         let threads = self.threads().max(1);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a thread pool");
-        let mut workers: Vec<Worker<N>> = (0..threads)
-            .map(|_| Worker {
-                net: N::from_state(net.state().clone()),
-                inputs: Vec::new(),
-                labels: Vec::new(),
-                d_out: Vec::new(),
-                loss: 0.0,
-                correct: 0,
+        let team = Team::new(threads);
+        let mut workers: Vec<Mutex<Worker<N>>> = (0..threads)
+            .map(|t| {
+                Mutex::new(Worker {
+                    replica: (t > 0).then(|| N::from_state(net.state().clone())),
+                    inputs: Vec::new(),
+                    labels: Vec::new(),
+                    d_out: Vec::new(),
+                    loss: 0.0,
+                    correct: 0,
+                })
             })
             .collect();
         let batching = self.config.batching;
@@ -359,36 +402,42 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 self.set_learning_rate(epoch as f32 + b as f32 / batches.max(1) as f32);
                 let batch_len = indices.len();
                 let share = batch_len.div_ceil(threads);
-                let params = net.params();
-                let loss_fn = &self.loss;
-                let run = |(w, part): (&mut Worker<N>, &[usize])| {
-                    w.loss = 0.0;
-                    w.correct = 0;
-                    w.net.zero_grad();
-                    if part.is_empty() {
-                        return;
+                // replicas start from the network's parameters
+                for w in &mut workers[1..] {
+                    let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(replica) = &mut w.replica {
+                        replica.params_mut().copy_from_slice(net.params());
                     }
-                    w.net.params_mut().copy_from_slice(params);
-                    gather(train, part, &mut w.inputs, &mut w.labels);
-                    let outputs = w.net.forward(&w.inputs);
-                    w.d_out.resize(outputs.len(), 0.0);
-                    let l = loss_fn.loss(outputs, &w.labels, &mut w.d_out);
-                    w.correct = loss::accuracy(outputs, &w.labels);
-                    // this share's mean loss counts for part.len() / batch_len of the batch's
-                    let weight = part.len() as f32 / batch_len as f32;
-                    w.d_out.iter_mut().for_each(|d| *d *= weight);
-                    w.loss = l as f64 * part.len() as f64;
-                    w.net.backward_params(&w.d_out);
-                };
-                let parts: Vec<&[usize]> = (0..threads)
-                    .map(|t| &indices[(t * share).min(batch_len)..((t + 1) * share).min(batch_len)])
-                    .collect();
-                if threads == 1 {
-                    run((&mut workers[0], parts[0]));
-                } else {
-                    pool.install(|| workers.par_iter_mut().zip(parts).for_each(run));
                 }
-                let batch_loss = workers.iter().map(|w| w.loss).sum::<f64>() / batch_len as f64;
+                {
+                    let main = Mutex::new(&mut *net);
+                    let (workers, loss_fn) = (&workers, &self.loss);
+                    team.run(&|t| {
+                        let part =
+                            &indices[(t * share).min(batch_len)..((t + 1) * share).min(batch_len)];
+                        let mut w = workers[t].lock().unwrap_or_else(PoisonError::into_inner);
+                        let w = &mut *w;
+                        match w.replica.take() {
+                            Some(mut replica) => {
+                                w.run(&mut replica, loss_fn, train, part, batch_len);
+                                w.replica = Some(replica);
+                            }
+                            None => {
+                                let mut net = main.lock().unwrap_or_else(PoisonError::into_inner);
+                                w.run(&mut **net, loss_fn, train, part, batch_len);
+                            }
+                        }
+                    });
+                }
+                let workers_now = workers
+                    .iter_mut()
+                    .map(|w| &*w.get_mut().unwrap_or_else(PoisonError::into_inner));
+                let (mut batch_loss, mut batch_correct) = (0.0f64, 0usize);
+                for w in workers_now {
+                    batch_loss += w.loss;
+                    batch_correct += w.correct;
+                }
+                let batch_loss = batch_loss / batch_len as f64;
                 if !batch_loss.is_finite() {
                     bar.abandon();
                     return Err(TrainError::NonFinite {
@@ -397,21 +446,23 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                         loss: batch_loss as f32,
                     });
                 }
-                // the batch's gradient: the shares summed in a fixed order
-                net.zero_grad();
+                // the batch's gradient: the first share's, then the others
+                // added in a fixed order
                 let grads = net.grads_mut();
-                for w in &workers {
-                    grads
-                        .iter_mut()
-                        .zip(w.net.grads())
-                        .for_each(|(g, wg)| *g += wg);
+                for w in &mut workers[1..] {
+                    let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(replica) = &w.replica {
+                        add_into(grads, replica.grads());
+                    }
                 }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
                 loss_sum += batch_loss * batch_len as f64;
-                correct += workers.iter().map(|w| w.correct).sum::<usize>();
+                correct += batch_correct;
                 seen += batch_len;
-                bar.set_message(format!("{:.4}", loss_sum / seen as f64));
+                if self.config.verbose {
+                    bar.set_message(format!("{:.4}", loss_sum / seen as f64));
+                }
                 bar.inc(1);
             }
             bar.finish_and_clear();

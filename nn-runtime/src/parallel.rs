@@ -1,0 +1,122 @@
+//! Batch inference on several threads: [`Replicas`] keeps one copy of a
+//! network per thread, each with its own buffers, and splits a batch into
+//! contiguous shares, one per copy.
+//!
+//! A network's forward pass is sequential, layer after layer, and a single
+//! sample is too small to split; a batch splits cleanly, each sample's
+//! output depending only on that sample. The outputs equal a single network's
+//! bit for bit: every sample goes through the same code either way.
+//!
+//! ```ignore
+//! // (in a crate that depends on `nn`; `tests/parallel.rs` runs this)
+//! use nn::parallel::Replicas;
+//! use nn::prelude::*;
+//!
+//! nn::network! {
+//!     struct Tiny<[4]> { dense(3), relu, dense(2) }
+//! }
+//!
+//! let net = Tiny::new(1);
+//! let mut replicas = Replicas::new(&net, 2);
+//! let batch = vec![0.5f32; 10 * 4];
+//! let mut out = vec![0.0f32; 10 * 2];
+//! replicas.predict(&batch, &mut out);
+//! let mut single = Tiny::new(1);
+//! assert_eq!(out, single.forward(&batch));
+//! ```
+
+use crate::network::Network;
+use crate::team::Team;
+use std::sync::{Mutex, PoisonError};
+
+/// One copy of a network per thread, in evaluation mode, and the threads
+/// to run them. Batch inference through it allocates nothing once the
+/// buffers have grown to the largest share.
+pub struct Replicas<N: Network> {
+    /// Each copy with the outputs of its last share.
+    copies: Vec<Mutex<(N, Vec<f32>)>>,
+    team: Team,
+}
+
+impl<N: Network + Send> Replicas<N> {
+    /// `threads` copies of `net` (at least one) and as many threads: the
+    /// caller's and `threads − 1` started here.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start the threads.
+    pub fn new(net: &N, threads: usize) -> Self {
+        let threads = threads.max(1);
+        let copies = (0..threads)
+            .map(|_| {
+                let mut copy = N::from_state(net.state().clone());
+                copy.eval();
+                Mutex::new((copy, Vec::new()))
+            })
+            .collect();
+        Replicas {
+            copies,
+            team: Team::new(threads),
+        }
+    }
+
+    /// Number of copies (and threads).
+    pub fn threads(&self) -> usize {
+        self.team.size()
+    }
+
+    /// Copies `net`'s parameters into every copy, e.g. after training steps.
+    pub fn sync(&mut self, net: &N) {
+        for copy in &mut self.copies {
+            let (copy, _) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
+            copy.params_mut().copy_from_slice(net.params());
+        }
+    }
+
+    /// Inference on a batch (`B · INPUT_LEN` floats) into `output`
+    /// (`B · OUTPUT_LEN`): the batch split into one contiguous share of
+    /// `⌈B / threads⌉` samples per copy. Allocates only when a share is
+    /// larger than any before.
+    ///
+    /// # Panics
+    /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
+    /// `output` does not hold their outputs.
+    pub fn predict(&mut self, input: &[f32], output: &mut [f32]) {
+        assert!(
+            !input.is_empty() && input.len().is_multiple_of(N::INPUT_LEN),
+            "{}: input of {} floats is not a batch of samples of {} floats",
+            N::NAME,
+            input.len(),
+            N::INPUT_LEN
+        );
+        let batch = input.len() / N::INPUT_LEN;
+        assert_eq!(
+            output.len(),
+            batch * N::OUTPUT_LEN,
+            "{}: output buffer of {} floats for {} outputs of {} floats",
+            N::NAME,
+            output.len(),
+            batch,
+            N::OUTPUT_LEN
+        );
+        let share = batch.div_ceil(self.copies.len());
+        let copies = &self.copies;
+        self.team.run(&|i| {
+            let samples = (i * share).min(batch)..((i + 1) * share).min(batch);
+            let mut copy = copies[i].lock().unwrap_or_else(PoisonError::into_inner);
+            let (net, out) = &mut *copy;
+            out.clear();
+            if !samples.is_empty() {
+                let x = &input[samples.start * N::INPUT_LEN..samples.end * N::INPUT_LEN];
+                out.extend_from_slice(net.forward(x));
+            }
+        });
+        for (copy, y) in self
+            .copies
+            .iter_mut()
+            .zip(output.chunks_mut(share * N::OUTPUT_LEN))
+        {
+            let (_, out) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
+            y.copy_from_slice(out);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! A fixed team of threads for fork-join work that allocates nothing per
+//! call: [`Team::run`] runs `f(0)` on the caller and `f(1)`, …, `f(n − 1)`
+//! on the team's parked threads, and returns when all are done.
+//!
+//! Why not rayon's pool: entering it from outside (`install`) pushes the
+//! job onto a queue that allocates a new block every few dozen jobs, so
+//! batch inference and training steps on two threads would not be
+//! allocation-free (`tests/alloc.rs` saw 2 allocations in about one run in
+//! three of 10 calls). Here a job is a pointer handed over under a mutex,
+//! and threads wait on condition variables (futexes: no allocation).
+#![allow(unsafe_code)]
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+/// A job, its lifetime erased: valid while [`Team::run`] waits for it.
+#[derive(Clone, Copy)]
+struct Job(*const (dyn Fn(usize) + Sync));
+
+// SAFETY: the pointee is `Sync`, and `run` keeps it alive until every
+// thread that received the pointer has finished with it.
+unsafe impl Send for Job {}
+
+struct Round {
+    /// Bumped for each job; a thread runs each generation once.
+    generation: u64,
+    job: Option<Job>,
+    /// Threads still running the current job.
+    running: usize,
+    /// Whether a thread's share of the current job panicked.
+    panicked: bool,
+    quit: bool,
+}
+
+struct Shared {
+    round: Mutex<Round>,
+    start: Condvar,
+    done: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Round> {
+        // a panic inside a job is caught outside the lock, so the lock is
+        // never poisoned while its data is inconsistent
+        self.round.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The caller plus `size − 1` parked threads.
+pub(crate) struct Team {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Team {
+    /// A team of `size` (at least 1): the caller and `size − 1` threads.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread.
+    pub(crate) fn new(size: usize) -> Team {
+        let shared = Arc::new(Shared {
+            round: Mutex::new(Round {
+                generation: 0,
+                job: None,
+                running: 0,
+                panicked: false,
+                quit: false,
+            }),
+            start: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let threads = (1..size.max(1))
+            .map(|index| {
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name(format!("nn-team-{index}"))
+                    .spawn(move || work(&shared, index))
+                    .expect("a thread for the team")
+            })
+            .collect();
+        Team { shared, threads }
+    }
+
+    /// Number of threads, the caller's included.
+    pub(crate) fn size(&self) -> usize {
+        self.threads.len() + 1
+    }
+
+    /// Runs `f(i)` for every `i < size()`, `f(0)` on the calling thread,
+    /// and returns when all have returned.
+    ///
+    /// # Panics
+    /// If any `f(i)` panicked (after all have finished).
+    pub(crate) fn run(&self, f: &(dyn Fn(usize) + Sync)) {
+        if self.threads.is_empty() {
+            return f(0);
+        }
+        // SAFETY: only the lifetime is erased; `Wait` below does not let
+        // this function return or unwind before every thread is done.
+        let job: Job = Job(unsafe {
+            std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync)>(
+                f,
+            )
+        });
+        {
+            let mut round = self.shared.lock();
+            round.generation += 1;
+            round.job = Some(job);
+            round.running = self.threads.len();
+            round.panicked = false;
+        }
+        self.shared.start.notify_all();
+
+        /// Waits for the team on drop, so that a panic in `f(0)` cannot
+        /// unwind past a job the other threads still use.
+        struct Wait<'a>(&'a Shared);
+        impl Drop for Wait<'_> {
+            fn drop(&mut self) {
+                let mut round = self.0.lock();
+                while round.running > 0 {
+                    round = self
+                        .0
+                        .done
+                        .wait(round)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                round.job = None;
+            }
+        }
+        let wait = Wait(&self.shared);
+        f(0);
+        drop(wait);
+        if self.shared.lock().panicked {
+            panic!("a thread of the team panicked");
+        }
+    }
+}
+
+/// A team thread: waits for each new generation, runs its share, reports.
+fn work(shared: &Shared, index: usize) {
+    let mut seen = 0u64;
+    loop {
+        let job = {
+            let mut round = shared.lock();
+            while round.generation == seen && !round.quit {
+                round = shared
+                    .start
+                    .wait(round)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if round.quit {
+                return;
+            }
+            seen = round.generation;
+            round.job
+        };
+        let ok = match job {
+            // SAFETY: `run` published this pointer for this generation and
+            // waits for `running` to reach 0 before the job goes away.
+            Some(Job(f)) => {
+                panic::catch_unwind(AssertUnwindSafe(|| unsafe { (*f)(index) })).is_ok()
+            }
+            None => true,
+        };
+        let mut round = shared.lock();
+        round.panicked |= !ok;
+        round.running -= 1;
+        if round.running == 0 {
+            shared.done.notify_all();
+        }
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        self.shared.lock().quit = true;
+        self.shared.start.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_index_runs_once_per_call() {
+        for size in [1, 2, 3, 5] {
+            let team = Team::new(size);
+            assert_eq!(team.size(), size);
+            let counts: Vec<AtomicUsize> = (0..size).map(|_| AtomicUsize::new(0)).collect();
+            for _ in 0..200 {
+                team.run(&|i| {
+                    counts[i].fetch_add(1, Ordering::SeqCst);
+                });
+            }
+            for (i, c) in counts.iter().enumerate() {
+                assert_eq!(c.load(Ordering::SeqCst), 200, "size {size}, index {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_on_any_thread_reaches_the_caller_and_the_team_goes_on() {
+        let team = Team::new(3);
+        for bad in 0..3 {
+            let r = panic::catch_unwind(AssertUnwindSafe(|| {
+                team.run(&|i| {
+                    if i == bad {
+                        panic!("share {i}");
+                    }
+                })
+            }));
+            assert!(r.is_err(), "panic of share {bad}");
+        }
+        let sum = AtomicUsize::new(0);
+        team.run(&|i| {
+            sum.fetch_add(i, Ordering::SeqCst);
+        });
+        assert_eq!(sum.load(Ordering::SeqCst), 3);
+    }
+}

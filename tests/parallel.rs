@@ -1,0 +1,56 @@
+//! Batch inference on several threads gives a single network's outputs bit
+//! for bit, for every way a batch can split, and follows parameter updates.
+
+use nn::parallel::Replicas;
+use nn::prelude::*;
+use nn::testing::random_vec;
+
+nn::network! {
+    struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+nn::network! {
+    struct Tiny<[4]> { dense(3), relu, dense(2) }
+}
+
+#[test]
+fn every_split_matches_one_network() {
+    let mut single = LeNet5::new(7);
+    for threads in [1, 2, 3] {
+        let mut replicas = Replicas::new(&single, threads);
+        assert_eq!(replicas.threads(), threads);
+        // fewer samples than threads, uneven shares, even shares
+        for batch in [1, 2, 5, 64] {
+            let x = random_vec(batch * 784, batch as u64);
+            let mut out = vec![f32::NAN; batch * 10];
+            replicas.predict(&x, &mut out);
+            assert_eq!(out, single.forward(&x), "{threads} threads, batch {batch}");
+        }
+    }
+}
+
+#[test]
+fn sync_copies_new_parameters() {
+    let mut net = Tiny::new(1);
+    let mut replicas = Replicas::new(&net, 2);
+    net.params_mut().iter_mut().for_each(|p| *p += 0.25);
+    let x = random_vec(6 * 4, 3);
+    let mut out = vec![0.0; 6 * 2];
+    replicas.predict(&x, &mut out);
+    assert_ne!(out, net.forward(&x), "replicas hold copies, not views");
+    replicas.sync(&net);
+    replicas.predict(&x, &mut out);
+    assert_eq!(out, net.forward(&x));
+}
+
+#[test]
+#[should_panic(expected = "output buffer of 3 floats for 2 outputs of 2 floats")]
+fn a_wrong_output_buffer_is_refused() {
+    let net = Tiny::new(1);
+    let mut replicas = Replicas::new(&net, 2);
+    replicas.predict(&[0.0; 8], &mut [0.0; 3]);
+}
