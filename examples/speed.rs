@@ -13,6 +13,7 @@ use nn::data::Dataset;
 use nn::kernels::gemm::{gemm, Mat};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::Sgd;
+use nn::parallel::Replicas;
 use nn::prelude::*;
 use nn::testing::random_vec;
 use nn::train::{TrainConfig, Trainer};
@@ -94,10 +95,14 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
         black_box(net.forward(black_box(&one)));
     });
     println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": 1, \"value\": {:.2}}}", latency * 1e6);
+    // batch 64 split across the threads (one copy of the network each)
+    let mut replicas = Replicas::new(&net, threads);
+    let mut out = vec![0.0f32; 64 * N::OUTPUT_LEN];
     let t = time(50, || {
-        black_box(net.forward(black_box(&batch)));
+        replicas.predict(black_box(&batch), &mut out);
+        black_box(&out);
     });
-    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch64_images_per_second\", \"threads\": 1, \"value\": {:.1}}}", 64.0 / t);
+    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch64_images_per_second\", \"threads\": {threads}, \"value\": {:.1}}}", 64.0 / t);
 }
 
 /// Forward GFLOP/s (batch 64) of a one-layer network: a conv layer of

@@ -7,23 +7,7 @@
 //! output depending only on that sample. The outputs equal a single network's
 //! bit for bit: every sample goes through the same code either way.
 //!
-//! ```ignore
-//! // (in a crate that depends on `nn`; `tests/parallel.rs` runs this)
-//! use nn::parallel::Replicas;
-//! use nn::prelude::*;
-//!
-//! nn::network! {
-//!     struct Tiny<[4]> { dense(3), relu, dense(2) }
-//! }
-//!
-//! let net = Tiny::new(1);
-//! let mut replicas = Replicas::new(&net, 2);
-//! let batch = vec![0.5f32; 10 * 4];
-//! let mut out = vec![0.0f32; 10 * 2];
-//! replicas.predict(&batch, &mut out);
-//! let mut single = Tiny::new(1);
-//! assert_eq!(out, single.forward(&batch));
-//! ```
+//! An example is in the README ("Inference on several threads").
 
 use crate::network::Network;
 use crate::team::Team;

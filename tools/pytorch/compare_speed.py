@@ -9,8 +9,8 @@ faster everywhere), and the same against ONNX Runtime for inference when
     pip install torch onnx onnxruntime
     python3 tools/pytorch/compare_speed.py --rounds 3
 
-Our inference is single-threaded; at 2 threads only our training uses both
-cores (the batch split between two replicas).
+Batch-1 latency is single-threaded on our side (one sample is not split);
+training and batch-64 inference split the batch across the threads.
 """
 import argparse
 import json

@@ -17,7 +17,7 @@
 //! as `dWᵀ += Patches · dYᵀ`.
 //! (<https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html>)
 
-use super::gemm::{self, gemm, ConvRows, Mat};
+use super::gemm::{self, gemm, Columns, ConvRows, Mat};
 
 /// Output channels from which a stride-1 conv's weight gradient reads its
 /// patches in place rather than copying them out (im2col): they are the
@@ -293,14 +293,22 @@ fn forward_implicit(
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
         let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
         copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
+        let cols = Columns::for_grid(g.oh, g.ow, wp);
         // start from the bias (or zero), then add the product
-        for (o, row) in wide.chunks_exact_mut(n_wide).enumerate() {
-            row.fill(if bias.is_empty() { 0.0 } else { bias[o] });
+        let c = if let Columns::Rows { .. } = cols {
+            &mut *y
+        } else {
+            &mut *wide
+        };
+        for (o, plane) in c.chunks_exact_mut(cols.width()).enumerate() {
+            plane.fill(if bias.is_empty() { 0.0 } else { bias[o] });
         }
-        gemm::gemm_conv(w, padded, rows, n_wide, wide);
-        // the first OW columns of each grid row are the output
-        for (dst, src) in y.chunks_exact_mut(g.ow).zip(wide.chunks_exact(wp)) {
-            dst.copy_from_slice(&src[..g.ow]);
+        gemm::gemm_conv(w, padded, rows, cols, c);
+        if let Columns::Wide(_) = cols {
+            // the first OW columns of each grid row are the output
+            for (dst, src) in y.chunks_exact_mut(g.ow).zip(wide.chunks_exact(wp)) {
+                dst.copy_from_slice(&src[..g.ow]);
+            }
         }
     }
 }
@@ -534,10 +542,16 @@ fn backward_transposed(
         weight_grad.sample(g, x, dy, d_weight);
         // input gradient: dY padded, convolved with the flipped kernel
         copy_into_padded(dy, (g.oh, g.ow), dy_padded, (hq, wq), (top, left));
-        wide.fill(0.0);
-        gemm::gemm_conv(flipped, dy_padded, rows, n_wide, wide);
-        for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
-            dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
+        match Columns::for_grid(g.h, g.w, wq) {
+            // straight into dX, which accumulates
+            cols @ Columns::Rows { .. } => gemm::gemm_conv(flipped, dy_padded, rows, cols, dx),
+            cols => {
+                wide.fill(0.0);
+                gemm::gemm_conv(flipped, dy_padded, rows, cols, wide);
+                for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
+                    dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
+                }
+            }
         }
     }
 }

@@ -226,23 +226,30 @@ mod avx512 {
     }
 
     /// [`super::gemm_conv`]: the axpy kernel with B's row `(c, u, v)` read
-    /// from the padded input at its offset.
+    /// from the padded input at its offset, two halves of 16 columns at a
+    /// time.
     #[target_feature(enable = "avx512f")]
-    pub fn conv_axpy(a: Mat<'_>, padded: &[f32], rows: super::ConvRows, n: usize, c: &mut [f32]) {
+    pub fn conv_axpy(
+        a: Mat<'_>,
+        padded: &[f32],
+        rows: super::ConvRows,
+        cols: super::Columns,
+        c: &mut [f32],
+    ) {
         let m = a.rows;
         let mut i = 0;
         while i + 8 <= m {
-            conv_axpy_rows::<8>(a, padded, rows, n, c, i);
+            conv_axpy_rows::<8>(a, padded, rows, cols, c, i);
             i += 8;
         }
         match m - i {
-            7 => conv_axpy_rows::<7>(a, padded, rows, n, c, i),
-            6 => conv_axpy_rows::<6>(a, padded, rows, n, c, i),
-            5 => conv_axpy_rows::<5>(a, padded, rows, n, c, i),
-            4 => conv_axpy_rows::<4>(a, padded, rows, n, c, i),
-            3 => conv_axpy_rows::<3>(a, padded, rows, n, c, i),
-            2 => conv_axpy_rows::<2>(a, padded, rows, n, c, i),
-            1 => conv_axpy_rows::<1>(a, padded, rows, n, c, i),
+            7 => conv_axpy_rows::<7>(a, padded, rows, cols, c, i),
+            6 => conv_axpy_rows::<6>(a, padded, rows, cols, c, i),
+            5 => conv_axpy_rows::<5>(a, padded, rows, cols, c, i),
+            4 => conv_axpy_rows::<4>(a, padded, rows, cols, c, i),
+            3 => conv_axpy_rows::<3>(a, padded, rows, cols, c, i),
+            2 => conv_axpy_rows::<2>(a, padded, rows, cols, c, i),
+            1 => conv_axpy_rows::<1>(a, padded, rows, cols, c, i),
             _ => {}
         }
     }
@@ -253,27 +260,34 @@ mod avx512 {
         a: Mat<'_>,
         padded: &[f32],
         rows: super::ConvRows,
-        n: usize,
+        cols: super::Columns,
         c: &mut [f32],
         i: usize,
     ) {
-        let mut j = 0;
-        while j < n {
-            let width = (n - j).min(32);
-            let (m0, m1) = (first(width.min(16)), first(width.saturating_sub(16)));
-            // SAFETY: rows i..i+ROWS of A and C exist; the masks enable
-            // columns j..j+width < n only, and every patch row's n columns
-            // lie inside `padded` (checked by `gemm_conv`).
+        let (halves, ldc) = (cols.halves(rows.row), cols.width());
+        let mut h = 0;
+        while h < halves {
+            let (src0, dst0, len0) = cols.half(h, rows.row);
+            let (src1, dst1, len1) = if h + 1 < halves {
+                cols.half(h + 1, rows.row)
+            } else {
+                (0, 0, 0)
+            };
+            let (m0, m1) = (first(len0), first(len1));
+            // SAFETY: rows i..i+ROWS of A and C exist; the masks enable the
+            // halves' columns only, which lie inside C's rows and, read from
+            // every patch row's offset, inside `padded` (checked by
+            // `gemm_conv`); masked-off lanes touch no memory.
             unsafe {
                 let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
                 let mut p = 0;
                 for ch in 0..rows.channels {
                     for u in 0..rows.kh {
                         for v in 0..rows.kw {
-                            let bp = padded.as_ptr().add(ch * rows.plane + u * rows.row + v + j);
+                            let bp = padded.as_ptr().add(ch * rows.plane + u * rows.row + v);
                             let (b0, b1) = (
-                                _mm512_maskz_loadu_ps(m0, bp),
-                                _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16)),
+                                _mm512_maskz_loadu_ps(m0, bp.add(src0)),
+                                _mm512_maskz_loadu_ps(m1, bp.add(src1)),
                             );
                             for (r, acc_r) in acc.iter_mut().enumerate() {
                                 let x = _mm512_set1_ps(
@@ -288,14 +302,13 @@ mod avx512 {
                     }
                 }
                 for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
+                    let cp = c.as_mut_ptr().add((i + r) * ldc);
+                    let (cp0, cp1) = (cp.add(dst0), cp.add(dst1));
                     _mm512_mask_storeu_ps(
-                        cp,
+                        cp0,
                         m0,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), acc_r[0]),
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp0), acc_r[0]),
                     );
-                    // past the end when width ≤ 16: masked off, never dereferenced
-                    let cp1 = cp.wrapping_add(16);
                     _mm512_mask_storeu_ps(
                         cp1,
                         m1,
@@ -303,7 +316,7 @@ mod avx512 {
                     );
                 }
             }
-            j += 32;
+            h += 2;
         }
     }
 
@@ -670,20 +683,95 @@ pub fn conv_rows_fast() -> bool {
     }
 }
 
-/// `c[m × n] += a[m × K] · B`, where B's rows are the patch rows `rows`
-/// reads in place from `padded` (`K = channels·KH·KW`).
-pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [f32]) {
+/// Which positions of the padded grid a [`gemm_conv`] computes, and where
+/// in C they go.
+#[derive(Clone, Copy, Debug)]
+pub enum Columns {
+    /// The first `n` positions of the grid, C's columns one for one: rows
+    /// as wide as the padded input, the last `KW − 1` of each past the
+    /// real output (the caller drops them).
+    Wide(usize),
+    /// Only the real output, `oh` rows of `ow`, written densely: C has
+    /// `oh · ow` columns and nothing is computed to be dropped.
+    Rows { oh: usize, ow: usize },
+}
+
+impl Columns {
+    /// The cheaper way to compute an output of `oh × ow` on a grid with
+    /// rows `grid_row` wide: the kernel works in runs of 16 columns, so
+    /// `Rows` costs `oh · ⌈ow / 16⌉` runs and `Wide` about `oh · grid_row / 16`;
+    /// on a tie `Rows`, which also writes the output in place. (VGG-mini's
+    /// 16-wide maps on 18-wide grids: 8 runs a row pair instead of 9;
+    /// LeNet-5's second conv, 10 wide on a 14-wide grid, stays `Wide`.)
+    pub fn for_grid(oh: usize, ow: usize, grid_row: usize) -> Columns {
+        if ow.div_ceil(16) * 16 <= grid_row {
+            Columns::Rows { oh, ow }
+        } else {
+            Columns::Wide(oh * grid_row)
+        }
+    }
+
+    /// Columns of C.
+    pub fn width(&self) -> usize {
+        match *self {
+            Columns::Wide(n) => n,
+            Columns::Rows { oh, ow } => oh * ow,
+        }
+    }
+
+    /// Number of runs of at most 16 columns the kernel works through.
+    fn halves(&self, _grid_row: usize) -> usize {
+        match *self {
+            Columns::Wide(n) => n.div_ceil(16),
+            Columns::Rows { oh, ow } => oh * ow.div_ceil(16),
+        }
+    }
+
+    /// Run `h`: its first position in the grid, its first column in C,
+    /// its length.
+    #[inline(always)]
+    fn half(&self, h: usize, grid_row: usize) -> (usize, usize, usize) {
+        match *self {
+            Columns::Wide(n) => (16 * h, 16 * h, (n - 16 * h).min(16)),
+            Columns::Rows { ow, .. } => {
+                let per_row = ow.div_ceil(16);
+                let (y, x) = (h / per_row, (h % per_row) * 16);
+                (y * grid_row + x, y * ow + x, (ow - x).min(16))
+            }
+        }
+    }
+
+    /// Floats past a patch row's offset the runs read.
+    fn reach(&self, grid_row: usize) -> usize {
+        match *self {
+            Columns::Wide(n) => n,
+            Columns::Rows { oh, ow } if oh > 0 => (oh - 1) * grid_row + ow,
+            Columns::Rows { .. } => 0,
+        }
+    }
+}
+
+/// `c[m × cols] += a[m × K] · B`, where B's rows are the patch rows `rows`
+/// reads in place from `padded` (`K = channels·KH·KW`) at the positions
+/// `cols` picks.
+pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
     let k = rows.channels * rows.kh * rows.kw;
     assert_eq!(
         a.cols, k,
         "gemm_conv: A has {} columns for {k} patch rows",
         a.cols
     );
+    if let Columns::Rows { ow, .. } = cols {
+        assert!(ow <= rows.row, "gemm_conv: output wider than the grid");
+    }
     assert!(
-        padded.len() >= rows.needed(n),
+        padded.len() >= rows.needed(cols.reach(rows.row)),
         "gemm_conv: padded input too small"
     );
-    assert!(c.len() >= a.rows * n, "gemm_conv: output too small");
+    assert!(
+        c.len() >= a.rows * cols.width(),
+        "gemm_conv: output too small"
+    );
     assert!(
         a.rows == 0 || a.last_index() < a.data.len(),
         "gemm_conv: A out of bounds"
@@ -691,10 +779,10 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
-        unsafe { avx512::conv_axpy(a, padded, rows, n, c) };
+        unsafe { avx512::conv_axpy(a, padded, rows, cols, c) };
         return;
     }
-    conv_portable(a, padded, rows, n, c);
+    conv_portable(a, padded, rows, cols, c);
 }
 
 /// `c[K × n] += Patches · b`: the weight gradient of a stride-1
@@ -757,16 +845,19 @@ fn conv_weight_portable(
 }
 
 /// [`gemm_conv`] in portable Rust, one patch row at a time.
-fn conv_portable(a: Mat<'_>, padded: &[f32], rows: ConvRows, n: usize, c: &mut [f32]) {
-    let k = rows.channels * rows.kh * rows.kw;
+fn conv_portable(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
+    let (k, ldc) = (rows.channels * rows.kh * rows.kw, cols.width());
     for i in 0..a.rows {
         for p in 0..k {
             let x = a.data[i * a.row_stride + p * a.col_stride];
-            let src = &padded[rows.patch_offset(p)..][..n];
-            c[i * n..(i + 1) * n]
-                .iter_mut()
-                .zip(src)
-                .for_each(|(c, s)| *c += x * s);
+            let src = &padded[rows.patch_offset(p)..];
+            for h in 0..cols.halves(rows.row) {
+                let (s, d, len) = cols.half(h, rows.row);
+                c[i * ldc + d..][..len]
+                    .iter_mut()
+                    .zip(&src[s..s + len])
+                    .for_each(|(c, s)| *c += x * s);
+            }
         }
     }
 }
@@ -1024,6 +1115,10 @@ mod tests {
             (2, 2, 3, 5, 7, 3),
             (6, 5, 5, 14, 14, 16),
             (1, 1, 1, 1, 1, 1),
+            // output widths of 16, 32 and 33: whole, paired and ragged runs
+            (4, 3, 3, 18, 18, 9),
+            (2, 3, 3, 6, 34, 8),
+            (2, 3, 3, 5, 35, 3),
         ] {
             let rows = ConvRows {
                 channels: ch,
@@ -1044,11 +1139,28 @@ mod tests {
             let w = random_vec(m * k, 2);
             let want = reference(Mat::new(&w, m, k), Mat::new(&patches, k, n));
             let mut c = vec![0.0; m * n];
-            gemm_conv(Mat::new(&w, m, k), &padded, rows, n, &mut c);
+            gemm_conv(Mat::new(&w, m, k), &padded, rows, Columns::Wide(n), &mut c);
             assert_close(&c, &want, 1e-5, &what);
             let mut c = vec![0.0; m * n];
-            conv_portable(Mat::new(&w, m, k), &padded, rows, n, &mut c);
+            conv_portable(Mat::new(&w, m, k), &padded, rows, Columns::Wide(n), &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+
+            // only the real output positions, written densely, onto what is there
+            let (oh, ow) = (hp - kh + 1, wp - kw + 1);
+            let dense: Vec<f32> = (0..m)
+                .flat_map(|i| {
+                    let row = &want[i * n..(i + 1) * n];
+                    (0..oh).flat_map(move |y| row[y * wp..y * wp + ow].to_vec())
+                })
+                .map(|v| v + 1.0)
+                .collect();
+            let cols = Columns::Rows { oh, ow };
+            let mut c = vec![1.0; m * oh * ow];
+            gemm_conv(Mat::new(&w, m, k), &padded, rows, cols, &mut c);
+            assert_close(&c, &dense, 1e-5, &format!("{what}, rows"));
+            let mut c = vec![1.0; m * oh * ow];
+            conv_portable(Mat::new(&w, m, k), &padded, rows, cols, &mut c);
+            assert_close(&c, &dense, 1e-5, &format!("{what}, rows, portable"));
         }
     }
 
