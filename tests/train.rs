@@ -44,10 +44,22 @@ fn config(epochs: usize, threads: usize) -> TrainConfig {
     }
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nn-train-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the system's temporary directory, removed
+/// (with its contents) when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("nn-train-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
@@ -95,7 +107,8 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
 #[test]
 fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
     let (train, test) = digits();
-    let dir = temp("resume");
+    let tmp = TempDir::new("resume");
+    let dir = tmp.0.clone();
     let optimizer = || Sgd::new(0.05).momentum(0.9);
 
     let mut unbroken = Tiny::new(9);
@@ -167,7 +180,8 @@ fn a_non_finite_loss_stops_training_with_epoch_and_batch() {
 #[test]
 fn writes_the_curves() {
     let (train, test) = digits();
-    let path = temp("curves").join("curves.svg");
+    let tmp = TempDir::new("curves");
+    let path = tmp.0.join("curves.svg");
     let mut net = Tiny::new(2);
     let config = TrainConfig {
         curves: Some(path.clone()),

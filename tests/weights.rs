@@ -26,10 +26,22 @@ fn golden(name: &str) -> PathBuf {
 }
 
 /// A fresh file path in the temporary directory.
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nn-weights-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("weights.safetensors")
+/// A fresh directory under the system's temporary directory, removed
+/// (with its contents) when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("nn-weights-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
@@ -59,7 +71,8 @@ fn pytorch_lenet5_loads_and_gives_pytorchs_logits() {
 #[test]
 fn save_then_load_gives_the_same_network() {
     let net = LeNet5::new(11);
-    let path = temp("round-trip");
+    let tmp = TempDir::new("round-trip");
+    let path = tmp.0.join("weights.safetensors");
     weights::save(&net, &path).unwrap();
     let mut other = LeNet5::new(12);
     assert_ne!(net.params(), other.params());
@@ -81,7 +94,8 @@ fn mismatched_files_list_every_difference() {
     tensors.retain(|t| t.0 != "11.weight");
     tensors.push(("11.weight", &[10, 3], &bogus)); // wrong shape
     tensors.push(("12.weight", &[30], &bogus)); // extra
-    let path = temp("mismatch");
+    let tmp = TempDir::new("mismatch");
+    let path = tmp.0.join("weights.safetensors");
     weights::write(&path, &tensors, HashMap::new()).unwrap();
 
     let mut target = LeNet5::new(3);
@@ -108,7 +122,8 @@ fn mismatched_files_list_every_difference() {
 #[test]
 fn unreadable_files_name_the_path() {
     let mut net = LeNet5::new(1);
-    let missing = temp("missing").with_file_name("no-such-file.safetensors");
+    let tmp = TempDir::new("missing");
+    let missing = tmp.0.join("no-such-file.safetensors");
     let err = weights::load(&mut net, &missing).unwrap_err();
     assert!(
         matches!(err, WeightsError::Io { .. })
@@ -116,7 +131,8 @@ fn unreadable_files_name_the_path() {
         "{err}"
     );
 
-    let garbage = temp("garbage");
+    let tmp = TempDir::new("garbage");
+    let garbage = tmp.0.join("weights.safetensors");
     std::fs::write(&garbage, b"definitely not a safetensors file").unwrap();
     let err = weights::load(&mut net, &garbage).unwrap_err();
     assert!(matches!(err, WeightsError::Format { .. }), "{err}");

@@ -700,4 +700,125 @@ mod tests {
             assert_eq!(db2, db, "db without dx {g:?}");
         }
     }
+
+    /// The exact gradients in f64, by direct loops: `dx`, `dw`, `db`.
+    fn reference_backward(
+        g: &Geometry,
+        w: &[f32],
+        x: &[f32],
+        dy: &[f32],
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (mut dx, mut dw, mut db) = (
+            vec![0.0f64; g.in_len()],
+            vec![0.0f64; w.len()],
+            vec![0.0f64; g.oc],
+        );
+        for o in 0..g.oc {
+            for i in 0..g.oh {
+                for j in 0..g.ow {
+                    let d = dy[(o * g.oh + i) * g.ow + j] as f64;
+                    db[o] += d;
+                    for c in 0..g.c {
+                        for u in 0..g.kh {
+                            for v in 0..g.kw {
+                                let yy = (i * g.sh + u) as isize - g.pt as isize;
+                                let xx = (j * g.sw + v) as isize - g.pl as isize;
+                                if yy >= 0 && xx >= 0 && (yy as usize) < g.h && (xx as usize) < g.w
+                                {
+                                    let xi = (c * g.h + yy as usize) * g.w + xx as usize;
+                                    let wi = ((o * g.c + c) * g.kh + u) * g.kw + v;
+                                    dx[xi] += w[wi] as f64 * d;
+                                    dw[wi] += x[xi] as f64 * d;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let f = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect();
+        (f(dx), f(dw), f(db))
+    }
+
+    /// Random geometries, most of stride 1 with enough output channels for
+    /// every in-place path (output rows of any width, paired or not, on
+    /// grids of any width), against the f64 reference.
+    #[test]
+    fn random_geometries_match_the_reference() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2024);
+        let mut checked = 0;
+        for t in 0..60u64 {
+            let (kh, kw) = (rng.gen_range(1..=5usize), rng.gen_range(1..=5usize));
+            let (sh, sw) = if t % 4 == 3 {
+                (rng.gen_range(1..=3usize), rng.gen_range(1..=3usize))
+            } else {
+                (1, 1)
+            };
+            let (h, w) = (rng.gen_range(1..=20usize), rng.gen_range(1..=40usize));
+            let (pt, pl) = (rng.gen_range(0..=kh), rng.gen_range(0..=kw));
+            let (pb, pr) = (rng.gen_range(0..=kh), rng.gen_range(0..=kw));
+            if h + pt + pb < kh || w + pl + pr < kw {
+                continue;
+            }
+            let (oh, ow) = ((h + pt + pb - kh) / sh + 1, (w + pl + pr - kw) / sw + 1);
+            let g = Geometry {
+                c: rng.gen_range(1..=4),
+                h,
+                w,
+                oc: [1, 3, 16, 17, 32, 40][rng.gen_range(0..6usize)],
+                oh,
+                ow,
+                kh,
+                kw,
+                sh,
+                sw,
+                pt,
+                pl,
+            };
+            let batch = 2;
+            let wt = random_vec(g.oc * g.patch_len(), 100 + t);
+            let b = random_vec(g.oc, 200 + t);
+            let x = random_vec(batch * g.in_len(), 300 + t);
+            let dy = random_vec(batch * g.out_len(), 400 + t);
+            let mut scratch = vec![0.0; g.scratch_len()];
+            let mut y = vec![f32::NAN; batch * g.out_len()];
+            forward(&g, batch, &wt, &b, &x, &mut y, &mut scratch);
+            let (mut dx, mut dw, mut db) =
+                (vec![0.0; x.len()], vec![0.0; wt.len()], vec![0.0; g.oc]);
+            backward(
+                &g,
+                batch,
+                &wt,
+                &x,
+                &dy,
+                Some(&mut dx),
+                &mut dw,
+                &mut db,
+                &mut scratch,
+            );
+            let (mut dw_sum, mut db_sum) = (vec![0.0f32; wt.len()], vec![0.0f32; g.oc]);
+            for n in 0..batch {
+                let (xs, ys) = (
+                    n * g.in_len()..(n + 1) * g.in_len(),
+                    n * g.out_len()..(n + 1) * g.out_len(),
+                );
+                let what = format!("{g:?}, sample {n}");
+                assert_close(
+                    &y[ys.clone()],
+                    &reference_forward(&g, &wt, &b, &x[xs.clone()]),
+                    1e-5,
+                    &what,
+                );
+                let (rdx, rdw, rdb) = reference_backward(&g, &wt, &x[xs.clone()], &dy[ys]);
+                assert_close(&dx[xs], &rdx, 1e-5, &format!("dx {what}"));
+                dw_sum.iter_mut().zip(&rdw).for_each(|(s, v)| *s += v);
+                db_sum.iter_mut().zip(&rdb).for_each(|(s, v)| *s += v);
+            }
+            assert_close(&dw, &dw_sum, 1e-5, &format!("dw {g:?}"));
+            assert_close(&db, &db_sum, 1e-5, &format!("db {g:?}"));
+            checked += 1;
+        }
+        assert!(checked >= 50, "only {checked} geometries checked");
+    }
 }
