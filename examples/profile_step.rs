@@ -1,8 +1,9 @@
 //! Runs training steps of LeNet-5 (or VGG-mini) on a fixed batch, for a
 //! profiler: `cargo build --release --example profile_step && perf record
-//! target/release/examples/profile_step 300 [lenet|vgg] [trainer THREADS]`.
+//! target/release/examples/profile_step 300 [lenet|vgg] [trainer THREADS | infer]`.
 //! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
-//! with momentum, random data) on THREADS threads, as in the speed figures.
+//! with momentum, random data) on THREADS threads, as in the speed figures;
+//! with `infer`, forward passes of batch 64 in evaluation mode.
 use nn::batch::Batching;
 use nn::data::Dataset;
 use nn::loss::SoftmaxCrossEntropy;
@@ -30,7 +31,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(300);
     let vgg = args.next().as_deref() == Some("vgg");
-    let trainer = match args.next().as_deref() {
+    let mode = args.next();
+    if mode.as_deref() == Some("infer") {
+        return if vgg {
+            infer::<VggMini>(steps)
+        } else {
+            infer::<LeNet5>(steps)
+        };
+    }
+    let trainer = match mode.as_deref() {
         Some("trainer") => Some(args.next().and_then(|t| t.parse().ok()).unwrap_or(1)),
         _ => None,
     };
@@ -40,6 +49,22 @@ fn main() {
         (true, Some(threads)) => train::<VggMini, 3072>(steps, threads),
         (false, Some(threads)) => train::<LeNet5, 784>(steps, threads),
     }
+}
+
+fn infer<N: Network>(steps: usize) {
+    let mut net = N::with_seed(1);
+    net.eval();
+    let x = nn::testing::random_vec(64 * N::INPUT_LEN, 5);
+    let start = std::time::Instant::now();
+    for _ in 0..steps {
+        std::hint::black_box(net.forward(&x));
+    }
+    let ms = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
+    println!(
+        "{}: {ms:.3} ms per inference batch of 64 ({:.0} images/s)",
+        N::NAME,
+        64e3 / ms
+    );
 }
 
 fn train<N: Network + TakesInput<LEN> + Send, const LEN: usize>(steps: usize, threads: usize) {

@@ -478,14 +478,21 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
     const IN: usize = I;
     const OUT: usize = O;
     const PARAMS: usize = O * I + if BIAS { O } else { 0 };
+    const SCRATCH: usize = dense::scratch_len(I, O);
 
     #[inline]
-    fn forward(batch: usize, params: &[f32], input: &[f32], output: &mut [f32], _: &mut [f32]) {
+    fn forward(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        output: &mut [f32],
+        scratch: &mut [f32],
+    ) {
         vectorized(
             #[inline(always)]
             || {
                 let (w, b) = params.split_at(O * I);
-                dense::forward(I, O, batch, w, b, input, output);
+                dense::forward(I, O, batch, w, b, input, output, scratch);
             },
         )
     }

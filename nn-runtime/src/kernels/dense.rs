@@ -4,8 +4,29 @@
 //! The whole batch is one matrix product, so the batch is folded into the GEMM.
 
 use super::gemm::{gemm, Mat};
+use super::transpose::transpose;
 
-/// `output[B, O] = input[B, I] · weightᵀ + bias` (overwritten; `bias` may be empty).
+/// Samples per transposed chunk of the forward pass (see [`forward`]).
+const CHUNK: usize = 64;
+
+/// Batches from this size on take the transposed forward pass.
+const TRANSPOSED_FROM: usize = 16;
+
+/// Scratch floats [`forward`] needs: a chunk of the input and of the
+/// output, transposed.
+pub const fn scratch_len(i: usize, o: usize) -> usize {
+    CHUNK * (i + o)
+}
+
+/// `output[B, O] = input[B, I] · weightᵀ + bias` (overwritten; `bias` may be
+/// empty). `scratch` holds [`scratch_len`] floats.
+///
+/// Both operands have `I` contiguous, so the direct product is a set of dot
+/// products, which stream two long rows per pair from L2. From
+/// 16 samples on, chunks of up to 64 are transposed instead and computed as
+/// `yᵀ[O, B] = W[O, I] · xᵀ[I, B]` by the axpy kernel (a row of W broadcast
+/// against rows of xᵀ): VGG-mini's 4096 → 256 at batch 64 took 1.11 ms the
+/// direct way.
 #[inline(always)]
 pub fn forward(
     i: usize,
@@ -15,8 +36,28 @@ pub fn forward(
     bias: &[f32],
     input: &[f32],
     output: &mut [f32],
+    scratch: &mut [f32],
 ) {
     let out = &mut output[..batch * o];
+    if batch >= TRANSPOSED_FROM {
+        let (xt, rest) = scratch.split_at_mut(CHUNK * i);
+        let yt = &mut rest[..CHUNK * o];
+        let w = Mat::new(weight, o, i);
+        for (x, y) in input[..batch * i]
+            .chunks(CHUNK * i)
+            .zip(out.chunks_mut(CHUNK * o))
+        {
+            let nb = x.len() / i;
+            let (xt, yt) = (&mut xt[..i * nb], &mut yt[..o * nb]);
+            transpose(x, nb, i, xt);
+            for (r, row) in yt.chunks_exact_mut(nb).enumerate() {
+                row.fill(if bias.is_empty() { 0.0 } else { bias[r] });
+            }
+            gemm(w, Mat::new(xt, i, nb), yt, true);
+            transpose(yt, o, nb, y);
+        }
+        return;
+    }
     let accumulate = !bias.is_empty();
     if accumulate {
         for row in out.chunks_exact_mut(o) {
@@ -76,18 +117,37 @@ mod tests {
         // W = [[1, 2], [3, 4], [5, 6]], b = [1, 0, -1], x = [1, -1]
         let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let mut y = [0.0; 3];
-        forward(2, 3, 1, &w, &[1.0, 0.0, -1.0], &[1.0, -1.0], &mut y);
+        forward(
+            2,
+            3,
+            1,
+            &w,
+            &[1.0, 0.0, -1.0],
+            &[1.0, -1.0],
+            &mut y,
+            &mut [],
+        );
         assert_eq!(y, [0.0, -1.0, -2.0]);
     }
 
     #[test]
     fn matches_reference_and_finite_differences() {
-        for &(i, o, batch) in &[(1, 1, 1), (7, 5, 3), (65, 63, 4), (400, 120, 2)] {
+        // batches of 16 and more take the transposed path, in chunks of 64
+        for &(i, o, batch) in &[
+            (1, 1, 1),
+            (7, 5, 3),
+            (65, 63, 4),
+            (400, 120, 2),
+            (9, 17, 16),
+            (40, 33, 64),
+            (30, 7, 150),
+        ] {
             let w = random_vec(o * i, 1);
             let b = random_vec(o, 2);
             let x = random_vec(batch * i, 3);
-            let mut y = vec![0.0; batch * o];
-            forward(i, o, batch, &w, &b, &x, &mut y);
+            let mut y = vec![f32::NAN; batch * o];
+            let mut scratch = vec![0.0; scratch_len(i, o)];
+            forward(i, o, batch, &w, &b, &x, &mut y, &mut scratch);
             let want: Vec<f32> = (0..batch * o)
                 .map(|k| {
                     let (n, r) = (k / o, k % o);
@@ -114,7 +174,7 @@ mod tests {
             assert_eq!((&dw2, &db2), (&dw, &db), "dense without dx");
             let loss = |w: &[f32], b: &[f32], x: &[f32]| {
                 let mut y = vec![0.0; batch * o];
-                forward(i, o, batch, w, b, x, &mut y);
+                forward(i, o, batch, w, b, x, &mut y, &mut scratch.clone());
                 y.iter()
                     .zip(&dy)
                     .map(|(a, b)| *a as f64 * *b as f64)
