@@ -1,9 +1,11 @@
-//! Batch inference on several threads gives a single network's outputs bit
-//! for bit, for every way a batch can split, and follows parameter updates.
+//! Batch inference on several threads gives a single network's outputs for
+//! every way a batch can split (bit for bit when every share and the whole
+//! batch are on the same side of 16 samples, where dense layers change
+//! kernels), and follows parameter updates.
 
 use nn::parallel::Replicas;
 use nn::prelude::*;
-use nn::testing::random_vec;
+use nn::testing::{assert_close, random_vec};
 
 nn::network! {
     struct LeNet5<[1, 28, 28]> {
@@ -23,12 +25,20 @@ fn every_split_matches_one_network() {
     for threads in [1, 2, 3] {
         let mut replicas = Replicas::new(&single, threads);
         assert_eq!(replicas.threads(), threads);
-        // fewer samples than threads, uneven shares, even shares
-        for batch in [1, 2, 5, 64] {
+        // fewer samples than threads, uneven shares, even shares, shares
+        // below 16 of a batch above
+        for batch in [1, 2, 5, 20, 64] {
             let x = random_vec(batch * 784, batch as u64);
             let mut out = vec![f32::NAN; batch * 10];
             replicas.predict(&x, &mut out);
-            assert_eq!(out, single.forward(&x), "{threads} threads, batch {batch}");
+            let want = single.forward(&x);
+            let what = format!("{threads} threads, batch {batch}");
+            let share = batch.div_ceil(threads);
+            if (share >= 16) == (batch >= 16) {
+                assert_eq!(out, want, "{what}");
+            } else {
+                assert_close(&out, want, 1e-5, &what);
+            }
         }
     }
 }

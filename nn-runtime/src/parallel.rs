@@ -4,8 +4,12 @@
 //!
 //! A network's forward pass is sequential, layer after layer, and a single
 //! sample is too small to split; a batch splits cleanly, each sample's
-//! output depending only on that sample. The outputs equal a single network's
-//! bit for bit: every sample goes through the same code either way.
+//! output depending only on that sample. The outputs are a single network's
+//! up to rounding: dense layers compute batches of fewer than 16 samples as
+//! dot products and larger ones as transposed products, which round
+//! differently, so a share on one side of 16 when the whole batch is on
+//! the other can differ in the last bits (a batch of 20 on two threads, for
+//! example). Otherwise they are equal bit for bit.
 //!
 //! An example is in the README ("Inference on several threads").
 

@@ -10,6 +10,7 @@
 //! and threads wait on condition variables (futexes: no allocation).
 #![allow(unsafe_code)]
 
+use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -28,8 +29,9 @@ struct Round {
     job: Option<Job>,
     /// Threads still running the current job.
     running: usize,
-    /// Whether a thread's share of the current job panicked.
-    panicked: bool,
+    /// What the first thread whose share of the current job panicked
+    /// panicked with.
+    panic: Option<Box<dyn Any + Send>>,
     quit: bool,
 }
 
@@ -64,22 +66,27 @@ impl Team {
                 generation: 0,
                 job: None,
                 running: 0,
-                panicked: false,
+                panic: None,
                 quit: false,
             }),
             start: Condvar::new(),
             done: Condvar::new(),
         });
-        let threads = (1..size.max(1))
-            .map(|index| {
-                let shared = Arc::clone(&shared);
-                std::thread::Builder::new()
-                    .name(format!("nn-team-{index}"))
-                    .spawn(move || work(&shared, index))
-                    .expect("a thread for the team")
-            })
-            .collect();
-        Team { shared, threads }
+        // the team exists before its threads, so that if starting one
+        // fails, dropping the team stops those already started
+        let mut team = Team {
+            shared,
+            threads: Vec::new(),
+        };
+        for index in 1..size.max(1) {
+            let shared = Arc::clone(&team.shared);
+            let thread = std::thread::Builder::new()
+                .name(format!("nn-team-{index}"))
+                .spawn(move || work(&shared, index))
+                .expect("a thread for the team");
+            team.threads.push(thread);
+        }
+        team
     }
 
     /// Number of threads, the caller's included.
@@ -88,11 +95,11 @@ impl Team {
     }
 
     /// Runs `f(i)` for every `i < size()`, `f(0)` on the calling thread,
-    /// and returns when all have returned.
+    /// and returns when all have returned. (`&mut self`: one job at a time.)
     ///
     /// # Panics
-    /// If any `f(i)` panicked (after all have finished).
-    pub(crate) fn run(&self, f: &(dyn Fn(usize) + Sync)) {
+    /// If any `f(i)` panicked (after all have finished), with its payload.
+    pub(crate) fn run(&mut self, f: &(dyn Fn(usize) + Sync)) {
         if self.threads.is_empty() {
             return f(0);
         }
@@ -108,7 +115,7 @@ impl Team {
             round.generation += 1;
             round.job = Some(job);
             round.running = self.threads.len();
-            round.panicked = false;
+            round.panic = None;
         }
         self.shared.start.notify_all();
 
@@ -131,8 +138,8 @@ impl Team {
         let wait = Wait(&self.shared);
         f(0);
         drop(wait);
-        if self.shared.lock().panicked {
-            panic!("a thread of the team panicked");
+        if let Some(payload) = self.shared.lock().panic.take() {
+            panic::resume_unwind(payload);
         }
     }
 }
@@ -155,16 +162,21 @@ fn work(shared: &Shared, index: usize) {
             seen = round.generation;
             round.job
         };
-        let ok = match job {
+        let result = match job {
             // SAFETY: `run` published this pointer for this generation and
             // waits for `running` to reach 0 before the job goes away.
-            Some(Job(f)) => {
-                panic::catch_unwind(AssertUnwindSafe(|| unsafe { (*f)(index) })).is_ok()
-            }
-            None => true,
+            Some(Job(f)) => panic::catch_unwind(AssertUnwindSafe(|| unsafe { (*f)(index) })),
+            None => Ok(()),
         };
         let mut round = shared.lock();
-        round.panicked |= !ok;
+        if let Err(payload) = result {
+            // the first panic goes to the caller; a later one is not
+            // dropped here, where its destructor could panic in turn
+            match round.panic {
+                None => round.panic = Some(payload),
+                Some(_) => std::mem::forget(payload),
+            }
+        }
         round.running -= 1;
         if round.running == 0 {
             shared.done.notify_all();
@@ -190,7 +202,7 @@ mod tests {
     #[test]
     fn every_index_runs_once_per_call() {
         for size in [1, 2, 3, 5] {
-            let team = Team::new(size);
+            let mut team = Team::new(size);
             assert_eq!(team.size(), size);
             let counts: Vec<AtomicUsize> = (0..size).map(|_| AtomicUsize::new(0)).collect();
             for _ in 0..200 {
@@ -206,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_panic_on_any_thread_reaches_the_caller_and_the_team_goes_on() {
-        let team = Team::new(3);
+        let mut team = Team::new(3);
         for bad in 0..3 {
             let r = panic::catch_unwind(AssertUnwindSafe(|| {
                 team.run(&|i| {
@@ -215,7 +227,8 @@ mod tests {
                     }
                 })
             }));
-            assert!(r.is_err(), "panic of share {bad}");
+            let message = r.expect_err("a panic").downcast::<String>().unwrap();
+            assert_eq!(*message, format!("share {bad}"), "the share's own message");
         }
         let sum = AtomicUsize::new(0);
         team.run(&|i| {

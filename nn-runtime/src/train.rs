@@ -259,7 +259,6 @@ where
     }
 }
 
-/// One replica's share of a batch, with its reused buffers.
 /// `into += from`, element by element, vectorised.
 fn add_into(into: &mut [f32], from: &[f32]) {
     crate::kernels::simd::vectorized(
@@ -375,7 +374,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             );
         }
         let threads = self.threads().max(1);
-        let team = Team::new(threads);
+        let mut team = Team::new(threads);
         let mut workers: Vec<Mutex<Worker<N>>> = (0..threads)
             .map(|t| {
                 Mutex::new(Worker {
