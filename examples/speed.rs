@@ -1,8 +1,10 @@
 //! Speed of LeNet-5 and VGG-mini: training throughput (batch 64, SGD with
-//! momentum, the real training loop), inference latency (batch 1) and
-//! throughput (batch 64), and each conv layer's forward GFLOP/s next to the
-//! machine's large-matrix sgemm (`matrixmultiply`, 512×512). Prints one JSON object per figure, for
-//! `tools/pytorch/compare_speed.py`, which runs PyTorch alternately.
+//! momentum, the real training loop), inference latency (batch 1, one
+//! thread) and throughput (batch 64, split across `--threads` copies with
+//! `nn::parallel::Replicas`), and each conv layer's forward GFLOP/s next to
+//! the machine's large-matrix sgemm (`matrixmultiply`, 512×512). Prints one
+//! JSON object per figure, for `tools/pytorch/compare_speed.py`, which runs
+//! PyTorch alternately.
 //!
 //! ```sh
 //! cargo run --release --example speed -- --threads 1
