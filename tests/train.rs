@@ -9,8 +9,8 @@ use nn::data::{mnist, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::Sgd;
 use nn::prelude::*;
+use nn::testing::TempDir;
 use nn::train::{evaluate, TrainConfig, TrainError, Trainer};
-use std::path::PathBuf;
 
 nn::network! {
     /// A small digit classifier that trains in a blink.
@@ -41,24 +41,6 @@ fn config(epochs: usize, threads: usize) -> TrainConfig {
     TrainConfig {
         threads,
         ..TrainConfig::new(epochs, 32)
-    }
-}
-
-/// A fresh directory under the system's temporary directory, removed
-/// (with its contents) when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("nn-train-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -107,7 +89,7 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
 #[test]
 fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
     let (train, test) = digits();
-    let tmp = TempDir::new("resume");
+    let tmp = TempDir::new("nn-train", "resume");
     let dir = tmp.0.clone();
     let optimizer = || Sgd::new(0.05).momentum(0.9);
 
@@ -180,7 +162,7 @@ fn a_non_finite_loss_stops_training_with_epoch_and_batch() {
 #[test]
 fn writes_the_curves() {
     let (train, test) = digits();
-    let tmp = TempDir::new("curves");
+    let tmp = TempDir::new("nn-train", "curves");
     let path = tmp.0.join("curves.svg");
     let mut net = Tiny::new(2);
     let config = TrainConfig {

@@ -6,7 +6,7 @@
 //! (`pip install torch safetensors && python3 tools/golden/lenet_export.py`).
 
 use nn::prelude::*;
-use nn::testing::{assert_close, random_vec};
+use nn::testing::{assert_close, random_vec, TempDir};
 use nn::weights::{self, WeightsError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,25 +23,6 @@ fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name)
-}
-
-/// A fresh file path in the temporary directory.
-/// A fresh directory under the system's temporary directory, removed
-/// (with its contents) when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("nn-weights-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -71,7 +52,7 @@ fn pytorch_lenet5_loads_and_gives_pytorchs_logits() {
 #[test]
 fn save_then_load_gives_the_same_network() {
     let net = LeNet5::new(11);
-    let tmp = TempDir::new("round-trip");
+    let tmp = TempDir::new("nn-weights", "round-trip");
     let path = tmp.0.join("weights.safetensors");
     weights::save(&net, &path).unwrap();
     let mut other = LeNet5::new(12);
@@ -94,7 +75,7 @@ fn mismatched_files_list_every_difference() {
     tensors.retain(|t| t.0 != "11.weight");
     tensors.push(("11.weight", &[10, 3], &bogus)); // wrong shape
     tensors.push(("12.weight", &[30], &bogus)); // extra
-    let tmp = TempDir::new("mismatch");
+    let tmp = TempDir::new("nn-weights", "mismatch");
     let path = tmp.0.join("weights.safetensors");
     weights::write(&path, &tensors, HashMap::new()).unwrap();
 
@@ -122,7 +103,7 @@ fn mismatched_files_list_every_difference() {
 #[test]
 fn unreadable_files_name_the_path() {
     let mut net = LeNet5::new(1);
-    let tmp = TempDir::new("missing");
+    let tmp = TempDir::new("nn-weights", "missing");
     let missing = tmp.0.join("no-such-file.safetensors");
     let err = weights::load(&mut net, &missing).unwrap_err();
     assert!(
@@ -131,7 +112,7 @@ fn unreadable_files_name_the_path() {
         "{err}"
     );
 
-    let tmp = TempDir::new("garbage");
+    let tmp = TempDir::new("nn-weights", "garbage");
     let garbage = tmp.0.join("weights.safetensors");
     std::fs::write(&garbage, b"definitely not a safetensors file").unwrap();
     let err = weights::load(&mut net, &garbage).unwrap_err();

@@ -133,6 +133,36 @@ impl<
         }
     };
     const WEIGHTS: usize = OC * C * KH * KW;
+
+    /// The parameter gradients, and the input gradient when `d_input` is given.
+    #[inline(always)]
+    fn grads(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        d_output: &[f32],
+        d_input: Option<&mut [f32]>,
+        d_params: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
+                conv2d::backward(
+                    &Self::GEOMETRY,
+                    batch,
+                    &params[..Self::WEIGHTS],
+                    input,
+                    d_output,
+                    d_input,
+                    dw,
+                    db,
+                    scratch,
+                );
+            },
+        )
+    }
 }
 
 impl<
@@ -184,23 +214,15 @@ impl<
         d_params: &mut [f32],
         scratch: &mut [f32],
     ) {
-        vectorized(
-            #[inline(always)]
-            || {
-                let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
-                conv2d::backward(
-                    &Self::GEOMETRY,
-                    batch,
-                    &params[..Self::WEIGHTS],
-                    input,
-                    d_output,
-                    Some(d_input),
-                    dw,
-                    db,
-                    scratch,
-                );
-            },
-        )
+        Self::grads(
+            batch,
+            params,
+            input,
+            d_output,
+            Some(d_input),
+            d_params,
+            scratch,
+        );
     }
 
     #[inline]
@@ -214,23 +236,7 @@ impl<
         d_params: &mut [f32],
         scratch: &mut [f32],
     ) {
-        vectorized(
-            #[inline(always)]
-            || {
-                let (dw, db) = d_params.split_at_mut(Self::WEIGHTS);
-                conv2d::backward(
-                    &Self::GEOMETRY,
-                    batch,
-                    &params[..Self::WEIGHTS],
-                    input,
-                    d_output,
-                    None,
-                    dw,
-                    db,
-                    scratch,
-                );
-            },
-        )
+        Self::grads(batch, params, input, d_output, None, d_params, scratch);
     }
 }
 
@@ -474,6 +480,28 @@ impl<const C: usize, const HW: usize> Layer for GlobalAvgPool<C, HW> {
 /// `dense`: `[I]` → `[O]`; parameters `weight [O, I]` then `bias [O]` when `BIAS`.
 pub struct Dense<const I: usize, const O: usize, const BIAS: bool>(PhantomData<()>);
 
+impl<const I: usize, const O: usize, const BIAS: bool> Dense<I, O, BIAS> {
+    /// The parameter gradients, and the input gradient when `d_input` is given.
+    #[inline(always)]
+    fn grads(
+        batch: usize,
+        params: &[f32],
+        input: &[f32],
+        d_output: &[f32],
+        d_input: Option<&mut [f32]>,
+        d_params: &mut [f32],
+    ) {
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = d_params.split_at_mut(O * I);
+                let w = &params[..O * I];
+                dense::backward(I, O, batch, w, input, d_output, d_input, dw, db);
+            },
+        )
+    }
+}
+
 impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIAS> {
     const IN: usize = I;
     const OUT: usize = O;
@@ -508,23 +536,7 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
         d_params: &mut [f32],
         _: &mut [f32],
     ) {
-        vectorized(
-            #[inline(always)]
-            || {
-                let (dw, db) = d_params.split_at_mut(O * I);
-                dense::backward(
-                    I,
-                    O,
-                    batch,
-                    &params[..O * I],
-                    input,
-                    d_output,
-                    Some(d_input),
-                    dw,
-                    db,
-                );
-            },
-        )
+        Self::grads(batch, params, input, d_output, Some(d_input), d_params);
     }
 
     #[inline]
@@ -538,13 +550,7 @@ impl<const I: usize, const O: usize, const BIAS: bool> Layer for Dense<I, O, BIA
         d_params: &mut [f32],
         _: &mut [f32],
     ) {
-        vectorized(
-            #[inline(always)]
-            || {
-                let (dw, db) = d_params.split_at_mut(O * I);
-                dense::backward(I, O, batch, &params[..O * I], input, d_output, None, dw, db);
-            },
-        )
+        Self::grads(batch, params, input, d_output, None, d_params);
     }
 }
 

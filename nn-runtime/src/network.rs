@@ -203,6 +203,22 @@ pub trait Network: Sized {
         }
     }
 
+    /// The number of samples in `input`.
+    ///
+    /// # Panics
+    /// If `input.len()` is not a positive multiple of `INPUT_LEN`.
+    #[doc(hidden)]
+    fn batch_len(input: &[f32]) -> usize {
+        assert!(
+            !input.is_empty() && input.len().is_multiple_of(Self::INPUT_LEN),
+            "{}: input of {} floats is not a batch of samples of {} floats",
+            Self::NAME,
+            input.len(),
+            Self::INPUT_LEN
+        );
+        input.len() / Self::INPUT_LEN
+    }
+
     /// Runs a batch forward: `input` holds `B` samples of [`Self::INPUT_LEN`]
     /// floats; returns the `B` outputs of [`Self::OUTPUT_LEN`] floats.
     /// Keeps what [`Network::backward`] needs. Allocates only when `B` is
@@ -211,14 +227,7 @@ pub trait Network: Sized {
     /// # Panics
     /// If `input.len()` is not a positive multiple of `INPUT_LEN`.
     fn forward(&mut self, input: &[f32]) -> &[f32] {
-        assert!(
-            !input.is_empty() && input.len().is_multiple_of(Self::INPUT_LEN),
-            "{}: input of {} floats is not a batch of samples of {} floats",
-            Self::NAME,
-            input.len(),
-            Self::INPUT_LEN
-        );
-        let batch = input.len() / Self::INPUT_LEN;
+        let batch = Self::batch_len(input);
         let s = self.state_mut();
         let need = batch * Self::ACTIVATIONS_PER_SAMPLE;
         if s.acts.len() < need {

@@ -69,14 +69,7 @@ impl<N: Network + Send> Replicas<N> {
     /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
     /// `output` does not hold their outputs.
     pub fn predict(&mut self, input: &[f32], output: &mut [f32]) {
-        assert!(
-            !input.is_empty() && input.len().is_multiple_of(N::INPUT_LEN),
-            "{}: input of {} floats is not a batch of samples of {} floats",
-            N::NAME,
-            input.len(),
-            N::INPUT_LEN
-        );
-        let batch = input.len() / N::INPUT_LEN;
+        let batch = N::batch_len(input);
         assert_eq!(
             output.len(),
             batch * N::OUTPUT_LEN,

@@ -159,3 +159,21 @@ pub fn distinct_vec(n: usize, seed: u64) -> Vec<f32> {
     v.shuffle(&mut rng);
     v
 }
+
+/// A fresh directory `{prefix}-{process id}-{name}` under the system's
+/// temporary directory, removed (with its contents) when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str, name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -125,6 +125,29 @@ mod avx512 {
     use super::Mat;
     use std::arch::x86_64::*;
 
+    /// Runs `$f::<ROWS>(args…, i)` over rows `0..$m` of C: blocks of 8
+    /// rows, then one block of the 1–7 left.
+    macro_rules! in_row_blocks {
+        ($m:expr, $f:ident($($arg:expr),*)) => {{
+            let m = $m;
+            let mut i = 0;
+            while i + 8 <= m {
+                $f::<8>($($arg,)* i);
+                i += 8;
+            }
+            match m - i {
+                7 => $f::<7>($($arg,)* i),
+                6 => $f::<6>($($arg,)* i),
+                5 => $f::<5>($($arg,)* i),
+                4 => $f::<4>($($arg,)* i),
+                3 => $f::<3>($($arg,)* i),
+                2 => $f::<2>($($arg,)* i),
+                1 => $f::<1>($($arg,)* i),
+                _ => {}
+            }
+        }};
+    }
+
     /// Mask of the first `n` (≤ 16) lanes.
     #[inline(always)]
     fn first(n: usize) -> __mmask16 {
@@ -139,21 +162,7 @@ mod avx512 {
         // it is in cache
         for start in (0..n).step_by(super::panel_width(a.cols)) {
             let cols = start..(start + super::panel_width(a.cols)).min(n);
-            let mut i = 0;
-            while i + 8 <= m {
-                axpy_rows::<8>(a, b, c, i, cols.clone());
-                i += 8;
-            }
-            match m - i {
-                7 => axpy_rows::<7>(a, b, c, i, cols.clone()),
-                6 => axpy_rows::<6>(a, b, c, i, cols.clone()),
-                5 => axpy_rows::<5>(a, b, c, i, cols.clone()),
-                4 => axpy_rows::<4>(a, b, c, i, cols.clone()),
-                3 => axpy_rows::<3>(a, b, c, i, cols.clone()),
-                2 => axpy_rows::<2>(a, b, c, i, cols.clone()),
-                1 => axpy_rows::<1>(a, b, c, i, cols.clone()),
-                _ => {}
-            }
+            in_row_blocks!(m, axpy_rows(a, b, c, cols.clone()));
         }
     }
 
@@ -163,8 +172,8 @@ mod avx512 {
         a: Mat<'_>,
         b: Mat<'_>,
         c: &mut [f32],
-        i: usize,
         cols: core::ops::Range<usize>,
+        i: usize,
     ) {
         // C's row stride is B's full width; this call covers columns `cols`
         let (k, ldc, n) = (a.cols, b.cols, cols.end);
@@ -236,22 +245,7 @@ mod avx512 {
         cols: super::Columns,
         c: &mut [f32],
     ) {
-        let m = a.rows;
-        let mut i = 0;
-        while i + 8 <= m {
-            conv_axpy_rows::<8>(a, padded, rows, cols, c, i);
-            i += 8;
-        }
-        match m - i {
-            7 => conv_axpy_rows::<7>(a, padded, rows, cols, c, i),
-            6 => conv_axpy_rows::<6>(a, padded, rows, cols, c, i),
-            5 => conv_axpy_rows::<5>(a, padded, rows, cols, c, i),
-            4 => conv_axpy_rows::<4>(a, padded, rows, cols, c, i),
-            3 => conv_axpy_rows::<3>(a, padded, rows, cols, c, i),
-            2 => conv_axpy_rows::<2>(a, padded, rows, cols, c, i),
-            1 => conv_axpy_rows::<1>(a, padded, rows, cols, c, i),
-            _ => {}
-        }
+        in_row_blocks!(a.rows, conv_axpy_rows(a, padded, rows, cols, c));
     }
 
     #[target_feature(enable = "avx512f")]
@@ -332,21 +326,7 @@ mod avx512 {
         c: &mut [f32],
     ) {
         let k = rows.channels * rows.kh * rows.kw;
-        let mut i = 0;
-        while i + 8 <= k {
-            conv_weight_rows::<8>(padded, rows, out, b, n, c, i);
-            i += 8;
-        }
-        match k - i {
-            7 => conv_weight_rows::<7>(padded, rows, out, b, n, c, i),
-            6 => conv_weight_rows::<6>(padded, rows, out, b, n, c, i),
-            5 => conv_weight_rows::<5>(padded, rows, out, b, n, c, i),
-            4 => conv_weight_rows::<4>(padded, rows, out, b, n, c, i),
-            3 => conv_weight_rows::<3>(padded, rows, out, b, n, c, i),
-            2 => conv_weight_rows::<2>(padded, rows, out, b, n, c, i),
-            1 => conv_weight_rows::<1>(padded, rows, out, b, n, c, i),
-            _ => {}
-        }
+        in_row_blocks!(k, conv_weight_rows(padded, rows, out, b, n, c));
     }
 
     #[target_feature(enable = "avx512f")]
