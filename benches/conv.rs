@@ -6,10 +6,10 @@
 //! ratios read directly off one run).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nn::kernels::conv2d::{self, Geometry};
-use nn::kernels::gemm::{gemm, Mat};
 use nn::prelude::*;
-use nn::testing::random_vec;
+use nn_runtime::kernels::conv2d::{self, Geometry};
+use nn_runtime::kernels::gemm::{gemm, Mat};
+use nn_runtime::testing::random_vec;
 
 mod common;
 use common::naive_conv;
@@ -98,7 +98,9 @@ fn bench_conv(cr: &mut Criterion) {
         sh: 1,
         sw: 1,
         pt: 2,
+        pb: 2,
         pl: 2,
+        pr: 2,
     };
     let lenet2 = Geometry {
         c: 6,
@@ -112,7 +114,9 @@ fn bench_conv(cr: &mut Criterion) {
         sh: 1,
         sw: 1,
         pt: 0,
+        pb: 0,
         pl: 0,
+        pr: 0,
     };
     let vgg2 = Geometry {
         c: 32,
@@ -126,7 +130,9 @@ fn bench_conv(cr: &mut Criterion) {
         sh: 1,
         sw: 1,
         pt: 1,
+        pb: 1,
         pl: 1,
+        pr: 1,
     };
     for (name, g) in [
         ("c1_h28_w28_k5_p2", lenet1),

@@ -7,9 +7,9 @@
 //! dense, in elements for the others).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nn::kernels::conv2d::{col2im_add, im2col, Geometry};
 use nn::prelude::*;
-use nn::testing::random_vec;
+use nn_runtime::kernels::conv2d::{col2im_add, im2col, Geometry};
+use nn_runtime::testing::random_vec;
 
 mod common;
 use common::{naive_conv, naive_conv_backward};
@@ -315,7 +315,9 @@ fn all_references(c: &mut Criterion) {
         sh: 1,
         sw: 1,
         pt: p,
+        pb: p,
         pl: p,
+        pr: p,
     };
     for (id, g) in [
         ("lenet_c1_1x28x28_6k5_p2", geom(1, 28, 28, 6, 28, 28, 5, 2)),

@@ -54,7 +54,7 @@ fn main() {
 fn infer<N: Network>(steps: usize) {
     let mut net = N::with_seed(1);
     net.eval();
-    let x = nn::testing::random_vec(64 * N::INPUT_LEN, 5);
+    let x = nn_runtime::testing::random_vec(64 * N::INPUT_LEN, 5);
     let start = std::time::Instant::now();
     for _ in 0..steps {
         std::hint::black_box(net.forward(&x));
@@ -70,12 +70,12 @@ fn infer<N: Network>(steps: usize) {
 fn train<N: Network + TakesInput<LEN> + Send, const LEN: usize>(steps: usize, threads: usize) {
     let samples = steps * 64;
     let data = Dataset::<LEN>::new(
-        nn::testing::random_vec(samples * LEN, 1),
+        nn_runtime::testing::random_vec(samples * LEN, 1),
         (0..samples as u32).map(|i| i % 10).collect(),
         10,
     )
     .unwrap();
-    let small = Dataset::<LEN>::new(nn::testing::random_vec(LEN, 2), vec![0], 10).unwrap();
+    let small = Dataset::<LEN>::new(nn_runtime::testing::random_vec(LEN, 2), vec![0], 10).unwrap();
     let config = TrainConfig {
         threads,
         batching: Batching::new(64),
@@ -93,8 +93,8 @@ fn train<N: Network + TakesInput<LEN> + Send, const LEN: usize>(steps: usize, th
 
 fn run<N: Network>(steps: usize) {
     let mut net = N::with_seed(1);
-    let x = nn::testing::random_vec(64 * N::INPUT_LEN, 5);
-    let dy = nn::testing::random_vec(64 * N::OUTPUT_LEN, 6);
+    let x = nn_runtime::testing::random_vec(64 * N::INPUT_LEN, 5);
+    let dy = nn_runtime::testing::random_vec(64 * N::OUTPUT_LEN, 6);
     let start = std::time::Instant::now();
     for _ in 0..steps {
         net.zero_grad();

@@ -12,13 +12,13 @@
 
 use nn::batch::Batching;
 use nn::data::Dataset;
-use nn::kernels::gemm::{gemm, Mat};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::Sgd;
 use nn::parallel::Replicas;
 use nn::prelude::*;
-use nn::testing::random_vec;
 use nn::train::{TrainConfig, Trainer};
+use nn_runtime::kernels::gemm::{gemm, Mat};
+use nn_runtime::testing::random_vec;
 use std::hint::black_box;
 use std::time::Instant;
 

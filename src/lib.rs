@@ -28,7 +28,14 @@
 //! ```
 
 pub use nn_macros::network;
-pub use nn_runtime::*;
+pub use nn_runtime::{
+    batch, data, loss, optim, parallel, schedule, train, weights, ConvPlan, LayerInfo, Lowering,
+    Mode, Network, Strategy, Summary, TakesInput, TensorInfo,
+};
+
+/// The `typenum` sizes of [`Network::InputLen`] and [`Network::OutputLen`]
+/// (read one with `typenum::Unsigned::USIZE`).
+pub use nn_runtime::__private::typenum;
 
 #[doc = include_str!("../docs/dsl.md")]
 pub mod dsl {}
@@ -40,22 +47,12 @@ pub struct ReadmeDoctests;
 
 /// What most programs need: the macro and the [`Network`] trait.
 pub mod prelude {
-    pub use nn_macros::network;
-    pub use nn_runtime::{Init, Network, Summary, TakesInput};
+    pub use crate::{network, Network, Summary, TakesInput};
 }
 
 /// What generated code calls. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use nn_runtime::init::Init;
-    pub use nn_runtime::layer::*;
-    pub use nn_runtime::network::{max_of, split_slots, State};
-    pub use nn_runtime::summary::{LayerInfo, Summary};
-    pub use nn_runtime::typenum;
-    pub use nn_runtime::{Network, TakesInput, TensorInfo};
-    pub use rand_chacha_reexport::ChaCha8Rng;
-
-    mod rand_chacha_reexport {
-        pub use nn_runtime::__rand_chacha::ChaCha8Rng;
-    }
+    pub use nn_runtime::__private::*;
+    pub use nn_runtime::{LayerInfo, Network, Strategy, Summary, TakesInput, TensorInfo};
 }

@@ -8,13 +8,13 @@
 //! so the files hold the exact result our float32 code approximates.
 //!
 //! Tolerance: `|ours − torch| ≤ 1e-5 · (|torch| + mean |torch|)` per element
-//! (`nn::testing::assert_close`). The first term is the 1e-5 relative bound;
+//! (`nn_runtime::testing::assert_close`). The first term is the 1e-5 relative bound;
 //! the second keeps it relative for elements that cancel to nearly zero,
 //! whose float32 rounding error is set by the size of the terms that
 //! cancelled, not by the tiny result.
 
 use nn::prelude::*;
-use nn::testing::assert_close;
+use nn_runtime::testing::assert_close;
 use serde_json::Value;
 
 const REL: f64 = 1e-5;

@@ -6,12 +6,12 @@
 //!
 //! ReLU and max pooling make the loss piecewise linear. Where the analytic
 //! gradient changes within the step (a kink), the difference quotient is an
-//! average of the gradients on both sides, so `nn::testing::grad_check_piecewise`
+//! average of the gradients on both sides, so `nn_runtime::testing::grad_check_piecewise`
 //! checks that it lies between them; at most 20 % of the indices may have a
 //! kink.
 
 use nn::prelude::*;
-use nn::testing::{distinct_vec, grad_check_piecewise, random_vec};
+use nn_runtime::testing::{distinct_vec, grad_check_piecewise, random_vec};
 
 /// Largest fraction of checked indices that may have a kink within the step.
 const MAX_KINKS: f64 = 0.2;

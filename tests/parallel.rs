@@ -5,7 +5,7 @@
 
 use nn::parallel::Replicas;
 use nn::prelude::*;
-use nn::testing::{assert_close, random_vec};
+use nn_runtime::testing::{assert_close, random_vec};
 
 nn::network! {
     struct LeNet5<[1, 28, 28]> {

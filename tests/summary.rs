@@ -1,4 +1,4 @@
-//! The LeNet-5 summary (SPEC §5): output shapes, parameters, multiply-adds
+//! The LeNet-5 summary: output shapes, parameters, multiply-adds
 //! and receptive field of every layer, the totals, and the printed table.
 
 use nn::prelude::*;

@@ -9,8 +9,8 @@ use nn::data::{mnist, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::Sgd;
 use nn::prelude::*;
-use nn::testing::TempDir;
 use nn::train::{evaluate, TrainConfig, TrainError, Trainer};
+use nn_runtime::testing::TempDir;
 
 nn::network! {
     /// A small digit classifier that trains in a blink.

@@ -6,8 +6,8 @@
 //! (`pip install torch safetensors && python3 tools/golden/lenet_export.py`).
 
 use nn::prelude::*;
-use nn::testing::{assert_close, random_vec, TempDir};
 use nn::weights::{self, WeightsError};
+use nn_runtime::testing::{assert_close, random_vec, TempDir};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

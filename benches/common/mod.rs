@@ -1,6 +1,6 @@
 //! Reference kernels shared by the benchmarks.
 
-use nn::kernels::conv2d::Geometry;
+use nn_runtime::kernels::conv2d::Geometry;
 
 /// Direct convolution of one sample, seven nested loops: the naive reference.
 pub fn naive_conv(g: &Geometry, w: &[f32], x: &[f32], y: &mut [f32]) {

@@ -1,27 +1,36 @@
-//! ir → tokens: the network struct and its `Network` impl, as glue that
-//! calls the const-generic layers of `nn_runtime` through `::nn::__private`.
-//! Every size is a literal computed here; no loop over elements is emitted.
+//! ir → tokens: the network struct, its constants and its passes, as glue
+//! that calls `nn_runtime`'s layers through `::nn::__private`. Every size is
+//! a literal computed by the checker; no loop over elements is emitted.
+//!
+//! The struct and its items come from one list ([`items`]), filled in from
+//! the checked network or, when checking failed, with stubs beside the
+//! errors, so that the user sees only the real errors and not "no function
+//! `new`" follow-ups, and the two cannot drift apart.
 
-use crate::ir::{self, Fill, Init, Kind};
+use crate::ast;
+use crate::check::{self, Checked};
+use crate::ir::{self, Fill, Header, Init, Runtime};
 use crate::shape::Shape;
-use crate::{ast, check, fallback};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-/// The whole pipeline: parse → check → expand (or fallback).
+/// The whole pipeline: parse → check → expand.
 pub fn network(input: TokenStream) -> TokenStream {
     let ast: ast::Network = match syn::parse2(input) {
         Ok(ast) => ast,
         Err(e) => return e.to_compile_error(),
     };
-    let ident = ast.ident.clone();
-    let vis = ast.vis.clone();
-    let attrs = ast.attrs.clone();
-    let checked = check::check(ast);
-    match (checked.network, checked.errors.finish()) {
-        (Some(ir), Ok(())) => expand(&ir),
-        (_, Err(e)) => fallback::expand(&attrs, &vis, &ident, checked.input, checked.output, e),
-        (None, Ok(())) => unreachable!("check returns a network or errors"),
+    let Checked { header, result } = check::check(ast);
+    match result {
+        Ok(net) => {
+            let body = Body::new(&net);
+            items(&header, Some(net.input), Some(net.output()), Some(&body))
+        }
+        Err(failed) => {
+            let errors = failed.errors.to_compile_error();
+            let stub = items(&header, failed.input, failed.output, None);
+            quote!(#errors #stub)
+        }
     }
 }
 
@@ -30,7 +39,7 @@ fn lit(n: usize) -> Literal {
 }
 
 /// `n` as a typenum unsigned: `UInt<UInt<UTerm, B1>, B0>` for 2.
-pub fn typenum(n: usize) -> TokenStream {
+fn typenum(n: usize) -> TokenStream {
     if n == 0 {
         quote!(::nn::__private::typenum::UTerm)
     } else {
@@ -44,299 +53,325 @@ pub fn typenum(n: usize) -> TokenStream {
     }
 }
 
-fn dims(shape: &Shape) -> TokenStream {
-    let d = shape.dims().into_iter().map(lit);
-    quote!([#(#d),*])
+fn dims(shape: Option<Shape>) -> (TokenStream, Literal) {
+    let d = shape.map_or_else(Vec::new, |s| s.dims());
+    let rank = lit(d.len());
+    let d = d.into_iter().map(lit);
+    (quote!([#(#d),*]), rank)
 }
 
-fn init_tokens(init: Init) -> TokenStream {
-    let v = match init {
-        Init::Default => format_ident!("Default"),
-        Init::He => format_ident!("He"),
-        Init::Xavier => format_ident!("Xavier"),
-        Init::Lecun => format_ident!("Lecun"),
-    };
-    quote!(::nn::__private::Init::#v)
+/// What only a sound network has: its layers wired into passes.
+struct Body {
+    /// The layers' own items (geometry types) and the compile-time checks
+    /// that the runtime's layers have the sizes computed here.
+    items: Vec<TokenStream>,
+    init: Vec<TokenStream>,
+    forward: Vec<TokenStream>,
+    /// In the order the layers run backward.
+    backward: Vec<TokenStream>,
+    scratch: Vec<TokenStream>,
+    infos: Vec<TokenStream>,
+    tensors: Vec<TokenStream>,
+    param_count: usize,
+    activations_per_sample: usize,
+    output_offset: usize,
 }
 
-/// The runtime type of a layer, or `None` for `flatten` (a view: it shares
-/// its input's slot and does nothing).
-fn layer_type(layer: &ir::Layer) -> Option<TokenStream> {
-    let image = |s: Shape| match s {
-        Shape::Image { c, h, w } => (lit(c), lit(h), lit(w)),
-        _ => unreachable!("checked: windows run on images"),
-    };
-    let n = lit(layer.input.len());
-    Some(match &layer.kind {
-        Kind::Conv { window, bias, .. } => {
-            let (c, h, w) = image(layer.input);
-            let (oc, oh, ow) = image(layer.output);
-            let (kh, kw, sh, sw, pt, pl) = window_lits(window);
-            quote!(::nn::__private::Conv2d<#c, #h, #w, #oc, #oh, #ow, #kh, #kw, #sh, #sw, #pt, #pl, #bias>)
-        }
-        Kind::MaxPool { window } => {
-            let (c, h, w) = image(layer.input);
-            let (_, oh, ow) = image(layer.output);
-            let (kh, kw, sh, sw, pt, pl) = window_lits(window);
-            quote!(::nn::__private::MaxPool2d<#c, #h, #w, #oh, #ow, #kh, #kw, #sh, #sw, #pt, #pl>)
-        }
-        Kind::AvgPool { window } => {
-            let (c, h, w) = image(layer.input);
-            let (_, oh, ow) = image(layer.output);
-            let (kh, kw, sh, sw, pt, pl) = window_lits(window);
-            let (pb, pr) = (lit(window.pad.1), lit(window.pad.3));
-            quote!(::nn::__private::AvgPool2d<#c, #h, #w, #oh, #ow, #kh, #kw, #sh, #sw, #pt, #pl, #pb, #pr>)
-        }
-        Kind::GlobalAvgPool => {
-            let Shape::Image { c, h, w } = layer.input else {
-                unreachable!("checked: image input")
+impl Body {
+    fn new(net: &ir::Network) -> Self {
+        let mut body = Body {
+            items: Vec::new(),
+            init: Vec::new(),
+            forward: Vec::new(),
+            backward: Vec::new(),
+            scratch: Vec::new(),
+            infos: Vec::new(),
+            tensors: Vec::new(),
+            param_count: 0,
+            activations_per_sample: net.input.len(),
+            output_offset: 0,
+        };
+        // activation slots (per-sample offset, length): slot 0 is the input
+        let mut slot = (0usize, net.input.len());
+        for layer in &net.layers {
+            let params = body.add_tensors(layer);
+            let out_slot = match layer.runtime {
+                Runtime::View => (slot.0, layer.output.len()),
+                Runtime::Layer { .. } => {
+                    let s = (body.activations_per_sample, layer.output.len());
+                    body.activations_per_sample += s.1;
+                    s
+                }
             };
-            let (c, hw) = (lit(c), lit(h * w));
-            quote!(::nn::__private::GlobalAvgPool<#c, #hw>)
+            if let Runtime::Layer { ty, items } = &layer.runtime {
+                body.add_calls(layer, ty, items, params, slot, out_slot);
+            }
+            body.add_info(layer);
+            slot = out_slot;
         }
-        Kind::Flatten => return None,
-        Kind::Dense { out, bias, .. } => {
-            let o = lit(*out);
-            quote!(::nn::__private::Dense<#n, #o, #bias>)
-        }
-        Kind::Relu => quote!(::nn::__private::Relu<#n>),
-        Kind::Sigmoid => quote!(::nn::__private::Sigmoid<#n>),
-        Kind::Tanh => quote!(::nn::__private::Tanh<#n>),
-        Kind::Softmax => quote!(::nn::__private::Softmax<#n>),
-        Kind::LeakyRelu { slope } => {
-            let bits = Literal::u32_suffixed(slope.to_bits());
-            quote!(::nn::__private::LeakyRelu<#n, #bits>)
-        }
-        Kind::Prelu => {
-            let (c, plane) = match layer.input {
-                Shape::Image { c, h, w } => (c, h * w),
-                other => (other.len(), 1),
-            };
-            let (c, plane) = (lit(c), lit(plane));
-            quote!(::nn::__private::Prelu<#c, #plane>)
-        }
-    })
-}
+        body.backward.reverse();
+        body.output_offset = slot.0;
+        body
+    }
 
-fn window_lits(w: &ir::Window) -> (Literal, Literal, Literal, Literal, Literal, Literal) {
-    (
-        lit(w.kernel.0),
-        lit(w.kernel.1),
-        lit(w.stride.0),
-        lit(w.stride.1),
-        lit(w.pad.0),
-        lit(w.pad.2),
-    )
-}
-
-pub fn expand(net: &ir::Network) -> TokenStream {
-    let ir::Network {
-        attrs,
-        vis,
-        ident,
-        input,
-        layers,
-    } = net;
-    let output = net.output();
-    let name_str = ident.to_string();
-
-    // activation slots (per-sample offsets): slot 0 is the input
-    let mut slot = (0usize, input.len());
-    let mut next_offset = input.len();
-    // parameter offsets
-    let mut param_offset = 0usize;
-
-    let mut forward = Vec::new();
-    let mut backward = Vec::new();
-    let mut scratch = Vec::new();
-    let mut init = Vec::new();
-    let mut infos = Vec::new();
-    let mut tensors = Vec::new();
-    for layer in layers {
-        let params_here: usize = layer.params();
-        let (p0, p1) = (param_offset, param_offset + params_here);
+    /// The layer's tensors: their names and places, and how they start.
+    /// Returns the layer's range in the parameter buffer.
+    fn add_tensors(&mut self, layer: &ir::Layer) -> (usize, usize) {
+        let start = self.param_count;
         for t in &layer.tensors {
-            let len: usize = t.shape.iter().product();
-            let (a, b) = (lit(param_offset), lit(param_offset + len));
-            let full = format!("{}.{}", layer.name, t.suffix);
+            let len = t.len();
+            let (a, b) = (lit(self.param_count), lit(self.param_count + len));
+            let name = format!("{}.{}", layer.name, t.suffix);
             let shape = t.shape.iter().map(|&d| lit(d));
             let len_lit = lit(len);
-            tensors.push(quote! {
-                ::nn::__private::TensorInfo { name: #full, shape: &[#(#shape),*], offset: #a, len: #len_lit }
+            self.tensors.push(quote! {
+                ::nn::__private::TensorInfo { name: #name, shape: &[#(#shape),*], offset: #a, len: #len_lit }
             });
             match t.fill {
                 Fill::Normal {
-                    init: scheme,
+                    init,
                     fan_in,
                     fan_out,
                 } => {
-                    let scheme = init_tokens(scheme);
+                    let scheme = format_ident!(
+                        "{}",
+                        match init {
+                            Init::Default => "Default",
+                            Init::He => "He",
+                            Init::Xavier => "Xavier",
+                            Init::Lecun => "Lecun",
+                        }
+                    );
                     let (fi, fo) = (lit(fan_in), lit(fan_out));
-                    init.push(quote!(#scheme.fill(&mut params[#a..#b], #fi, #fo, rng);));
+                    self.init.push(quote! {
+                        ::nn::__private::Init::#scheme.fill(&mut params[#a..#b], #fi, #fo, rng);
+                    });
                 }
-                Fill::Constant(v) => init.push(quote!(params[#a..#b].fill(#v);)),
+                Fill::Constant(v) => self.init.push(quote!(params[#a..#b].fill(#v);)),
                 Fill::Zeros => {}
             }
-            param_offset += len;
+            self.param_count += len;
         }
+        (start, self.param_count)
+    }
 
-        let in_slot = slot;
-        let out_slot = match layer.kind {
-            Kind::Flatten => (in_slot.0, layer.output.len()),
-            _ => {
-                let s = (next_offset, layer.output.len());
-                next_offset += s.1;
-                s
+    /// The layer's forward and backward calls on its slots, its scratch,
+    /// its items and the check of its sizes against the runtime's.
+    fn add_calls(
+        &mut self,
+        layer: &ir::Layer,
+        ty: &TokenStream,
+        items: &TokenStream,
+        (p0, p1): (usize, usize),
+        (io, il): (usize, usize),
+        (oo, ol): (usize, usize),
+    ) {
+        let [io, il, oo, ol, p0, p1] = [io, il, oo, ol, p0, p1].map(lit);
+        let layer_trait = quote!(::nn::__private::Layer);
+        self.forward.push(quote! {{
+            let (x, y) = ::nn::__private::split_slots(acts, batch * #io, batch * #il, batch * #oo, batch * #ol);
+            <#ty as #layer_trait>::forward(::nn::__private::Forward {
+                pass, params: &params[#p0..#p1], input: x, output: y, scratch,
+            });
+        }});
+        let args = quote! {
+            ::nn::__private::Backward {
+                pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
+                d_input: dx, d_params: &mut grads[#p0..#p1], scratch,
             }
         };
-        slot = out_slot;
-        if let Some(ty) = layer_type(layer) {
-            let (io, il, oo, ol) = (
-                lit(in_slot.0),
-                lit(in_slot.1),
-                lit(out_slot.0),
-                lit(out_slot.1),
+        // the first layer's input gradient is the network's: skipped when
+        // nothing asks for it
+        let call = if self.backward.is_empty() {
+            quote! {
+                if input_grad {
+                    <#ty as #layer_trait>::backward(#args);
+                } else {
+                    <#ty as #layer_trait>::backward_params(#args);
+                }
+            }
+        } else {
+            quote!(<#ty as #layer_trait>::backward(#args);)
+        };
+        self.backward.push(quote! {{
+            let x = &acts[batch * #io..batch * (#io + #il)];
+            let y = &acts[batch * #oo..batch * (#oo + #ol)];
+            let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #oo, batch * #ol, batch * #io, batch * #il);
+            #call
+        }});
+        self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
+        let (n_in, n_out, n_params) = (
+            lit(layer.input.len()),
+            lit(layer.output.len()),
+            lit(layer.params()),
+        );
+        let drift = format!(
+            "nn: layer `{}`: the runtime layer's sizes differ from the network! macro's; \
+             the nn-macros and nn-runtime crates must be the same version",
+            layer.name
+        );
+        self.items.push(quote! {
+            #items
+            const _: () = ::core::assert!(
+                <#ty as #layer_trait>::IN == #n_in
+                    && <#ty as #layer_trait>::OUT == #n_out
+                    && <#ty as #layer_trait>::PARAMS == #n_params,
+                #drift
             );
-            let (p0, p1) = (lit(p0), lit(p1));
-            forward.push(quote! {{
-                let (x, y) = ::nn::__private::split_slots(acts, batch * #io, batch * #il, batch * #oo, batch * #ol);
-                <#ty as ::nn::__private::Layer>::forward(batch, &params[#p0..#p1], x, y, scratch);
-            }});
-            // the first layer's input gradient is the network's: skipped
-            // when nothing asks for it
-            let call = if backward.is_empty() {
-                quote! {
-                    if input_grad {
-                        <#ty as ::nn::__private::Layer>::backward(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
-                    } else {
-                        <#ty as ::nn::__private::Layer>::backward_params(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
-                    }
-                }
-            } else {
-                quote! {
-                    <#ty as ::nn::__private::Layer>::backward(batch, &params[#p0..#p1], x, y, dy, dx, &mut grads[#p0..#p1], scratch);
-                }
-            };
-            backward.push(quote! {{
-                let x = &acts[batch * #io..batch * (#io + #il)];
-                let y = &acts[batch * #oo..batch * (#oo + #ol)];
-                let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #oo, batch * #ol, batch * #io, batch * #il);
-                #call
-            }});
-            scratch.push(quote!(<#ty as ::nn::__private::Layer>::SCRATCH));
-        }
+        });
+    }
 
+    /// The layer's row of the summary.
+    fn add_info(&mut self, layer: &ir::Layer) {
         let ir::Layer {
             name,
             description,
             output,
             macs,
             receptive_field: [rh, rw],
-            strategy,
             ..
         } = layer;
+        let strategy = match &layer.runtime {
+            Runtime::View => quote!(::nn::__private::Strategy::view),
+            Runtime::Layer { ty, .. } => quote!(<#ty as ::nn::__private::Layer>::strategy),
+        };
         let out_dims = output.dims().into_iter().map(lit);
-        let (params_lit, macs_lit, rh, rw) = (lit(params_here), lit(*macs), lit(*rh), lit(*rw));
-        infos.push(quote! {
+        let [params, macs, rh, rw] = [layer.params(), *macs, *rh, *rw].map(lit);
+        self.infos.push(quote! {
             ::nn::__private::LayerInfo {
                 name: #name,
                 kind: #description,
                 output_shape: &[#(#out_dims),*],
-                params: #params_lit,
-                macs: #macs_lit,
+                params: #params,
+                macs: #macs,
                 receptive_field: [#rh, #rw],
-                strategy: #strategy,
+                strategy_of: #strategy,
             }
         });
     }
-    backward.reverse();
+}
 
-    let input_dims = dims(input);
-    let output_dims = dims(&output);
-    let input_rank = lit(input.dims().len());
-    let output_rank = lit(output.dims().len());
-    let (in_len, out_len) = (lit(input.len()), lit(output.len()));
-    let param_count = lit(param_offset);
-    let acts_per_sample = lit(next_offset);
-    let output_offset = lit(slot.0);
-    let (in_ty, out_ty) = (typenum(input.len()), typenum(output.len()));
-    let rng_used = if init.is_empty() {
-        quote!(let _ = rng;)
-    } else {
-        quote!()
-    };
-
+/// The network's items, with `body` or, without one, stubs.
+fn items(
+    header: &Header,
+    input: Option<Shape>,
+    output: Option<Shape>,
+    body: Option<&Body>,
+) -> TokenStream {
+    let Header { attrs, vis, ident } = header;
+    let name = ident.to_string();
+    let ((input_dims, input_rank), (output_dims, output_rank)) = (dims(input), dims(output));
+    let (in_len, out_len) = (input.map_or(0, |s| s.len()), output.map_or(0, |s| s.len()));
+    let (in_ty, out_ty) = (typenum(in_len), typenum(out_len));
+    let (in_len, out_len) = (lit(in_len), lit(out_len));
+    let stub = quote!(::core::unreachable!());
+    let fill = |f: &dyn Fn(&Body) -> TokenStream| body.map_or_else(|| stub.clone(), f);
+    let (param_count, acts, output_offset) = body.map_or((0, 0, 0), |b| {
+        (b.param_count, b.activations_per_sample, b.output_offset)
+    });
+    let [param_count, acts, output_offset] = [param_count, acts, output_offset].map(lit);
+    let layer_items = body.map(|b| &b.items[..]).unwrap_or_default();
+    let scratch = body.map(|b| &b.scratch[..]).unwrap_or_default();
+    let infos = body.map(|b| &b.infos[..]).unwrap_or_default();
+    let tensors = body.map(|b| &b.tensors[..]).unwrap_or_default();
+    let init = fill(&|b| {
+        let init = &b.init;
+        let unused = init.is_empty().then(|| quote!(let _ = rng;));
+        quote!(#unused #(#init)*)
+    });
+    let forward = fill(&|b| {
+        let calls = &b.forward;
+        quote!(let batch = pass.batch; #(#calls)*)
+    });
+    let backward = fill(&|b| {
+        let calls = &b.backward;
+        quote!(let batch = pass.batch; let _ = input_grad; #(#calls)*)
+    });
+    let new = fill(&|_| quote!(<Self as ::nn::__private::Network>::with_seed(seed)));
+    let summary = fill(&|_| quote!(<Self as ::nn::__private::Network>::summary()));
+    let from_state = fill(&|_| quote!(#ident { __state: state }));
+    let state = fill(&|_| quote!(&self.__state));
+    let state_mut = fill(&|_| quote!(&mut self.__state));
+    // a stub only takes the input it is known to take: no follow-up errors
+    let takes_input =
+        input.map(|_| quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}));
     quote! {
         #(#attrs)*
         #vis struct #ident {
             __state: ::nn::__private::State,
         }
 
-        impl #ident {
-            /// Shape of one input sample.
-            pub const INPUT_SHAPE: [usize; #input_rank] = #input_dims;
-            /// Shape of one output sample.
-            pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_dims;
-            /// Floats per input sample.
-            pub const INPUT_LEN: usize = #in_len;
-            /// Floats per output sample.
-            pub const OUTPUT_LEN: usize = #out_len;
-            /// Learnable parameters.
-            pub const PARAM_COUNT: usize = #param_count;
-            /// Bytes of the parameters.
-            pub const PARAM_BYTES: usize = #param_count * 4;
-            /// Bytes of training workspace per sample (activations and their gradients).
-            pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts_per_sample * 4;
+        const _: () = {
+            #(#layer_items)*
 
-            /// A network with parameters drawn from `seed`, in training mode.
-            pub fn new(seed: u64) -> Self {
-                <Self as ::nn::__private::Network>::with_seed(seed)
+            #[allow(unreachable_code, unused_variables)]
+            impl #ident {
+                /// Shape of one input sample.
+                pub const INPUT_SHAPE: [usize; #input_rank] = #input_dims;
+                /// Shape of one output sample.
+                pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_dims;
+                /// Floats per input sample.
+                pub const INPUT_LEN: usize = #in_len;
+                /// Floats per output sample.
+                pub const OUTPUT_LEN: usize = #out_len;
+                /// Learnable parameters.
+                pub const PARAM_COUNT: usize = #param_count;
+                /// Bytes of the parameters.
+                pub const PARAM_BYTES: usize = #param_count * 4;
+                /// Bytes of training workspace per sample (activations and their gradients).
+                pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
+
+                /// A network with parameters drawn from `seed`, in training mode.
+                pub fn new(seed: u64) -> Self {
+                    #new
+                }
+
+                /// The summary table: per layer its output shape, parameters,
+                /// multiply-adds, receptive field and strategy.
+                pub fn summary() -> ::nn::__private::Summary {
+                    #summary
+                }
             }
 
-            /// The summary table: per layer its output shape, parameters,
-            /// multiply-adds and receptive field.
-            pub fn summary() -> ::nn::__private::Summary {
-                <Self as ::nn::__private::Network>::summary()
-            }
-        }
+            #takes_input
 
-        impl ::nn::__private::TakesInput<#in_len> for #ident {}
+            #[allow(unreachable_code, unused_variables)]
+            impl ::nn::__private::Generated for #ident {
+                type In = #in_ty;
+                type Out = #out_ty;
+                const LAYOUT: ::nn::__private::Layout = ::nn::__private::Layout {
+                    name: #name,
+                    input_shape: &#input_dims,
+                    output_shape: &#output_dims,
+                    input_len: #in_len,
+                    output_len: #out_len,
+                    param_count: #param_count,
+                    activations_per_sample: #acts,
+                    output_offset: #output_offset,
+                    scratch_len: ::nn::__private::max_of(&[0 #(, #scratch)*]),
+                    layers: &[#(#infos),*],
+                    tensors: &[#(#tensors),*],
+                };
 
-        impl ::nn::__private::Network for #ident {
-            type InputLen = #in_ty;
-            type OutputLen = #out_ty;
-            const NAME: &'static str = #name_str;
-            const INPUT_SHAPE: &'static [usize] = &#input_dims;
-            const OUTPUT_SHAPE: &'static [usize] = &#output_dims;
-            const INPUT_LEN: usize = #in_len;
-            const OUTPUT_LEN: usize = #out_len;
-            const PARAM_COUNT: usize = #param_count;
-            const ACTIVATIONS_PER_SAMPLE: usize = #acts_per_sample;
-            const OUTPUT_OFFSET: usize = #output_offset;
-            const SCRATCH_LEN: usize = ::nn::__private::max_of(&[0 #(, #scratch)*]);
-            const LAYERS: &'static [::nn::__private::LayerInfo] = &[#(#infos),*];
-            const TENSORS: &'static [::nn::__private::TensorInfo] = &[#(#tensors),*];
-
-            fn from_state(state: ::nn::__private::State) -> Self {
-                #ident { __state: state }
+                fn from_state(state: ::nn::__private::State) -> Self {
+                    #from_state
+                }
+                fn state(&self) -> &::nn::__private::State {
+                    #state
+                }
+                fn state_mut(&mut self) -> &mut ::nn::__private::State {
+                    #state_mut
+                }
+                fn init_params(params: &mut [f32], rng: &mut ::nn::__private::ChaCha8Rng) {
+                    #init
+                }
+                fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
+                    #forward
+                }
+                fn backward_layers(pass: ::nn::__private::Pass, params: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
+                    #backward
+                }
             }
-            fn state(&self) -> &::nn::__private::State {
-                &self.__state
-            }
-            fn state_mut(&mut self) -> &mut ::nn::__private::State {
-                &mut self.__state
-            }
-            fn init_params(params: &mut [f32], rng: &mut ::nn::__private::ChaCha8Rng) {
-                #rng_used
-                #(#init)*
-            }
-            fn forward_layers(batch: usize, params: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
-                #(#forward)*
-            }
-            fn backward_layers(batch: usize, params: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
-                let _ = input_grad;
-                #(#backward)*
-            }
-        }
+        };
     }
 }

@@ -1,13 +1,18 @@
 //! What the checker proved: every layer with concrete input and output
-//! shapes, resolved arguments, and its parameter tensors.
+//! shapes, its parameter tensors, and the runtime type it runs as.
 
 use crate::shape::Shape;
+use proc_macro2::TokenStream;
 use syn::{Attribute, Ident, Visibility};
 
-pub struct Network {
+/// The struct's header as the user wrote it.
+pub struct Header {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub ident: Ident,
+}
+
+pub struct Network {
     pub input: Shape,
     pub layers: Vec<Layer>,
 }
@@ -27,6 +32,7 @@ pub struct Window {
     pub pad: (usize, usize, usize, usize),
 }
 
+/// `init = ...`: how a weight is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Init {
     Default,
@@ -35,27 +41,18 @@ pub enum Init {
     Lecun,
 }
 
-pub enum Kind {
-    Conv { window: Window, bias: bool },
-    MaxPool { window: Window },
-    AvgPool { window: Window },
-    GlobalAvgPool,
-    Flatten,
-    Dense { out: usize, bias: bool },
-    Relu,
-    LeakyRelu { slope: f32 },
-    Prelu,
-    Sigmoid,
-    Tanh,
-    Softmax,
-}
-
 /// A parameter tensor of a layer.
 pub struct Tensor {
     /// `"weight"` or `"bias"`
     pub suffix: &'static str,
     pub shape: Vec<usize>,
     pub fill: Fill,
+}
+
+impl Tensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
 }
 
 /// How a tensor starts.
@@ -70,25 +67,65 @@ pub enum Fill {
     Constant(f32),
 }
 
+/// What a layer runs as.
+pub enum Runtime {
+    /// Nothing: the output is the input seen with another shape, in the
+    /// same activation slot (`flatten`).
+    View,
+    /// A type implementing `nn_runtime`'s `Layer`, and the items it needs
+    /// (a geometry type, say), emitted once beside the network.
+    Layer { ty: TokenStream, items: TokenStream },
+}
+
 pub struct Layer {
-    /// The given name or the item's index.
+    /// The given name or the item's index; set by the checker.
     pub name: String,
-    pub kind: Kind,
     pub input: Shape,
     pub output: Shape,
     pub tensors: Vec<Tensor>,
+    /// Multiply-adds per sample.
     pub macs: usize,
+    /// The window, for the receptive field.
+    pub window: Option<Window>,
+    /// Set by the checker.
     pub receptive_field: [usize; 2],
     /// For the summary: `conv 5x5 stride 1 pad 2`.
     pub description: String,
-    pub strategy: &'static str,
+    pub runtime: Runtime,
 }
 
 impl Layer {
+    /// A layer without parameters or window; the builder methods add them.
+    pub fn new(input: Shape, output: Shape, description: String, runtime: Runtime) -> Self {
+        Layer {
+            name: String::new(),
+            input,
+            output,
+            tensors: Vec::new(),
+            macs: 0,
+            window: None,
+            receptive_field: [0, 0],
+            description,
+            runtime,
+        }
+    }
+
+    pub fn tensors(mut self, tensors: Vec<Tensor>) -> Self {
+        self.tensors = tensors;
+        self
+    }
+
+    pub fn macs(mut self, macs: usize) -> Self {
+        self.macs = macs;
+        self
+    }
+
+    pub fn window(mut self, window: Window) -> Self {
+        self.window = Some(window);
+        self
+    }
+
     pub fn params(&self) -> usize {
-        self.tensors
-            .iter()
-            .map(|t| t.shape.iter().product::<usize>())
-            .sum()
+        self.tensors.iter().map(Tensor::len).sum()
     }
 }

@@ -1,4 +1,4 @@
-//! `impl Parse` for the DSL (SPEC §1). Plain syntax errors are syn's own.
+//! `impl Parse` for the language. Plain syntax errors are syn's own.
 //!
 //! Grammar:
 //! ```text

@@ -1,5 +1,5 @@
-//! Pure shape arithmetic (SPEC §3): numbers in, sizes or a [`WindowError`]
-//! out. No syn and no spans, so every rule and message is unit-tested here.
+//! Pure shape arithmetic: numbers in, sizes or a [`WindowError`] out. No
+//! syn and no spans, so every rule and message is unit-tested here.
 
 use std::fmt;
 
@@ -193,7 +193,9 @@ pub fn unused_rows(unit: &str, n: usize) -> String {
     }
 }
 
-/// Output size along one axis (SPEC §3), or why there is none.
+/// Output size along one axis, or why there is none:
+/// `out = floor((size + before + after − kernel) / stride) + 1`, and with
+/// [`Round::Exact`] the remainder may only cover padding or a stride gap.
 pub fn window_out(dir: Dir, a: Axis, round: Round) -> Result<usize, WindowError> {
     let padded = a.size + a.before + a.after;
     if padded < a.kernel {
@@ -244,38 +246,6 @@ pub fn receptive(prev: (usize, usize), kernel: usize, stride: usize) -> (usize, 
     )
 }
 
-/// Levenshtein distance, for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-/// The closest of `known` to `word`, if it is close enough to be a typo.
-pub fn nearest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    let squash = |s: &str| s.replace('_', "").to_lowercase();
-    let w = squash(word);
-    known
-        .iter()
-        .map(|k| (edit_distance(&w, &squash(k)), *k))
-        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +268,7 @@ mod tests {
             (28, 5, 1, 2, 2, Round::Exact, Some(28)),
             (14, 5, 1, 0, 0, Round::Exact, Some(10)),
             (28, 2, 2, 0, 0, Round::Exact, Some(14)),
-            // the notes' one-sided example: W = 4, F = 3, S = 2, one pad on one side
+            // the textbook one-sided example: W = 4, F = 3, S = 2, one pad on one side
             (4, 3, 2, 0, 1, Round::Exact, Some(2)),
             (4, 3, 2, 1, 0, Round::Exact, Some(2)),
             (4, 3, 2, 0, 0, Round::Exact, None),
@@ -364,19 +334,6 @@ mod tests {
         assert_eq!(same_padding(28, 5, 1), (2, 2));
         assert_eq!(same_padding(5, 1, 2), (0, 0));
         assert_eq!(same_padding(6, 2, 2), (0, 0));
-    }
-
-    #[test]
-    fn suggestions_and_typos() {
-        assert_eq!(
-            nearest("maxpool", &["max_pool", "avg_pool", "conv"]),
-            Some("max_pool")
-        );
-        assert_eq!(
-            nearest("Conv", &["max_pool", "avg_pool", "conv"]),
-            Some("conv")
-        );
-        assert_eq!(nearest("lstm", &["max_pool", "avg_pool", "conv"]), None);
     }
 
     /// Brute force: count the window positions that start inside the

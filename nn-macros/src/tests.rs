@@ -15,20 +15,10 @@ const LENET: &str = "
         flatten, dense(120), relu, dense(84), relu, dense(10),
     }";
 
-/// Pieces the DSL is made of, and some it is not.
-const VOCABULARY: &[&str] = &[
-    "conv",
-    "max_pool",
-    "avg_pool",
-    "global_avg_pool",
-    "flatten",
-    "dense",
-    "relu",
-    "leaky_relu",
-    "prelu",
-    "sigmoid",
-    "tanh",
-    "softmax",
+/// Pieces the language is made of, and some it is not: every layer kind
+/// (from the registry, so a new kind is in the vocabulary at once) and
+/// these.
+const EXTRA: &[&str] = &[
     "batch_norm",
     "residual",
     "maxpool",
@@ -90,6 +80,12 @@ const VOCABULARY: &[&str] = &[
     ";",
 ];
 
+fn vocabulary() -> Vec<&'static str> {
+    let mut words = crate::layers::names();
+    words.extend_from_slice(EXTRA);
+    words
+}
+
 /// Runs the pipeline; fails the property if the output is neither a clean
 /// error nor parseable Rust.
 fn run(source: &str) -> Result<(), TestCaseError> {
@@ -134,10 +130,11 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
+    let n = vocabulary().len();
     prop_oneof![
         any::<usize>().prop_map(Edit::Delete),
-        (any::<usize>(), 0..VOCABULARY.len()).prop_map(|(a, b)| Edit::Insert(a, b)),
-        (any::<usize>(), 0..VOCABULARY.len()).prop_map(|(a, b)| Edit::Replace(a, b)),
+        (any::<usize>(), 0..n).prop_map(|(a, b)| Edit::Insert(a, b)),
+        (any::<usize>(), 0..n).prop_map(|(a, b)| Edit::Replace(a, b)),
     ]
 }
 
@@ -153,14 +150,15 @@ proptest! {
 
     #[test]
     fn mutated_networks_never_panic(edits in prop::collection::vec(edit(), 1..6)) {
+        let vocabulary = vocabulary();
         let mut p = pieces(LENET);
         for e in edits {
             let n = p.len().max(1);
             match e {
                 Edit::Delete(i) if !p.is_empty() => { p.remove(i % n); }
                 Edit::Delete(_) => {}
-                Edit::Insert(i, w) => p.insert(i % (p.len() + 1), VOCABULARY[w].to_string()),
-                Edit::Replace(i, w) if !p.is_empty() => p[i % n] = VOCABULARY[w].to_string(),
+                Edit::Insert(i, w) => p.insert(i % (p.len() + 1), vocabulary[w].to_string()),
+                Edit::Replace(i, w) if !p.is_empty() => p[i % n] = vocabulary[w].to_string(),
                 Edit::Replace(..) => {}
             }
         }
@@ -170,9 +168,10 @@ proptest! {
     #[test]
     fn random_layer_lists_never_panic(
         input in prop::sample::select(vec!["[1, 28, 28]", "[3, 7, 9]", "[784]", "[10, 32]", "[1, 1, 1]", "[2, 1048576, 1]"]),
-        body in prop::collection::vec(0..VOCABULARY.len(), 0..40),
+        body in prop::collection::vec(0..vocabulary().len(), 0..40),
     ) {
-        let body: Vec<&str> = body.into_iter().map(|i| VOCABULARY[i]).collect();
+        let vocabulary = vocabulary();
+        let body: Vec<&str> = body.into_iter().map(|i| vocabulary[i]).collect();
         run(&format!("struct Net<{input}> {{ {} }}", body.join(" ")))?;
     }
 

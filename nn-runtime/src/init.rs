@@ -1,4 +1,4 @@
-//! Parameter initialisation (SPEC §4).
+//! Parameter initialisation (`init = ...` in the language).
 //!
 //! Weights are drawn from a normal distribution with mean 0 and a standard
 //! deviation set by the layer's fan-in (and fan-out for Xavier); biases start

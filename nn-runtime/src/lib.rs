@@ -1,9 +1,14 @@
-//! Runtime of `nn`: the kernels, layers and the [`Network`] trait that the
-//! `network!` macro's generated code calls.
+//! Runtime of `nn`: the layers, the [`Network`] trait that the `network!`
+//! macro's generated code implements, and what training needs around it
+//! (losses, optimizers, schedules, batching, data, the trainer, weights,
+//! parallel inference).
 //!
-//! Everything here works on flat `f32` slices in PyTorch layouts
-//! (`[B, C, H, W]`, batch first, row-major). Sizes are const generics, so each
-//! layer instance is monomorphised with the numbers the macro computed.
+//! Everything works on flat `f32` slices in PyTorch layouts (`[B, C, H, W]`,
+//! batch first, row-major). Sizes are constants, so each layer instance is
+//! monomorphised with the numbers the macro computed.
+//!
+//! The compute kernels and the test helpers are internal; the `internals`
+//! feature makes them public for this workspace's benchmarks and tests.
 #![deny(unsafe_code)]
 // Kernels take every size of their op as an argument, as sgemm does; grouping
 // them into structs would only rename the arguments.
@@ -11,9 +16,14 @@
 
 pub mod batch;
 pub mod data;
+#[doc(hidden)]
 pub mod init;
+#[cfg(feature = "internals")]
 pub mod kernels;
-pub mod layer;
+#[cfg(not(feature = "internals"))]
+mod kernels;
+#[doc(hidden)]
+pub mod layers;
 pub mod loss;
 pub mod network;
 pub mod optim;
@@ -21,16 +31,24 @@ pub mod parallel;
 pub mod schedule;
 pub mod summary;
 mod team;
-#[doc(hidden)]
+#[cfg(feature = "internals")]
 pub mod testing;
+#[cfg(all(test, not(feature = "internals")))]
+mod testing;
 pub mod train;
 pub mod weights;
 
-pub use generic_array;
-pub use init::Init;
-pub use layer::Layer;
-pub use network::{Network, State, TakesInput, TensorInfo};
-#[doc(hidden)]
-pub use rand_chacha as __rand_chacha;
+pub use layers::{ConvPlan, Lowering, Mode, Strategy};
+pub use network::{Network, TakesInput, TensorInfo};
 pub use summary::{LayerInfo, Summary};
-pub use typenum;
+
+/// What the `network!` macro's generated code names, through the facade's
+/// hidden `__private` module. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::init::Init;
+    pub use crate::layers::*;
+    pub use crate::network::{max_of, split_slots, Generated, Layout, State};
+    pub use generic_array::typenum;
+    pub use rand_chacha::ChaCha8Rng;
+}

@@ -1,13 +1,17 @@
-//! The per-layer summary table of a network (SPEC §5).
+//! The summary table of a network: a row per layer with its name, kind,
+//! output shape, parameters, multiply-adds, receptive field and the
+//! strategy this machine runs it with; then the totals.
 
+use crate::layers::Strategy;
 use core::fmt;
 
 /// What the summary shows of one layer; the macro writes these as constants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct LayerInfo {
     /// The item's name: its own (`c2`) or its index in the list (`"3"`).
     pub name: &'static str,
-    /// The layer as written, with its resolved arguments (`conv 5x5 /1 pad 2`).
+    /// The layer as written, with its resolved arguments (`conv 5x5 pad 2`,
+    /// `max_pool 2x2`).
     pub kind: &'static str,
     /// Output shape of one sample.
     pub output_shape: &'static [usize],
@@ -16,20 +20,38 @@ pub struct LayerInfo {
     /// Multiply-adds per sample.
     pub macs: usize,
     /// Receptive field `[height, width]` in input pixels of one output value,
-    /// clipped to the padded input; for flat layers, the whole input.
+    /// at most the network's input size; for flat layers, the whole input.
     pub receptive_field: [usize; 2],
-    /// How the layer is computed (`im2col + sgemm`, `sgemm`, `direct`).
-    pub strategy: &'static str,
+    /// How the layer is computed on this machine: the runtime layer's own
+    /// choice, from its geometry and the CPU (see [`LayerInfo::strategy`]).
+    #[doc(hidden)]
+    pub strategy_of: fn() -> Strategy,
 }
 
-/// The summary of a network: a table with a row per layer and the totals.
+impl LayerInfo {
+    /// How this machine computes the layer (`implicit gemm`,
+    /// `im2col + gemm`, `gemm`, `direct`, `view`).
+    pub fn strategy(&self) -> Strategy {
+        (self.strategy_of)()
+    }
+}
+
+/// The summary of a network: a table with a row per layer and the totals;
+/// print it with `{}`.
 #[derive(Clone, Copy, Debug)]
 pub struct Summary {
+    /// The network's name.
     pub name: &'static str,
+    /// Shape of one input sample.
     pub input_shape: &'static [usize],
+    /// One entry per layer, in order.
     pub layers: &'static [LayerInfo],
+    /// Learnable parameters.
     pub params: usize,
+    /// Bytes of the parameters.
     pub param_bytes: usize,
+    /// Bytes of training workspace per sample (activations and their
+    /// gradients).
     pub workspace_bytes_per_sample: usize,
 }
 
@@ -41,13 +63,13 @@ impl Summary {
 }
 
 /// `[16, 10, 10]`
-pub fn shape_string(shape: &[usize]) -> String {
+pub(crate) fn shape_string(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     format!("[{}]", parts.join(", "))
 }
 
 /// `61706` → `61,706`
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
@@ -87,7 +109,7 @@ impl fmt::Display for Summary {
                 thousands(l.params),
                 thousands(l.macs),
                 format!("{}x{}", l.receptive_field[0], l.receptive_field[1]),
-                l.strategy.into(),
+                l.strategy().to_string(),
             ]);
         }
         let mut width = header.map(|h| h.chars().count());

@@ -28,9 +28,11 @@ use super::gemm::{self, gemm, Columns, ConvRows, Mat};
 pub const IMPLICIT_WEIGHT_GRAD_MIN_OC: usize = 16;
 
 /// The sizes of one convolution (or pooling window): input `[c, h, w]`,
-/// output `[oc, oh, ow]`, kernel `kh × kw`, stride `sh × sw`, top and left
-/// padding `pt`, `pl`. Bottom and right padding need no field: they only
-/// decide `oh`, `ow`, which the macro has already computed.
+/// output `[oc, oh, ow]`, kernel `kh × kw`, stride `sh × sw`, padding
+/// `pt`, `pb`, `pl`, `pr` (top, bottom, left, right). The kernels index
+/// with the top and left padding; the bottom and right padding decided
+/// `oh`, `ow` (which the `network!` macro computed), and average pooling
+/// reads them for the divisor of a window that hangs past them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
     pub c: usize,
@@ -44,10 +46,33 @@ pub struct Geometry {
     pub sh: usize,
     pub sw: usize,
     pub pt: usize,
+    pub pb: usize,
     pub pl: usize,
+    pub pr: usize,
 }
 
 impl Geometry {
+    /// `self`, after the checks the `network!` macro makes with a proper
+    /// message: a backstop for hand-written geometries, evaluated at
+    /// compile time when used in a constant. Every size is at least 1, the
+    /// window fits the padded input, and the last window starts inside the
+    /// top- and left-padded input.
+    pub const fn checked(self) -> Self {
+        assert!(self.c >= 1 && self.h >= 1 && self.w >= 1 && self.oc >= 1);
+        assert!(self.kh >= 1 && self.kw >= 1 && self.sh >= 1 && self.sw >= 1);
+        assert!(self.oh >= 1 && self.ow >= 1, "geometry: empty output");
+        assert!(
+            self.h + self.pt + self.pb >= self.kh && self.w + self.pl + self.pr >= self.kw,
+            "geometry: the window does not fit the padded input"
+        );
+        assert!(
+            (self.oh - 1) * self.sh < self.h + self.pt
+                && (self.ow - 1) * self.sw < self.w + self.pl,
+            "geometry: output larger than the input allows"
+        );
+        self
+    }
+
     pub const fn in_len(&self) -> usize {
         self.c * self.h * self.w
     }
@@ -93,33 +118,83 @@ impl Geometry {
         self.c * (self.oh + self.kh - 1) * self.padded_width() + self.kw - 1
     }
 
-    /// Whether the implicit GEMM applies: stride 1, and a fast kernel for it.
+    /// How this convolution runs on this machine: [`Geometry::plan_for`]
+    /// with the CPU's in-place kernels (AVX-512, detected once by std).
     #[inline(always)]
-    fn implicit(&self) -> bool {
-        self.sh == 1 && self.sw == 1 && gemm::conv_rows_fast()
+    pub fn plan(&self) -> Plan {
+        self.plan_for(gemm::conv_rows_fast())
     }
 
-    /// Whether the weight gradient reads its patches in place
-    /// ([`gemm::gemm_conv_weight`]): stride 1 and at least
-    /// [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels.
-    #[inline(always)]
-    fn implicit_weight_grad(&self) -> bool {
-        self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC && self.implicit()
-    }
-
-    /// Whether the input gradient can be computed as a stride-1
-    /// convolution of dY with the flipped kernel: every padding side at
-    /// most the kernel size less one.
-    #[inline(always)]
-    fn transposed(&self) -> bool {
-        // bottom and right padding, from OH = H + PT + PB − KH + 1
+    /// How this convolution runs on a CPU with (`in_place_kernels`) or
+    /// without the AVX-512 kernels that read patches in place. The one
+    /// place the strategy is chosen: `forward` and `backward` follow it, and
+    /// the summary shows it.
+    /// - forward: in place for stride 1;
+    /// - weight gradient: in place for stride 1 from
+    ///   [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels;
+    /// - input gradient: a stride-1 convolution of dY with the flipped
+    ///   kernel when the forward is in place and every padding side is at
+    ///   most the kernel size less one, else col2im.
+    pub const fn plan_for(&self, in_place_kernels: bool) -> Plan {
+        let implicit = in_place_kernels && self.sh == 1 && self.sw == 1;
+        // bottom and right padding as the output uses them, from
+        // OH = H + PT + PB − KH + 1
         let pb = (self.oh + self.kh - 1) as isize - (self.h + self.pt) as isize;
         let pr = (self.ow + self.kw - 1) as isize - (self.w + self.pl) as isize;
-        self.implicit()
+        let transposed = implicit
             && self.pt < self.kh
             && self.pl < self.kw
-            && (0..self.kh as isize).contains(&pb)
-            && (0..self.kw as isize).contains(&pr)
+            && pb >= 0
+            && pb < self.kh as isize
+            && pr >= 0
+            && pr < self.kw as isize;
+        const fn lowering(in_place: bool) -> Lowering {
+            if in_place {
+                Lowering::Implicit
+            } else {
+                Lowering::Im2col
+            }
+        }
+        Plan {
+            forward: lowering(implicit),
+            weight_grad: lowering(implicit && self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC),
+            input_grad: lowering(transposed),
+        }
+    }
+}
+
+/// How one of a convolution's three products is lowered to a GEMM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lowering {
+    /// Patches copied out into a matrix (im2col; col2im for the input
+    /// gradient).
+    Im2col,
+    /// Patches read in place from a zero-padded copy of the input.
+    Implicit,
+}
+
+/// How a convolution is computed: forward, weight gradient, input gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub forward: Lowering,
+    pub weight_grad: Lowering,
+    pub input_grad: Lowering,
+}
+
+impl core::fmt::Display for Plan {
+    /// `implicit gemm`, `implicit gemm, dW im2col`, `im2col + gemm`, …
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.forward {
+            Lowering::Im2col => f.write_str("im2col + gemm")?,
+            Lowering::Implicit => f.write_str("implicit gemm")?,
+        }
+        if self.forward == Lowering::Implicit && self.weight_grad == Lowering::Im2col {
+            f.write_str(", dW im2col")?;
+        }
+        if self.forward == Lowering::Implicit && self.input_grad == Lowering::Im2col {
+            f.write_str(", dX col2im")?;
+        }
+        Ok(())
     }
 }
 
@@ -239,7 +314,7 @@ pub fn forward(
     output: &mut [f32],
     scratch: &mut [f32],
 ) {
-    if g.implicit() {
+    if g.plan().forward == Lowering::Implicit {
         return forward_implicit(g, batch, weight, bias, input, output, scratch);
     }
     let (k, p) = (g.patch_len(), g.positions());
@@ -372,7 +447,7 @@ impl<'a> WeightGrad<'a> {
     fn new(g: &Geometry, scratch: &'a mut [f32]) -> (Self, &'a mut [f32]) {
         let (k, p) = (g.patch_len(), g.positions());
         let (mine, rest) = scratch.split_at_mut(Self::scratch_len(g));
-        if g.implicit_weight_grad() {
+        if g.plan().weight_grad == Lowering::Implicit {
             let (padded, mine) = mine.split_at_mut(g.padded_len());
             let (dy_t, mine) = mine.split_at_mut(p * g.oc);
             let dwt = &mut mine[..k * g.oc];
@@ -453,7 +528,7 @@ pub fn backward(
     let (k, p) = (g.patch_len(), g.positions());
     let (mut weight_grad, rest) = WeightGrad::new(g, scratch);
     match d_input {
-        Some(d_input) if g.transposed() => backward_transposed(
+        Some(d_input) if g.plan().input_grad == Lowering::Implicit => backward_transposed(
             g,
             batch,
             weight,
@@ -588,6 +663,7 @@ mod tests {
     }
 
     fn geometries() -> Vec<Geometry> {
+        // bottom and right padding from the output size
         let g = |c, h, w, oc, oh, ow, kh, kw, sh, sw, pt, pl| Geometry {
             c,
             h,
@@ -600,7 +676,9 @@ mod tests {
             sh,
             sw,
             pt,
+            pb: ((oh - 1) * sh + kh).saturating_sub(h + pt),
             pl,
+            pr: ((ow - 1) * sw + kw).saturating_sub(w + pl),
         };
         vec![
             g(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0),
@@ -774,7 +852,9 @@ mod tests {
                 sh,
                 sw,
                 pt,
+                pb,
                 pl,
+                pr,
             };
             let batch = 2;
             let wt = random_vec(g.oc * g.patch_len(), 100 + t);

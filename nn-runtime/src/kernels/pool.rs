@@ -266,7 +266,9 @@ mod tests {
             sh: s.0,
             sw: s.1,
             pt: p.0,
+            pb: 0,
             pl: p.1,
+            pr: 0,
         }
     }
 

@@ -1,4 +1,4 @@
-// A SPEC layer this version does not build yet says so, not "unknown".
+// A layer of the language this version does not build yet says so, not "unknown".
 nn::network! {
     pub struct Net<[1, 28, 28]> {
         conv(6, kernel = 5, pad = 2),

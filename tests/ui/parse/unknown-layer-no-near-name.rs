@@ -1,7 +1,7 @@
 // An unknown layer with no close known name lists the known layers.
 nn::network! {
     pub struct Net<[1, 28, 28]> {
-        lstm(32),
+        attention(32),
         flatten,
         dense(10),
     }

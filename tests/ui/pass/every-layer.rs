@@ -1,4 +1,4 @@
-//! Every layer kind of this version (SPEC §2), each on the inputs it takes.
+//! Every layer kind of this version, each on the inputs it takes.
 use nn::prelude::*;
 
 nn::network! {

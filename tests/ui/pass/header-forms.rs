@@ -1,4 +1,4 @@
-//! The header and punctuation forms of SPEC §1: attributes and doc comments
+//! The header and punctuation forms: attributes and doc comments
 //! pass through, any visibility, trailing commas everywhere, a network in a
 //! module, several networks in one file.
 use nn::prelude::*;

@@ -1,4 +1,4 @@
-//! SPEC §1's LeNet-5 as written there: named items, asserted shapes, comments
+//! LeNet-5 as the reference writes it: named items, asserted shapes, comments
 //! between items, a trailing comma, and a doc comment on the struct.
 use nn::prelude::*;
 

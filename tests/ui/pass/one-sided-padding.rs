@@ -1,4 +1,4 @@
-//! The notes' one-sided example (SPEC §3): W = 4, F = 3, S = 2 leaves one
+//! The textbook one-sided example: W = 4, F = 3, S = 2 leaves one
 //! column over; one pad on one side makes it fit, on either side.
 use nn::prelude::*;
 

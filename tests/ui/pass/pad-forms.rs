@@ -1,4 +1,4 @@
-//! Every form of `pad` (SPEC §2): P, (PH, PW), (TOP, BOTTOM, LEFT, RIGHT),
+//! Every form of `pad`: P, (PH, PW), (TOP, BOTTOM, LEFT, RIGHT),
 //! `same` and `valid`, on convs and pools.
 use nn::prelude::*;
 

@@ -1,4 +1,4 @@
-//! PyTorch's ResNet and AlexNet conventions compile (SPEC §3): a remainder
+//! PyTorch's ResNet and AlexNet conventions compile: a remainder
 //! over padding, or in the gap of a stride larger than the window, drops no
 //! real input.
 use nn::prelude::*;

@@ -3,7 +3,7 @@
 use nn::prelude::*;
 
 nn::network! {
-    /// SPEC §6's example, opted out: (14 − 5) / 2 + 1 = 5, one row dropped.
+    /// The stride example of the errors, opted out: (14 − 5) / 2 + 1 = 5, one row dropped.
     pub struct Floor<[6, 14, 14]> {
         conv(16, kernel = 5, stride = 2, round = floor) => [16, 5, 5],
         max_pool(2, round = floor) => [16, 2, 2],

@@ -1,4 +1,4 @@
-// STYLE §3's example: a 5x5 kernel on a 4x4 map.
+// A 5x5 kernel on a 4x4 map.
 nn::network! {
     pub struct Net<[1, 8, 8]> {
         max_pool(2),                    // [1, 4, 4]

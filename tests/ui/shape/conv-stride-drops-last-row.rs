@@ -1,4 +1,4 @@
-// SPEC §6's own example: (14 − 5) mod 2 = 1 leaves the last row (and the
+// The reference's own example: (14 − 5) mod 2 = 1 leaves the last row (and the
 // last column) of the [6, 14, 14] input unused.
 nn::network! {
     pub struct Digits<[6, 14, 14]> {

@@ -1,0 +1,308 @@
+//! The layer kinds: one module per family, each owning its arguments, its
+//! shape rule and errors, and the runtime type it expands to.
+//!
+//! A layer module provides a `parse` function per kind (in [`KINDS`]) that
+//! reads the arguments before any shape is known and returns a [`Spec`];
+//! [`Spec::infer`] then checks the input shape and gives the [`ir::Layer`]
+//! with its output shape, parameter tensors, multiply-adds and the runtime
+//! type (`::nn::__private::Conv2d<…>`, say). The checker (`check.rs`) only
+//! walks the items; the expansion (`expand.rs`) only wires slots and calls.
+
+mod activation;
+mod conv;
+mod dense;
+mod flatten;
+mod pool;
+mod window;
+
+use crate::args::Args;
+use crate::ast;
+use crate::diagnostics::{nearest, Errors, Message};
+use crate::ir::{self, Fill, Init, Tensor};
+use crate::shape::{self, Shape, MAX_LEN};
+use proc_macro2::{Literal, Span};
+use syn::Ident;
+
+/// A layer kind: its name in the language and how its arguments are read.
+pub struct Kind {
+    pub name: &'static str,
+    pub parse: fn(&ast::Layer, &str, &mut Errors) -> Option<Box<dyn Spec>>,
+}
+
+/// Every layer kind of this version.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "conv",
+        parse: conv::parse,
+    },
+    Kind {
+        name: "max_pool",
+        parse: pool::parse_max,
+    },
+    Kind {
+        name: "avg_pool",
+        parse: pool::parse_avg,
+    },
+    Kind {
+        name: "global_avg_pool",
+        parse: pool::parse_global_avg,
+    },
+    Kind {
+        name: "flatten",
+        parse: flatten::parse,
+    },
+    Kind {
+        name: "dense",
+        parse: dense::parse,
+    },
+    Kind {
+        name: "relu",
+        parse: activation::parse_relu,
+    },
+    Kind {
+        name: "leaky_relu",
+        parse: activation::parse_leaky_relu,
+    },
+    Kind {
+        name: "prelu",
+        parse: activation::parse_prelu,
+    },
+    Kind {
+        name: "sigmoid",
+        parse: activation::parse_sigmoid,
+    },
+    Kind {
+        name: "tanh",
+        parse: activation::parse_tanh,
+    },
+    Kind {
+        name: "softmax",
+        parse: activation::parse_softmax,
+    },
+];
+
+/// Layers of the language that this version does not build yet.
+const LATER: &[&str] = &[
+    "batch_norm",
+    "dropout",
+    "rnn",
+    "lstm",
+    "gru",
+    "concat",
+    "add",
+    "residual",
+];
+
+/// The names of [`KINDS`].
+pub fn names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name).collect()
+}
+
+/// A layer with its arguments read, waiting for its input shape.
+pub trait Spec {
+    /// The layer for this input, or `None` after pushing the errors.
+    fn infer(&self, cx: &Cx, errors: &mut Errors) -> Option<ir::Layer>;
+}
+
+/// Reads an item's layer: its kind and arguments (shape-independent checks).
+pub fn parse(layer: &ast::Layer, head: &str, errors: &mut Errors) -> Option<Box<dyn Spec>> {
+    let kind = layer.kind.to_string();
+    let later = LATER.contains(&kind.as_str());
+    if layer.block.is_some() {
+        let message = if later {
+            Message::new(
+                head,
+                format!("`{kind}` blocks are not available in this version"),
+            )
+        } else {
+            Message::new(head, format!("`{kind}` does not take a `{{ ... }}` block"))
+                .help("remove the braces")
+        };
+        errors.push(layer.kind.span(), message);
+        return None;
+    }
+    if let Some(k) = KINDS.iter().find(|k| k.name == kind) {
+        return (k.parse)(layer, head, errors);
+    }
+    let names = names();
+    let message = if later {
+        Message::new(head, format!("`{kind}` is not available in this version"))
+            .help(format!("available layers: {}", names.join(", ")))
+    } else {
+        match nearest(&kind, &names) {
+            Some(near) => Message::new(
+                "",
+                format!("unknown layer `{kind}`; did you mean `{near}`?"),
+            ),
+            None => Message::new("", format!("unknown layer `{kind}`"))
+                .help(format!("known layers: {}", names.join(", "))),
+        }
+    };
+    errors.push(layer.kind.span(), message);
+    None
+}
+
+/// A layer that takes no arguments: reports any it was given.
+fn no_arguments(layer: &ast::Layer, head: &str, errors: &mut Errors) {
+    Args::read(layer, head, &[], &[], &format!("`{}`", layer.kind), errors);
+}
+
+/// What a layer's shape rule sees: its input and where it stands.
+pub struct Cx<'a> {
+    /// ``conv `c2` `` or `conv`: the start of every message.
+    pub head: &'a str,
+    /// The layer keyword, where shape errors point.
+    pub span: Span,
+    /// The layer keyword as written.
+    pub kind: String,
+    pub input: Shape,
+    /// The layer that made a flat input flat (`None`: declared flat).
+    pub flat_from: Option<&'a str>,
+    /// A name for the items this layer emits beside the network.
+    pub ident: Ident,
+}
+
+impl Cx<'_> {
+    /// `[C, H, W]`, or an error that says how to get one.
+    pub fn image(&self, errors: &mut Errors) -> Option<(usize, usize, usize)> {
+        let kind = &self.kind;
+        let (problem, help) = match self.input {
+            Shape::Image { c, h, w } => return Some((c, h, w)),
+            Shape::Flat(n) => {
+                let help = match self.flat_from {
+                    Some("flatten") => format!("move `{kind}` before `flatten`"),
+                    Some(other) => {
+                        format!("move `{kind}` before `{other}`, which makes the input flat")
+                    }
+                    None => image_guess(n).map_or_else(
+                        || "declare the network's input as [C, H, W]".to_string(),
+                        |g| {
+                            format!("if the input is an image, declare it as [C, H, W], e.g. `{g}`")
+                        },
+                    ),
+                };
+                (
+                    format!("needs a [C, H, W] input, got the flat {}", self.input),
+                    help,
+                )
+            }
+            Shape::Seq { t, f } => (
+                format!("needs a [C, H, W] input, got the sequence {}", self.input),
+                format!("if the input is a {t}x{f} image, declare it as `[1, {t}, {f}]`"),
+            ),
+        };
+        errors.push(
+            self.span,
+            Message::new(self.head, problem)
+                .input(self.input)
+                .help(help),
+        );
+        None
+    }
+
+    /// `[N]`, or an error that says to add `flatten`.
+    pub fn flat(&self, errors: &mut Errors) -> Option<usize> {
+        if let Shape::Flat(n) = self.input {
+            return Some(n);
+        }
+        errors.push(
+            self.span,
+            Message::new(self.head, format!("needs a flat input, got {}", self.input))
+                .input(self.input)
+                .help(format!(
+                    "add `flatten` before it, which gives [{}]",
+                    self.input.len()
+                )),
+        );
+        None
+    }
+
+    /// `in = N` given and different from the real `n`: an error.
+    pub fn check_in(
+        &self,
+        given: Option<(usize, (Span, Span))>,
+        n: usize,
+        what: &str,
+        errors: &mut Errors,
+    ) -> Option<()> {
+        match given {
+            Some((g, at)) if g != n => {
+                errors.push_range(
+                    at,
+                    Message::new(
+                        self.head,
+                        format!("`in = {g}` but the input has {n} {what}"),
+                    )
+                    .input(self.input)
+                    .help(format!("write `in = {n}`, or remove `in`")),
+                );
+                None
+            }
+            _ => Some(()),
+        }
+    }
+
+    /// The product of `sizes` within the runtime's limits, or an error.
+    pub fn product(&self, sizes: &[usize], errors: &mut Errors) -> Option<usize> {
+        let p = shape::product(sizes);
+        if p.is_none() {
+            errors.push(
+                self.span,
+                Message::new(
+                    self.head,
+                    format!("the layer has more than {MAX_LEN} parameters or outputs"),
+                )
+                .input(self.input),
+            );
+        }
+        p
+    }
+}
+
+/// A weight drawn with `init` and, when `bias`, a zero bias of `out`.
+fn weight_and_bias(
+    shape: Vec<usize>,
+    init: Init,
+    (fan_in, fan_out): (usize, usize),
+    bias: bool,
+) -> Vec<Tensor> {
+    let out = shape[0];
+    let mut tensors = vec![Tensor {
+        suffix: "weight",
+        shape,
+        fill: Fill::Normal {
+            init,
+            fan_in,
+            fan_out,
+        },
+    }];
+    if bias {
+        tensors.push(Tensor {
+            suffix: "bias",
+            shape: vec![out],
+            fill: Fill::Zeros,
+        });
+    }
+    tensors
+}
+
+/// An unsuffixed integer literal.
+fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// `[1, 28, 28]` for 784, `[3, 32, 32]` for 3072: a square image of 1 or 3
+/// channels with `n` values, if there is one.
+fn image_guess(n: usize) -> Option<String> {
+    let square = |v: usize| {
+        let s = (v as f64).sqrt().round() as usize;
+        (s > 1 && s * s == v).then_some(s)
+    };
+    if let Some(s) = square(n) {
+        return Some(format!("[1, {s}, {s}]"));
+    }
+    n.is_multiple_of(3)
+        .then(|| square(n / 3))
+        .flatten()
+        .map(|s| format!("[3, {s}, {s}]"))
+}

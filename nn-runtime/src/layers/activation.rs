@@ -1,0 +1,92 @@
+//! Activations: `relu`, `sigmoid`, `tanh`, `softmax`, `leaky_relu`, `prelu`.
+
+use super::{Backward, Forward, Layer};
+use crate::kernels::activation;
+use crate::kernels::simd::vectorized;
+use core::marker::PhantomData;
+
+/// An activation without parameters over `N` values per sample: its
+/// forward from `(x, y)`, its backward from `(x, y, dy, dx)`, where each
+/// is the batch's part of the slice.
+macro_rules! elementwise {
+    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident| $bwd:expr) => {
+        $(#[$doc])*
+        pub struct $name<const N: usize $(, const $slope: u32)?>(PhantomData<()>);
+
+        impl<const N: usize $(, const $slope: u32)?> Layer for $name<N $(, $slope)?> {
+            const IN: usize = N;
+            const OUT: usize = N;
+            const PARAMS: usize = 0;
+
+            #[inline]
+            fn forward(f: Forward<'_>) {
+                let n = f.pass.batch * N;
+                let ($x, $y) = (&f.input[..n], &mut f.output[..n]);
+                vectorized(#[inline(always)] || $fwd)
+            }
+
+            #[inline]
+            fn backward(b: Backward<'_>) {
+                let n = b.pass.batch * N;
+                let ($bx, $by, $dy, $dx) =
+                    (&b.input[..n], &b.output[..n], &b.d_output[..n], &mut b.d_input[..n]);
+                vectorized(#[inline(always)] || $bwd)
+            }
+        }
+    };
+}
+
+elementwise!(
+    /// `relu` over `N` values per sample.
+    Relu, |x, y| activation::relu_forward(x, y), |x, _y, dy, dx| activation::relu_backward(x, dy, dx)
+);
+elementwise!(
+    /// `sigmoid` over `N` values per sample.
+    Sigmoid, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx| activation::sigmoid_backward(y, dy, dx)
+);
+elementwise!(
+    /// `tanh` over `N` values per sample.
+    Tanh, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx| activation::tanh_backward(y, dy, dx)
+);
+elementwise!(
+    /// `softmax` over the `N` values of each sample.
+    Softmax, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx| activation::softmax_backward(N, y, dy, dx)
+);
+elementwise!(
+    /// `leaky_relu(A)` over `N` values per sample; the slope is passed as
+    /// the bits of an `f32` (`A = f32::from_bits(SLOPE_BITS)`), since const
+    /// generics cannot be floats.
+    LeakyRelu<SLOPE_BITS>,
+    |x, y| activation::leaky_relu_forward(f32::from_bits(SLOPE_BITS), x, y),
+    |x, _y, dy, dx| activation::leaky_relu_backward(f32::from_bits(SLOPE_BITS), x, dy, dx)
+);
+
+/// `prelu`: one learnable slope per channel of `[C, H, W]` (`PLANE = H·W`) or
+/// per feature of `[N]` (`C = N`, `PLANE = 1`); parameter `weight [C]`.
+pub struct Prelu<const C: usize, const PLANE: usize>(PhantomData<()>);
+
+impl<const C: usize, const PLANE: usize> Layer for Prelu<C, PLANE> {
+    const IN: usize = C * PLANE;
+    const OUT: usize = C * PLANE;
+    const PARAMS: usize = C;
+
+    #[inline]
+    fn forward(f: Forward<'_>) {
+        let n = f.pass.batch * C * PLANE;
+        let (x, y) = (&f.input[..n], &mut f.output[..n]);
+        vectorized(
+            #[inline(always)]
+            || activation::prelu_forward(C, PLANE, f.params, x, y),
+        )
+    }
+
+    #[inline]
+    fn backward(b: Backward<'_>) {
+        let n = b.pass.batch * C * PLANE;
+        let (x, dy, dx) = (&b.input[..n], &b.d_output[..n], &mut b.d_input[..n]);
+        vectorized(
+            #[inline(always)]
+            || activation::prelu_backward(C, PLANE, b.params, x, dy, dx, b.d_params),
+        )
+    }
+}

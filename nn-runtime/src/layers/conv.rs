@@ -1,0 +1,71 @@
+//! `conv`: a 2-D convolution (cross-correlation), PyTorch's `Conv2d`.
+
+use super::{Backward, Forward, Layer, Strategy};
+use crate::kernels::conv2d::{self, Geometry};
+use crate::kernels::simd::vectorized;
+use core::marker::PhantomData;
+
+/// The geometry of one conv or pooling layer, as a named constant: the
+/// `network!` macro declares a type per layer and implements this for it.
+pub trait Window {
+    /// The layer's sizes (checked with [`Geometry::checked`] where used).
+    const GEOMETRY: Geometry;
+}
+
+/// `conv`: input `[C, H, W]`, output `[OC, OH, OW]`, with the sizes of
+/// `G::GEOMETRY`; parameters `weight [OC, C, KH, KW]`, then `bias [OC]`
+/// when `BIAS`.
+pub struct Conv2d<G, const BIAS: bool>(PhantomData<G>);
+
+impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
+    const G: Geometry = G::GEOMETRY.checked();
+    const WEIGHTS: usize = Self::G.oc * Self::G.patch_len();
+
+    /// The parameter gradients, and the input gradient when `input_grad`.
+    #[inline(always)]
+    fn grads(b: Backward<'_>, input_grad: bool) {
+        vectorized(
+            #[inline(always)]
+            || {
+                let (dw, db) = b.d_params.split_at_mut(Self::WEIGHTS);
+                let w = &b.params[..Self::WEIGHTS];
+                let dx = input_grad.then_some(b.d_input);
+                let (x, dy) = (b.input, b.d_output);
+                conv2d::backward(&Self::G, b.pass.batch, w, x, dy, dx, dw, db, b.scratch);
+            },
+        )
+    }
+}
+
+impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
+    const IN: usize = Self::G.in_len();
+    const OUT: usize = Self::G.out_len();
+    const PARAMS: usize = Self::WEIGHTS + if BIAS { Self::G.oc } else { 0 };
+    const SCRATCH: usize = Self::G.scratch_len();
+
+    fn strategy() -> Strategy {
+        Strategy::Conv(Self::G.plan())
+    }
+
+    #[inline]
+    fn forward(f: Forward<'_>) {
+        vectorized(
+            #[inline(always)]
+            || {
+                let (w, b) = f.params.split_at(Self::WEIGHTS);
+                let batch = f.pass.batch;
+                conv2d::forward(&Self::G, batch, w, b, f.input, f.output, f.scratch);
+            },
+        )
+    }
+
+    #[inline]
+    fn backward(b: Backward<'_>) {
+        Self::grads(b, true);
+    }
+
+    #[inline]
+    fn backward_params(b: Backward<'_>) {
+        Self::grads(b, false);
+    }
+}

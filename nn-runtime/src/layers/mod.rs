@@ -1,0 +1,148 @@
+//! The layers that `network!` expands to: zero-sized types whose sizes are
+//! constants, one file per layer family.
+//!
+//! The macro computes every size, names one of these types per item and
+//! calls [`Layer::forward`] in order and [`Layer::backward`] in reverse. The
+//! generated code also asserts, at compile time, that each type's
+//! [`Layer::IN`], [`Layer::OUT`] and [`Layer::PARAMS`] equal the macro's own
+//! figures, so the two crates cannot drift apart. Each impl forwards to a
+//! kernel in `crate::kernels` with constant sizes, so monomorphisation gives
+//! code specialised to the layer's shape.
+//!
+//! Adding a layer kind: a file here with its type and `impl Layer`, its
+//! kernel (or a call to existing ones), unit tests against a naive reference
+//! and finite differences, and a module in `nn-macros/src/layers/` that
+//! reads its arguments, computes its shape and names this type.
+
+mod activation;
+mod conv;
+mod dense;
+mod pool;
+
+pub use activation::{LeakyRelu, Prelu, Relu, Sigmoid, Softmax, Tanh};
+pub use conv::{Conv2d, Window};
+pub use dense::Dense;
+pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
+
+pub use crate::kernels::conv2d::{Geometry, Lowering, Plan as ConvPlan};
+use core::fmt;
+
+/// Whether a pass trains the network or evaluates it. Layers that behave
+/// differently in the two (batch norm, dropout) read it; the others ignore
+/// it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Training: what backward needs is kept; stochastic layers draw.
+    #[default]
+    Train,
+    /// Evaluation (inference).
+    Eval,
+}
+
+/// What a layer is told about the pass it runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pass {
+    /// Samples in the batch (at least 1).
+    pub batch: usize,
+    /// Training or evaluation.
+    pub mode: Mode,
+}
+
+/// How a layer is computed on this machine, as the summary shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// A convolution lowered to matrix products (see [`ConvPlan`]).
+    Conv(ConvPlan),
+    /// A matrix product (dense layers).
+    Gemm,
+    /// A loop over the elements (activations, pooling).
+    Direct,
+    /// No computation: the output is the input seen with another shape
+    /// (`flatten`).
+    View,
+}
+
+impl Strategy {
+    /// [`Strategy::View`], as a function for generated tables.
+    #[doc(hidden)]
+    pub fn view() -> Self {
+        Strategy::View
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Conv(plan) => plan.fmt(f),
+            Strategy::Gemm => f.write_str("gemm"),
+            Strategy::Direct => f.write_str("direct"),
+            Strategy::View => f.write_str("view"),
+        }
+    }
+}
+
+/// What a layer's forward pass reads and writes.
+pub struct Forward<'a> {
+    pub pass: Pass,
+    /// This layer's slice of the network's flat parameters (PyTorch's
+    /// order: weight, then bias).
+    pub params: &'a [f32],
+    /// `[batch, IN]`
+    pub input: &'a [f32],
+    /// `[batch, OUT]`, overwritten.
+    pub output: &'a mut [f32],
+    /// At least [`Layer::SCRATCH`] floats, shared by the layers.
+    pub scratch: &'a mut [f32],
+}
+
+/// What a layer's backward pass reads, and the gradients it accumulates
+/// into.
+pub struct Backward<'a> {
+    pub pass: Pass,
+    pub params: &'a [f32],
+    /// What the forward pass saw and wrote.
+    pub input: &'a [f32],
+    pub output: &'a [f32],
+    /// `[batch, OUT]`
+    pub d_output: &'a [f32],
+    /// `[batch, IN]`, accumulated into.
+    pub d_input: &'a mut [f32],
+    /// `[PARAMS]`, accumulated into.
+    pub d_params: &'a mut [f32],
+    pub scratch: &'a mut [f32],
+}
+
+/// One layer of a network, over a batch laid out sample after sample.
+pub trait Layer {
+    /// Floats per input sample.
+    const IN: usize;
+    /// Floats per output sample.
+    const OUT: usize;
+    /// Learnable parameters.
+    const PARAMS: usize;
+    /// Scratch floats the layer needs (independent of the batch size).
+    const SCRATCH: usize = 0;
+
+    /// How this layer runs on this machine.
+    fn strategy() -> Strategy {
+        Strategy::Direct
+    }
+
+    /// `input` → `output`.
+    fn forward(f: Forward<'_>);
+
+    /// From `d_output`, *accumulates* into `d_input` and `d_params`.
+    fn backward(b: Backward<'_>);
+
+    /// [`Layer::backward`] for a network's first layer when nothing needs
+    /// the network's input gradient (training): accumulates into
+    /// `d_params` and may leave `d_input` as it is. By default a layer
+    /// without parameters does nothing and the others run `backward`.
+    #[inline]
+    fn backward_params(b: Backward<'_>) {
+        if Self::PARAMS > 0 {
+            Self::backward(b);
+        }
+    }
+}
