@@ -1,4 +1,4 @@
-//! LeNet-5 (SPEC §1): prints its summary and runs it on one digit.
+//! LeNet-5: prints its summary and runs it on one digit.
 use nn::prelude::*;
 
 nn::network! {

@@ -1,4 +1,4 @@
-//! Trains LeNet-5 (SPEC §1) on the bundled MNIST digits: prints the summary,
+//! Trains LeNet-5 on the bundled MNIST digits: prints the summary,
 //! a progress bar and the figures of every epoch, the final test accuracy
 //! and confusion matrix, and writes the training curves (SVG), a checkpoint
 //! and the weights (safetensors) to `runs/lenet_mnist/`.

@@ -23,7 +23,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 nn::network! {
-    /// LeNet-5 (SPEC §1).
+    /// LeNet-5 for 28×28 grey digits.
     pub struct LeNet5<[1, 28, 28]> {
         conv(6, kernel = 5, pad = 2), relu, max_pool(2),
         c2: conv(16, kernel = 5), relu, max_pool(2),

@@ -6,9 +6,9 @@ Run from the repository root:
     pip install torch numpy
     python3 tools/golden/generate.py
 
-It writes one JSON file per case into ``tests/golden/<case>.json`` (see SPEC.md
-§2-§4 for the layer semantics being checked).  The script is deterministic:
-running it twice produces byte-identical files.
+It writes one JSON file per case into ``tests/golden/<case>.json`` (the layer
+semantics being checked are described in docs/dsl.md).  The script is
+deterministic: running it twice produces byte-identical files.
 
 File format (one JSON object, keys in this order):
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a PyTorch LeNet-5 (SPEC §1) for the weights-loading test.
+"""Export a PyTorch LeNet-5 (examples/lenet.rs) for the weights-loading test.
 
 Run from the repository root:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate PyTorch reference ("golden") data for the losses of SPEC.md §7.
+"""Generate PyTorch reference ("golden") data for the losses of ``nn::loss``.
 
 Run from the repository root:
 
@@ -27,7 +27,7 @@ File format (one JSON object, keys in this order, one key per line):
 * ``loss`` is one of ``MeanSquaredError`` (``nn.MSELoss()``),
   ``SoftmaxCrossEntropy`` (``nn.CrossEntropyLoss()`` on logits),
   ``SigmoidBinaryCrossEntropy`` (``nn.BCEWithLogitsLoss()``) and
-  ``MulticlassHinge``.  SPEC's hinge is ``sum_{j != y} max(0, s_j - s_y + 1)``
+  ``MulticlassHinge``.  Our hinge is ``sum_{j != y} max(0, s_j - s_y + 1)``
   per sample, averaged over the batch; PyTorch's ``nn.MultiMarginLoss`` divides
   each sample's sum by N as well, so the reference for ``MulticlassHinge`` is
   ``nn.MultiMarginLoss(margin=1)(x, y) * N`` (value and gradient).  All use

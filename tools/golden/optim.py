@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate PyTorch reference trajectories for the optimizers (SPEC.md §7).
+"""Generate PyTorch reference trajectories for the optimizers of ``nn::optim``.
 
 Run from the repository root:
 

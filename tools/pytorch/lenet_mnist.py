@@ -6,11 +6,12 @@ BENCHMARKS.md.
     pip install torch
     python3 tools/pytorch/lenet_mnist.py --seeds 1 2 3 --threads 2
 
-Recipe (the example's): LeNet-5 of SPEC §1; weights drawn from N(0, 1/fan_in),
-biases 0 (nn's default initialisation); pixels in [0, 1]; SGD with momentum
-0.9, learning rate 0.01, batch 64, shuffled every epoch, the short last batch
-kept; mean softmax cross-entropy; 10 epochs; test accuracy after each epoch.
-Training throughput counts the training loop only (not evaluation).
+Recipe (the example's): LeNet-5 as the example defines it; weights drawn from
+N(0, 1/fan_in), biases 0 (nn's default initialisation); pixels in [0, 1]; SGD
+with momentum 0.9, learning rate 0.01, batch 64, shuffled every epoch, the
+short last batch kept; mean softmax cross-entropy; 10 epochs; test accuracy
+after each epoch. Training throughput counts the training loop only (not
+evaluation).
 """
 import argparse
 import gzip
