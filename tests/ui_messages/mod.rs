@@ -15,24 +15,28 @@
 //!   of the first line, compared with the code and the first line of an error
 //!   diagnostic's `message`. That line is either rustc's title for the code
 //!   (`mismatched types`) or, for a trait bound that the runtime annotates with
-//!   `#[diagnostic::on_unimplemented]`, the `message` the crate wrote; both
-//!   hold from one compiler to the next. The rest of such a block (labels,
+//!   `#[diagnostic::on_unimplemented]`, the `message` the crate wrote. The
+//!   rest of such a block (labels such as ``expected `3072`, found `784` ``,
 //!   notes, `required by` chains, how types are spelled in them) is rustc's
-//!   own wording and changes between versions, so it is not compared.
+//!   own wording and layout, which may change from one version to the next,
+//!   so it is not compared.
 //!
 //! Not compared: the `-->` lines, line numbers, the source excerpt and its
 //! carets, `= note:` and `= help:` lines that rustc adds under the excerpt,
 //! `note:` and `help:` blocks, warnings, and the order of the errors. Each
 //! expected message must be matched by its own error (a message that a
 //! snapshot holds twice must be reported twice); errors that the snapshot does
-//! not hold are allowed.
+//! not hold are allowed, so that an error does not cascade is only checked by
+//! the snapshots.
 //!
 //! A compile-fail case passes when it does not compile, nothing shows a panic
 //! of the proc macro or of the compiler, and every expected message is found.
 //! A pass case passes when it compiles and its program exits successfully.
 //!
 //! All cases are `[[bin]]` targets of one scratch package under the target
-//! directory, depending on `nn` by path and built by a single
+//! directory (`tests/nn-ui-messages`), depending on `nn` by path (a case can
+//! use `nn` and the standard library, nothing else), compiled with the flags
+//! trybuild uses and built by a single
 //! `cargo build --keep-going --message-format=json`; the diagnostics are
 //! attributed to the cases by target name.
 
