@@ -287,8 +287,13 @@ fn items(
         let calls = &b.backward;
         quote!(let batch = pass.batch; let _ = input_grad; #(#calls)*)
     });
-    let new = fill(&|_| quote!(<Self as ::nn::__private::Network>::with_seed(seed)));
-    let summary = fill(&|_| quote!(<Self as ::nn::__private::Network>::summary()));
+    let inherent = inherent(
+        ident,
+        (&input_dims, &input_rank, &in_len),
+        (&output_dims, &output_rank, &out_len),
+        (&param_count, &acts),
+        body.is_some(),
+    );
     let from_state = fill(&|_| quote!(#ident { __state: state }));
     let state = fill(&|_| quote!(&self.__state));
     let state_mut = fill(&|_| quote!(&mut self.__state));
@@ -304,34 +309,7 @@ fn items(
         const _: () = {
             #(#layer_items)*
 
-            #[allow(unreachable_code, unused_variables)]
-            impl #ident {
-                /// Shape of one input sample.
-                pub const INPUT_SHAPE: [usize; #input_rank] = #input_dims;
-                /// Shape of one output sample.
-                pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_dims;
-                /// Floats per input sample.
-                pub const INPUT_LEN: usize = #in_len;
-                /// Floats per output sample.
-                pub const OUTPUT_LEN: usize = #out_len;
-                /// Learnable parameters.
-                pub const PARAM_COUNT: usize = #param_count;
-                /// Bytes of the parameters.
-                pub const PARAM_BYTES: usize = #param_count * 4;
-                /// Bytes of training workspace per sample (activations and their gradients).
-                pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
-
-                /// A network with parameters drawn from `seed`, in training mode.
-                pub fn new(seed: u64) -> Self {
-                    #new
-                }
-
-                /// The summary table: per layer its output shape, parameters,
-                /// multiply-adds, receptive field and strategy.
-                pub fn summary() -> ::nn::__private::Summary {
-                    #summary
-                }
-            }
+            #inherent
 
             #takes_input
 
@@ -373,5 +351,54 @@ fn items(
                 }
             }
         };
+    }
+}
+
+/// The struct's own constants and functions.
+fn inherent(
+    ident: &syn::Ident,
+    (input_dims, input_rank, in_len): (&TokenStream, &Literal, &Literal),
+    (output_dims, output_rank, out_len): (&TokenStream, &Literal, &Literal),
+    (param_count, acts): (&Literal, &Literal),
+    sound: bool,
+) -> TokenStream {
+    let stub = quote!(::core::unreachable!());
+    let (new, summary) = if sound {
+        (
+            quote!(<Self as ::nn::__private::Network>::with_seed(seed)),
+            quote!(<Self as ::nn::__private::Network>::summary()),
+        )
+    } else {
+        (stub.clone(), stub)
+    };
+    quote! {
+        #[allow(unreachable_code, unused_variables)]
+        impl #ident {
+            /// Shape of one input sample.
+            pub const INPUT_SHAPE: [usize; #input_rank] = #input_dims;
+            /// Shape of one output sample.
+            pub const OUTPUT_SHAPE: [usize; #output_rank] = #output_dims;
+            /// Floats per input sample.
+            pub const INPUT_LEN: usize = #in_len;
+            /// Floats per output sample.
+            pub const OUTPUT_LEN: usize = #out_len;
+            /// Learnable parameters.
+            pub const PARAM_COUNT: usize = #param_count;
+            /// Bytes of the parameters.
+            pub const PARAM_BYTES: usize = #param_count * 4;
+            /// Bytes of training workspace per sample (activations and their gradients).
+            pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
+
+            /// A network with parameters drawn from `seed`, in training mode.
+            pub fn new(seed: u64) -> Self {
+                #new
+            }
+
+            /// The summary table: per layer its output shape, parameters,
+            /// multiply-adds, receptive field and strategy.
+            pub fn summary() -> ::nn::__private::Summary {
+                #summary
+            }
+        }
     }
 }

@@ -448,3 +448,80 @@ impl<T: Generated> Network for T {
     type InputLen = T::In;
     type OutputLen = T::Out;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Strategy;
+
+    /// A hand-written network of one "layer" that writes 1 in training
+    /// mode and 2 in evaluation mode: what a generated network's passes
+    /// hand to their layers.
+    struct ModeProbe(State);
+
+    impl Generated for ModeProbe {
+        type In = generic_array::typenum::U1;
+        type Out = generic_array::typenum::U1;
+        const LAYOUT: Layout = Layout {
+            name: "ModeProbe",
+            input_shape: &[1],
+            output_shape: &[1],
+            input_len: 1,
+            output_len: 1,
+            param_count: 0,
+            activations_per_sample: 2,
+            output_offset: 1,
+            scratch_len: 0,
+            layers: &[LayerInfo {
+                name: "0",
+                kind: "probe",
+                output_shape: &[1],
+                params: 0,
+                macs: 0,
+                receptive_field: [1, 1],
+                strategy_of: Strategy::view,
+            }],
+            tensors: &[],
+        };
+        fn from_state(state: State) -> Self {
+            ModeProbe(state)
+        }
+        fn state(&self) -> &State {
+            &self.0
+        }
+        fn state_mut(&mut self) -> &mut State {
+            &mut self.0
+        }
+        fn init_params(_: &mut [f32], _: &mut rand_chacha::ChaCha8Rng) {}
+        fn forward_layers(pass: Pass, _: &[f32], acts: &mut [f32], _: &mut [f32]) {
+            let mark = match pass.mode {
+                Mode::Train => 1.0,
+                Mode::Eval => 2.0,
+            };
+            acts[pass.batch..2 * pass.batch].fill(mark);
+        }
+        fn backward_layers(
+            _: Pass,
+            _: &[f32],
+            _: &[f32],
+            _: &mut [f32],
+            _: &mut [f32],
+            _: &mut [f32],
+            _: bool,
+        ) {
+        }
+    }
+
+    #[test]
+    fn train_and_eval_reach_the_layers() {
+        let mut net = ModeProbe::with_seed(0);
+        assert_eq!(net.mode(), Mode::Train);
+        assert_eq!(net.forward(&[0.0, 0.0]), [1.0, 1.0]);
+        net.eval();
+        assert!(!net.is_training());
+        assert_eq!(net.forward(&[0.0, 0.0]), [2.0, 2.0]);
+        net.train();
+        assert_eq!(net.forward(&[0.0]), [1.0]);
+        assert_eq!(ModeProbe::summary().layers[0].strategy(), Strategy::View);
+    }
+}

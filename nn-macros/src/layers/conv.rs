@@ -125,7 +125,7 @@ impl Spec for Conv {
             (patch, out * kh * kw),
             self.bias,
         );
-        let mut description = window_text("conv", &r.window, (1, 1), r.round);
+        let mut description = window_text("conv", &r.window, (1, 1), self.round);
         if !self.bias {
             description.push_str(" no bias");
         }

@@ -32,7 +32,6 @@ pub struct Resolved {
     pub window: Window,
     pub oh: usize,
     pub ow: usize,
-    pub round: Round,
 }
 
 impl WindowSpec {
@@ -87,12 +86,7 @@ impl WindowSpec {
                 stride: self.stride,
                 pad: pads,
             };
-            return Some(Resolved {
-                window,
-                oh,
-                ow,
-                round,
-            });
+            return Some(Resolved { window, oh, ow });
         };
         errors.push(span, message.input(input));
         None

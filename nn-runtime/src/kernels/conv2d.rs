@@ -701,6 +701,71 @@ mod tests {
     }
 
     #[test]
+    fn plan_follows_stride_channels_padding_and_cpu() {
+        use Lowering::{Im2col, Implicit};
+        let plan = |g: Geometry, cpu| {
+            let p = g.plan_for(cpu);
+            (p.forward, p.weight_grad, p.input_grad, p.to_string())
+        };
+        let g = geometries();
+        // stride 1, 16 output channels, padding below the kernel: all in place
+        assert_eq!(
+            plan(g[9], true),
+            (Implicit, Implicit, Implicit, "implicit gemm".into())
+        );
+        // 4 output channels: the weight gradient copies its patches out
+        assert_eq!(
+            plan(g[1], true),
+            (
+                Implicit,
+                Im2col,
+                Implicit,
+                "implicit gemm, dW im2col".into()
+            )
+        );
+        // padding as wide as the kernel: the input gradient by col2im
+        assert_eq!(
+            plan(g[12], true),
+            (
+                Implicit,
+                Implicit,
+                Im2col,
+                "implicit gemm, dX col2im".into()
+            )
+        );
+        // stride 2
+        assert_eq!(
+            plan(g[2], true),
+            (Im2col, Im2col, Im2col, "im2col + gemm".into())
+        );
+        // without the in-place kernels every product copies its patches
+        for g in g {
+            assert_eq!(
+                plan(g, false),
+                (Im2col, Im2col, Im2col, "im2col + gemm".into())
+            );
+        }
+    }
+
+    #[test]
+    fn checked_geometry_passes_valid_sizes() {
+        // (the later geometries have windows wholly in the padding, which
+        // the kernels handle and `checked` refuses)
+        for g in &geometries()[..7] {
+            assert_eq!(g.checked(), *g);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "output larger than the input allows")]
+    fn checked_geometry_rejects_a_window_past_the_input() {
+        let mut g = geometries()[1];
+        g.oh += 3;
+        g.pb += 3;
+        g.checked();
+    }
+
+    #[test]
     fn forward_matches_reference_on_awkward_shapes() {
         for (t, g) in geometries().into_iter().enumerate() {
             for with_bias in [true, false] {
