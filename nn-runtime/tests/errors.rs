@@ -1,0 +1,90 @@
+//! The runtime's errors chain: an error that wraps another returns it from
+//! `std::error::Error::source`, and its message names the file and includes
+//! the wrapped error's message.
+
+use nn_runtime::testing::TempDir;
+use nn_runtime::weights::{self, WeightsError};
+use safetensors::tensor::{Dtype, SafeTensorError, TensorView};
+use std::collections::HashMap;
+use std::error::Error;
+use std::io;
+
+/// The source of `err`, which must be an `E`.
+fn source_of<'a, E: Error + 'static>(err: &'a (dyn Error + 'static)) -> &'a E {
+    let source = err.source().unwrap_or_else(|| panic!("no source: {err:?}"));
+    source.downcast_ref::<E>().unwrap_or_else(|| {
+        panic!(
+            "the source is not a {}: {source:?}",
+            std::any::type_name::<E>()
+        )
+    })
+}
+
+// ------------------------------------------------------------------------
+// Weights
+// ------------------------------------------------------------------------
+
+#[test]
+fn weights_missing_file_has_the_io_error_as_source() {
+    let tmp = TempDir::new("nn-errors", "weights-missing");
+    let path = tmp.0.join("absent.safetensors");
+    let err = weights::read(&path).unwrap_err();
+    assert!(
+        matches!(&err, WeightsError::Io { path: p, .. } if *p == path),
+        "{err:?}"
+    );
+    let io = source_of::<io::Error>(&err);
+    assert_eq!(io.kind(), io::ErrorKind::NotFound);
+    assert_eq!(err.to_string(), format!("{}: {io}", path.display()));
+}
+
+#[test]
+fn weights_garbage_has_the_safetensors_error_as_source() {
+    let tmp = TempDir::new("nn-errors", "weights-garbage");
+    let path = tmp.0.join("garbage.safetensors");
+    std::fs::write(&path, b"not a safetensors file at all").unwrap();
+    let err = weights::read(&path).unwrap_err();
+    assert!(matches!(&err, WeightsError::Format { .. }), "{err:?}");
+    let source = source_of::<SafeTensorError>(&err);
+    assert_eq!(
+        err.to_string(),
+        format!("{}: not a valid safetensors file: {source}", path.display())
+    );
+}
+
+#[test]
+fn weights_write_of_a_tensor_that_does_not_fit_its_shape_names_it() {
+    let tmp = TempDir::new("nn-errors", "weights-shape");
+    let path = tmp.0.join("w.safetensors");
+    let data = [1.0f32; 5];
+    let err = weights::write(&path, &[("0.weight", &[2, 3], &data)], HashMap::new()).unwrap_err();
+    assert!(
+        matches!(&err, WeightsError::Tensor { name, .. } if name == "0.weight"),
+        "{err:?}"
+    );
+    let source = source_of::<SafeTensorError>(&err);
+    assert_eq!(
+        err.to_string(),
+        format!("{}: tensor `0.weight`: {source}", path.display())
+    );
+    assert!(!path.exists(), "nothing written");
+}
+
+#[test]
+fn weights_of_another_type_than_f32_name_the_tensor_and_type() {
+    let tmp = TempDir::new("nn-errors", "weights-f16");
+    let path = tmp.0.join("half.safetensors");
+    let bytes = [0u8; 4];
+    let view = TensorView::new(Dtype::F16, vec![2], &bytes).unwrap();
+    safetensors::serialize_to_file([("0.bias", view)], &None, &path).unwrap();
+    let err = weights::read(&path).unwrap_err();
+    assert!(
+        matches!(&err, WeightsError::NotF32 { name, dtype: Dtype::F16, .. } if name == "0.bias"),
+        "{err:?}"
+    );
+    assert!(err.source().is_none());
+    assert_eq!(
+        err.to_string(),
+        format!("{}: tensor `0.bias` is F16, expected F32", path.display())
+    );
+}
