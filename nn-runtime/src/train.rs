@@ -586,7 +586,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             buffers,
         };
         weights::load_tensors(net, &tensors, path, &[OPTIMIZER_PREFIX])?;
-        self.optimizer.load_state(&state).map_err(bad)?;
+        self.optimizer
+            .load_state(&state)
+            .map_err(|e| bad(e.to_string()))?;
         self.history = history;
         Ok(())
     }

@@ -30,7 +30,9 @@
 //! shrinks, so the bound becomes two units in the last place of the
 //! element's largest magnitude (the largest seen is 0.72 of one).
 
-use nn_runtime::optim::{Adagrad, Adam, AdamW, Optimizer, OptimizerState, RmsProp, Sgd};
+use nn_runtime::optim::{
+    Adagrad, Adam, AdamW, Optimizer, OptimizerState, RmsProp, Sgd, StateError,
+};
 use serde_json::{Map, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -462,17 +464,38 @@ fn load_state_names_what_differs() {
 
     // another kind
     let err = AdamW::new(0.01).load_state(&state).unwrap_err();
-    assert_eq!(err, "state is from a `adam` optimizer, this one is `adamw`");
+    assert!(
+        matches!(&err, StateError::Kind { expected: "adamw", found } if found == "adam"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "state is from a `adam` optimizer, this one is `adamw`"
+    );
     let err = Sgd::new(0.01).momentum(0.9).load_state(&state).unwrap_err();
-    assert!(err.contains("`adam`") && err.contains("`sgd`"), "{err}");
+    assert!(
+        matches!(&err, StateError::Kind { expected: "sgd", found } if found == "adam"),
+        "{err:?}"
+    );
 
     // another configuration: amsgrad adds a buffer
     let err = Adam::new(0.01)
         .amsgrad(true)
         .load_state(&state)
         .unwrap_err();
+    match &err {
+        StateError::Buffers {
+            kind: "adam",
+            expected,
+            found,
+        } => {
+            assert_eq!(expected, &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]);
+            assert_eq!(found, &["exp_avg", "exp_avg_sq"]);
+        }
+        other => panic!("expected StateError::Buffers, got {other:?}"),
+    }
     assert_eq!(
-        err,
+        err.to_string(),
         "`adam` state has buffers [exp_avg, exp_avg_sq], this optimizer's configuration \
          has [exp_avg, exp_avg_sq, max_exp_avg_sq]"
     );
@@ -483,12 +506,28 @@ fn load_state_names_what_differs() {
     let err = other.load_state(&state).unwrap_err();
     assert_eq!(
         err,
+        StateError::ParamCount {
+            kind: "adam",
+            name: "exp_avg".into(),
+            len: 7,
+            params: 5
+        }
+    );
+    assert_eq!(
+        err.to_string(),
         "`adam` state: buffer `exp_avg` has 7 values, this optimizer's parameters have 5"
     );
     let err = Adam::new(0.01).with_len(6).load_state(&state).unwrap_err();
     assert!(
-        err.contains("has 7 values") && err.contains("have 6"),
-        "{err}"
+        matches!(
+            err,
+            StateError::ParamCount {
+                len: 7,
+                params: 6,
+                ..
+            }
+        ),
+        "{err:?}"
     );
 
     // a damaged state: buffers of different lengths
@@ -497,6 +536,16 @@ fn load_state_names_what_differs() {
     let err = Adam::new(0.01).load_state(&damaged).unwrap_err();
     assert_eq!(
         err,
+        StateError::UnevenBuffers {
+            kind: "adam",
+            name: "exp_avg_sq".into(),
+            len: 6,
+            first: "exp_avg".into(),
+            first_len: 7
+        }
+    );
+    assert_eq!(
+        err.to_string(),
         "`adam` state: buffer `exp_avg_sq` has 6 values, buffer `exp_avg` has 7"
     );
 

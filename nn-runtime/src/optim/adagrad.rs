@@ -14,7 +14,7 @@
 //!
 //! `η_t` is computed in `f64`, as PyTorch computes it from Python floats.
 
-use super::{ensure_len, load, save, Optimizer, OptimizerState};
+use super::{ensure_len, load, save, Optimizer, OptimizerState, StateError};
 
 const KIND: &str = "adagrad";
 
@@ -157,7 +157,7 @@ impl Optimizer for Adagrad {
         save(KIND, self.steps, &[("sum", &self.sum)])
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
         load(KIND, &mut [("sum", &mut self.sum)], state)?;
         self.steps = state.steps;
         Ok(())

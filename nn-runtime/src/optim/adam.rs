@@ -23,7 +23,7 @@
 //! from Python floats, and `ε` is added after the second moment's bias
 //! correction, as in PyTorch.
 
-use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState};
+use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState, StateError};
 
 /// What Adam and AdamW share: the configuration, the moments and the step.
 #[derive(Clone, Debug)]
@@ -189,7 +189,7 @@ impl Moments {
         save(self.kind, self.steps, &buffers)
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
         let kind = self.kind;
         load(kind, &mut self.buffers(), state)?;
         self.steps = state.steps;
@@ -310,7 +310,7 @@ macro_rules! shared {
                 self.0.state()
             }
 
-            fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
+            fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
                 self.0.load_state(state)
             }
         }

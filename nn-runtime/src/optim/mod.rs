@@ -81,8 +81,9 @@ pub trait Optimizer: Send {
 
     /// Restores a state taken by [`state`](Optimizer::state) from an
     /// optimizer of the same kind and configuration. Checks the kind, the
-    /// buffer names and their lengths, and says what differs.
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String>;
+    /// buffer names and their lengths, and says what differs; on error the
+    /// optimizer is left as it was.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError>;
 }
 
 /// Everything an optimizer needs to resume exactly where it stopped.
@@ -99,6 +100,56 @@ pub struct OptimizerState {
     pub steps: u64,
     /// Named buffers, in the optimizer's fixed order.
     pub buffers: Vec<(String, Vec<f32>)>,
+}
+
+/// Why [`Optimizer::load_state`] refused a state: what differs between the
+/// state and the optimizer, with both sides.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The state was taken from another kind of optimizer.
+    #[error("state is from a `{found}` optimizer, this one is `{expected}`")]
+    Kind {
+        /// This optimizer's kind.
+        expected: &'static str,
+        /// The state's.
+        found: String,
+    },
+    /// The state's buffers are not the ones this optimizer's configuration
+    /// uses (e.g. one has momentum or amsgrad and the other not).
+    #[error(
+        "`{kind}` state has buffers [{}], this optimizer's configuration has [{}]",
+        found.join(", "),
+        expected.join(", ")
+    )]
+    Buffers {
+        kind: &'static str,
+        /// This optimizer's buffer names, in order.
+        expected: Vec<&'static str>,
+        /// The state's.
+        found: Vec<String>,
+    },
+    /// Two buffers of the state differ in length: the state is damaged.
+    #[error("`{kind}` state: buffer `{name}` has {len} values, buffer `{first}` has {first_len}")]
+    UnevenBuffers {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        /// The state's first buffer, and its length.
+        first: String,
+        first_len: usize,
+    },
+    /// The state is for another number of parameters than this optimizer,
+    /// whose buffers are already allocated.
+    #[error(
+        "`{kind}` state: buffer `{name}` has {len} values, \
+         this optimizer's parameters have {params}"
+    )]
+    ParamCount {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        params: usize,
+    },
 }
 
 /// PyTorch's `lerp` (`ATen/native/Lerp.h`): `start + weight·(end − start)`
@@ -144,49 +195,48 @@ pub(crate) fn save(kind: &str, steps: u64, buffers: &[(&str, &Vec<f32>)]) -> Opt
 /// state's buffers in. Buffers that are still empty take the state's length;
 /// allocated ones must already have it.
 pub(crate) fn load(
-    kind: &str,
-    buffers: &mut [(&str, &mut Vec<f32>)],
+    kind: &'static str,
+    buffers: &mut [(&'static str, &mut Vec<f32>)],
     state: &OptimizerState,
-) -> Result<(), String> {
+) -> Result<(), StateError> {
     if state.kind != kind {
-        return Err(format!(
-            "state is from a `{}` optimizer, this one is `{kind}`",
-            state.kind
-        ));
+        return Err(StateError::Kind {
+            expected: kind,
+            found: state.kind.clone(),
+        });
     }
-    let expected: Vec<&str> = buffers.iter().map(|(name, _)| *name).collect();
-    let got: Vec<&str> = state
-        .buffers
+    let expected: Vec<&'static str> = buffers.iter().map(|(name, _)| *name).collect();
+    if !expected
         .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if expected != got {
-        return Err(format!(
-            "`{kind}` state has buffers [{}], this optimizer's configuration has [{}]",
-            got.join(", "),
-            expected.join(", ")
-        ));
+        .eq(state.buffers.iter().map(|(name, _)| name))
+    {
+        return Err(StateError::Buffers {
+            kind,
+            expected,
+            found: state.buffers.iter().map(|(name, _)| name.clone()).collect(),
+        });
     }
     // every buffer holds one value per parameter: the state's must agree
     // with each other and with any buffer already allocated here
     let own = buffers.iter().map(|(_, b)| b.len()).find(|&n| n > 0);
-    let (first_name, first) = match state.buffers.first() {
-        Some((name, buf)) => (name.as_str(), buf.len()),
-        None => ("", 0),
-    };
-    for (name, buf) in &state.buffers {
-        if buf.len() != first {
-            return Err(format!(
-                "`{kind}` state: buffer `{name}` has {} values, buffer `{first_name}` has {first}",
-                buf.len()
-            ));
-        }
-        if let Some(n) = own {
-            if buf.len() != n {
-                return Err(format!(
-                    "`{kind}` state: buffer `{name}` has {} values, this optimizer's parameters have {n}",
-                    buf.len()
-                ));
+    if let Some((first, first_buf)) = state.buffers.first() {
+        for (name, buf) in &state.buffers {
+            if buf.len() != first_buf.len() {
+                return Err(StateError::UnevenBuffers {
+                    kind,
+                    name: name.clone(),
+                    len: buf.len(),
+                    first: first.clone(),
+                    first_len: first_buf.len(),
+                });
+            }
+            if let Some(params) = own.filter(|&n| n != buf.len()) {
+                return Err(StateError::ParamCount {
+                    kind,
+                    name: name.clone(),
+                    len: buf.len(),
+                    params,
+                });
             }
         }
     }
@@ -225,22 +275,48 @@ mod tests {
                 .collect(),
         };
         let mut own = [("a", &mut a), ("b", &mut b)];
-        let err = load("adam", &mut own, &state("sgd", &[])).unwrap_err();
-        assert_eq!(err, "state is from a `sgd` optimizer, this one is `adam`");
-        let err = load("adam", &mut own, &state("adam", &[("a", 3)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state has buffers [a], this optimizer's configuration has [a, b]"
+        let mut refused = |state: OptimizerState, want: StateError, message: &str| {
+            let err = load("adam", &mut own, &state).unwrap_err();
+            assert_eq!(err, want);
+            assert_eq!(err.to_string(), message);
+        };
+        refused(
+            state("sgd", &[]),
+            StateError::Kind {
+                expected: "adam",
+                found: "sgd".into(),
+            },
+            "state is from a `sgd` optimizer, this one is `adam`",
         );
-        let err = load("adam", &mut own, &state("adam", &[("a", 3), ("b", 2)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state: buffer `b` has 2 values, buffer `a` has 3"
+        refused(
+            state("adam", &[("a", 3)]),
+            StateError::Buffers {
+                kind: "adam",
+                expected: vec!["a", "b"],
+                found: vec!["a".into()],
+            },
+            "`adam` state has buffers [a], this optimizer's configuration has [a, b]",
         );
-        let err = load("adam", &mut own, &state("adam", &[("a", 5), ("b", 5)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3"
+        refused(
+            state("adam", &[("a", 3), ("b", 2)]),
+            StateError::UnevenBuffers {
+                kind: "adam",
+                name: "b".into(),
+                len: 2,
+                first: "a".into(),
+                first_len: 3,
+            },
+            "`adam` state: buffer `b` has 2 values, buffer `a` has 3",
+        );
+        refused(
+            state("adam", &[("a", 5), ("b", 5)]),
+            StateError::ParamCount {
+                kind: "adam",
+                name: "a".into(),
+                len: 5,
+                params: 3,
+            },
+            "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3",
         );
         load("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
         assert_eq!(a, [1.0; 3]);

@@ -18,7 +18,7 @@
 //! `s`, `m` and `b` start at zero. `ε` is added outside the square root, as
 //! PyTorch does (some other libraries add it inside).
 
-use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState};
+use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState, StateError};
 
 const KIND: &str = "rmsprop";
 
@@ -217,7 +217,7 @@ impl Optimizer for RmsProp {
         save(KIND, self.steps, &buffers)
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
         load(KIND, &mut self.buffers(), state)?;
         self.steps = state.steps;
         Ok(())

@@ -17,7 +17,7 @@
 //! rate multiplies it at the update (not Sutskever's `v ← μ·v − η·g`).
 //! Nesterov momentum needs `μ > 0` and `τ = 0`, as in PyTorch.
 
-use super::{ensure_len, load, save, Optimizer, OptimizerState};
+use super::{ensure_len, load, save, Optimizer, OptimizerState, StateError};
 
 const KIND: &str = "sgd";
 
@@ -184,7 +184,7 @@ impl Optimizer for Sgd {
         }
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError> {
         if self.momentum != 0.0 {
             load(
                 KIND,
