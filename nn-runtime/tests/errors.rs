@@ -1,8 +1,13 @@
 //! The runtime's errors chain: an error that wraps another returns it from
 //! `std::error::Error::source`, and its message names the file and includes
-//! the wrapped error's message.
+//! the wrapped error's message. (Data errors are checked in `data.rs`,
+//! optimizer-state errors in `optim.rs`, checkpoint metadata errors in
+//! `train.rs`'s unit tests.)
 
+use nn_runtime::data::DataError;
+use nn_runtime::optim::StateError;
 use nn_runtime::testing::TempDir;
+use nn_runtime::train::{plot_curves, History, PlotError, ResumeError, TrainError};
 use nn_runtime::weights::{self, WeightsError};
 use safetensors::tensor::{Dtype, SafeTensorError, TensorView};
 use std::collections::HashMap;
@@ -88,3 +93,52 @@ fn weights_of_another_type_than_f32_name_the_tensor_and_type() {
         format!("{}: tensor `0.bias` is F16, expected F32", path.display())
     );
 }
+
+// ------------------------------------------------------------------------
+// Curves
+// ------------------------------------------------------------------------
+
+#[test]
+fn curves_in_a_missing_directory_are_an_io_error() {
+    let tmp = TempDir::new("nn-errors", "curves");
+    let path = tmp.0.join("no-such-dir").join("curves.svg");
+    let err = plot_curves(&History::default(), &path).unwrap_err();
+    let io = match &err {
+        PlotError::Io { path: p, source } => {
+            assert_eq!(*p, path);
+            source
+        }
+        other => panic!("expected PlotError::Io, got {other:?}"),
+    };
+    assert_eq!(io.kind(), io::ErrorKind::NotFound);
+    assert!(std::ptr::eq(source_of::<io::Error>(&err), io));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: cannot write the curves: {io}", path.display())
+    );
+
+    // in training, the curves' error is the source of the training error
+    let err = TrainError::from(err);
+    assert!(
+        matches!(&err, TrainError::Curves(PlotError::Io { .. })),
+        "{err:?}"
+    );
+    let plot = source_of::<PlotError>(&err);
+    assert_eq!(source_of::<io::Error>(plot).kind(), io::ErrorKind::NotFound);
+}
+
+// ------------------------------------------------------------------------
+// All
+// ------------------------------------------------------------------------
+
+/// Every error can cross threads and go into `Box<dyn Error + Send + Sync>`:
+/// checked as this file compiles.
+const _: () = {
+    fn send_sync_static<E: Error + Send + Sync + 'static>() {}
+    let _ = send_sync_static::<DataError>;
+    let _ = send_sync_static::<WeightsError>;
+    let _ = send_sync_static::<StateError>;
+    let _ = send_sync_static::<ResumeError>;
+    let _ = send_sync_static::<PlotError>;
+    let _ = send_sync_static::<TrainError>;
+};
