@@ -52,6 +52,47 @@
 //! assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-2));
 //! ```
 
+/// Implements [`Optimizer`], and the `with_len` option, for `$ty` from its
+/// [`Rule`]: `$ty` itself, or the field `$ty.$field` of a wrapper. The rule
+/// keeps the learning rate in a field `lr`.
+macro_rules! optimizer {
+    ($ty:ident $(. $field:tt)?) => {
+        impl $ty {
+            /// Allocates the state for `n` parameters now rather than at the
+            /// first step. Call it after the other options.
+            pub fn with_len(mut self, n: usize) -> Self {
+                $crate::optim::allocate(&mut self$(.$field)?, n);
+                self
+            }
+        }
+
+        impl $crate::optim::Optimizer for $ty {
+            fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+                $crate::optim::step(&mut (*self)$(.$field)?, params, grads);
+            }
+
+            fn learning_rate(&self) -> f32 {
+                self$(.$field)?.lr
+            }
+
+            fn set_learning_rate(&mut self, lr: f32) {
+                self$(.$field)?.lr = lr;
+            }
+
+            fn state(&self) -> $crate::optim::OptimizerState {
+                $crate::optim::save(&(*self)$(.$field)?)
+            }
+
+            fn load_state(
+                &mut self,
+                state: &$crate::optim::OptimizerState,
+            ) -> Result<(), $crate::optim::StateError> {
+                $crate::optim::load(&mut (*self)$(.$field)?, state)
+            }
+        }
+    };
+}
+
 mod adagrad;
 mod adam;
 mod rmsprop;
@@ -163,10 +204,66 @@ pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
     }
 }
 
+/// An optimizer's own part: its update rule and the buffers it keeps. The
+/// rest is shared: [`step`] checks the lengths, allocates the buffers and
+/// counts the step around [`update`](Rule::update); [`save`] and [`load`]
+/// copy the state out and in.
+pub(crate) trait Rule: Clone {
+    /// Its [`OptimizerState::kind`]: `sgd`, `adagrad`, …
+    fn kind(&self) -> &'static str;
+
+    /// The steps taken.
+    fn steps(&mut self) -> &mut u64;
+
+    /// The buffers its configuration uses, with PyTorch's state names in
+    /// PyTorch's order, each empty until allocated.
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)>;
+
+    /// The value every buffer starts at.
+    fn initial_value(&self) -> f32 {
+        0.0
+    }
+
+    /// One update of `params` from `grads`: they have the same length, the
+    /// buffers hold one value per parameter, and [`steps`](Rule::steps)
+    /// counts this step. Implementations are `#[inline(always)]`, so that
+    /// [`step`] compiles them vectorised.
+    fn update(&mut self, params: &mut [f32], grads: &[f32]);
+}
+
+/// One step of `rule`, compiled for the CPU's vector unit (see
+/// [`vectorized`](crate::kernels::simd::vectorized)).
+#[inline(always)]
+pub(crate) fn step<R: Rule>(rule: &mut R, params: &mut [f32], grads: &[f32]) {
+    crate::kernels::simd::vectorized(
+        #[inline(always)]
+        || {
+            assert_eq!(
+                params.len(),
+                grads.len(),
+                "{}: params and grads differ in length",
+                rule.kind()
+            );
+            allocate(rule, params.len());
+            *rule.steps() += 1;
+            rule.update(params, grads);
+        },
+    )
+}
+
+/// Makes every buffer of `rule` hold one value per parameter (see
+/// [`ensure_len`]).
+pub(crate) fn allocate<R: Rule>(rule: &mut R, n: usize) {
+    let (kind, init) = (rule.kind(), rule.initial_value());
+    for (name, buf) in rule.buffers() {
+        ensure_len(buf, n, init, kind, name);
+    }
+}
+
 /// Makes `buf` hold one value per parameter: allocates it filled with
 /// `init` while it is still empty, and panics if it was sized for a
 /// different parameter count.
-pub(crate) fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
+fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
     if buf.len() != n {
         assert!(
             buf.is_empty(),
@@ -178,23 +275,46 @@ pub(crate) fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, na
     }
 }
 
-/// Copies an optimizer's state out: `kind`, `steps` and the named buffers.
-pub(crate) fn save(kind: &str, steps: u64, buffers: &[(&str, &Vec<f32>)]) -> OptimizerState {
+/// `value` of option `option` of optimizer `kind`, checked to be at least 0
+/// (so not NaN either).
+pub(crate) fn non_negative<T: PartialOrd + Default + std::fmt::Display>(
+    kind: &str,
+    option: &str,
+    value: T,
+) -> T {
+    assert!(value >= T::default(), "{kind}: invalid {option} {value}");
+    value
+}
+
+/// Copies the state of `rule` out: kind, steps and buffers.
+pub(crate) fn save<R: Rule>(rule: &R) -> OptimizerState {
+    // `buffers` lends them mutably only, so they are taken from a copy
+    let mut copy = rule.clone();
     OptimizerState {
-        kind: kind.to_string(),
-        steps,
-        buffers: buffers
-            .iter()
-            .map(|(name, buf)| (name.to_string(), buf.to_vec()))
+        kind: copy.kind().to_string(),
+        steps: *copy.steps(),
+        buffers: copy
+            .buffers()
+            .map(|(name, buf)| (name.to_string(), std::mem::take(buf)))
             .collect(),
     }
+}
+
+/// Restores the buffers of `rule` from `state` (see [`load_buffers`]), then
+/// its step count.
+pub(crate) fn load<R: Rule>(rule: &mut R, state: &OptimizerState) -> Result<(), StateError> {
+    let kind = rule.kind();
+    let mut buffers: Vec<_> = rule.buffers().collect();
+    load_buffers(kind, &mut buffers, state)?;
+    *rule.steps() = state.steps;
+    Ok(())
 }
 
 /// Checks `state` against an optimizer of `kind` whose buffers are
 /// `buffers` (names in order, with their current contents), then copies the
 /// state's buffers in. Buffers that are still empty take the state's length;
 /// allocated ones must already have it.
-pub(crate) fn load(
+fn load_buffers(
     kind: &'static str,
     buffers: &mut [(&'static str, &mut Vec<f32>)],
     state: &OptimizerState,
@@ -263,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn load_reports_kind_names_and_lengths() {
+    fn load_buffers_reports_kind_names_and_lengths() {
         let mut a = vec![0.0f32; 3];
         let mut b = vec![0.0f32; 3];
         let state = |kind: &str, bufs: &[(&str, usize)]| OptimizerState {
@@ -276,7 +396,7 @@ mod tests {
         };
         let mut own = [("a", &mut a), ("b", &mut b)];
         let mut refused = |state: OptimizerState, want: StateError, message: &str| {
-            let err = load("adam", &mut own, &state).unwrap_err();
+            let err = load_buffers("adam", &mut own, &state).unwrap_err();
             assert_eq!(err, want);
             assert_eq!(err.to_string(), message);
         };
@@ -318,19 +438,19 @@ mod tests {
             },
             "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3",
         );
-        load("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
+        load_buffers("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
         assert_eq!(a, [1.0; 3]);
     }
 
     #[test]
-    fn load_sizes_unallocated_buffers() {
+    fn load_buffers_sizes_unallocated_buffers() {
         let mut a = Vec::new();
         let state = OptimizerState {
             kind: "sgd".into(),
             steps: 2,
             buffers: vec![("a".into(), vec![0.5, 1.5])],
         };
-        load("sgd", &mut [("a", &mut a)], &state).unwrap();
+        load_buffers("sgd", &mut [("a", &mut a)], &state).unwrap();
         assert_eq!(a, [0.5, 1.5]);
     }
 }
