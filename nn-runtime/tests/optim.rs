@@ -80,69 +80,71 @@ fn gradient(a: &[f32], c: &[f32], w: &[f32], g: &mut [f32]) {
 /// must be PyTorch's.
 fn build(class: &str, options: &Map<String, Value>) -> Box<dyn Optimizer> {
     let lr = number(&options["lr"]) as f32;
-    let unknown = |key: &str| -> ! { panic!("{class}: option `{key}` not handled") };
-    match class {
-        "SGD" => Box::new(
-            options
-                .iter()
-                .fold(Sgd::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "momentum" => o.momentum(number(v)),
-                    "dampening" => o.dampening(number(v)),
-                    "nesterov" => o.nesterov(flag(v)),
+    // Adam and AdamW take the same options
+    macro_rules! adam {
+        ($ty:ident) => {
+            configure(class, $ty::new(lr), options, |o, key, v| {
+                Some(match key {
+                    "betas" => o.betas(number(&v[0]), number(&v[1])),
+                    "eps" => o.eps(number(v)),
                     "weight_decay" => o.weight_decay(number(v)),
-                    key => unknown(key),
-                }),
-        ),
-        "Adagrad" => Box::new(options.iter().fold(
-            Adagrad::new(lr),
-            |o, (k, v)| match k.as_str() {
-                "lr" => o,
+                    "amsgrad" => o.amsgrad(flag(v)),
+                    _ => return None,
+                })
+            })
+        };
+    }
+    match class {
+        "SGD" => configure(class, Sgd::new(lr), options, |o, key, v| {
+            Some(match key {
+                "momentum" => o.momentum(number(v)),
+                "dampening" => o.dampening(number(v)),
+                "nesterov" => o.nesterov(flag(v)),
+                "weight_decay" => o.weight_decay(number(v)),
+                _ => return None,
+            })
+        }),
+        "Adagrad" => configure(class, Adagrad::new(lr), options, |o, key, v| {
+            Some(match key {
                 "lr_decay" => o.lr_decay(number(v)),
                 "weight_decay" => o.weight_decay(number(v)),
                 "initial_accumulator_value" => o.initial_accumulator_value(number(v)),
                 "eps" => o.eps(number(v)),
-                key => unknown(key),
-            },
-        )),
-        "RMSprop" => Box::new(options.iter().fold(
-            RmsProp::new(lr),
-            |o, (k, v)| match k.as_str() {
-                "lr" => o,
+                _ => return None,
+            })
+        }),
+        "RMSprop" => configure(class, RmsProp::new(lr), options, |o, key, v| {
+            Some(match key {
                 "alpha" => o.alpha(number(v)),
                 "eps" => o.eps(number(v)),
                 "weight_decay" => o.weight_decay(number(v)),
                 "momentum" => o.momentum(number(v)),
                 "centered" => o.centered(flag(v)),
-                key => unknown(key),
-            },
-        )),
-        "Adam" => Box::new(
-            options
-                .iter()
-                .fold(Adam::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "betas" => o.betas(number(&v[0]), number(&v[1])),
-                    "eps" => o.eps(number(v)),
-                    "weight_decay" => o.weight_decay(number(v)),
-                    "amsgrad" => o.amsgrad(flag(v)),
-                    key => unknown(key),
-                }),
-        ),
-        "AdamW" => Box::new(
-            options
-                .iter()
-                .fold(AdamW::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "betas" => o.betas(number(&v[0]), number(&v[1])),
-                    "eps" => o.eps(number(v)),
-                    "weight_decay" => o.weight_decay(number(v)),
-                    "amsgrad" => o.amsgrad(flag(v)),
-                    key => unknown(key),
-                }),
-        ),
+                _ => return None,
+            })
+        }),
+        "Adam" => adam!(Adam),
+        "AdamW" => adam!(AdamW),
         other => panic!("unknown optimizer {other}"),
     }
+}
+
+/// `optimizer` with every option but `lr` applied by `set`, which returns
+/// `None` for an option it does not handle.
+fn configure<O: Optimizer + 'static>(
+    class: &str,
+    optimizer: O,
+    options: &Map<String, Value>,
+    set: impl Fn(O, &str, &Value) -> Option<O>,
+) -> Box<dyn Optimizer> {
+    let configured =
+        options
+            .iter()
+            .filter(|(key, _)| *key != "lr")
+            .fold(optimizer, |o, (key, v)| {
+                set(o, key, v).unwrap_or_else(|| panic!("{class}: option `{key}` not handled"))
+            });
+    Box::new(configured)
 }
 
 /// How one configuration compares with PyTorch.
