@@ -16,13 +16,8 @@ use std::io;
 
 /// The source of `err`, which must be an `E`.
 fn source_of<'a, E: Error + 'static>(err: &'a (dyn Error + 'static)) -> &'a E {
-    let source = err.source().unwrap_or_else(|| panic!("no source: {err:?}"));
-    source.downcast_ref::<E>().unwrap_or_else(|| {
-        panic!(
-            "the source is not a {}: {source:?}",
-            std::any::type_name::<E>()
-        )
-    })
+    let source = err.source().and_then(|s| s.downcast_ref());
+    source.unwrap_or_else(|| panic!("{err:?}: no source of type {}", std::any::type_name::<E>()))
 }
 
 // ------------------------------------------------------------------------
