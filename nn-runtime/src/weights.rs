@@ -1,4 +1,4 @@
-//! Weights as safetensors files with the SPEC's names and PyTorch's layouts
+//! Weights as safetensors files with PyTorch's `state_dict` names and layouts
 //! (`"0.weight"` is `[OUT, C, KH, KW]`, `"7.weight"` is `[OUT, IN]`, …), so a
 //! PyTorch `state_dict` saved with `safetensors.torch.save_file` loads here
 //! and ours loads there.
@@ -26,13 +26,13 @@ pub enum WeightsError {
         source: std::io::Error,
     },
     /// The file is not a valid safetensors file, or the tensors given to
-    /// [`write`] cannot make one.
+    /// [`write()`] cannot make one.
     #[error("{}: not a valid safetensors file: {source}", path.display())]
     Format {
         path: PathBuf,
         source: SafeTensorError,
     },
-    /// A tensor given to [`write`] does not fit its shape, or a tensor listed
+    /// A tensor given to [`write()`] does not fit its shape, or a tensor listed
     /// in the file cannot be read.
     #[error("{}: tensor `{name}`: {source}", path.display())]
     Tensor {

@@ -1,4 +1,4 @@
-//! Data sets: IDX files, MNIST, batching (SPEC §7).
+//! Data sets: IDX files, MNIST, batching.
 //!
 //! [`Dataset<LEN>`] holds labelled samples of `LEN` floats each; the const
 //! generic lets the type system match a data set to a network's input length.

@@ -1,4 +1,4 @@
-//! Optimizers (SPEC §7): SGD (with momentum, dampening and Nesterov as
+//! Optimizers: SGD (with momentum, dampening and Nesterov as
 //! options), Adagrad, RMSprop, Adam and AdamW, each in its own file with its
 //! update rule.
 //!
