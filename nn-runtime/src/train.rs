@@ -15,14 +15,16 @@ use crate::batch::{gather, Batching};
 use crate::data::Dataset;
 use crate::loss::{self, Loss};
 use crate::network::{Network, TakesInput};
-use crate::optim::{Optimizer, OptimizerState};
+use crate::optim::{Optimizer, OptimizerState, StateError};
 use crate::schedule::Schedule;
 use crate::team::Team;
 use crate::weights::{self, WeightsError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt;
+use std::num::ParseIntError;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
@@ -98,23 +100,35 @@ impl History {
         serde_json::Value::Array(rows).to_string()
     }
 
-    fn from_json(text: &str) -> Option<History> {
-        let rows: Vec<serde_json::Value> = serde_json::from_str(text).ok()?;
+    fn from_json(text: &str) -> Result<History, ResumeError> {
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|source| ResumeError::History { source })?;
         let epochs = rows
             .iter()
-            .map(|r| {
-                Some(EpochStats {
-                    epoch: r["epoch"].as_u64()? as usize,
-                    learning_rate: r["learning_rate"].as_f64()? as f32,
-                    train_loss: r["train_loss"].as_f64()?,
-                    train_accuracy: r["train_accuracy"].as_f64()?,
-                    test_loss: r["test_loss"].as_f64()?,
-                    test_accuracy: r["test_accuracy"].as_f64()?,
-                    images_per_second: r["images_per_second"].as_f64()?,
+            .enumerate()
+            .map(|(record, r)| {
+                let bad = |field: &'static str| {
+                    move |source| ResumeError::HistoryRecord {
+                        record,
+                        field,
+                        source,
+                    }
+                };
+                let number = |field: &'static str| {
+                    serde_json::from_value::<f64>(r[field].clone()).map_err(bad(field))
+                };
+                Ok(EpochStats {
+                    epoch: serde_json::from_value(r["epoch"].clone()).map_err(bad("epoch"))?,
+                    learning_rate: number("learning_rate")? as f32,
+                    train_loss: number("train_loss")?,
+                    train_accuracy: number("train_accuracy")?,
+                    test_loss: number("test_loss")?,
+                    test_accuracy: number("test_accuracy")?,
+                    images_per_second: number("images_per_second")?,
                 })
             })
-            .collect::<Option<Vec<_>>>()?;
-        Some(History { epochs })
+            .collect::<Result<Vec<_>, ResumeError>>()?;
+        Ok(History { epochs })
     }
 }
 
@@ -168,42 +182,99 @@ impl fmt::Display for Evaluation {
     }
 }
 
-/// Why training stopped.
-#[derive(Debug)]
+/// Why training, or saving or restoring a checkpoint, failed.
+///
+/// Where the failure comes from another error, the message includes it and
+/// [`Error::source`](std::error::Error::source) returns it: the
+/// [`WeightsError`] of a checkpoint that cannot be written or read, the
+/// [`ResumeError`] of one that does not fit, the [`PlotError`] of the curves.
+#[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The loss became NaN or infinite.
+    #[error(
+        "training stopped: the loss became {loss} at epoch {epoch}, batch {batch}; \
+         lower the learning rate or check the data"
+    )]
     NonFinite {
         epoch: usize,
         batch: usize,
         loss: f32,
     },
     /// A checkpoint could not be written or read.
-    Checkpoint(WeightsError),
-    /// A checkpoint does not fit this training (other optimizer, corrupt metadata).
-    Resume { path: PathBuf, message: String },
-    /// The curves image could not be written.
-    Curves { path: PathBuf, message: String },
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] WeightsError),
+    /// A checkpoint does not fit this training (other optimizer, damaged
+    /// metadata).
+    #[error("{}: cannot resume: {source}", path.display())]
+    Resume { path: PathBuf, source: ResumeError },
+    /// The curves image could not be drawn or written.
+    #[error("{0}")]
+    Curves(#[from] PlotError),
 }
 
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrainError::NonFinite { epoch, batch, loss } => write!(
-                f,
-                "training stopped: the loss became {loss} at epoch {epoch}, batch {batch}; lower the learning rate or check the data"
-            ),
-            TrainError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
-            TrainError::Resume { path, message } => write!(f, "{}: cannot resume: {message}", path.display()),
-            TrainError::Curves { path, message } => write!(f, "{}: cannot write the curves: {message}", path.display()),
+/// Why a checkpoint that was read does not fit: a metadata entry is missing
+/// or damaged, or the optimizer's state is not this optimizer's.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    /// A metadata entry is missing.
+    #[error("metadata `{key}` is missing")]
+    MissingMetadata { key: &'static str },
+    /// A metadata entry that holds a count is not one.
+    #[error("metadata `{key}`: {source}")]
+    Count {
+        key: &'static str,
+        source: ParseIntError,
+    },
+    /// The history is not JSON, or not a list of records.
+    #[error("metadata `{META_HISTORY}` is not a valid history: {source}")]
+    History { source: serde_json::Error },
+    /// A record of the history lacks a field or holds the wrong type there.
+    #[error("metadata `{META_HISTORY}`: record {record}, field `{field}`: {source}")]
+    HistoryRecord {
+        /// 0-based.
+        record: usize,
+        field: &'static str,
+        source: serde_json::Error,
+    },
+    /// The history and the count of epochs done disagree.
+    #[error("the history has {epochs} epochs but {done} are done")]
+    HistoryLength { epochs: usize, done: usize },
+    /// The optimizer's state does not fit this optimizer.
+    #[error("{0}")]
+    Optimizer(#[from] StateError),
+}
+
+/// Why the training curves could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The image file could not be written.
+    #[error("{}: cannot write the curves: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The plotting library could not lay out or draw the chart.
+    #[error("{}: cannot draw the curves: {source}", path.display())]
+    Draw {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl PlotError {
+    /// Sorts a plotting error of the image at `path`: the I/O error of the
+    /// file apart, anything else is a drawing error.
+    fn new(path: &Path, error: plotters::drawing::DrawingAreaErrorKind<std::io::Error>) -> Self {
+        use plotters::drawing::DrawingAreaErrorKind::BackendError;
+        use plotters_backend::DrawingErrorKind::DrawingError;
+        let path = path.to_path_buf();
+        match error {
+            BackendError(DrawingError(source)) => PlotError::Io { path, source },
+            error => PlotError::Draw {
+                path,
+                source: Box::new(error),
+            },
         }
-    }
-}
-
-impl std::error::Error for TrainError {}
-
-impl From<WeightsError> for TrainError {
-    fn from(e: WeightsError) -> Self {
-        TrainError::Checkpoint(e)
     }
 }
 
@@ -484,10 +555,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 self.save_checkpoint(net, path)?;
             }
             if let Some(path) = &self.config.curves {
-                plot_curves(&self.history, path).map_err(|message| TrainError::Curves {
-                    path: path.clone(),
-                    message,
-                })?;
+                plot_curves(&self.history, path)?;
             }
         }
         Ok(self.history.clone())
@@ -546,31 +614,57 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
 
     /// Restores weights, optimizer state and history from a checkpoint, so
     /// that `fit` continues with the next epoch.
+    ///
+    /// Fails with [`TrainError::Checkpoint`] if the file cannot be read or its
+    /// tensors do not match the network's, and with [`TrainError::Resume`] if
+    /// its metadata is missing or damaged or the optimizer's state does not
+    /// fit this optimizer.
     pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
+        let checkpoint = Checkpoint::read(path)?;
+        weights::load_tensors(net, &checkpoint.tensors, path, &[OPTIMIZER_PREFIX])?;
+        self.optimizer
+            .load_state(&checkpoint.optimizer)
+            .map_err(|e| TrainError::Resume {
+                path: path.to_path_buf(),
+                source: e.into(),
+            })?;
+        self.history = checkpoint.history;
+        Ok(())
+    }
+}
+
+/// What a checkpoint holds: the network's tensors (and the optimizer's,
+/// under [`OPTIMIZER_PREFIX`]), the optimizer's state and the history.
+struct Checkpoint {
+    tensors: Vec<weights::Tensor>,
+    optimizer: OptimizerState,
+    history: History,
+}
+
+impl Checkpoint {
+    /// Reads a checkpoint written by [`Trainer::save_checkpoint`].
+    fn read(path: &Path) -> Result<Checkpoint, TrainError> {
         let (tensors, metadata) = weights::read(path)?;
-        let bad = |message: String| TrainError::Resume {
+        Checkpoint::from_parts(tensors, &metadata).map_err(|source| TrainError::Resume {
             path: path.to_path_buf(),
-            message,
-        };
-        let get = |key: &str| {
-            metadata
-                .get(key)
-                .ok_or_else(|| bad(format!("metadata `{key}` is missing")))
-        };
-        let kind = get(META_OPTIMIZER)?.clone();
-        let steps = get(META_STEPS)?
-            .parse::<u64>()
-            .map_err(|e| bad(format!("metadata `{META_STEPS}`: {e}")))?;
-        let done = get(META_EPOCH)?
-            .parse::<usize>()
-            .map_err(|e| bad(format!("metadata `{META_EPOCH}`: {e}")))?;
-        let history = History::from_json(get(META_HISTORY)?)
-            .ok_or_else(|| bad(format!("metadata `{META_HISTORY}` is not a valid history")))?;
+            source,
+        })
+    }
+
+    /// The checkpoint made of a file's tensors and metadata, checked.
+    fn from_parts(
+        tensors: Vec<weights::Tensor>,
+        metadata: &HashMap<String, String>,
+    ) -> Result<Checkpoint, ResumeError> {
+        let kind = entry(metadata, META_OPTIMIZER)?.to_string();
+        let steps = count(metadata, META_STEPS)?;
+        let done: usize = count(metadata, META_EPOCH)?;
+        let history = History::from_json(entry(metadata, META_HISTORY)?)?;
         if history.epochs.len() != done {
-            return Err(bad(format!(
-                "the history has {} epochs but {done} are done",
-                history.epochs.len()
-            )));
+            return Err(ResumeError::HistoryLength {
+                epochs: history.epochs.len(),
+                done,
+            });
         }
         let buffers = tensors
             .iter()
@@ -580,31 +674,56 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     .map(|n| (n.to_string(), t.data.clone()))
             })
             .collect();
-        let state = OptimizerState {
+        let optimizer = OptimizerState {
             kind,
             steps,
             buffers,
         };
-        weights::load_tensors(net, &tensors, path, &[OPTIMIZER_PREFIX])?;
-        self.optimizer.load_state(&state).map_err(bad)?;
-        self.history = history;
-        Ok(())
+        Ok(Checkpoint {
+            tensors,
+            optimizer,
+            history,
+        })
     }
+}
+
+/// The metadata entry `key`.
+fn entry<'a>(
+    metadata: &'a HashMap<String, String>,
+    key: &'static str,
+) -> Result<&'a str, ResumeError> {
+    metadata
+        .get(key)
+        .map(String::as_str)
+        .ok_or(ResumeError::MissingMetadata { key })
+}
+
+/// The metadata entry `key`, a count.
+fn count<T: FromStr<Err = ParseIntError>>(
+    metadata: &HashMap<String, String>,
+    key: &'static str,
+) -> Result<T, ResumeError> {
+    entry(metadata, key)?
+        .parse()
+        .map_err(|source| ResumeError::Count { key, source })
 }
 
 /// Writes the curves of `history` as an SVG image: loss on the left,
 /// accuracy on the right, training and test per epoch.
-pub fn plot_curves(history: &History, path: &Path) -> Result<(), String> {
+///
+/// Fails with [`PlotError::Io`] if the file cannot be written.
+pub fn plot_curves(history: &History, path: &Path) -> Result<(), PlotError> {
     use plotters::prelude::*;
+    let failed = |e| PlotError::new(path, e);
     let epochs = history.epochs.len().max(1) as f64;
     let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    root.fill(&WHITE).map_err(failed)?;
     let (left, right) = root.split_horizontally(500);
     type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
     let draw = |area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
                 title: &str,
                 series: &[Series]|
-     -> Result<(), String> {
+     -> Result<(), PlotError> {
         let top = series
             .iter()
             .flat_map(|(_, s, _)| s.iter().map(|p| p.1))
@@ -617,12 +736,12 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), String> {
             .x_label_area_size(35)
             .y_label_area_size(55)
             .build_cartesian_2d(0.0..epochs + 0.5, 0.0..top)
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         for (name, points, color) in series {
             let color = *color;
             chart
@@ -630,7 +749,7 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), String> {
                     points.iter().copied(),
                     color.stroke_width(2),
                 ))
-                .map_err(|e| e.to_string())?
+                .map_err(failed)?
                 .label(*name)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -641,7 +760,7 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), String> {
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         Ok(())
     };
     let pick = |f: fn(&EpochStats) -> f64| {
@@ -667,5 +786,207 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), String> {
             ("test", pick(|e| e.test_accuracy), RED),
         ],
     )?;
-    root.present().map_err(|e| e.to_string())
+    root.present().map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Sgd;
+    use crate::testing::TempDir;
+    use std::error::Error;
+
+    /// The source of `err`, which must be an `E`.
+    fn source_of<'a, E: Error + 'static>(err: &'a (dyn Error + 'static)) -> &'a E {
+        let source = err.source().and_then(|s| s.downcast_ref());
+        source
+            .unwrap_or_else(|| panic!("{err:?}: no source of type {}", std::any::type_name::<E>()))
+    }
+
+    fn history(epochs: usize) -> History {
+        let stats = |epoch| EpochStats {
+            epoch,
+            learning_rate: 0.1,
+            train_loss: 0.5,
+            train_accuracy: 0.75,
+            test_loss: 0.625,
+            test_accuracy: 0.5,
+            images_per_second: 1000.0,
+        };
+        History {
+            epochs: (1..=epochs).map(stats).collect(),
+        }
+    }
+
+    /// The metadata of a checkpoint after `epochs` epochs of plain SGD.
+    fn metadata(epochs: usize) -> HashMap<String, String> {
+        HashMap::from([
+            (META_EPOCH.to_string(), epochs.to_string()),
+            (META_HISTORY.to_string(), history(epochs).to_json()),
+            (META_OPTIMIZER.to_string(), "sgd".to_string()),
+            (META_STEPS.to_string(), "40".to_string()),
+        ])
+    }
+
+    /// The error `from_parts` gives for `metadata`.
+    fn refused(metadata: &HashMap<String, String>) -> ResumeError {
+        match Checkpoint::from_parts(Vec::new(), metadata) {
+            Err(e) => e,
+            Ok(_) => panic!("the metadata was accepted"),
+        }
+    }
+
+    #[test]
+    fn history_and_state_come_back_from_the_metadata() {
+        let checkpoint = Checkpoint::from_parts(Vec::new(), &metadata(2)).unwrap();
+        assert_eq!(checkpoint.history, history(2));
+        assert_eq!(checkpoint.optimizer.kind, "sgd");
+        assert_eq!(checkpoint.optimizer.steps, 40);
+    }
+
+    #[test]
+    fn a_missing_entry_is_named() {
+        let mut m = metadata(1);
+        m.remove(META_STEPS);
+        let err = refused(&m);
+        assert!(
+            matches!(err, ResumeError::MissingMetadata { key: META_STEPS }),
+            "{err:?}"
+        );
+        assert!(err.source().is_none());
+        assert_eq!(err.to_string(), "metadata `nn.optimizer.steps` is missing");
+    }
+
+    #[test]
+    fn a_count_that_is_not_one_has_the_parse_error_as_source() {
+        let mut m = metadata(1);
+        m.insert(META_EPOCH.to_string(), "one".to_string());
+        let err = refused(&m);
+        assert!(
+            matches!(
+                err,
+                ResumeError::Count {
+                    key: META_EPOCH,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let source = source_of::<ParseIntError>(&err);
+        assert_eq!(
+            err.to_string(),
+            format!("metadata `nn.epochs_done`: {source}")
+        );
+    }
+
+    #[test]
+    fn a_history_that_is_not_json_has_the_json_error_as_source() {
+        let mut m = metadata(1);
+        m.insert(META_HISTORY.to_string(), "[{\"epoch\": 1".to_string());
+        let err = refused(&m);
+        assert!(matches!(err, ResumeError::History { .. }), "{err:?}");
+        let source = source_of::<serde_json::Error>(&err);
+        assert!(source.is_eof(), "{source}");
+        assert_eq!(
+            err.to_string(),
+            format!("metadata `nn.history` is not a valid history: {source}")
+        );
+    }
+
+    #[test]
+    fn a_history_record_without_a_field_names_record_and_field() {
+        let mut m = metadata(2);
+        let damaged = m[META_HISTORY].replacen("\"test_loss\"", "\"lost\"", 2);
+        m.insert(META_HISTORY.to_string(), damaged);
+        let err = refused(&m);
+        assert!(
+            matches!(
+                err,
+                ResumeError::HistoryRecord {
+                    record: 0,
+                    field: "test_loss",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let source = source_of::<serde_json::Error>(&err);
+        assert!(source.is_data(), "{source}");
+        assert!(
+            err.to_string()
+                .starts_with("metadata `nn.history`: record 0, field `test_loss`: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_history_of_another_length_than_the_epochs_done_is_refused() {
+        let mut m = metadata(3);
+        m.insert(META_EPOCH.to_string(), "2".to_string());
+        let err = refused(&m);
+        assert!(
+            matches!(err, ResumeError::HistoryLength { epochs: 3, done: 2 }),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "the history has 3 epochs but 2 are done");
+    }
+
+    #[test]
+    fn an_optimizer_state_that_does_not_fit_is_the_source() {
+        let adam = crate::optim::Adam::new(0.1).state();
+        let err = ResumeError::from(Sgd::new(0.1).load_state(&adam).unwrap_err());
+        let source = source_of::<StateError>(&err);
+        assert!(
+            matches!(source, StateError::Kind { expected: "sgd", found } if found == "adam"),
+            "{source:?}"
+        );
+        assert_eq!(err.to_string(), source.to_string());
+    }
+
+    #[test]
+    fn a_missing_checkpoint_chains_down_to_the_io_error() {
+        let tmp = TempDir::new("nn-train-unit", "missing");
+        let path = tmp.0.join("absent.safetensors");
+        let err = match Checkpoint::read(&path) {
+            Err(e) => e,
+            Ok(_) => panic!("read a missing file"),
+        };
+        assert!(
+            matches!(err, TrainError::Checkpoint(WeightsError::Io { .. })),
+            "{err:?}"
+        );
+        let weights = source_of::<WeightsError>(&err);
+        let io = source_of::<std::io::Error>(weights);
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(err.to_string(), format!("checkpoint: {weights}"));
+    }
+
+    #[test]
+    fn a_checkpoint_with_damaged_metadata_chains_down_to_the_parse_error() {
+        let tmp = TempDir::new("nn-train-unit", "damaged");
+        let path = tmp.0.join("checkpoint.safetensors");
+        let mut m = metadata(1);
+        m.insert(META_STEPS.to_string(), "-3".to_string());
+        weights::write(&path, &[], m).unwrap();
+        let err = match Checkpoint::read(&path) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted damaged metadata"),
+        };
+        let resume = source_of::<ResumeError>(&err);
+        assert!(
+            matches!(
+                resume,
+                ResumeError::Count {
+                    key: META_STEPS,
+                    ..
+                }
+            ),
+            "{resume:?}"
+        );
+        source_of::<ParseIntError>(resume);
+        assert_eq!(
+            err.to_string(),
+            format!("{}: cannot resume: {resume}", path.display())
+        );
+    }
 }

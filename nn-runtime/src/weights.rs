@@ -1,4 +1,4 @@
-//! Weights as safetensors files with the SPEC's names and PyTorch's layouts
+//! Weights as safetensors files with PyTorch's `state_dict` names and layouts
 //! (`"0.weight"` is `[OUT, C, KH, KW]`, `"7.weight"` is `[OUT, IN]`, …), so a
 //! PyTorch `state_dict` saved with `safetensors.torch.save_file` loads here
 //! and ours loads there.
@@ -7,23 +7,52 @@
 //! `path`, so a crash never leaves a half-written file under the real name.
 
 use crate::network::Network;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use std::collections::HashMap;
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Why weights could not be read or written.
-#[derive(Debug)]
+///
+/// Every message starts with the file's path. Where the failure comes from
+/// another error (I/O, safetensors), the message includes it and
+/// [`Error::source`](std::error::Error::source) returns it.
+#[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
     /// The file could not be read or written.
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file is not a valid safetensors file.
-    Format { path: PathBuf, message: String },
+    /// The file is not a valid safetensors file, or the tensors given to
+    /// [`write()`] cannot make one.
+    #[error("{}: not a valid safetensors file: {source}", path.display())]
+    Format {
+        path: PathBuf,
+        source: SafeTensorError,
+    },
+    /// A tensor given to [`write()`] does not fit its shape, or a tensor listed
+    /// in the file cannot be read.
+    #[error("{}: tensor `{name}`: {source}", path.display())]
+    Tensor {
+        path: PathBuf,
+        name: String,
+        source: SafeTensorError,
+    },
+    /// A tensor of the file holds another type than f32.
+    #[error("{}: tensor `{name}` is {dtype:?}, expected F32", path.display())]
+    NotF32 {
+        path: PathBuf,
+        name: String,
+        dtype: Dtype,
+    },
     /// The file's tensors do not match the network's: every difference is listed.
+    #[error(
+        "{}: the tensors do not match `{network}`{}",
+        path.display(),
+        differences(missing, extra, wrong)
+    )]
     Mismatch {
         path: PathBuf,
         network: &'static str,
@@ -33,49 +62,19 @@ pub enum WeightsError {
     },
 }
 
-impl fmt::Display for WeightsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WeightsError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            WeightsError::Format { path, message } => write!(
-                f,
-                "{}: not a valid safetensors file: {message}",
-                path.display()
-            ),
-            WeightsError::Mismatch {
-                path,
-                network,
-                missing,
-                extra,
-                wrong,
-            } => {
-                write!(
-                    f,
-                    "{}: the tensors do not match `{network}`",
-                    path.display()
-                )?;
-                if !missing.is_empty() {
-                    write!(f, "\n  missing: {}", missing.join(", "))?;
-                }
-                if !extra.is_empty() {
-                    write!(f, "\n  not in the network: {}", extra.join(", "))?;
-                }
-                for w in wrong {
-                    write!(f, "\n  {w}")?;
-                }
-                Ok(())
-            }
-        }
+/// The lines that list a mismatch's differences, each starting a new line.
+fn differences(missing: &[String], extra: &[String], wrong: &[String]) -> String {
+    let mut text = String::new();
+    if !missing.is_empty() {
+        text += &format!("\n  missing: {}", missing.join(", "));
     }
-}
-
-impl std::error::Error for WeightsError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WeightsError::Io { source, .. } => Some(source),
-            _ => None,
-        }
+    if !extra.is_empty() {
+        text += &format!("\n  not in the network: {}", extra.join(", "));
     }
+    for w in wrong {
+        text += &format!("\n  {w}");
+    }
+    text
 }
 
 /// A named f32 tensor read from a file.
@@ -88,6 +87,13 @@ pub struct Tensor {
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WeightsError + '_ {
     move |source| WeightsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn invalid(path: &Path) -> impl FnOnce(SafeTensorError) -> WeightsError + '_ {
+    move |source| WeightsError::Format {
         path: path.to_path_buf(),
         source,
     }
@@ -109,17 +115,15 @@ pub fn write(
         .map(|((name, shape, _), b)| {
             TensorView::new(Dtype::F32, shape.to_vec(), b)
                 .map(|v| (name.to_string(), v))
-                .map_err(|e| WeightsError::Format {
+                .map_err(|source| WeightsError::Tensor {
                     path: path.to_path_buf(),
-                    message: format!("tensor `{name}`: {e}"),
+                    name: name.to_string(),
+                    source,
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let metadata = (!metadata.is_empty()).then_some(metadata);
-    let buffer = safetensors::serialize(views, &metadata).map_err(|e| WeightsError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let buffer = safetensors::serialize(views, &metadata).map_err(invalid(path))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
@@ -134,23 +138,24 @@ pub fn write(
 /// Reads every tensor (all must be f32) and the metadata of a safetensors file.
 pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), WeightsError> {
     let bytes = std::fs::read(path).map_err(io(path))?;
-    let format = |message: String| WeightsError::Format {
-        path: path.to_path_buf(),
-        message,
-    };
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| format(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid(path))?;
     let metadata = header.metadata().clone().unwrap_or_default();
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| format(e.to_string()))?;
+    let file = SafeTensors::deserialize(&bytes).map_err(invalid(path))?;
     let mut tensors = Vec::new();
     let mut names: Vec<String> = file.names().into_iter().cloned().collect();
     names.sort();
     for name in names {
-        let view = file.tensor(&name).map_err(|e| format(e.to_string()))?;
+        let view = file.tensor(&name).map_err(|source| WeightsError::Tensor {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            source,
+        })?;
         if view.dtype() != Dtype::F32 {
-            return Err(format(format!(
-                "tensor `{name}` is {:?}, expected F32",
-                view.dtype()
-            )));
+            return Err(WeightsError::NotF32 {
+                path: path.to_path_buf(),
+                name,
+                dtype: view.dtype(),
+            });
         }
         let data = view
             .data()

@@ -2,8 +2,9 @@
 //! directory, and that directory damaged one way at a time. Every error test
 //! asserts the file named in the message and the specific problem.
 
+use std::error::Error;
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -294,12 +295,29 @@ fn corrupt_gzip() {
     let n = bytes.len();
     bytes[n - 6] ^= 0x55;
     fs::write(dir.path(TRAIN_IMAGES), &bytes).unwrap();
-    let message = format_error(&dir, TRAIN_IMAGES);
-    assert!(message.starts_with("corrupt gzip data: "), "{message}");
+    gzip_error(&dir, TRAIN_IMAGES);
     // A gzip file cut in the middle of its deflate stream.
     fs::write(dir.path(TRAIN_IMAGES), &bytes[..n / 2]).unwrap();
-    let message = format_error(&dir, TRAIN_IMAGES);
-    assert!(message.starts_with("corrupt gzip data: "), "{message}");
+    gzip_error(&dir, TRAIN_IMAGES);
+}
+
+/// Loads `dir`, expecting a `Gzip` error about `file` whose source is the
+/// decompressor's I/O error, named in the message.
+fn gzip_error(dir: &TempDir, file: &str) {
+    let path = dir.path(file);
+    let err = mnist::load(&dir.0).unwrap_err();
+    let source = err
+        .source()
+        .and_then(|s| s.downcast_ref::<io::Error>())
+        .unwrap_or_else(|| panic!("no io::Error source: {err:?}"));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: corrupt gzip data: {source}", path.display())
+    );
+    assert!(
+        matches!(&err, DataError::Gzip { path: p, .. } if *p == path),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -382,4 +400,8 @@ fn unreadable_file_is_an_io_error_with_the_path() {
         )),
         "{text}"
     );
+    // the I/O error is the source, and the message ends with it
+    let source = err.source().and_then(|s| s.downcast_ref::<io::Error>());
+    let source = source.unwrap_or_else(|| panic!("no io::Error source: {err:?}"));
+    assert!(text.ends_with(&format!(": {source}")), "{text}");
 }

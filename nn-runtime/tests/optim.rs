@@ -30,7 +30,9 @@
 //! shrinks, so the bound becomes two units in the last place of the
 //! element's largest magnitude (the largest seen is 0.72 of one).
 
-use nn_runtime::optim::{Adagrad, Adam, AdamW, Optimizer, OptimizerState, RmsProp, Sgd};
+use nn_runtime::optim::{
+    Adagrad, Adam, AdamW, Optimizer, OptimizerState, RmsProp, Sgd, StateError,
+};
 use serde_json::{Map, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -78,69 +80,71 @@ fn gradient(a: &[f32], c: &[f32], w: &[f32], g: &mut [f32]) {
 /// must be PyTorch's.
 fn build(class: &str, options: &Map<String, Value>) -> Box<dyn Optimizer> {
     let lr = number(&options["lr"]) as f32;
-    let unknown = |key: &str| -> ! { panic!("{class}: option `{key}` not handled") };
-    match class {
-        "SGD" => Box::new(
-            options
-                .iter()
-                .fold(Sgd::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "momentum" => o.momentum(number(v)),
-                    "dampening" => o.dampening(number(v)),
-                    "nesterov" => o.nesterov(flag(v)),
+    // Adam and AdamW take the same options
+    macro_rules! adam {
+        ($ty:ident) => {
+            configure(class, $ty::new(lr), options, |o, key, v| {
+                Some(match key {
+                    "betas" => o.betas(number(&v[0]), number(&v[1])),
+                    "eps" => o.eps(number(v)),
                     "weight_decay" => o.weight_decay(number(v)),
-                    key => unknown(key),
-                }),
-        ),
-        "Adagrad" => Box::new(options.iter().fold(
-            Adagrad::new(lr),
-            |o, (k, v)| match k.as_str() {
-                "lr" => o,
+                    "amsgrad" => o.amsgrad(flag(v)),
+                    _ => return None,
+                })
+            })
+        };
+    }
+    match class {
+        "SGD" => configure(class, Sgd::new(lr), options, |o, key, v| {
+            Some(match key {
+                "momentum" => o.momentum(number(v)),
+                "dampening" => o.dampening(number(v)),
+                "nesterov" => o.nesterov(flag(v)),
+                "weight_decay" => o.weight_decay(number(v)),
+                _ => return None,
+            })
+        }),
+        "Adagrad" => configure(class, Adagrad::new(lr), options, |o, key, v| {
+            Some(match key {
                 "lr_decay" => o.lr_decay(number(v)),
                 "weight_decay" => o.weight_decay(number(v)),
                 "initial_accumulator_value" => o.initial_accumulator_value(number(v)),
                 "eps" => o.eps(number(v)),
-                key => unknown(key),
-            },
-        )),
-        "RMSprop" => Box::new(options.iter().fold(
-            RmsProp::new(lr),
-            |o, (k, v)| match k.as_str() {
-                "lr" => o,
+                _ => return None,
+            })
+        }),
+        "RMSprop" => configure(class, RmsProp::new(lr), options, |o, key, v| {
+            Some(match key {
                 "alpha" => o.alpha(number(v)),
                 "eps" => o.eps(number(v)),
                 "weight_decay" => o.weight_decay(number(v)),
                 "momentum" => o.momentum(number(v)),
                 "centered" => o.centered(flag(v)),
-                key => unknown(key),
-            },
-        )),
-        "Adam" => Box::new(
-            options
-                .iter()
-                .fold(Adam::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "betas" => o.betas(number(&v[0]), number(&v[1])),
-                    "eps" => o.eps(number(v)),
-                    "weight_decay" => o.weight_decay(number(v)),
-                    "amsgrad" => o.amsgrad(flag(v)),
-                    key => unknown(key),
-                }),
-        ),
-        "AdamW" => Box::new(
-            options
-                .iter()
-                .fold(AdamW::new(lr), |o, (k, v)| match k.as_str() {
-                    "lr" => o,
-                    "betas" => o.betas(number(&v[0]), number(&v[1])),
-                    "eps" => o.eps(number(v)),
-                    "weight_decay" => o.weight_decay(number(v)),
-                    "amsgrad" => o.amsgrad(flag(v)),
-                    key => unknown(key),
-                }),
-        ),
+                _ => return None,
+            })
+        }),
+        "Adam" => adam!(Adam),
+        "AdamW" => adam!(AdamW),
         other => panic!("unknown optimizer {other}"),
     }
+}
+
+/// `optimizer` with every option but `lr` applied by `set`, which returns
+/// `None` for an option it does not handle.
+fn configure<O: Optimizer + 'static>(
+    class: &str,
+    optimizer: O,
+    options: &Map<String, Value>,
+    set: impl Fn(O, &str, &Value) -> Option<O>,
+) -> Box<dyn Optimizer> {
+    let configured =
+        options
+            .iter()
+            .filter(|(key, _)| *key != "lr")
+            .fold(optimizer, |o, (key, v)| {
+                set(o, key, v).unwrap_or_else(|| panic!("{class}: option `{key}` not handled"))
+            });
+    Box::new(configured)
 }
 
 /// How one configuration compares with PyTorch.
@@ -462,17 +466,38 @@ fn load_state_names_what_differs() {
 
     // another kind
     let err = AdamW::new(0.01).load_state(&state).unwrap_err();
-    assert_eq!(err, "state is from a `adam` optimizer, this one is `adamw`");
+    assert!(
+        matches!(&err, StateError::Kind { expected: "adamw", found } if found == "adam"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "state is from a `adam` optimizer, this one is `adamw`"
+    );
     let err = Sgd::new(0.01).momentum(0.9).load_state(&state).unwrap_err();
-    assert!(err.contains("`adam`") && err.contains("`sgd`"), "{err}");
+    assert!(
+        matches!(&err, StateError::Kind { expected: "sgd", found } if found == "adam"),
+        "{err:?}"
+    );
 
     // another configuration: amsgrad adds a buffer
     let err = Adam::new(0.01)
         .amsgrad(true)
         .load_state(&state)
         .unwrap_err();
+    match &err {
+        StateError::Buffers {
+            kind: "adam",
+            expected,
+            found,
+        } => {
+            assert_eq!(expected, &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]);
+            assert_eq!(found, &["exp_avg", "exp_avg_sq"]);
+        }
+        other => panic!("expected StateError::Buffers, got {other:?}"),
+    }
     assert_eq!(
-        err,
+        err.to_string(),
         "`adam` state has buffers [exp_avg, exp_avg_sq], this optimizer's configuration \
          has [exp_avg, exp_avg_sq, max_exp_avg_sq]"
     );
@@ -483,12 +508,28 @@ fn load_state_names_what_differs() {
     let err = other.load_state(&state).unwrap_err();
     assert_eq!(
         err,
+        StateError::ParamCount {
+            kind: "adam",
+            name: "exp_avg".into(),
+            len: 7,
+            params: 5
+        }
+    );
+    assert_eq!(
+        err.to_string(),
         "`adam` state: buffer `exp_avg` has 7 values, this optimizer's parameters have 5"
     );
     let err = Adam::new(0.01).with_len(6).load_state(&state).unwrap_err();
     assert!(
-        err.contains("has 7 values") && err.contains("have 6"),
-        "{err}"
+        matches!(
+            err,
+            StateError::ParamCount {
+                len: 7,
+                params: 6,
+                ..
+            }
+        ),
+        "{err:?}"
     );
 
     // a damaged state: buffers of different lengths
@@ -497,6 +538,16 @@ fn load_state_names_what_differs() {
     let err = Adam::new(0.01).load_state(&damaged).unwrap_err();
     assert_eq!(
         err,
+        StateError::UnevenBuffers {
+            kind: "adam",
+            name: "exp_avg_sq".into(),
+            len: 6,
+            first: "exp_avg".into(),
+            first_len: 7
+        }
+    );
+    assert_eq!(
+        err.to_string(),
         "`adam` state: buffer `exp_avg_sq` has 6 values, buffer `exp_avg` has 7"
     );
 

@@ -45,21 +45,25 @@ pub struct Idx {
 /// wrong, the type is not unsigned byte, or the data is shorter or longer than
 /// the header declares.
 pub fn read(path: &Path) -> Result<Idx, DataError> {
-    let raw = fs::read(path).map_err(|source| DataError::Io {
+    let cannot_read = |source: io::Error| DataError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let raw = fs::read(path).map_err(cannot_read)?;
     let format = |message: String| DataError::Format {
         path: path.to_path_buf(),
         message,
     };
     if raw.starts_with(&[0x1f, 0x8b]) {
         // Every read error of an in-memory gzip stream is a corrupt stream.
-        let corrupt = |e: io::Error| format(format!("corrupt gzip data: {e}"));
+        let corrupt = |source: io::Error| DataError::Gzip {
+            path: path.to_path_buf(),
+            source,
+        };
         parse(MultiGzDecoder::new(raw.as_slice()), true, &format, &corrupt)
     } else {
-        let unreachable = |e: io::Error| format(format!("read error: {e}"));
-        parse(raw.as_slice(), false, &format, &unreachable)
+        // Reading a byte slice cannot fail; were it to, it is a read error.
+        parse(raw.as_slice(), false, &format, &cannot_read)
     }
 }
 
@@ -354,6 +358,8 @@ mod tests {
         assert!(
             matches!(&err, DataError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
         );
+        let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::NotFound));
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("{}: cannot read the file: ", path.display())),
@@ -478,15 +484,33 @@ mod tests {
         );
         // Cut off the end: the stream stops before its trailer.
         let path = dir.file("cut", &good[..good.len() - 12]);
-        assert!(format_error(&path).starts_with("corrupt gzip data: "));
+        gzip_error(&path);
         // Damage the checksum in the trailer.
         let mut bad = good.clone();
         let n = bad.len();
         bad[n - 8] ^= 0xff;
         let path = dir.file("crc", &bad);
-        assert!(format_error(&path).starts_with("corrupt gzip data: "));
+        gzip_error(&path);
         // Gzip magic followed by garbage.
         let path = dir.file("garbage", &[0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        assert!(format_error(&path).starts_with("corrupt gzip data: "));
+        gzip_error(&path);
+    }
+
+    /// Checks that reading `path` fails with a `Gzip` error for `path` whose
+    /// source is the decompressor's error, and whose message includes it.
+    fn gzip_error(path: &Path) {
+        let err = read(path).unwrap_err();
+        let text = err.to_string();
+        let source = std::error::Error::source(&err)
+            .and_then(|s| s.downcast_ref::<io::Error>())
+            .unwrap_or_else(|| panic!("no io::Error source: {err:?}"));
+        assert_eq!(
+            text,
+            format!("{}: corrupt gzip data: {source}", path.display())
+        );
+        assert!(
+            matches!(&err, DataError::Gzip { path: p, .. } if p == path),
+            "{err:?}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Data sets: IDX files, MNIST, batching (SPEC §7).
+//! Data sets: IDX files, MNIST, batching.
 //!
 //! [`Dataset<LEN>`] holds labelled samples of `LEN` floats each; the const
 //! generic lets the type system match a data set to a network's input length.
@@ -110,21 +110,37 @@ impl<const LEN: usize> fmt::Debug for Dataset<LEN> {
 /// What went wrong while reading a data set.
 ///
 /// Every message starts with the path of the file (as given by the caller),
-/// then says what is wrong and what was expected. The wrapped I/O error is part
-/// of the message, so [`Error::source`](std::error::Error::source) returns
-/// `None`; match on [`DataError::Io`] to get at it.
-#[derive(Debug)]
+/// then says what is wrong and what was expected. Where the failure comes
+/// from another error (the I/O error of a file that cannot be read, the
+/// decompressor's error on a damaged gzip stream), the message includes it,
+/// and [`Error::source`](std::error::Error::source) returns it, to match on
+/// (e.g. its [`io::ErrorKind`](std::io::ErrorKind)).
+#[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be read (not found, no permission, …).
+    #[error("{}: cannot read the file: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The file starts as gzip but its stream is damaged or cut short: the
+    /// decompressor's error is the source.
+    #[error("{}: corrupt gzip data: {source}", path.display())]
+    Gzip {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The file was read but its contents are wrong: bad magic, unsupported
-    /// type, truncated or trailing data, corrupt gzip, wrong image size, a
-    /// label out of range.
+    /// type, truncated or trailing data, wrong image size, a label out of
+    /// range.
+    #[error("{}: {message}", path.display())]
     Format { path: PathBuf, message: String },
     /// Two files that belong together disagree on the number of records.
+    #[error(
+        "{}: {label_count} labels but {}: {image_count} images (expected one label per image)",
+        labels.display(),
+        images.display()
+    )]
     Mismatch {
         labels: PathBuf,
         label_count: usize,
@@ -132,43 +148,21 @@ pub enum DataError {
         image_count: usize,
     },
     /// None of the accepted names of a required file exists in `dir`.
+    #[error("{}: no file named {} found", dir.display(), quoted_names(names))]
     Missing { dir: PathBuf, names: Vec<String> },
     /// In-memory data given to [`Dataset::new`] is inconsistent.
+    #[error("invalid data set: {message}")]
     Invalid { message: String },
 }
 
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DataError::Io { path, source } => {
-                write!(f, "{}: cannot read the file: {source}", path.display())
-            }
-            DataError::Format { path, message } => write!(f, "{}: {message}", path.display()),
-            DataError::Mismatch {
-                labels,
-                label_count,
-                images,
-                image_count,
-            } => write!(
-                f,
-                "{}: {label_count} labels but {}: {image_count} images (expected one label per image)",
-                labels.display(),
-                images.display()
-            ),
-            DataError::Missing { dir, names } => {
-                let names = names
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                write!(f, "{}: no file named {names} found", dir.display())
-            }
-            DataError::Invalid { message } => write!(f, "invalid data set: {message}"),
-        }
-    }
+/// "`a` or `a.gz`".
+fn quoted_names(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
-
-impl std::error::Error for DataError {}
 
 #[cfg(test)]
 mod tests {

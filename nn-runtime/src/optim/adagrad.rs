@@ -14,7 +14,7 @@
 //!
 //! `η_t` is computed in `f64`, as PyTorch computes it from Python floats.
 
-use super::{ensure_len, load, save, Optimizer, OptimizerState};
+use super::{non_negative, Rule};
 
 const KIND: &str = "adagrad";
 
@@ -48,9 +48,8 @@ pub struct Adagrad {
 impl Adagrad {
     /// Adagrad with learning rate `lr` (PyTorch's default is 0.01).
     pub fn new(lr: f32) -> Self {
-        assert!(lr >= 0.0, "adagrad: invalid learning rate {lr}");
         Adagrad {
-            lr,
+            lr: non_negative(KIND, "learning rate", lr),
             lr_decay: 0.0,
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,
@@ -63,110 +62,78 @@ impl Adagrad {
     /// Learning-rate decay `δ`: step `t` uses `η / (1 + (t − 1)·δ)`
     /// (default 0).
     pub fn lr_decay(mut self, lr_decay: f64) -> Self {
-        assert!(lr_decay >= 0.0, "adagrad: invalid lr_decay {lr_decay}");
-        self.lr_decay = lr_decay;
+        self.lr_decay = non_negative(KIND, "lr_decay", lr_decay);
         self
     }
 
     /// L2 penalty `λ` added to the gradient as `λ·w` (default 0).
     pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        assert!(
-            weight_decay >= 0.0,
-            "adagrad: invalid weight decay {weight_decay}"
-        );
-        self.weight_decay = weight_decay;
+        self.weight_decay = non_negative(KIND, "weight decay", weight_decay);
         self
     }
 
     /// Starting value of the squared-gradient sum `s` (default 0).
     pub fn initial_accumulator_value(mut self, value: f64) -> Self {
-        assert!(
-            value >= 0.0,
-            "adagrad: invalid initial accumulator value {value}"
-        );
-        self.initial_accumulator_value = value;
+        self.initial_accumulator_value = non_negative(KIND, "initial accumulator value", value);
         self
     }
 
     /// `ε` added to `√s` (default 1e-10).
     pub fn eps(mut self, eps: f64) -> Self {
-        assert!(eps >= 0.0, "adagrad: invalid eps {eps}");
-        self.eps = eps;
+        self.eps = non_negative(KIND, "eps", eps);
         self
-    }
-
-    /// Allocates the state for `n` parameters now rather than at the first
-    /// step. Call it after the other options.
-    pub fn with_len(mut self, n: usize) -> Self {
-        self.allocate(n);
-        self
-    }
-
-    fn allocate(&mut self, n: usize) {
-        let init = self.initial_accumulator_value as f32;
-        ensure_len(&mut self.sum, n, init, KIND, "sum");
     }
 }
 
-impl Optimizer for Adagrad {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        crate::kernels::simd::vectorized(
-            #[inline(always)]
-            || {
-                assert_eq!(
-                    params.len(),
-                    grads.len(),
-                    "adagrad: params and grads differ in length"
-                );
-                self.allocate(params.len());
-                self.steps += 1;
-                // decayed learning rate η_t, in f64 like PyTorch's Python arithmetic
-                let t = self.steps as f64;
-                let clr = self.lr as f64 / (1.0 + (t - 1.0) * self.lr_decay);
-                let neg_clr = (-clr) as f32;
-                let lambda = self.weight_decay as f32;
-                let eps = self.eps as f32;
+optimizer!(Adagrad);
 
-                for ((w, &g), s) in params.iter_mut().zip(grads).zip(&mut self.sum) {
-                    // weight decay: g + λ·w
-                    let g = if lambda != 0.0 {
-                        w.mul_add(lambda, g)
-                    } else {
-                        g
-                    };
-                    // squared-gradient sum: s + g²
-                    *s = g.mul_add(g, *s);
-                    // denominator: √s + ε
-                    let std = s.sqrt() + eps;
-                    // descent: w − η_t·g / (√s + ε), as PyTorch's addcdiv (−η_t·g first)
-                    *w += (neg_clr * g) / std;
-                }
-            },
-        )
+impl Rule for Adagrad {
+    fn kind(&self) -> &'static str {
+        KIND
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr
+    fn steps(&mut self) -> &mut u64 {
+        &mut self.steps
     }
 
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr;
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)> {
+        [("sum", &mut self.sum)].into_iter()
     }
 
-    fn state(&self) -> OptimizerState {
-        save(KIND, self.steps, &[("sum", &self.sum)])
+    fn initial_value(&self) -> f32 {
+        self.initial_accumulator_value as f32
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
-        load(KIND, &mut [("sum", &mut self.sum)], state)?;
-        self.steps = state.steps;
-        Ok(())
+    #[inline(always)]
+    fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        // decayed learning rate η_t, in f64 like PyTorch's Python arithmetic
+        let t = self.steps as f64;
+        let clr = self.lr as f64 / (1.0 + (t - 1.0) * self.lr_decay);
+        let neg_clr = (-clr) as f32;
+        let lambda = self.weight_decay as f32;
+        let eps = self.eps as f32;
+
+        for ((w, &g), s) in params.iter_mut().zip(grads).zip(&mut self.sum) {
+            // weight decay: g + λ·w
+            let g = if lambda != 0.0 {
+                w.mul_add(lambda, g)
+            } else {
+                g
+            };
+            // squared-gradient sum: s + g²
+            *s = g.mul_add(g, *s);
+            // denominator: √s + ε
+            let std = s.sqrt() + eps;
+            // descent: w − η_t·g / (√s + ε), as PyTorch's addcdiv (−η_t·g first)
+            *w += (neg_clr * g) / std;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
 
     #[test]
     fn defaults_are_pytorchs() {

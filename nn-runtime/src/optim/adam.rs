@@ -23,7 +23,7 @@
 //! from Python floats, and `ε` is added after the second moment's bias
 //! correction, as in PyTorch.
 
-use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState};
+use super::{lerp, non_negative, Rule};
 
 /// What Adam and AdamW share: the configuration, the moments and the step.
 #[derive(Clone, Debug)]
@@ -48,10 +48,9 @@ struct Moments {
 
 impl Moments {
     fn new(kind: &'static str, lr: f32, weight_decay: f64, decoupled: bool) -> Self {
-        assert!(lr >= 0.0, "{kind}: invalid learning rate {lr}");
         Moments {
             kind,
-            lr,
+            lr: non_negative(kind, "learning rate", lr),
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -79,121 +78,76 @@ impl Moments {
         self.beta1 = beta1;
         self.beta2 = beta2;
     }
+}
 
-    fn set_eps(&mut self, eps: f64) {
-        assert!(eps >= 0.0, "{}: invalid eps {eps}", self.kind);
-        self.eps = eps;
+impl Rule for Moments {
+    fn kind(&self) -> &'static str {
+        self.kind
     }
 
-    fn set_weight_decay(&mut self, weight_decay: f64) {
-        assert!(
-            weight_decay >= 0.0,
-            "{}: invalid weight decay {weight_decay}",
-            self.kind
-        );
-        self.weight_decay = weight_decay;
+    fn steps(&mut self) -> &mut u64 {
+        &mut self.steps
     }
 
-    fn allocate(&mut self, n: usize) {
-        ensure_len(&mut self.exp_avg, n, 0.0, self.kind, "exp_avg");
-        ensure_len(&mut self.exp_avg_sq, n, 0.0, self.kind, "exp_avg_sq");
-        if self.amsgrad {
-            ensure_len(
-                &mut self.max_exp_avg_sq,
-                n,
-                0.0,
-                self.kind,
-                "max_exp_avg_sq",
-            );
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)> {
+        let amsgrad = self.amsgrad;
+        [
+            Some(("exp_avg", &mut self.exp_avg)),
+            Some(("exp_avg_sq", &mut self.exp_avg_sq)),
+            amsgrad.then_some(("max_exp_avg_sq", &mut self.max_exp_avg_sq)),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    #[inline(always)]
+    fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        // per-step scalars in f64, as PyTorch computes them from Python floats
+        let t = self.steps as f64;
+        let lr = self.lr as f64;
+        let bias_correction1 = 1.0 - self.beta1.powf(t);
+        let bias_correction2 = 1.0 - self.beta2.powf(t);
+        let step_size = lr / bias_correction1;
+        let bias_correction2_sqrt = bias_correction2.powf(0.5);
+        // …rounded to f32 as PyTorch's kernels round them
+        let neg_step_size = (-step_size) as f32;
+        let bc2_sqrt = bias_correction2_sqrt as f32;
+        let decay = (1.0 - lr * self.weight_decay) as f32;
+        let lambda = self.weight_decay as f32;
+        let one_minus_beta1 = (1.0 - self.beta1) as f32;
+        let beta2 = self.beta2 as f32;
+        let one_minus_beta2 = (1.0 - self.beta2) as f32;
+        let eps = self.eps as f32;
+        let decoupled = self.decoupled && self.weight_decay != 0.0;
+        let l2 = !self.decoupled && self.weight_decay != 0.0;
+        let amsgrad = self.amsgrad;
+
+        for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
+            // AdamW's decoupled weight decay: w·(1 − η·λ)
+            if decoupled {
+                *w *= decay;
+            }
+            // Adam's L2 penalty: g + λ·w
+            let g = if l2 { w.mul_add(lambda, g) } else { g };
+            // first moment: m + (1 − β₁)·(g − m)
+            let m = &mut self.exp_avg[i];
+            *m = lerp(*m, g, one_minus_beta1);
+            // second moment: β₂·v + (1 − β₂)·g²
+            let v = &mut self.exp_avg_sq[i];
+            *v = (one_minus_beta2 * g).mul_add(g, *v * beta2);
+            // amsgrad: the largest second moment so far
+            let v = if amsgrad {
+                let v_max = &mut self.max_exp_avg_sq[i];
+                *v_max = v_max.max(*v);
+                *v_max
+            } else {
+                *v
+            };
+            // denominator: √v / √(1 − β₂ᵗ) + ε
+            let denom = v.sqrt() / bc2_sqrt + eps;
+            // descent: w − η/(1 − β₁ᵗ)·m / denom, as PyTorch's addcdiv
+            *w += (neg_step_size * *m) / denom;
         }
-    }
-
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        crate::kernels::simd::vectorized(
-            #[inline(always)]
-            || {
-                assert_eq!(
-                    params.len(),
-                    grads.len(),
-                    "{}: params and grads differ in length",
-                    self.kind
-                );
-                self.allocate(params.len());
-                self.steps += 1;
-                // per-step scalars in f64, as PyTorch computes them from Python floats
-                let t = self.steps as f64;
-                let lr = self.lr as f64;
-                let bias_correction1 = 1.0 - self.beta1.powf(t);
-                let bias_correction2 = 1.0 - self.beta2.powf(t);
-                let step_size = lr / bias_correction1;
-                let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                // …rounded to f32 as PyTorch's kernels round them
-                let neg_step_size = (-step_size) as f32;
-                let bc2_sqrt = bias_correction2_sqrt as f32;
-                let decay = (1.0 - lr * self.weight_decay) as f32;
-                let lambda = self.weight_decay as f32;
-                let one_minus_beta1 = (1.0 - self.beta1) as f32;
-                let beta2 = self.beta2 as f32;
-                let one_minus_beta2 = (1.0 - self.beta2) as f32;
-                let eps = self.eps as f32;
-                let decoupled = self.decoupled && self.weight_decay != 0.0;
-                let l2 = !self.decoupled && self.weight_decay != 0.0;
-                let amsgrad = self.amsgrad;
-
-                for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
-                    // AdamW's decoupled weight decay: w·(1 − η·λ)
-                    if decoupled {
-                        *w *= decay;
-                    }
-                    // Adam's L2 penalty: g + λ·w
-                    let g = if l2 { w.mul_add(lambda, g) } else { g };
-                    // first moment: m + (1 − β₁)·(g − m)
-                    let m = &mut self.exp_avg[i];
-                    *m = lerp(*m, g, one_minus_beta1);
-                    // second moment: β₂·v + (1 − β₂)·g²
-                    let v = &mut self.exp_avg_sq[i];
-                    *v = (one_minus_beta2 * g).mul_add(g, *v * beta2);
-                    // amsgrad: the largest second moment so far
-                    let v = if amsgrad {
-                        let v_max = &mut self.max_exp_avg_sq[i];
-                        *v_max = v_max.max(*v);
-                        *v_max
-                    } else {
-                        *v
-                    };
-                    // denominator: √v / √(1 − β₂ᵗ) + ε
-                    let denom = v.sqrt() / bc2_sqrt + eps;
-                    // descent: w − η/(1 − β₁ᵗ)·m / denom, as PyTorch's addcdiv
-                    *w += (neg_step_size * *m) / denom;
-                }
-            },
-        )
-    }
-
-    fn buffers(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
-        let mut buffers = vec![
-            ("exp_avg", &mut self.exp_avg),
-            ("exp_avg_sq", &mut self.exp_avg_sq),
-        ];
-        if self.amsgrad {
-            buffers.push(("max_exp_avg_sq", &mut self.max_exp_avg_sq));
-        }
-        buffers
-    }
-
-    fn state(&self) -> OptimizerState {
-        let mut buffers = vec![("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq)];
-        if self.amsgrad {
-            buffers.push(("max_exp_avg_sq", &self.max_exp_avg_sq));
-        }
-        save(self.kind, self.steps, &buffers)
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
-        let kind = self.kind;
-        load(kind, &mut self.buffers(), state)?;
-        self.steps = state.steps;
-        Ok(())
     }
 }
 
@@ -238,12 +192,6 @@ impl Adam {
     pub fn new(lr: f32) -> Self {
         Adam(Moments::new("adam", lr, 0.0, false))
     }
-
-    /// L2 penalty `λ` added to the gradient as `λ·w` (default 0).
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.0.set_weight_decay(weight_decay);
-        self
-    }
 }
 
 impl AdamW {
@@ -251,18 +199,13 @@ impl AdamW {
     pub fn new(lr: f32) -> Self {
         AdamW(Moments::new("adamw", lr, 0.01, true))
     }
-
-    /// Decoupled weight decay `λ`: each step first scales the weights by
-    /// `1 − η·λ` (default 0.01).
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.0.set_weight_decay(weight_decay);
-        self
-    }
 }
 
-/// The options and the [`Optimizer`] impl that Adam and AdamW share.
-macro_rules! shared {
-    ($ty:ident) => {
+/// The options of Adam and AdamW, and their [`Optimizer`](super::Optimizer)
+/// impl: the same but for what the weight decay means, which
+/// `$weight_decay` documents.
+macro_rules! options {
+    ($ty:ident, $weight_decay:literal) => {
         impl $ty {
             /// Decay rates `β₁, β₂` of the first and second moments
             /// (default 0.9, 0.999).
@@ -274,7 +217,13 @@ macro_rules! shared {
             /// `ε` added to the bias-corrected root of the second moment
             /// (default 1e-8).
             pub fn eps(mut self, eps: f64) -> Self {
-                self.0.set_eps(eps);
+                self.0.eps = non_negative(self.0.kind, "eps", eps);
+                self
+            }
+
+            #[doc = $weight_decay]
+            pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+                self.0.weight_decay = non_negative(self.0.kind, "weight decay", weight_decay);
                 self
             }
 
@@ -284,45 +233,26 @@ macro_rules! shared {
                 self.0.amsgrad = amsgrad;
                 self
             }
-
-            /// Allocates the state for `n` parameters now rather than at the
-            /// first step. Call it after the other options.
-            pub fn with_len(mut self, n: usize) -> Self {
-                self.0.allocate(n);
-                self
-            }
         }
 
-        impl Optimizer for $ty {
-            fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-                self.0.step(params, grads);
-            }
-
-            fn learning_rate(&self) -> f32 {
-                self.0.lr
-            }
-
-            fn set_learning_rate(&mut self, lr: f32) {
-                self.0.lr = lr;
-            }
-
-            fn state(&self) -> OptimizerState {
-                self.0.state()
-            }
-
-            fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
-                self.0.load_state(state)
-            }
-        }
+        optimizer!($ty.0);
     };
 }
 
-shared!(Adam);
-shared!(AdamW);
+options!(
+    Adam,
+    "L2 penalty `λ` added to the gradient as `λ·w` (default 0)."
+);
+options!(
+    AdamW,
+    "Decoupled weight decay `λ`: each step first scales the weights by \
+     `1 − η·λ` (default 0.01)."
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
 
     #[test]
     fn defaults_are_pytorchs() {

@@ -1,4 +1,4 @@
-//! Optimizers (SPEC §7): SGD (with momentum, dampening and Nesterov as
+//! Optimizers: SGD (with momentum, dampening and Nesterov as
 //! options), Adagrad, RMSprop, Adam and AdamW, each in its own file with its
 //! update rule.
 //!
@@ -52,6 +52,47 @@
 //! assert!(w.iter().all(|x| (x - 1.0).abs() < 1e-2));
 //! ```
 
+/// Implements [`Optimizer`], and the `with_len` option, for `$ty` from its
+/// [`Rule`]: `$ty` itself, or the field `$ty.$field` of a wrapper. The rule
+/// keeps the learning rate in a field `lr`.
+macro_rules! optimizer {
+    ($ty:ident $(. $field:tt)?) => {
+        impl $ty {
+            /// Allocates the state for `n` parameters now rather than at the
+            /// first step. Call it after the other options.
+            pub fn with_len(mut self, n: usize) -> Self {
+                $crate::optim::allocate(&mut self$(.$field)?, n);
+                self
+            }
+        }
+
+        impl $crate::optim::Optimizer for $ty {
+            fn step(&mut self, params: &mut [f32], grads: &[f32]) {
+                $crate::optim::step(&mut (*self)$(.$field)?, params, grads);
+            }
+
+            fn learning_rate(&self) -> f32 {
+                self$(.$field)?.lr
+            }
+
+            fn set_learning_rate(&mut self, lr: f32) {
+                self$(.$field)?.lr = lr;
+            }
+
+            fn state(&self) -> $crate::optim::OptimizerState {
+                $crate::optim::save(&(*self)$(.$field)?)
+            }
+
+            fn load_state(
+                &mut self,
+                state: &$crate::optim::OptimizerState,
+            ) -> Result<(), $crate::optim::StateError> {
+                $crate::optim::load(&mut (*self)$(.$field)?, state)
+            }
+        }
+    };
+}
+
 mod adagrad;
 mod adam;
 mod rmsprop;
@@ -81,8 +122,9 @@ pub trait Optimizer: Send {
 
     /// Restores a state taken by [`state`](Optimizer::state) from an
     /// optimizer of the same kind and configuration. Checks the kind, the
-    /// buffer names and their lengths, and says what differs.
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String>;
+    /// buffer names and their lengths, and says what differs; on error the
+    /// optimizer is left as it was.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError>;
 }
 
 /// Everything an optimizer needs to resume exactly where it stopped.
@@ -101,6 +143,56 @@ pub struct OptimizerState {
     pub buffers: Vec<(String, Vec<f32>)>,
 }
 
+/// Why [`Optimizer::load_state`] refused a state: what differs between the
+/// state and the optimizer, with both sides.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// The state was taken from another kind of optimizer.
+    #[error("state is from a `{found}` optimizer, this one is `{expected}`")]
+    Kind {
+        /// This optimizer's kind.
+        expected: &'static str,
+        /// The state's.
+        found: String,
+    },
+    /// The state's buffers are not the ones this optimizer's configuration
+    /// uses (e.g. one has momentum or amsgrad and the other not).
+    #[error(
+        "`{kind}` state has buffers [{}], this optimizer's configuration has [{}]",
+        found.join(", "),
+        expected.join(", ")
+    )]
+    Buffers {
+        kind: &'static str,
+        /// This optimizer's buffer names, in order.
+        expected: Vec<&'static str>,
+        /// The state's.
+        found: Vec<String>,
+    },
+    /// Two buffers of the state differ in length: the state is damaged.
+    #[error("`{kind}` state: buffer `{name}` has {len} values, buffer `{first}` has {first_len}")]
+    UnevenBuffers {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        /// The state's first buffer, and its length.
+        first: String,
+        first_len: usize,
+    },
+    /// The state is for another number of parameters than this optimizer,
+    /// whose buffers are already allocated.
+    #[error(
+        "`{kind}` state: buffer `{name}` has {len} values, \
+         this optimizer's parameters have {params}"
+    )]
+    ParamCount {
+        kind: &'static str,
+        name: String,
+        len: usize,
+        params: usize,
+    },
+}
+
 /// PyTorch's `lerp` (`ATen/native/Lerp.h`): `start + weight·(end − start)`
 /// for `|weight| < 0.5`, else `end − (end − start)·(1 − weight)`, each form
 /// one fused multiply-add, as PyTorch's CPU kernel computes it.
@@ -112,10 +204,66 @@ pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
     }
 }
 
+/// An optimizer's own part: its update rule and the buffers it keeps. The
+/// rest is shared: [`step`] checks the lengths, allocates the buffers and
+/// counts the step around [`update`](Rule::update); [`save`] and [`load`]
+/// copy the state out and in.
+pub(crate) trait Rule: Clone {
+    /// Its [`OptimizerState::kind`]: `sgd`, `adagrad`, …
+    fn kind(&self) -> &'static str;
+
+    /// The steps taken.
+    fn steps(&mut self) -> &mut u64;
+
+    /// The buffers its configuration uses, with PyTorch's state names in
+    /// PyTorch's order, each empty until allocated.
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)>;
+
+    /// The value every buffer starts at.
+    fn initial_value(&self) -> f32 {
+        0.0
+    }
+
+    /// One update of `params` from `grads`: they have the same length, the
+    /// buffers hold one value per parameter, and [`steps`](Rule::steps)
+    /// counts this step. Implementations are `#[inline(always)]`, so that
+    /// [`step`] compiles them vectorised.
+    fn update(&mut self, params: &mut [f32], grads: &[f32]);
+}
+
+/// One step of `rule`, compiled for the CPU's vector unit (see
+/// [`vectorized`](crate::kernels::simd::vectorized)).
+#[inline(always)]
+pub(crate) fn step<R: Rule>(rule: &mut R, params: &mut [f32], grads: &[f32]) {
+    crate::kernels::simd::vectorized(
+        #[inline(always)]
+        || {
+            assert_eq!(
+                params.len(),
+                grads.len(),
+                "{}: params and grads differ in length",
+                rule.kind()
+            );
+            allocate(rule, params.len());
+            *rule.steps() += 1;
+            rule.update(params, grads);
+        },
+    )
+}
+
+/// Makes every buffer of `rule` hold one value per parameter (see
+/// [`ensure_len`]).
+pub(crate) fn allocate<R: Rule>(rule: &mut R, n: usize) {
+    let (kind, init) = (rule.kind(), rule.initial_value());
+    for (name, buf) in rule.buffers() {
+        ensure_len(buf, n, init, kind, name);
+    }
+}
+
 /// Makes `buf` hold one value per parameter: allocates it filled with
 /// `init` while it is still empty, and panics if it was sized for a
 /// different parameter count.
-pub(crate) fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
+fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
     if buf.len() != n {
         assert!(
             buf.is_empty(),
@@ -127,66 +275,88 @@ pub(crate) fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, na
     }
 }
 
-/// Copies an optimizer's state out: `kind`, `steps` and the named buffers.
-pub(crate) fn save(kind: &str, steps: u64, buffers: &[(&str, &Vec<f32>)]) -> OptimizerState {
+/// `value` of option `option` of optimizer `kind`, checked to be at least 0
+/// (so not NaN either).
+pub(crate) fn non_negative<T: PartialOrd + Default + std::fmt::Display>(
+    kind: &str,
+    option: &str,
+    value: T,
+) -> T {
+    assert!(value >= T::default(), "{kind}: invalid {option} {value}");
+    value
+}
+
+/// Copies the state of `rule` out: kind, steps and buffers.
+pub(crate) fn save<R: Rule>(rule: &R) -> OptimizerState {
+    // `buffers` lends them mutably only, so they are taken from a copy
+    let mut copy = rule.clone();
     OptimizerState {
-        kind: kind.to_string(),
-        steps,
-        buffers: buffers
-            .iter()
-            .map(|(name, buf)| (name.to_string(), buf.to_vec()))
+        kind: copy.kind().to_string(),
+        steps: *copy.steps(),
+        buffers: copy
+            .buffers()
+            .map(|(name, buf)| (name.to_string(), std::mem::take(buf)))
             .collect(),
     }
+}
+
+/// Restores the buffers of `rule` from `state` (see [`load_buffers`]), then
+/// its step count.
+pub(crate) fn load<R: Rule>(rule: &mut R, state: &OptimizerState) -> Result<(), StateError> {
+    let kind = rule.kind();
+    let mut buffers: Vec<_> = rule.buffers().collect();
+    load_buffers(kind, &mut buffers, state)?;
+    *rule.steps() = state.steps;
+    Ok(())
 }
 
 /// Checks `state` against an optimizer of `kind` whose buffers are
 /// `buffers` (names in order, with their current contents), then copies the
 /// state's buffers in. Buffers that are still empty take the state's length;
 /// allocated ones must already have it.
-pub(crate) fn load(
-    kind: &str,
-    buffers: &mut [(&str, &mut Vec<f32>)],
+fn load_buffers(
+    kind: &'static str,
+    buffers: &mut [(&'static str, &mut Vec<f32>)],
     state: &OptimizerState,
-) -> Result<(), String> {
+) -> Result<(), StateError> {
     if state.kind != kind {
-        return Err(format!(
-            "state is from a `{}` optimizer, this one is `{kind}`",
-            state.kind
-        ));
+        return Err(StateError::Kind {
+            expected: kind,
+            found: state.kind.clone(),
+        });
     }
-    let expected: Vec<&str> = buffers.iter().map(|(name, _)| *name).collect();
-    let got: Vec<&str> = state
-        .buffers
+    let expected: Vec<&'static str> = buffers.iter().map(|(name, _)| *name).collect();
+    if !expected
         .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if expected != got {
-        return Err(format!(
-            "`{kind}` state has buffers [{}], this optimizer's configuration has [{}]",
-            got.join(", "),
-            expected.join(", ")
-        ));
+        .eq(state.buffers.iter().map(|(name, _)| name))
+    {
+        return Err(StateError::Buffers {
+            kind,
+            expected,
+            found: state.buffers.iter().map(|(name, _)| name.clone()).collect(),
+        });
     }
     // every buffer holds one value per parameter: the state's must agree
     // with each other and with any buffer already allocated here
     let own = buffers.iter().map(|(_, b)| b.len()).find(|&n| n > 0);
-    let (first_name, first) = match state.buffers.first() {
-        Some((name, buf)) => (name.as_str(), buf.len()),
-        None => ("", 0),
-    };
-    for (name, buf) in &state.buffers {
-        if buf.len() != first {
-            return Err(format!(
-                "`{kind}` state: buffer `{name}` has {} values, buffer `{first_name}` has {first}",
-                buf.len()
-            ));
-        }
-        if let Some(n) = own {
-            if buf.len() != n {
-                return Err(format!(
-                    "`{kind}` state: buffer `{name}` has {} values, this optimizer's parameters have {n}",
-                    buf.len()
-                ));
+    if let Some((first, first_buf)) = state.buffers.first() {
+        for (name, buf) in &state.buffers {
+            if buf.len() != first_buf.len() {
+                return Err(StateError::UnevenBuffers {
+                    kind,
+                    name: name.clone(),
+                    len: buf.len(),
+                    first: first.clone(),
+                    first_len: first_buf.len(),
+                });
+            }
+            if let Some(params) = own.filter(|&n| n != buf.len()) {
+                return Err(StateError::ParamCount {
+                    kind,
+                    name: name.clone(),
+                    len: buf.len(),
+                    params,
+                });
             }
         }
     }
@@ -213,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn load_reports_kind_names_and_lengths() {
+    fn load_buffers_reports_kind_names_and_lengths() {
         let mut a = vec![0.0f32; 3];
         let mut b = vec![0.0f32; 3];
         let state = |kind: &str, bufs: &[(&str, usize)]| OptimizerState {
@@ -225,36 +395,62 @@ mod tests {
                 .collect(),
         };
         let mut own = [("a", &mut a), ("b", &mut b)];
-        let err = load("adam", &mut own, &state("sgd", &[])).unwrap_err();
-        assert_eq!(err, "state is from a `sgd` optimizer, this one is `adam`");
-        let err = load("adam", &mut own, &state("adam", &[("a", 3)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state has buffers [a], this optimizer's configuration has [a, b]"
+        let mut refused = |state: OptimizerState, want: StateError, message: &str| {
+            let err = load_buffers("adam", &mut own, &state).unwrap_err();
+            assert_eq!(err, want);
+            assert_eq!(err.to_string(), message);
+        };
+        refused(
+            state("sgd", &[]),
+            StateError::Kind {
+                expected: "adam",
+                found: "sgd".into(),
+            },
+            "state is from a `sgd` optimizer, this one is `adam`",
         );
-        let err = load("adam", &mut own, &state("adam", &[("a", 3), ("b", 2)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state: buffer `b` has 2 values, buffer `a` has 3"
+        refused(
+            state("adam", &[("a", 3)]),
+            StateError::Buffers {
+                kind: "adam",
+                expected: vec!["a", "b"],
+                found: vec!["a".into()],
+            },
+            "`adam` state has buffers [a], this optimizer's configuration has [a, b]",
         );
-        let err = load("adam", &mut own, &state("adam", &[("a", 5), ("b", 5)])).unwrap_err();
-        assert_eq!(
-            err,
-            "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3"
+        refused(
+            state("adam", &[("a", 3), ("b", 2)]),
+            StateError::UnevenBuffers {
+                kind: "adam",
+                name: "b".into(),
+                len: 2,
+                first: "a".into(),
+                first_len: 3,
+            },
+            "`adam` state: buffer `b` has 2 values, buffer `a` has 3",
         );
-        load("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
+        refused(
+            state("adam", &[("a", 5), ("b", 5)]),
+            StateError::ParamCount {
+                kind: "adam",
+                name: "a".into(),
+                len: 5,
+                params: 3,
+            },
+            "`adam` state: buffer `a` has 5 values, this optimizer's parameters have 3",
+        );
+        load_buffers("adam", &mut own, &state("adam", &[("a", 3), ("b", 3)])).unwrap();
         assert_eq!(a, [1.0; 3]);
     }
 
     #[test]
-    fn load_sizes_unallocated_buffers() {
+    fn load_buffers_sizes_unallocated_buffers() {
         let mut a = Vec::new();
         let state = OptimizerState {
             kind: "sgd".into(),
             steps: 2,
             buffers: vec![("a".into(), vec![0.5, 1.5])],
         };
-        load("sgd", &mut [("a", &mut a)], &state).unwrap();
+        load_buffers("sgd", &mut [("a", &mut a)], &state).unwrap();
         assert_eq!(a, [0.5, 1.5]);
     }
 }

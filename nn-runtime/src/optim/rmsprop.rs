@@ -18,7 +18,7 @@
 //! `s`, `m` and `b` start at zero. `ε` is added outside the square root, as
 //! PyTorch does (some other libraries add it inside).
 
-use super::{ensure_len, lerp, load, save, Optimizer, OptimizerState};
+use super::{lerp, non_negative, Rule};
 
 const KIND: &str = "rmsprop";
 
@@ -57,9 +57,8 @@ pub struct RmsProp {
 impl RmsProp {
     /// RMSprop with learning rate `lr` (PyTorch's default is 0.01).
     pub fn new(lr: f32) -> Self {
-        assert!(lr >= 0.0, "rmsprop: invalid learning rate {lr}");
         RmsProp {
-            lr,
+            lr: non_negative(KIND, "learning rate", lr),
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
@@ -74,32 +73,25 @@ impl RmsProp {
 
     /// Smoothing constant `α` of the running means (default 0.99).
     pub fn alpha(mut self, alpha: f64) -> Self {
-        assert!(alpha >= 0.0, "rmsprop: invalid alpha {alpha}");
-        self.alpha = alpha;
+        self.alpha = non_negative(KIND, "alpha", alpha);
         self
     }
 
     /// `ε` added to the root mean square (default 1e-8).
     pub fn eps(mut self, eps: f64) -> Self {
-        assert!(eps >= 0.0, "rmsprop: invalid eps {eps}");
-        self.eps = eps;
+        self.eps = non_negative(KIND, "eps", eps);
         self
     }
 
     /// L2 penalty `λ` added to the gradient as `λ·w` (default 0).
     pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        assert!(
-            weight_decay >= 0.0,
-            "rmsprop: invalid weight decay {weight_decay}"
-        );
-        self.weight_decay = weight_decay;
+        self.weight_decay = non_negative(KIND, "weight decay", weight_decay);
         self
     }
 
     /// Momentum `μ` (default 0: none).
     pub fn momentum(mut self, momentum: f64) -> Self {
-        assert!(momentum >= 0.0, "rmsprop: invalid momentum {momentum}");
-        self.momentum = momentum;
+        self.momentum = non_negative(KIND, "momentum", momentum);
         self
     }
 
@@ -109,124 +101,81 @@ impl RmsProp {
         self.centered = centered;
         self
     }
-
-    /// Allocates the state for `n` parameters now rather than at the first
-    /// step. Call it after the other options.
-    pub fn with_len(mut self, n: usize) -> Self {
-        self.allocate(n);
-        self
-    }
-
-    fn allocate(&mut self, n: usize) {
-        ensure_len(&mut self.square_avg, n, 0.0, KIND, "square_avg");
-        if self.momentum > 0.0 {
-            ensure_len(&mut self.momentum_buffer, n, 0.0, KIND, "momentum_buffer");
-        }
-        if self.centered {
-            ensure_len(&mut self.grad_avg, n, 0.0, KIND, "grad_avg");
-        }
-    }
-
-    /// The buffers this configuration uses, in PyTorch's state order.
-    fn buffers(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
-        let mut buffers = vec![("square_avg", &mut self.square_avg)];
-        if self.momentum > 0.0 {
-            buffers.push(("momentum_buffer", &mut self.momentum_buffer));
-        }
-        if self.centered {
-            buffers.push(("grad_avg", &mut self.grad_avg));
-        }
-        buffers
-    }
 }
 
-impl Optimizer for RmsProp {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        crate::kernels::simd::vectorized(
-            #[inline(always)]
-            || {
-                assert_eq!(
-                    params.len(),
-                    grads.len(),
-                    "rmsprop: params and grads differ in length"
-                );
-                self.allocate(params.len());
-                self.steps += 1;
-                // PyTorch's scalars, rounded to f32 as its kernels round them
-                let neg_lr = -self.lr;
-                let lambda = self.weight_decay as f32;
-                let alpha = self.alpha as f32;
-                let one_minus_alpha = (1.0 - self.alpha) as f32;
-                let eps = self.eps as f32;
-                let mu = self.momentum as f32;
-                let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
+optimizer!(RmsProp);
 
-                for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
-                    // weight decay: g + λ·w
-                    let g = if lambda != 0.0 {
-                        w.mul_add(lambda, g)
-                    } else {
-                        g
-                    };
-                    // mean square: α·s + (1 − α)·g²
-                    let s = &mut self.square_avg[i];
-                    *s = (one_minus_alpha * g).mul_add(g, *s * alpha);
-                    // root mean square, centered on the running mean m when asked
-                    let rms = if centered {
-                        let m = &mut self.grad_avg[i];
-                        // running mean: m + (1 − α)·(g − m)
-                        *m = lerp(*m, g, one_minus_alpha);
-                        // variance estimate: s − m²
-                        (-*m).mul_add(*m, *s).sqrt()
-                    } else {
-                        s.sqrt()
-                    };
-                    // denominator: rms + ε
-                    let d = rms + eps;
-                    if with_momentum {
-                        let b = &mut self.momentum_buffer[i];
-                        // velocity: μ·b + g/d
-                        *b = *b * mu + g / d;
-                        // descent: w − η·b
-                        *w = b.mul_add(neg_lr, *w);
-                    } else {
-                        // descent: w − η·g/d, as PyTorch's addcdiv (−η·g first)
-                        *w += (neg_lr * g) / d;
-                    }
-                }
-            },
-        )
+impl Rule for RmsProp {
+    fn kind(&self) -> &'static str {
+        KIND
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr
+    fn steps(&mut self) -> &mut u64 {
+        &mut self.steps
     }
 
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr;
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)> {
+        let (momentum, centered) = (self.momentum > 0.0, self.centered);
+        [
+            Some(("square_avg", &mut self.square_avg)),
+            momentum.then_some(("momentum_buffer", &mut self.momentum_buffer)),
+            centered.then_some(("grad_avg", &mut self.grad_avg)),
+        ]
+        .into_iter()
+        .flatten()
     }
 
-    fn state(&self) -> OptimizerState {
-        let mut buffers = vec![("square_avg", &self.square_avg)];
-        if self.momentum > 0.0 {
-            buffers.push(("momentum_buffer", &self.momentum_buffer));
+    #[inline(always)]
+    fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        // PyTorch's scalars, rounded to f32 as its kernels round them
+        let neg_lr = -self.lr;
+        let lambda = self.weight_decay as f32;
+        let alpha = self.alpha as f32;
+        let one_minus_alpha = (1.0 - self.alpha) as f32;
+        let eps = self.eps as f32;
+        let mu = self.momentum as f32;
+        let (centered, with_momentum) = (self.centered, self.momentum > 0.0);
+
+        for (i, (w, &g)) in params.iter_mut().zip(grads).enumerate() {
+            // weight decay: g + λ·w
+            let g = if lambda != 0.0 {
+                w.mul_add(lambda, g)
+            } else {
+                g
+            };
+            // mean square: α·s + (1 − α)·g²
+            let s = &mut self.square_avg[i];
+            *s = (one_minus_alpha * g).mul_add(g, *s * alpha);
+            // root mean square, centered on the running mean m when asked
+            let rms = if centered {
+                let m = &mut self.grad_avg[i];
+                // running mean: m + (1 − α)·(g − m)
+                *m = lerp(*m, g, one_minus_alpha);
+                // variance estimate: s − m²
+                (-*m).mul_add(*m, *s).sqrt()
+            } else {
+                s.sqrt()
+            };
+            // denominator: rms + ε
+            let d = rms + eps;
+            if with_momentum {
+                let b = &mut self.momentum_buffer[i];
+                // velocity: μ·b + g/d
+                *b = *b * mu + g / d;
+                // descent: w − η·b
+                *w = b.mul_add(neg_lr, *w);
+            } else {
+                // descent: w − η·g/d, as PyTorch's addcdiv (−η·g first)
+                *w += (neg_lr * g) / d;
+            }
         }
-        if self.centered {
-            buffers.push(("grad_avg", &self.grad_avg));
-        }
-        save(KIND, self.steps, &buffers)
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
-        load(KIND, &mut self.buffers(), state)?;
-        self.steps = state.steps;
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
 
     #[test]
     fn defaults_are_pytorchs() {

@@ -17,7 +17,7 @@
 //! rate multiplies it at the update (not Sutskever's `v ← μ·v − η·g`).
 //! Nesterov momentum needs `μ > 0` and `τ = 0`, as in PyTorch.
 
-use super::{ensure_len, load, save, Optimizer, OptimizerState};
+use super::{non_negative, Rule};
 
 const KIND: &str = "sgd";
 
@@ -51,9 +51,8 @@ pub struct Sgd {
 impl Sgd {
     /// Plain SGD with learning rate `lr`.
     pub fn new(lr: f32) -> Self {
-        assert!(lr >= 0.0, "sgd: invalid learning rate {lr}");
         Sgd {
-            lr,
+            lr: non_negative(KIND, "learning rate", lr),
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
@@ -65,8 +64,7 @@ impl Sgd {
 
     /// Momentum `μ` (default 0: none).
     pub fn momentum(mut self, momentum: f64) -> Self {
-        assert!(momentum >= 0.0, "sgd: invalid momentum {momentum}");
-        self.momentum = momentum;
+        self.momentum = non_negative(KIND, "momentum", momentum);
         self
     }
 
@@ -84,124 +82,80 @@ impl Sgd {
 
     /// L2 penalty `λ` added to the gradient as `λ·w` (default 0).
     pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        assert!(
-            weight_decay >= 0.0,
-            "sgd: invalid weight decay {weight_decay}"
-        );
-        self.weight_decay = weight_decay;
+        self.weight_decay = non_negative(KIND, "weight decay", weight_decay);
         self
-    }
-
-    /// Allocates the state for `n` parameters now rather than at the first
-    /// step. Call it after the other options.
-    pub fn with_len(mut self, n: usize) -> Self {
-        self.allocate(n);
-        self
-    }
-
-    fn allocate(&mut self, n: usize) {
-        if self.momentum != 0.0 {
-            ensure_len(&mut self.momentum_buffer, n, 0.0, KIND, "momentum_buffer");
-        }
     }
 }
 
-impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        crate::kernels::simd::vectorized(
-            #[inline(always)]
-            || {
-                assert_eq!(
-                    params.len(),
-                    grads.len(),
-                    "sgd: params and grads differ in length"
-                );
-                assert!(
-                    !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
-                    "sgd: Nesterov momentum requires a momentum and zero dampening"
-                );
-                self.allocate(params.len());
-                let first = self.steps == 0;
-                self.steps += 1;
-                // PyTorch's scalars, rounded to f32 as its kernels round them
-                let neg_lr = -self.lr;
-                let lambda = self.weight_decay as f32;
-                let mu = self.momentum as f32;
-                let one_minus_tau = (1.0 - self.dampening) as f32;
+optimizer!(Sgd);
 
-                if self.momentum == 0.0 {
-                    for (w, &g) in params.iter_mut().zip(grads) {
-                        // weight decay: g + λ·w
-                        let g = if lambda != 0.0 {
-                            w.mul_add(lambda, g)
-                        } else {
-                            g
-                        };
-                        // descent: w − η·g
-                        *w = g.mul_add(neg_lr, *w);
-                    }
-                    return;
-                }
-                for ((w, &g), v) in params.iter_mut().zip(grads).zip(&mut self.momentum_buffer) {
-                    // weight decay: g + λ·w
-                    let g = if lambda != 0.0 {
-                        w.mul_add(lambda, g)
-                    } else {
-                        g
-                    };
-                    // velocity: g at the first step, then μ·v + (1 − τ)·g
-                    *v = if first {
-                        g
-                    } else {
-                        g.mul_add(one_minus_tau, *v * mu)
-                    };
-                    // direction: Nesterov's g + μ·v, or v
-                    let d = if self.nesterov { v.mul_add(mu, g) } else { *v };
-                    // descent: w − η·d
-                    *w = d.mul_add(neg_lr, *w);
-                }
-            },
-        )
+impl Rule for Sgd {
+    fn kind(&self) -> &'static str {
+        KIND
     }
 
-    fn learning_rate(&self) -> f32 {
-        self.lr
+    fn steps(&mut self) -> &mut u64 {
+        &mut self.steps
     }
 
-    fn set_learning_rate(&mut self, lr: f32) {
-        self.lr = lr;
+    fn buffers(&mut self) -> impl Iterator<Item = (&'static str, &mut Vec<f32>)> {
+        let momentum = self.momentum != 0.0;
+        momentum
+            .then_some(("momentum_buffer", &mut self.momentum_buffer))
+            .into_iter()
     }
 
-    fn state(&self) -> OptimizerState {
-        if self.momentum != 0.0 {
-            save(
-                KIND,
-                self.steps,
-                &[("momentum_buffer", &self.momentum_buffer)],
-            )
-        } else {
-            save(KIND, self.steps, &[])
+    #[inline(always)]
+    fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        assert!(
+            !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
+            "sgd: Nesterov momentum requires a momentum and zero dampening"
+        );
+        let first = self.steps == 1;
+        // PyTorch's scalars, rounded to f32 as its kernels round them
+        let neg_lr = -self.lr;
+        let lambda = self.weight_decay as f32;
+        let mu = self.momentum as f32;
+        let one_minus_tau = (1.0 - self.dampening) as f32;
+
+        if self.momentum == 0.0 {
+            for (w, &g) in params.iter_mut().zip(grads) {
+                // weight decay: g + λ·w
+                let g = if lambda != 0.0 {
+                    w.mul_add(lambda, g)
+                } else {
+                    g
+                };
+                // descent: w − η·g
+                *w = g.mul_add(neg_lr, *w);
+            }
+            return;
         }
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<(), String> {
-        if self.momentum != 0.0 {
-            load(
-                KIND,
-                &mut [("momentum_buffer", &mut self.momentum_buffer)],
-                state,
-            )?;
-        } else {
-            load(KIND, &mut [], state)?;
+        for ((w, &g), v) in params.iter_mut().zip(grads).zip(&mut self.momentum_buffer) {
+            // weight decay: g + λ·w
+            let g = if lambda != 0.0 {
+                w.mul_add(lambda, g)
+            } else {
+                g
+            };
+            // velocity: g at the first step, then μ·v + (1 − τ)·g
+            *v = if first {
+                g
+            } else {
+                g.mul_add(one_minus_tau, *v * mu)
+            };
+            // direction: Nesterov's g + μ·v, or v
+            let d = if self.nesterov { v.mul_add(mu, g) } else { *v };
+            // descent: w − η·d
+            *w = d.mul_add(neg_lr, *w);
         }
-        self.steps = state.steps;
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optim::Optimizer;
 
     #[test]
     fn defaults_are_pytorchs() {
