@@ -1,4 +1,4 @@
-//! Learning-rate schedules (SPEC §7): exponential decay (smooth or
+//! Learning-rate schedules: exponential decay (smooth or
 //! staircase), step decay, cosine annealing and a constant rate.
 //!
 //! A [`Schedule`] maps the number of epochs done so far to a learning rate.

@@ -11,6 +11,11 @@ faster everywhere), and the same against ONNX Runtime for inference when
 
 Batch-1 latency is single-threaded on our side (one sample is not split);
 training and batch-64 inference split the batch across the threads.
+
+`--baseline DIR` also runs the `speed` example of another checkout (built
+there with `cargo build --release --example speed`) in the same rotation, and
+prints its medians and ours / baseline: a before-and-after comparison of a
+change under the same conditions.
 """
 import argparse
 import json
@@ -32,9 +37,16 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--baseline", type=Path, help="another checkout whose speed example to run alongside")
     args = parser.parse_args()
+    base_bin = None
+    if args.baseline:
+        base_bin = args.baseline.resolve() / "target/release/examples/speed"
+        if not base_bin.exists():
+            sys.exit(f"{base_bin} is missing: run `cargo build --release --example speed` in {args.baseline}")
     subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "speed"], cwd=ROOT, check=True)
     ours, theirs, onnx, extra = defaultdict(list), defaultdict(list), defaultdict(list), []
+    base = defaultdict(list)
     for threads in args.threads:
         for _ in range(args.rounds):
             for r in run(["target/release/examples/speed", "--threads", str(threads)]):
@@ -43,10 +55,17 @@ def main():
                         extra.append(r)
                     continue
                 ours[(r["net"], r["figure"], threads)].append(r["value"])
+            if base_bin:
+                for r in run([str(base_bin), "--threads", str(threads)]):
+                    if "net" in r and r["figure"] not in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
+                        base[(r["net"], r["figure"], threads)].append(r["value"])
             for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)]):
                 target = onnx if r.get("engine") == "onnxruntime" else theirs
                 target[(r["net"], r["figure"], threads)].append(r["value"])
-    print(f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'ratio':>7} {'ONNX RT':>10} {'ratio':>7}")
+    header = f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'ratio':>7} {'ONNX RT':>10} {'ratio':>7}"
+    if base_bin:
+        header += f" {'baseline':>10} {'ours/base':>9}"
+    print(header)
     for key in sorted(ours):
         o, t = statistics.median(ours[key]), statistics.median(theirs[key])
         ratio = (lambda other: other / o if key[1].endswith("_us") else o / other)
@@ -54,6 +73,11 @@ def main():
         if onnx.get(key):
             x = statistics.median(onnx[key])
             line += f" {x:10.1f} {ratio(x):7.2f}"
+        elif base_bin:
+            line += f" {'':10} {'':7}"
+        if base.get(key):
+            b = statistics.median(base[key])
+            line += f" {b:10.1f} {ratio(b):9.2f}"
         print(line)
     by = defaultdict(list)
     for r in extra:

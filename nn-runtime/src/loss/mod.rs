@@ -1,4 +1,4 @@
-//! Losses with their gradients (SPEC §7), the L2 penalty, and accuracy.
+//! Losses with their gradients, the L2 penalty, and accuracy.
 //!
 //! A [`Loss`] takes a batch of network outputs, `B` samples of `N` values each,
 //! stored sample after sample (`[B, N]`, row-major), plus the targets, and in one

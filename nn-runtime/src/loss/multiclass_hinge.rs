@@ -1,5 +1,5 @@
-//! Multiclass hinge loss (Weston–Watkins form, as in SPEC §7 and the notes'
-//! multiclass SVM), over each sample's `N` scores `s`, with label `y`.
+//! Multiclass hinge loss (the Weston–Watkins form of the multiclass SVM),
+//! over each sample's `N` scores `s`, with label `y`.
 //!
 //! ```text
 //! L_b     = Σ_{j≠y} max(0, s_j − s_y + 1)
@@ -13,13 +13,13 @@
 //!
 //! PyTorch: [`nn.MultiMarginLoss(margin=1)`](https://pytorch.org/docs/stable/generated/torch.nn.MultiMarginLoss.html)
 //! divides each sample's sum by the number of classes `N` as well; this loss
-//! follows SPEC's formula, which does not, so it equals
+//! follows the textbook formula, which does not, so it equals
 //! `nn.MultiMarginLoss(margin=1)(s, y) · N`, value and gradient (that product
 //! is the reference in `tools/golden/losses.py`).
 
 use super::{check_classification, Loss};
 
-/// Margin of the hinge (SPEC: `s_j − s_y + 1`).
+/// Margin of the hinge (`s_j − s_y + 1`).
 const MARGIN: f64 = 1.0;
 
 /// Multiclass hinge loss `Σ_{j≠y} max(0, s_j − s_y + 1)` per sample, averaged
