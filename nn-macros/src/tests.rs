@@ -138,6 +138,45 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+/// The expansion checks each runtime layer's sizes against the macro's at
+/// compile time: LeNet-5's first conv has 6·(1·5·5 + 1) = 156 parameters,
+/// 784 inputs and 6·28·28 = 4704 outputs per sample.
+#[test]
+fn the_expansion_checks_each_layer_against_the_runtime() {
+    let out = expand::network(TokenStream::from_str(LENET).unwrap()).to_string();
+    let checks = out.matches(":: core :: assert !").count();
+    // every layer but flatten (a view) has its check
+    assert_eq!(checks, 11, "{out}");
+    assert!(out.contains(":: IN == 784"), "{out}");
+    assert!(out.contains(":: OUT == 4704"), "{out}");
+    assert!(out.contains(":: PARAMS == 156"), "{out}");
+    assert!(out.contains("layer `c2`"), "{out}");
+}
+
+#[test]
+fn a_failed_check_emits_the_errors_and_a_stub_of_the_same_items() {
+    let bad = LENET.replace("kernel = 5)", "kernel = 50)");
+    let out = expand::network(TokenStream::from_str(&bad).unwrap()).to_string();
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(syn::parse2::<syn::File>(TokenStream::from_str(&out).unwrap()).is_ok());
+    let good = expand::network(TokenStream::from_str(LENET).unwrap()).to_string();
+    // the same items: the struct, its constants and functions, the impls
+    for item in [
+        "pub struct LeNet5",
+        "pub const INPUT_SHAPE",
+        "pub const OUTPUT_SHAPE",
+        "pub const WORKSPACE_BYTES_PER_SAMPLE",
+        "pub fn new",
+        "pub fn summary",
+        "TakesInput < 784 >",
+        "Generated for LeNet5",
+        "fn backward_layers",
+    ] {
+        assert!(good.contains(item), "expansion lacks {item}");
+        assert!(out.contains(item), "stub lacks {item}");
+    }
+}
+
 #[test]
 fn the_valid_network_expands() {
     run(LENET).unwrap();
