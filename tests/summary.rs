@@ -110,3 +110,32 @@ fn lenet5_table() {
     assert!(table.contains("parameters: 61,706"), "{table}");
     assert!(table.contains("mult-adds per sample: 416,520"), "{table}");
 }
+
+/// The strategy column says what this machine runs: the in-place (implicit)
+/// conv kernels need AVX-512; elsewhere every conv product copies its
+/// patches out.
+#[test]
+fn lenet5_strategies_are_what_this_cpu_runs() {
+    #[cfg(target_arch = "x86_64")]
+    let in_place = std::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    let in_place = false;
+    let (c1, c2) = if in_place {
+        // 6 output channels: the weight gradient copies its patches out
+        ("implicit gemm, dW im2col", "implicit gemm")
+    } else {
+        ("im2col + gemm", "im2col + gemm")
+    };
+    let want = [
+        c1, "direct", "direct", c2, "direct", "direct", "view", "gemm", "direct", "gemm", "direct",
+        "gemm",
+    ];
+    let got: Vec<String> = <LeNet5 as Network>::LAYERS
+        .iter()
+        .map(|l| l.strategy().to_string())
+        .collect();
+    assert_eq!(got, want);
+    let table = LeNet5::summary().to_string();
+    let c2_row = table.lines().find(|l| l.starts_with("c2 ")).unwrap();
+    assert!(c2_row.trim_end().ends_with(c2), "{table}");
+}
