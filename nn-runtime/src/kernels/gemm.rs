@@ -1212,14 +1212,87 @@ mod tests {
         }
     }
 
+    /// `L` lanes in plain Rust with the vector units' semantics (fused
+    /// multiply-adds; masked-off lanes read as zero and left untouched), so
+    /// that each unit's kernels, with their blocking, masks and edges, run
+    /// on any x86-64 CPU, including the AVX-512 ones where the CPU has no
+    /// AVX-512.
+    #[cfg(target_arch = "x86_64")]
+    #[derive(Clone, Copy)]
+    struct Emulated<const L: usize>;
+
+    #[cfg(target_arch = "x86_64")]
+    impl<const L: usize> x86::Simd for Emulated<L> {
+        type V = [f32; L];
+        type Mask = u32;
+        const LANES: usize = L;
+        fn zero(self) -> [f32; L] {
+            [0.0; L]
+        }
+        fn splat(self, x: f32) -> [f32; L] {
+            [x; L]
+        }
+        fn fmadd(self, a: [f32; L], b: [f32; L], c: [f32; L]) -> [f32; L] {
+            core::array::from_fn(|l| a[l].mul_add(b[l], c[l]))
+        }
+        fn add(self, a: [f32; L], b: [f32; L]) -> [f32; L] {
+            core::array::from_fn(|l| a[l] + b[l])
+        }
+        fn sum(self, v: [f32; L]) -> f32 {
+            v.iter().sum()
+        }
+        fn first(self, n: usize) -> u32 {
+            assert!(n <= L, "mask of {n} lanes out of {L}");
+            ((1u64 << n) - 1) as u32
+        }
+        unsafe fn load(self, p: *const f32) -> [f32; L] {
+            // SAFETY: the caller's: p is valid for reading L floats.
+            core::array::from_fn(|l| unsafe { *p.add(l) })
+        }
+        unsafe fn store(self, p: *mut f32, v: [f32; L]) {
+            for (l, v) in v.into_iter().enumerate() {
+                // SAFETY: the caller's: p is valid for writing L floats.
+                unsafe { *p.add(l) = v };
+            }
+        }
+        unsafe fn load_masked(self, mask: u32, p: *const f32) -> [f32; L] {
+            core::array::from_fn(|l| {
+                if mask >> l & 1 == 1 {
+                    // SAFETY: the caller's: p is valid for reading the lanes
+                    // of the mask, the only ones read.
+                    unsafe { *p.add(l) }
+                } else {
+                    0.0
+                }
+            })
+        }
+        unsafe fn store_masked(self, mask: u32, p: *mut f32, v: [f32; L]) {
+            for (l, v) in v.into_iter().enumerate() {
+                if mask >> l & 1 == 1 {
+                    // SAFETY: the caller's: p is valid for writing the lanes
+                    // of the mask, the only ones written.
+                    unsafe { *p.add(l) = v };
+                }
+            }
+        }
+    }
+
     type Path = fn(Mat<'_>, Mat<'_>, &mut [f32]);
 
-    /// The kernels this CPU can run, by name.
+    /// The kernels this CPU can run, by name: the portable kernels, each
+    /// vector unit's kernels on emulated lanes, and the vector units the
+    /// CPU has.
     fn paths() -> Vec<(&'static str, Path)> {
         let mut paths: Vec<(&'static str, Path)> =
             vec![("portable", |a, b, c| product::<false>(a, b, c))];
         #[cfg(target_arch = "x86_64")]
         {
+            paths.push(("avx2 kernels, emulated lanes", |a, b, c| {
+                x86::product_narrow(Emulated::<8>, a, b, c)
+            }));
+            paths.push(("avx512 kernels, emulated lanes", |a, b, c| {
+                x86::product_wide(Emulated::<16>, a, b, c)
+            }));
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has AVX2 and FMA (checked above).
                 paths.push(("avx2+fma", |a, b, c| unsafe { gemm_avx2_fma(a, b, c) }));
@@ -1310,6 +1383,13 @@ mod tests {
             let mut c = vec![0.0; m * n];
             conv_portable(Mat::new(&w, m, k), &padded, rows, Columns::Wide(n), &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![0.0; m * n];
+                let a = Mat::new(&w, m, k);
+                x86::conv(Emulated::<16>, a, &padded, rows, Columns::Wide(n), &mut c);
+                assert_close(&c, &want, 1e-5, &format!("{what}, emulated lanes"));
+            }
 
             // only the real output positions, written densely, onto what is there
             let (oh, ow) = (hp - kh + 1, wp - kw + 1);
@@ -1327,6 +1407,19 @@ mod tests {
             let mut c = vec![1.0; m * oh * ow];
             conv_portable(Mat::new(&w, m, k), &padded, rows, cols, &mut c);
             assert_close(&c, &dense, 1e-5, &format!("{what}, rows, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![1.0; m * oh * ow];
+                x86::conv(
+                    Emulated::<16>,
+                    Mat::new(&w, m, k),
+                    &padded,
+                    rows,
+                    cols,
+                    &mut c,
+                );
+                assert_close(&c, &dense, 1e-5, &format!("{what}, rows, emulated lanes"));
+            }
         }
     }
 
@@ -1369,6 +1462,15 @@ mod tests {
             let mut c = vec![0.0; k * n];
             conv_weight_portable(&padded, rows, (oh, ow), &b, n, &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![1.0; k * n];
+                x86::conv_weight(Emulated::<16>, &padded, rows, (oh, ow), &b, n, &mut c);
+                assert_close(&c, &want_plus, 1e-5, &format!("{what}, 16 emulated lanes"));
+                let mut c = vec![1.0; k * n];
+                x86::conv_weight(Emulated::<8>, &padded, rows, (oh, ow), &b, n, &mut c);
+                assert_close(&c, &want_plus, 1e-5, &format!("{what}, 8 emulated lanes"));
+            }
         }
     }
 
