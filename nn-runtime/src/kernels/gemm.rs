@@ -14,9 +14,10 @@
 //!   products with 8 partial sums each; used for the conv weight gradient and
 //!   dense forward, whose right operand is a transpose.
 //!
-//! Both exist three times, chosen at run time by what the CPU has: with
-//! AVX-512 intrinsics (16 lanes, masked edges), with AVX2 and FMA
-//! intrinsics (8 lanes), and as portable Rust for any other target.
+//! Both are written once over a vector unit and compiled for each unit the
+//! CPU may have, chosen at run time: AVX-512 (16 lanes; axpy blocks of up
+//! to 8×32, dot blocks of 4×4, masked edges) and AVX2 with FMA (8 lanes;
+//! the blocks above). Portable Rust covers any other target.
 #![allow(unsafe_code)]
 
 /// A read-only matrix view: `rows × cols` with element `(i, j)` at
@@ -95,80 +96,371 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn gemm_avx2_fma(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-    if b.col_stride == 1 {
-        avx::axpy(a, b, c);
-    } else if a.col_stride == 1 && b.row_stride == 1 {
-        avx::dot(a, b, c);
-    } else {
-        naive::<true>(a, b, c);
-    }
+    x86::product_narrow(x86::Avx2::new(), a, b, c);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn gemm_avx512(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-    if b.col_stride == 1 {
-        avx512::axpy(a, b, c);
-    } else if a.col_stride == 1 && b.row_stride == 1 {
-        avx512::dot(a, b, c);
-    } else {
-        naive::<true>(a, b, c);
-    }
+    x86::product_wide(x86::Avx512::new(), a, b, c);
 }
 
-/// The microkernels with AVX-512 intrinsics: 16 lanes, and masked loads and
-/// stores for the edges instead of scalar tails. Every pointer offset stays
-/// inside the views that [`gemm`] bounds-checked, and masked-off lanes touch
-/// no memory.
+/// The vectorised microkernels, each written once over a [`Simd`] unit
+/// and instantiated from the `#[target_feature]` functions that dispatch to
+/// them, once with AVX-512 ([`Avx512`]: 16 lanes) and once with AVX2 and
+/// FMA ([`Avx2`]: 8 lanes). The kernels and the units' methods are all
+/// `#[inline(always)]`: only code inlined into a `#[target_feature]`
+/// function is compiled with its features, and so each instantiation
+/// compiles to the unit's instructions, as if written with its intrinsics.
+///
+/// Every pointer offset stays inside the views that the public functions
+/// bounds-checked, and masked-off lanes touch no memory.
+///
+/// [`Simd`]: x86::Simd
+/// [`Avx512`]: x86::Avx512
+/// [`Avx2`]: x86::Avx2
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use super::Mat;
+mod x86 {
+    use super::{madd, naive, Columns, ConvRows, Mat};
     use std::arch::x86_64::*;
 
-    /// Runs `$f::<ROWS>(args…, i)` over rows `0..$m` of C: blocks of 8
-    /// rows, then one block of the 1–7 left.
-    macro_rules! in_row_blocks {
-        ($m:expr, $f:ident($($arg:expr),*)) => {{
-            let m = $m;
-            let mut i = 0;
-            while i + 8 <= m {
-                $f::<8>($($arg,)* i);
-                i += 8;
-            }
-            match m - i {
-                7 => $f::<7>($($arg,)* i),
-                6 => $f::<6>($($arg,)* i),
-                5 => $f::<5>($($arg,)* i),
-                4 => $f::<4>($($arg,)* i),
-                3 => $f::<3>($($arg,)* i),
-                2 => $f::<2>($($arg,)* i),
-                1 => $f::<1>($($arg,)* i),
-                _ => {}
-            }
-        }};
+    /// A vector unit as the microkernels use it: registers of `LANES`
+    /// floats and the operations on them. A value of an implementing type
+    /// is a token that the CPU has the unit, so the arithmetic is safe;
+    /// loads and stores are `unsafe` for their pointers.
+    pub trait Simd: Copy {
+        /// A register.
+        type V: Copy;
+        /// Which lanes a masked load or store touches.
+        type Mask: Copy;
+        const LANES: usize;
+        fn zero(self) -> Self::V;
+        fn splat(self, x: f32) -> Self::V;
+        /// `a · b + c`, rounded once.
+        fn fmadd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+        fn add(self, a: Self::V, b: Self::V) -> Self::V;
+        /// The sum of the lanes, in the unit's own order.
+        fn sum(self, v: Self::V) -> f32;
+        /// The first `n` lanes, `n ≤ LANES`.
+        fn first(self, n: usize) -> Self::Mask;
+        /// # Safety
+        /// `p` is valid for reading `LANES` floats.
+        unsafe fn load(self, p: *const f32) -> Self::V;
+        /// # Safety
+        /// `p` is valid for writing `LANES` floats.
+        unsafe fn store(self, p: *mut f32, v: Self::V);
+        /// The lanes of `mask` from `p`, zero in the others.
+        ///
+        /// # Safety
+        /// `p` is valid for reading the lanes of `mask`; the others are not
+        /// touched.
+        unsafe fn load_masked(self, mask: Self::Mask, p: *const f32) -> Self::V;
+        /// # Safety
+        /// `p` is valid for writing the lanes of `mask`; the others are not
+        /// touched.
+        unsafe fn store_masked(self, mask: Self::Mask, p: *mut f32, v: Self::V);
     }
 
-    /// Mask of the first `n` (≤ 16) lanes.
-    #[inline(always)]
-    fn first(n: usize) -> __mmask16 {
-        ((1u32 << n) - 1) as __mmask16
-    }
+    /// AVX-512F: 16 lanes, masks in mask registers.
+    #[derive(Clone, Copy)]
+    pub struct Avx512(());
 
-    /// B's rows contiguous: blocks of ROWS × 32 of C in 2·ROWS registers.
-    #[target_feature(enable = "avx512f")]
-    pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let (m, n) = (a.rows, b.cols);
-        // loop over panels of B's columns, each used by every row block while
-        // it is in cache
-        for start in (0..n).step_by(super::panel_width(a.cols)) {
-            let cols = start..(start + super::panel_width(a.cols)).min(n);
-            in_row_blocks!(m, axpy_rows(a, b, c, cols.clone()));
+    impl Avx512 {
+        /// The token: a call needs no `unsafe` only in code compiled for
+        /// AVX-512F, which runs only where the CPU has it.
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        pub fn new() -> Self {
+            Avx512(())
         }
     }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn axpy_rows<const ROWS: usize>(
+    impl Simd for Avx512 {
+        type V = __m512;
+        type Mask = __mmask16;
+        const LANES: usize = 16;
+        #[inline(always)]
+        fn zero(self) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, x: f32) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_set1_ps(x) }
+        }
+        #[inline(always)]
+        fn fmadd(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn add(self, a: __m512, b: __m512) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn sum(self, v: __m512) -> f32 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_reduce_add_ps(v) }
+        }
+        #[inline(always)]
+        fn first(self, n: usize) -> __mmask16 {
+            ((1u32 << n) - 1) as __mmask16
+        }
+        #[inline(always)]
+        unsafe fn load(self, p: *const f32) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F,
+            // and `p` is as the caller promises.
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32, v: __m512) {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F,
+            // and `p` is as the caller promises.
+            unsafe { _mm512_storeu_ps(p, v) }
+        }
+        #[inline(always)]
+        unsafe fn load_masked(self, mask: __mmask16, p: *const f32) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F,
+            // and `p` is as the caller promises.
+            unsafe { _mm512_maskz_loadu_ps(mask, p) }
+        }
+        #[inline(always)]
+        unsafe fn store_masked(self, mask: __mmask16, p: *mut f32, v: __m512) {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F,
+            // and `p` is as the caller promises.
+            unsafe { _mm512_mask_storeu_ps(p, mask, v) }
+        }
+    }
+
+    /// AVX2 and FMA: 8 lanes, masks as vectors of all-ones or zero lanes.
+    #[derive(Clone, Copy)]
+    pub struct Avx2(());
+
+    impl Avx2 {
+        /// The token: a call needs no `unsafe` only in code compiled for
+        /// AVX2 and FMA, which runs only where the CPU has them.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        pub fn new() -> Self {
+            Avx2(())
+        }
+    }
+
+    impl Simd for Avx2 {
+        type V = __m256;
+        type Mask = __m256i;
+        const LANES: usize = 8;
+        #[inline(always)]
+        fn zero(self) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { _mm256_setzero_ps() }
+        }
+        #[inline(always)]
+        fn splat(self, x: f32) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { _mm256_set1_ps(x) }
+        }
+        #[inline(always)]
+        fn fmadd(self, a: __m256, b: __m256, c: __m256) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { _mm256_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        fn add(self, a: __m256, b: __m256) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn sum(self, v: __m256) -> f32 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe {
+                let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+                let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+                let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+                _mm_cvtss_f32(s)
+            }
+        }
+        #[inline(always)]
+        fn first(self, n: usize) -> __m256i {
+            // lane l all ones where l < n
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe {
+                _mm256_cmpgt_epi32(
+                    _mm256_set1_epi32(n as i32),
+                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                )
+            }
+        }
+        #[inline(always)]
+        unsafe fn load(self, p: *const f32) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA,
+            // and `p` is as the caller promises.
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32, v: __m256) {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA,
+            // and `p` is as the caller promises.
+            unsafe { _mm256_storeu_ps(p, v) }
+        }
+        #[inline(always)]
+        unsafe fn load_masked(self, mask: __m256i, p: *const f32) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA,
+            // and `p` is as the caller promises.
+            unsafe { _mm256_maskload_ps(p, mask) }
+        }
+        #[inline(always)]
+        unsafe fn store_masked(self, mask: __m256i, p: *mut f32, v: __m256) {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA,
+            // and `p` is as the caller promises.
+            unsafe { _mm256_maskstore_ps(p, mask, v) }
+        }
+    }
+
+    /// A load of all lanes (`None`) or of the lanes of a mask.
+    ///
+    /// # Safety
+    /// As [`Simd::load`] or [`Simd::load_masked`].
+    #[inline(always)]
+    unsafe fn load<S: Simd>(s: S, lanes: Option<S::Mask>, p: *const f32) -> S::V {
+        match lanes {
+            // SAFETY: `p` is valid for reading LANES floats (the caller's).
+            None => unsafe { s.load(p) },
+            // SAFETY: `p` is valid for reading the lanes of `mask` (the
+            // caller's).
+            Some(mask) => unsafe { s.load_masked(mask, p) },
+        }
+    }
+
+    /// A store of all lanes (`None`) or of the lanes of a mask.
+    ///
+    /// # Safety
+    /// As [`Simd::store`] or [`Simd::store_masked`].
+    #[inline(always)]
+    unsafe fn store<S: Simd>(s: S, lanes: Option<S::Mask>, p: *mut f32, v: S::V) {
+        match lanes {
+            // SAFETY: `p` is valid for writing LANES floats (the caller's).
+            None => unsafe { s.store(p, v) },
+            // SAFETY: `p` is valid for writing the lanes of `mask` (the
+            // caller's).
+            Some(mask) => unsafe { s.store_masked(mask, p, v) },
+        }
+    }
+
+    /// `acc[r][w] += x(r) · b[w]`: one rank-1 update of a block of C in
+    /// registers, `x(r)` called once per row, in order.
+    #[inline(always)]
+    fn fmadd_rows<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        acc: &mut [[S::V; W]; ROWS],
+        mut x: impl FnMut(usize) -> f32,
+        b: [S::V; W],
+    ) {
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let x = s.splat(x(r));
+            for (acc_rw, bw) in acc_r.iter_mut().zip(b) {
+                *acc_rw = s.fmadd(x, bw, *acc_rw);
+            }
+        }
+    }
+
+    /// `C += acc` for a block of ROWS × W registers, register `(r, w)` of C
+    /// at `at(r, w)` with lanes `lanes[w]`.
+    ///
+    /// # Safety
+    /// Each `at(r, w)` is valid for reading and writing the lanes
+    /// `lanes[w]` (all when `None`).
+    #[inline(always)]
+    unsafe fn add_into<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        acc: &[[S::V; W]; ROWS],
+        at: impl Fn(usize, usize) -> *mut f32,
+        lanes: [Option<S::Mask>; W],
+    ) {
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (w, &acc_rw) in acc_r.iter().enumerate() {
+                let cp = at(r, w);
+                // SAFETY: `cp` is valid for reading and writing the lanes
+                // `lanes[w]` (the caller's).
+                unsafe { store(s, lanes[w], cp, s.add(load(s, lanes[w], cp), acc_rw)) };
+            }
+        }
+    }
+
+    /// Runs `$f::<_, ROWS>(args…, i)` over rows `0..$m` of C: blocks of the
+    /// first size listed, then one block of what is left, each size a
+    /// constant of its own (so that a block's accumulators are registers).
+    macro_rules! in_row_blocks {
+        ($m:expr, [$mr:literal, $($rest:literal),*], $f:ident $args:tt) => {{
+            let m = $m;
+            let mut i = 0;
+            while i + $mr <= m {
+                in_row_blocks!(@call $f $args, $mr, i);
+                i += $mr;
+            }
+            match m - i {
+                $($rest => in_row_blocks!(@call $f $args, $rest, i),)*
+                _ => {}
+            }
+        }};
+        (@call $f:ident ($($arg:expr),*), $rows:literal, $i:ident) => {
+            $f::<_, $rows>($($arg,)* $i)
+        };
+    }
+
+    /// The kernels for AVX2's 16 registers: axpy in blocks of 4 rows × 2
+    /// registers of columns (8 accumulators), dot products 2 × 4 at a
+    /// time with the last `k % LANES` terms added one by one.
+    #[inline(always)]
+    pub fn product_narrow<S: Simd>(s: S, a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        if b.col_stride == 1 {
+            for cols in panels(a.cols, b.cols) {
+                in_row_blocks!(a.rows, [4, 3, 2, 1], axpy_rows(s, a, b, c, cols.clone()));
+            }
+        } else if a.col_stride == 1 && b.row_stride == 1 {
+            dot::<S, 2, false>(s, a, b, c);
+        } else {
+            naive::<true>(a, b, c);
+        }
+    }
+
+    /// The kernels for AVX-512's 32 registers: axpy in blocks of 8 rows ×
+    /// 2 registers of columns (16 accumulators), dot products 4 × 4 at a
+    /// time with the last `k % LANES` terms in masked lanes.
+    #[inline(always)]
+    pub fn product_wide<S: Simd>(s: S, a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
+        if b.col_stride == 1 {
+            for cols in panels(a.cols, b.cols) {
+                in_row_blocks!(
+                    a.rows,
+                    [8, 7, 6, 5, 4, 3, 2, 1],
+                    axpy_rows(s, a, b, c, cols.clone())
+                );
+            }
+        } else if a.col_stride == 1 && b.row_stride == 1 {
+            dot::<S, 4, true>(s, a, b, c);
+        } else {
+            naive::<true>(a, b, c);
+        }
+    }
+
+    /// The column panels of the axpy kernels: `0..n` in runs of
+    /// [`panel_width`](super::panel_width).
+    #[inline(always)]
+    fn panels(k: usize, n: usize) -> impl Iterator<Item = core::ops::Range<usize>> {
+        let width = super::panel_width(k);
+        (0..n)
+            .step_by(width)
+            .map(move |start| start..(start + width).min(n))
+    }
+
+    /// B's rows contiguous: rows `i..i+ROWS` of C, columns `cols`, in
+    /// blocks of two registers of columns, then one, then one masked.
+    #[inline(always)]
+    fn axpy_rows<S: Simd, const ROWS: usize>(
+        s: S,
         a: Mat<'_>,
         b: Mat<'_>,
         c: &mut [f32],
@@ -176,88 +468,212 @@ mod avx512 {
         i: usize,
     ) {
         // C's row stride is B's full width; this call covers columns `cols`
-        let (k, ldc, n) = (a.cols, b.cols, cols.end);
+        let (ldc, n, l) = (b.cols, cols.end, S::LANES);
         let mut j = cols.start;
-        while j + 32 <= n {
-            // SAFETY: rows i..i+ROWS ≤ m, columns j..j+32 ≤ n, p < k.
+        while j + 2 * l <= n {
+            // SAFETY: rows i..i+ROWS ≤ m, columns j..j+2·LANES ≤ n: inside
+            // A, B and C (checked by `gemm`).
+            unsafe { axpy_block::<S, ROWS, 2>(s, a, b, c, ldc, i, j, [None, None]) };
+            j += 2 * l;
+        }
+        if j + l <= n {
+            // SAFETY: as above, with columns j..j+LANES ≤ n.
+            unsafe { axpy_block::<S, ROWS, 1>(s, a, b, c, ldc, i, j, [None]) };
+            j += l;
+        }
+        if j < n {
+            let mask = s.first(n - j);
+            // SAFETY: as above; the mask enables columns j..n only, n − j <
+            // LANES.
+            unsafe { axpy_block::<S, ROWS, 1>(s, a, b, c, ldc, i, j, [Some(mask)]) };
+        }
+    }
+
+    /// `C[i.., j..] += A[i.., ..] · B[.., j..]` for ROWS rows and W
+    /// registers of columns from `j`, register `w` with lanes `lanes[w]`:
+    /// each row of B loaded once and multiplied by every row's element.
+    ///
+    /// # Safety
+    /// Rows `i..i+ROWS` of A and C exist, and the lanes of the W registers
+    /// from column `j` lie inside B's and C's rows.
+    #[inline(always)]
+    unsafe fn axpy_block<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+        ldc: usize,
+        i: usize,
+        j: usize,
+        lanes: [Option<S::Mask>; W],
+    ) {
+        let mut acc = [[s.zero(); W]; ROWS];
+        for p in 0..a.cols {
+            // SAFETY: row p < k of B and rows i..i+ROWS of A exist, and the
+            // registers' lanes from column j lie inside B's rows (the
+            // caller's).
             unsafe {
-                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
-                for p in 0..k {
-                    let bp = b.data.as_ptr().add(p * b.row_stride + j);
-                    let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let x = _mm512_set1_ps(
-                            *a.data
-                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                        );
-                        acc_r[0] = _mm512_fmadd_ps(x, b0, acc_r[0]);
-                        acc_r[1] = _mm512_fmadd_ps(x, b1, acc_r[1]);
+                let bp = b.data.as_ptr().add(p * b.row_stride + j);
+                let mut bv = [s.zero(); W];
+                for (w, bv_w) in bv.iter_mut().enumerate() {
+                    *bv_w = load(s, lanes[w], bp.add(w * S::LANES));
+                }
+                fmadd_rows(
+                    s,
+                    &mut acc,
+                    |r| {
+                        *a.data
+                            .get_unchecked((i + r) * a.row_stride + p * a.col_stride)
+                    },
+                    bv,
+                );
+            }
+        }
+        let cp = c.as_mut_ptr();
+        // SAFETY: rows i..i+ROWS of C exist and the registers' lanes from
+        // column j lie inside them (the caller's).
+        unsafe {
+            add_into(
+                s,
+                &acc,
+                |r, w| cp.add((i + r) * ldc + j + w * S::LANES),
+                lanes,
+            )
+        };
+    }
+
+    /// A's rows and Bᵀ's rows contiguous: MR × 4 dot products at a time,
+    /// each with `LANES` partial sums. The last `k % LANES` terms of each
+    /// go, with `MASK_TAIL`, into the partial sums through masked loads,
+    /// and without it, one by one onto the sum of the lanes.
+    #[inline(always)]
+    fn dot<S: Simd, const MR: usize, const MASK_TAIL: bool>(
+        s: S,
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+    ) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let body = k / S::LANES * S::LANES;
+        for i in (0..m).step_by(MR) {
+            let rows = (m - i).min(MR);
+            for j in (0..n).step_by(4) {
+                let cols = (n - j).min(4);
+                // rows and columns past the end repeat the last one; their
+                // sums are computed and dropped
+                let ar: [usize; MR] =
+                    core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
+                let bc: [usize; 4] = core::array::from_fn(|t| (j + t.min(cols - 1)) * b.col_stride);
+                let mut acc = [[s.zero(); 4]; MR];
+                let mut p = 0;
+                while p < body {
+                    // SAFETY: p + LANES ≤ k, and ar/bc start rows of A and
+                    // Bᵀ that lie inside the views.
+                    unsafe { dot_block(s, a, b, &ar, &bc, p, None, &mut acc) };
+                    p += S::LANES;
+                }
+                if MASK_TAIL && p < k {
+                    let mask = s.first(k - p);
+                    // SAFETY: as above, the mask enabling lanes p..k only.
+                    unsafe { dot_block(s, a, b, &ar, &bc, p, Some(mask), &mut acc) };
+                }
+                for r in 0..rows {
+                    for t in 0..cols {
+                        let mut sum = s.sum(acc[r][t]);
+                        if !MASK_TAIL {
+                            for q in body..k {
+                                sum = madd::<true>(sum, a.data[ar[r] + q], b.data[bc[t] + q]);
+                            }
+                        }
+                        c[(i + r) * n + j + t] += sum;
                     }
                 }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
-                    _mm512_storeu_ps(cp, _mm512_add_ps(_mm512_loadu_ps(cp), acc_r[0]));
-                    _mm512_storeu_ps(
-                        cp.add(16),
-                        _mm512_add_ps(_mm512_loadu_ps(cp.add(16)), acc_r[1]),
-                    );
+            }
+        }
+    }
+
+    /// `acc[r][t] += A[ar[r] + p..] · Bᵀ[bc[t] + p..]`, lane by lane, over
+    /// one register of lanes `lanes`.
+    ///
+    /// # Safety
+    /// Those lanes from `ar[r] + p` and `bc[t] + p` lie inside A's and B's
+    /// data.
+    #[inline(always)]
+    unsafe fn dot_block<S: Simd, const MR: usize>(
+        s: S,
+        a: Mat<'_>,
+        b: Mat<'_>,
+        ar: &[usize; MR],
+        bc: &[usize; 4],
+        p: usize,
+        lanes: Option<S::Mask>,
+        acc: &mut [[S::V; 4]; MR],
+    ) {
+        // SAFETY: the lanes read from `ar[r] + p` and `bc[t] + p` lie inside
+        // A's and B's data (the caller's).
+        unsafe {
+            let mut x = [s.zero(); MR];
+            for (x_r, &ar_r) in x.iter_mut().zip(ar) {
+                *x_r = load(s, lanes, a.data.as_ptr().add(ar_r + p));
+            }
+            for (t, &bc_t) in bc.iter().enumerate() {
+                let y = load(s, lanes, b.data.as_ptr().add(bc_t + p));
+                for (acc_r, &x_r) in acc.iter_mut().zip(&x) {
+                    acc_r[t] = s.fmadd(x_r, y, acc_r[t]);
                 }
             }
-            j += 32;
         }
-        // the last columns, 16 at a time, the final ones masked
-        while j < n {
-            let mask = first((n - j).min(16));
-            // SAFETY: the mask enables lanes j..min(j + 16, n) only.
-            unsafe {
-                let mut acc = [_mm512_setzero_ps(); ROWS];
-                for p in 0..k {
-                    let b0 = _mm512_maskz_loadu_ps(mask, b.data.as_ptr().add(p * b.row_stride + j));
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let x = _mm512_set1_ps(
-                            *a.data
-                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                        );
-                        *acc_r = _mm512_fmadd_ps(x, b0, *acc_r);
-                    }
-                }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
-                    _mm512_mask_storeu_ps(
-                        cp,
-                        mask,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cp), *acc_r),
-                    );
-                }
-            }
-            j += 16;
-        }
+    }
+
+    /// [`super::gemm_conv`] in blocks of 8 rows of A.
+    #[inline(always)]
+    pub fn conv<S: Simd>(
+        s: S,
+        a: Mat<'_>,
+        padded: &[f32],
+        rows: ConvRows,
+        cols: Columns,
+        c: &mut [f32],
+    ) {
+        in_row_blocks!(
+            a.rows,
+            [8, 7, 6, 5, 4, 3, 2, 1],
+            conv_axpy_rows(s, a, padded, rows, cols, c)
+        );
+    }
+
+    /// [`super::gemm_conv_weight`] in blocks of 8 patch rows.
+    #[inline(always)]
+    pub fn conv_weight<S: Simd>(
+        s: S,
+        padded: &[f32],
+        rows: ConvRows,
+        out: (usize, usize),
+        b: &[f32],
+        n: usize,
+        c: &mut [f32],
+    ) {
+        in_row_blocks!(
+            rows.channels * rows.kh * rows.kw,
+            [8, 7, 6, 5, 4, 3, 2, 1],
+            conv_weight_rows(s, padded, rows, out, b, n, c)
+        );
     }
 
     /// [`super::gemm_conv`]: the axpy kernel with B's row `(c, u, v)` read
-    /// from the padded input at its offset, two halves of 16 columns at a
-    /// time.
-    #[target_feature(enable = "avx512f")]
-    pub fn conv_axpy(
+    /// from the padded input at its offset, two runs of (at most) 16
+    /// columns at a time, one register each: for units of 16 lanes.
+    #[inline(always)]
+    fn conv_axpy_rows<S: Simd, const ROWS: usize>(
+        s: S,
         a: Mat<'_>,
         padded: &[f32],
-        rows: super::ConvRows,
-        cols: super::Columns,
-        c: &mut [f32],
-    ) {
-        in_row_blocks!(a.rows, conv_axpy_rows(a, padded, rows, cols, c));
-    }
-
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn conv_axpy_rows<const ROWS: usize>(
-        a: Mat<'_>,
-        padded: &[f32],
-        rows: super::ConvRows,
-        cols: super::Columns,
+        rows: ConvRows,
+        cols: Columns,
         c: &mut [f32],
         i: usize,
     ) {
+        const { assert!(S::LANES == 16, "runs of 16 columns, one register each") };
         let (halves, ldc) = (cols.halves(rows.row), cols.width());
         let mut h = 0;
         while h < halves {
@@ -267,346 +683,97 @@ mod avx512 {
             } else {
                 (0, 0, 0)
             };
-            let (m0, m1) = (first(len0), first(len1));
+            let lanes = [Some(s.first(len0)), Some(s.first(len1))];
             // SAFETY: rows i..i+ROWS of A and C exist; the masks enable the
-            // halves' columns only, which lie inside C's rows and, read from
+            // runs' columns only, which lie inside C's rows and, read from
             // every patch row's offset, inside `padded` (checked by
             // `gemm_conv`); masked-off lanes touch no memory.
             unsafe {
-                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                let mut acc = [[s.zero(); 2]; ROWS];
                 let mut p = 0;
                 for ch in 0..rows.channels {
                     for u in 0..rows.kh {
                         for v in 0..rows.kw {
                             let bp = padded.as_ptr().add(ch * rows.plane + u * rows.row + v);
-                            let (b0, b1) = (
-                                _mm512_maskz_loadu_ps(m0, bp.add(src0)),
-                                _mm512_maskz_loadu_ps(m1, bp.add(src1)),
-                            );
-                            for (r, acc_r) in acc.iter_mut().enumerate() {
-                                let x = _mm512_set1_ps(
-                                    *a.data
-                                        .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                                );
-                                acc_r[0] = _mm512_fmadd_ps(x, b0, acc_r[0]);
-                                acc_r[1] = _mm512_fmadd_ps(x, b1, acc_r[1]);
-                            }
+                            let bv = [
+                                load(s, lanes[0], bp.add(src0)),
+                                load(s, lanes[1], bp.add(src1)),
+                            ];
+                            let x = |r: usize| {
+                                *a.data
+                                    .get_unchecked((i + r) * a.row_stride + p * a.col_stride)
+                            };
+                            fmadd_rows(s, &mut acc, x, bv);
                             p += 1;
                         }
                     }
                 }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc);
-                    let (cp0, cp1) = (cp.add(dst0), cp.add(dst1));
-                    _mm512_mask_storeu_ps(
-                        cp0,
-                        m0,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp0), acc_r[0]),
-                    );
-                    _mm512_mask_storeu_ps(
-                        cp1,
-                        m1,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp1), acc_r[1]),
-                    );
-                }
+                let (cp, dst) = (c.as_mut_ptr(), [dst0, dst1]);
+                add_into(s, &acc, |r, w| cp.add((i + r) * ldc + dst[w]), lanes);
             }
             h += 2;
         }
     }
 
-    /// [`super::gemm_conv_weight`]: blocks of ROWS patch rows × 32 columns
-    /// of C, each patch element broadcast against a row of B.
-    #[target_feature(enable = "avx512f")]
-    pub fn conv_weight_axpy(
+    /// [`super::gemm_conv_weight`]: blocks of ROWS patch rows × two
+    /// registers of columns of C, each patch element broadcast against a
+    /// row of B, the last columns masked.
+    #[inline(always)]
+    fn conv_weight_rows<S: Simd, const ROWS: usize>(
+        s: S,
         padded: &[f32],
-        rows: super::ConvRows,
-        out: (usize, usize),
-        b: &[f32],
-        n: usize,
-        c: &mut [f32],
-    ) {
-        let k = rows.channels * rows.kh * rows.kw;
-        in_row_blocks!(k, conv_weight_rows(padded, rows, out, b, n, c));
-    }
-
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn conv_weight_rows<const ROWS: usize>(
-        padded: &[f32],
-        rows: super::ConvRows,
+        rows: ConvRows,
         (oh, ow): (usize, usize),
         b: &[f32],
         n: usize,
         c: &mut [f32],
         i: usize,
     ) {
-        let offsets: [usize; ROWS] = core::array::from_fn(|r| rows.patch_offset(i + r));
+        let l = S::LANES;
+        let mut offsets = [0; ROWS];
+        for (r, offset) in offsets.iter_mut().enumerate() {
+            *offset = rows.patch_offset(i + r);
+        }
         let mut j = 0;
         while j < n {
-            let width = (n - j).min(32);
-            let (m0, m1) = (first(width.min(16)), first(width.saturating_sub(16)));
+            let width = (n - j).min(2 * l);
+            let lanes = [
+                Some(s.first(width.min(l))),
+                Some(s.first(width.saturating_sub(l))),
+            ];
             // SAFETY: patch rows i..i+ROWS exist and each reads at most
             // (OH − 1)·WP + OW floats from its offset, inside `padded`; B has
             // OH·OW rows of n, C has K rows of n, and the masks enable
             // columns j..j+width ≤ n only (checked by `gemm_conv_weight`).
             unsafe {
-                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
+                let mut acc = [[s.zero(); 2]; ROWS];
                 let mut bp = b.as_ptr().add(j);
                 for y in 0..oh {
                     // each patch row's grid row y, walked along x
-                    let mut pa: [*const f32; ROWS] =
-                        core::array::from_fn(|r| padded.as_ptr().add(offsets[r] + y * rows.row));
+                    let mut pa = [padded.as_ptr(); ROWS];
+                    for (pa_r, &offset) in pa.iter_mut().zip(&offsets) {
+                        *pa_r = pa_r.add(offset + y * rows.row);
+                    }
                     for _ in 0..ow {
-                        let (b0, b1) = (
-                            _mm512_maskz_loadu_ps(m0, bp),
-                            _mm512_maskz_loadu_ps(m1, bp.wrapping_add(16)),
-                        );
-                        for (acc_r, pa_r) in acc.iter_mut().zip(&mut pa) {
-                            let v = _mm512_set1_ps(**pa_r);
-                            *pa_r = pa_r.add(1);
-                            acc_r[0] = _mm512_fmadd_ps(v, b0, acc_r[0]);
-                            acc_r[1] = _mm512_fmadd_ps(v, b1, acc_r[1]);
-                        }
+                        // past the end when width ≤ LANES: masked off,
+                        // never dereferenced
+                        let bv = [load(s, lanes[0], bp), load(s, lanes[1], bp.wrapping_add(l))];
+                        let x = |r: usize| {
+                            let v = *pa[r];
+                            pa[r] = pa[r].add(1);
+                            v
+                        };
+                        fmadd_rows(s, &mut acc, x, bv);
                         bp = bp.wrapping_add(n);
                     }
                 }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * n + j);
-                    _mm512_mask_storeu_ps(
-                        cp,
-                        m0,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), acc_r[0]),
-                    );
-                    // past the end when width ≤ 16: masked off, never dereferenced
-                    let cp1 = cp.wrapping_add(16);
-                    _mm512_mask_storeu_ps(
-                        cp1,
-                        m1,
-                        _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp1), acc_r[1]),
-                    );
-                }
+                let cp = c.as_mut_ptr();
+                // the second register past the end when width ≤ LANES:
+                // masked off, never dereferenced
+                let at = |r: usize, w: usize| cp.add((i + r) * n + j).wrapping_add(w * l);
+                add_into(s, &acc, at, lanes);
             }
-            j += 32;
-        }
-    }
-
-    /// A's rows and Bᵀ's rows contiguous: 4 × 4 dot products at a time,
-    /// each with 16 lanes of partial sums; the last lanes of k masked.
-    #[target_feature(enable = "avx512f")]
-    pub fn dot(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let (m, k, n) = (a.rows, a.cols, b.cols);
-        for i in (0..m).step_by(4) {
-            let rows = (m - i).min(4);
-            for j in (0..n).step_by(4) {
-                let cols = (n - j).min(4);
-                // rows and columns past the end repeat the last one; their
-                // sums are computed and dropped
-                let ar: [usize; 4] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
-                let bc: [usize; 4] = core::array::from_fn(|s| (j + s.min(cols - 1)) * b.col_stride);
-                let mut acc = [[_mm512_setzero_ps(); 4]; 4];
-                let mut p = 0;
-                while p < k {
-                    let mask = first((k - p).min(16));
-                    // SAFETY: lanes p..min(p + 16, k) of rows of A and Bᵀ
-                    // that lie inside the views.
-                    unsafe {
-                        let x: [__m512; 4] = core::array::from_fn(|r| {
-                            _mm512_maskz_loadu_ps(mask, a.data.as_ptr().add(ar[r] + p))
-                        });
-                        for s in 0..4 {
-                            let y = _mm512_maskz_loadu_ps(mask, b.data.as_ptr().add(bc[s] + p));
-                            for r in 0..4 {
-                                acc[r][s] = _mm512_fmadd_ps(x[r], y, acc[r][s]);
-                            }
-                        }
-                    }
-                    p += 16;
-                }
-                for r in 0..rows {
-                    for s in 0..cols {
-                        c[(i + r) * n + j + s] += _mm512_reduce_add_ps(acc[r][s]);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The microkernels with AVX2 and FMA intrinsics. Every pointer offset
-/// below stays inside the views that [`gemm`] bounds-checked: rows `< m`,
-/// columns `< n`, inner indices `< k`.
-#[cfg(target_arch = "x86_64")]
-mod avx {
-    use super::{madd, Mat};
-    use std::arch::x86_64::*;
-
-    /// B's rows contiguous: blocks of ROWS × 16 of C in 2·ROWS registers;
-    /// the last columns (fewer than 16) by the portable loop.
-    #[target_feature(enable = "avx2,fma")]
-    pub fn axpy(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let (m, n) = (a.rows, b.cols);
-        // loop over panels of B's columns, each used by every row block while
-        // it is in cache
-        for start in (0..n).step_by(super::panel_width(a.cols)) {
-            let cols = start..(start + super::panel_width(a.cols)).min(n);
-            let mut i = 0;
-            while i + 4 <= m {
-                axpy_rows::<4>(a, b, c, i, cols.clone());
-                i += 4;
-            }
-            match m - i {
-                3 => axpy_rows::<3>(a, b, c, i, cols.clone()),
-                2 => axpy_rows::<2>(a, b, c, i, cols.clone()),
-                1 => axpy_rows::<1>(a, b, c, i, cols.clone()),
-                _ => {}
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn axpy_rows<const ROWS: usize>(
-        a: Mat<'_>,
-        b: Mat<'_>,
-        c: &mut [f32],
-        i: usize,
-        cols: core::ops::Range<usize>,
-    ) {
-        // C's row stride is B's full width; this call covers columns `cols`
-        let (k, ldc, n) = (a.cols, b.cols, cols.end);
-        let mut j = cols.start;
-        while j + 16 <= n {
-            // SAFETY: rows i..i+ROWS ≤ m, columns j..j+16 ≤ n, p < k: all
-            // inside A, B and C (checked by `gemm`).
-            unsafe {
-                let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
-                for p in 0..k {
-                    let bp = b.data.as_ptr().add(p * b.row_stride + j);
-                    let (b0, b1) = (_mm256_loadu_ps(bp), _mm256_loadu_ps(bp.add(8)));
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let x = _mm256_set1_ps(
-                            *a.data
-                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                        );
-                        acc_r[0] = _mm256_fmadd_ps(x, b0, acc_r[0]);
-                        acc_r[1] = _mm256_fmadd_ps(x, b1, acc_r[1]);
-                    }
-                }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
-                    _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), acc_r[0]));
-                    _mm256_storeu_ps(
-                        cp.add(8),
-                        _mm256_add_ps(_mm256_loadu_ps(cp.add(8)), acc_r[1]),
-                    );
-                }
-            }
-            j += 16;
-        }
-        if j + 8 <= n {
-            // SAFETY: as above, with columns j..j+8 ≤ n.
-            unsafe {
-                let mut acc = [_mm256_setzero_ps(); ROWS];
-                for p in 0..k {
-                    let b0 = _mm256_loadu_ps(b.data.as_ptr().add(p * b.row_stride + j));
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let x = _mm256_set1_ps(
-                            *a.data
-                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                        );
-                        *acc_r = _mm256_fmadd_ps(x, b0, *acc_r);
-                    }
-                }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
-                    _mm256_storeu_ps(cp, _mm256_add_ps(_mm256_loadu_ps(cp), *acc_r));
-                }
-            }
-            j += 8;
-        }
-        // the last columns, fewer than 8: masked loads and stores touch
-        // only the lanes below `n`
-        if j < n {
-            const MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
-            // SAFETY: the mask enables lanes j..n only, all inside B's rows
-            // and C's rows; the table read is 8 in-bounds i32s.
-            unsafe {
-                let mask = _mm256_loadu_si256(MASKS.as_ptr().add(8 - (n - j)) as *const __m256i);
-                let mut acc = [_mm256_setzero_ps(); ROWS];
-                for p in 0..k {
-                    let b0 = _mm256_maskload_ps(b.data.as_ptr().add(p * b.row_stride + j), mask);
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let x = _mm256_set1_ps(
-                            *a.data
-                                .get_unchecked((i + r) * a.row_stride + p * a.col_stride),
-                        );
-                        *acc_r = _mm256_fmadd_ps(x, b0, *acc_r);
-                    }
-                }
-                for (r, acc_r) in acc.iter().enumerate() {
-                    let cp = c.as_mut_ptr().add((i + r) * ldc + j);
-                    _mm256_maskstore_ps(
-                        cp,
-                        mask,
-                        _mm256_add_ps(_mm256_maskload_ps(cp, mask), *acc_r),
-                    );
-                }
-            }
-        }
-    }
-
-    /// Sum of the 8 lanes.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn hsum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-        _mm_cvtss_f32(s)
-    }
-
-    /// A's rows and Bᵀ's rows contiguous: 2 × 4 dot products at a time,
-    /// each with 8 lanes of partial sums.
-    #[target_feature(enable = "avx2,fma")]
-    pub fn dot(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        let (m, k, n) = (a.rows, a.cols, b.cols);
-        let body = k / 8 * 8;
-        for i in (0..m).step_by(2) {
-            let rows = (m - i).min(2);
-            for j in (0..n).step_by(4) {
-                let cols = (n - j).min(4);
-                // rows and columns past the end repeat the last one; their
-                // sums are computed and dropped
-                let ar: [usize; 2] = core::array::from_fn(|r| (i + r.min(rows - 1)) * a.row_stride);
-                let bc: [usize; 4] = core::array::from_fn(|s| (j + s.min(cols - 1)) * b.col_stride);
-                let mut acc = [[_mm256_setzero_ps(); 4]; 2];
-                let mut p = 0;
-                while p < body {
-                    // SAFETY: p + 8 ≤ k, and ar/bc start rows of A and Bᵀ
-                    // that lie inside the views.
-                    unsafe {
-                        let x = [
-                            _mm256_loadu_ps(a.data.as_ptr().add(ar[0] + p)),
-                            _mm256_loadu_ps(a.data.as_ptr().add(ar[1] + p)),
-                        ];
-                        for s in 0..4 {
-                            let y = _mm256_loadu_ps(b.data.as_ptr().add(bc[s] + p));
-                            acc[0][s] = _mm256_fmadd_ps(x[0], y, acc[0][s]);
-                            acc[1][s] = _mm256_fmadd_ps(x[1], y, acc[1][s]);
-                        }
-                    }
-                    p += 8;
-                }
-                for r in 0..rows {
-                    for s in 0..cols {
-                        let mut sum = hsum(acc[r][s]);
-                        for q in body..k {
-                            sum = madd::<true>(sum, a.data[ar[r] + q], b.data[bc[s] + q]);
-                        }
-                        c[(i + r) * n + j + s] += sum;
-                    }
-                }
-            }
+            j += 2 * l;
         }
     }
 }
@@ -759,7 +926,7 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
-        unsafe { avx512::conv_axpy(a, padded, rows, cols, c) };
+        unsafe { conv_avx512(a, padded, rows, cols, c) };
         return;
     }
     conv_portable(a, padded, rows, cols, c);
@@ -795,10 +962,29 @@ pub fn gemm_conv_weight(
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
-        unsafe { avx512::conv_weight_axpy(padded, rows, (oh, ow), b, n, c) };
+        unsafe { conv_weight_avx512(padded, rows, (oh, ow), b, n, c) };
         return;
     }
     conv_weight_portable(padded, rows, (oh, ow), b, n, c);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn conv_avx512(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
+    x86::conv(x86::Avx512::new(), a, padded, rows, cols, c);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn conv_weight_avx512(
+    padded: &[f32],
+    rows: ConvRows,
+    out: (usize, usize),
+    b: &[f32],
+    n: usize,
+    c: &mut [f32],
+) {
+    x86::conv_weight(x86::Avx512::new(), padded, rows, out, b, n, c);
 }
 
 /// [`gemm_conv_weight`] in portable Rust, one patch row at a time.
@@ -1026,14 +1212,87 @@ mod tests {
         }
     }
 
+    /// `L` lanes in plain Rust with the vector units' semantics (fused
+    /// multiply-adds; masked-off lanes read as zero and left untouched), so
+    /// that each unit's kernels, with their blocking, masks and edges, run
+    /// on any x86-64 CPU, including the AVX-512 ones where the CPU has no
+    /// AVX-512.
+    #[cfg(target_arch = "x86_64")]
+    #[derive(Clone, Copy)]
+    struct Emulated<const L: usize>;
+
+    #[cfg(target_arch = "x86_64")]
+    impl<const L: usize> x86::Simd for Emulated<L> {
+        type V = [f32; L];
+        type Mask = u32;
+        const LANES: usize = L;
+        fn zero(self) -> [f32; L] {
+            [0.0; L]
+        }
+        fn splat(self, x: f32) -> [f32; L] {
+            [x; L]
+        }
+        fn fmadd(self, a: [f32; L], b: [f32; L], c: [f32; L]) -> [f32; L] {
+            core::array::from_fn(|l| a[l].mul_add(b[l], c[l]))
+        }
+        fn add(self, a: [f32; L], b: [f32; L]) -> [f32; L] {
+            core::array::from_fn(|l| a[l] + b[l])
+        }
+        fn sum(self, v: [f32; L]) -> f32 {
+            v.iter().sum()
+        }
+        fn first(self, n: usize) -> u32 {
+            assert!(n <= L, "mask of {n} lanes out of {L}");
+            ((1u64 << n) - 1) as u32
+        }
+        unsafe fn load(self, p: *const f32) -> [f32; L] {
+            // SAFETY: the caller's: p is valid for reading L floats.
+            core::array::from_fn(|l| unsafe { *p.add(l) })
+        }
+        unsafe fn store(self, p: *mut f32, v: [f32; L]) {
+            for (l, v) in v.into_iter().enumerate() {
+                // SAFETY: the caller's: p is valid for writing L floats.
+                unsafe { *p.add(l) = v };
+            }
+        }
+        unsafe fn load_masked(self, mask: u32, p: *const f32) -> [f32; L] {
+            core::array::from_fn(|l| {
+                if mask >> l & 1 == 1 {
+                    // SAFETY: the caller's: p is valid for reading the lanes
+                    // of the mask, the only ones read.
+                    unsafe { *p.add(l) }
+                } else {
+                    0.0
+                }
+            })
+        }
+        unsafe fn store_masked(self, mask: u32, p: *mut f32, v: [f32; L]) {
+            for (l, v) in v.into_iter().enumerate() {
+                if mask >> l & 1 == 1 {
+                    // SAFETY: the caller's: p is valid for writing the lanes
+                    // of the mask, the only ones written.
+                    unsafe { *p.add(l) = v };
+                }
+            }
+        }
+    }
+
     type Path = fn(Mat<'_>, Mat<'_>, &mut [f32]);
 
-    /// The kernels this CPU can run, by name.
+    /// The kernels this CPU can run, by name: the portable kernels, each
+    /// vector unit's kernels on emulated lanes, and the vector units the
+    /// CPU has.
     fn paths() -> Vec<(&'static str, Path)> {
         let mut paths: Vec<(&'static str, Path)> =
             vec![("portable", |a, b, c| product::<false>(a, b, c))];
         #[cfg(target_arch = "x86_64")]
         {
+            paths.push(("avx2 kernels, emulated lanes", |a, b, c| {
+                x86::product_narrow(Emulated::<8>, a, b, c)
+            }));
+            paths.push(("avx512 kernels, emulated lanes", |a, b, c| {
+                x86::product_wide(Emulated::<16>, a, b, c)
+            }));
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU has AVX2 and FMA (checked above).
                 paths.push(("avx2+fma", |a, b, c| unsafe { gemm_avx2_fma(a, b, c) }));
@@ -1124,6 +1383,13 @@ mod tests {
             let mut c = vec![0.0; m * n];
             conv_portable(Mat::new(&w, m, k), &padded, rows, Columns::Wide(n), &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![0.0; m * n];
+                let a = Mat::new(&w, m, k);
+                x86::conv(Emulated::<16>, a, &padded, rows, Columns::Wide(n), &mut c);
+                assert_close(&c, &want, 1e-5, &format!("{what}, emulated lanes"));
+            }
 
             // only the real output positions, written densely, onto what is there
             let (oh, ow) = (hp - kh + 1, wp - kw + 1);
@@ -1141,6 +1407,19 @@ mod tests {
             let mut c = vec![1.0; m * oh * ow];
             conv_portable(Mat::new(&w, m, k), &padded, rows, cols, &mut c);
             assert_close(&c, &dense, 1e-5, &format!("{what}, rows, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![1.0; m * oh * ow];
+                x86::conv(
+                    Emulated::<16>,
+                    Mat::new(&w, m, k),
+                    &padded,
+                    rows,
+                    cols,
+                    &mut c,
+                );
+                assert_close(&c, &dense, 1e-5, &format!("{what}, rows, emulated lanes"));
+            }
         }
     }
 
@@ -1183,6 +1462,15 @@ mod tests {
             let mut c = vec![0.0; k * n];
             conv_weight_portable(&padded, rows, (oh, ow), &b, n, &mut c);
             assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut c = vec![1.0; k * n];
+                x86::conv_weight(Emulated::<16>, &padded, rows, (oh, ow), &b, n, &mut c);
+                assert_close(&c, &want_plus, 1e-5, &format!("{what}, 16 emulated lanes"));
+                let mut c = vec![1.0; k * n];
+                x86::conv_weight(Emulated::<8>, &padded, rows, (oh, ow), &b, n, &mut c);
+                assert_close(&c, &want_plus, 1e-5, &format!("{what}, 8 emulated lanes"));
+            }
         }
     }
 
