@@ -444,10 +444,10 @@ impl<'a> WeightGrad<'a> {
 
     /// Takes its scratch from the front of `scratch`; returns the rest.
     #[inline(always)]
-    fn new(g: &Geometry, scratch: &'a mut [f32]) -> (Self, &'a mut [f32]) {
+    fn new(g: &Geometry, plan: Plan, scratch: &'a mut [f32]) -> (Self, &'a mut [f32]) {
         let (k, p) = (g.patch_len(), g.positions());
         let (mine, rest) = scratch.split_at_mut(Self::scratch_len(g));
-        if g.plan().weight_grad == Lowering::Implicit {
+        if plan.weight_grad == Lowering::Implicit {
             let (padded, mine) = mine.split_at_mut(g.padded_len());
             let (dy_t, mine) = mine.split_at_mut(p * g.oc);
             let dwt = &mut mine[..k * g.oc];
@@ -526,9 +526,10 @@ pub fn backward(
     scratch: &mut [f32],
 ) {
     let (k, p) = (g.patch_len(), g.positions());
-    let (mut weight_grad, rest) = WeightGrad::new(g, scratch);
+    let plan = g.plan();
+    let (mut weight_grad, rest) = WeightGrad::new(g, plan, scratch);
     match d_input {
-        Some(d_input) if g.plan().input_grad == Lowering::Implicit => backward_transposed(
+        Some(d_input) if plan.input_grad == Lowering::Implicit => backward_transposed(
             g,
             batch,
             weight,
