@@ -17,20 +17,56 @@ File format (one JSON object, keys in this order):
       "network":     "<the network! DSL text of the case, for documentation>",
       "input_shape": [C, H, W] or [N],          # per sample, channels first
       "batch":       B,
+      "mode":        "train" or "eval",         # optional; absent means "train"
       "input":       [B * prod(input_shape) floats, row-major, batch first],
       "params":      {"<name>": {"shape": [...], "data": [...]}, ...},
+      "buffers":     {"<name>": {"shape": [...], "data": [...]}, ...},  # optional
       "output":      [B * prod(output shape) floats, row-major, batch first],
       "grad_output": [same length as "output"],
       "grad_input":  [same length as "input"],
-      "grads":       {"<name>": [same length as params[name].data], ...}
+      "grads":       {"<name>": [same length as params[name].data], ...},
+      "buffers_after": {"<name>": [same length as buffers[name].data], ...}  # optional
     }
+
+Optional keys (the files written before they existed do not have them; a
+reader must treat them as optional):
+
+* ``mode``: whether the module runs in training (``module.train()``) or
+  evaluation (``module.eval()``) mode for the forward and backward pass.
+  Absent means ``"train"``.  The cases with batch norm, dropout or blocks
+  write it.
+* ``buffers`` and ``buffers_after``: present exactly when the network has
+  buffers (batch norm).  ``buffers`` is the state loaded BEFORE the forward
+  pass, in ``named_buffers()`` order; ``buffers_after`` the same buffers after
+  the one forward pass (in training mode PyTorch updates the running
+  statistics; in evaluation mode they are unchanged).  Per batch norm item:
+  ``"<item>.running_mean"`` [C], ``"<item>.running_var"`` [C] and
+  ``"<item>.num_batches_tracked"`` (shape ``[]``, one element, written as an
+  integer: ``[3]`` before, ``[4]`` after a training pass).  The update is
+  ``running = (1 - momentum) * running + momentum * batch_stat`` with the
+  batch mean and the UNBIASED batch variance (n / (n - 1) times the biased
+  variance that normalises the batch; n = B*H*W per channel, or B per feature
+  for [N] inputs).
 
 * Parameter names and layouts are PyTorch's, in ``named_parameters()`` order.
   Names follow ``nn.Sequential`` indexing over every item of the DSL list
   (activations, pools and flatten count too), e.g. ``"0.weight"``, ``"4.bias"``;
   a named item (``c2: conv(...)``) uses its name (``"c2.weight"``).
   Conv weights are ``[OUT, C, KH, KW]``, dense weights ``[OUT, N]``, biases
-  ``[OUT]``, PReLU slopes ``[C]`` (or ``[N]`` for flat inputs).
+  ``[OUT]``, PReLU slopes ``[C]`` (or ``[N]`` for flat inputs), batch norm
+  ``weight`` (scale) and ``bias`` (shift) ``[C]`` (or ``[N]``).
+* Blocks nest like ``nn.Sequential``: a block item (``add``, ``concat``,
+  ``residual``) is an ``nn.ModuleList`` of branches, each branch an
+  ``nn.Sequential`` whose items are numbered again from 0 (or named), so
+  item 5 being a block, its branch 0, item 1 is ``"5.0.1.weight"``.  An
+  identity branch ``[]`` is an empty ``nn.Sequential()`` (no parameters), and
+  ``residual { items }`` is ``add { [items], [] }``.  ``add`` sums its
+  branches' outputs, ``concat`` concatenates them on channels (dim 1); every
+  branch sees the block's input.
+* Layer semantics: ``batch_norm(momentum = M, eps = E)`` (defaults 0.1 and
+  1e-5) is ``nn.BatchNorm2d`` on [C, H, W] inputs and ``nn.BatchNorm1d`` on
+  [N] inputs; ``dropout(P)`` is ``nn.Dropout(P)`` (only used in evaluation
+  mode here, where it is the identity).
 * Numerics: the input, the parameters and ``grad_output`` are drawn as float32
   with a fixed seed per case (``torch.manual_seed(crc32(case name))``), so every
   one of those numbers is exactly representable as an f32.  The reference is
@@ -46,9 +82,19 @@ File format (one JSON object, keys in this order):
   f64-then-cast.
 * Initialisation: weights ~ N(0, 1/sqrt(fan_in)), biases ~ N(0, 0.1) (nonzero on
   purpose, unlike the library's default of 0), PReLU slopes ~ U[0.05, 0.5];
-  inputs and grad_output ~ N(0, 1).
+  batch norm weights ~ U[0.5, 1.5] and biases ~ N(0, 0.1); batch norm buffers
+  (so that the loaded state is not PyTorch's default one): running_mean ~
+  N(0, 0.5), running_var ~ U[0.5, 2], num_batches_tracked = 3;
+  inputs and grad_output ~ N(0, 1).  Draw order per case: the module's own
+  constructor initialisation (overwritten), input, parameters (in
+  ``named_parameters()`` order), buffers (in ``named_buffers()`` order),
+  grad_output.
+* Self-check: every case is also run in float32 from the same values, and
+  its outputs, gradients and buffers must agree with the float64 reference
+  to 1e-4 relative to the largest magnitude of each field.
 """
 
+import copy
 import json
 import math
 import os
@@ -100,6 +146,50 @@ class GlobalAvgPool(nn.Module):
 
     def forward(self, x):
         return torch.flatten(self.pool(x), 1)
+
+
+class Add(nn.ModuleList):
+    """`add { [..], [..], .. }`: every branch sees the input; outputs summed."""
+
+    def forward(self, x):
+        y = self[0](x)
+        for branch in self[1:]:
+            y = y + branch(x)
+        return y
+
+
+class Concat(nn.ModuleList):
+    """`concat { [..], [..], .. }`: every branch sees the input; outputs joined on channels."""
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self], dim=1)
+
+
+def items(*mods):
+    """An nn.Sequential over DSL items: a module, or (name, module) for a
+    named item; unnamed items are keyed by their index in the list."""
+    return nn.Sequential(OrderedDict(
+        m if isinstance(m, tuple) else (str(i), m) for i, m in enumerate(mods)))
+
+
+def add(*branches):
+    """`add { [..], .. }`; each branch is a tuple of items, () the identity."""
+    return Add([items(*b) for b in branches])
+
+
+def concat(*branches):
+    return Concat([items(*b) for b in branches])
+
+
+def residual(*mods):
+    """`residual { .. }` = `add { [..], [] }`."""
+    return add(mods, ())
+
+
+def batch_norm(channels, image=True, momentum=0.1, eps=1e-5):
+    """`batch_norm` on [C, H, W] (image) or [N] inputs."""
+    cls = nn.BatchNorm2d if image else nn.BatchNorm1d
+    return cls(channels, eps=eps, momentum=momentum)
 
 
 def pair(v):
@@ -229,6 +319,97 @@ CASES = [
      ), [4]),
 ]
 
+RESIDUAL_BASIC_DSL = (
+    "residual { conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu, "
+    "conv(4, kernel = 3, pad = 1, bias = false), batch_norm }, relu"
+)
+RESIDUAL_PROJECTION_DSL = (
+    "add { [conv(8, kernel = 3, stride = 2, pad = 1, bias = false), batch_norm, relu, "
+    "conv(8, kernel = 3, pad = 1, bias = false), batch_norm], "
+    "[conv(8, kernel = 1, stride = 2, bias = false), batch_norm] }, relu"
+)
+INCEPTION_DSL = (
+    "concat { [conv(2, kernel = 1), relu], "
+    "[conv(3, kernel = 1), relu, conv(4, kernel = 3, pad = 1), relu], "
+    "[conv(2, kernel = 1), relu, conv(3, kernel = 5, pad = 2), relu], "
+    "[max_pool(3, stride = 1, pad = 1), conv(2, kernel = 1), relu] }"
+)
+NESTED_DSL = (
+    "conv(4, kernel = 3, pad = 1), "
+    "b: add { [conv(4, kernel = 1), concat { [conv(2, kernel = 3, pad = 1)], [conv(2, kernel = 1)] }], [] }, "
+    "flatten, dense(3)"
+)
+
+
+def residual_basic():
+    return items(
+        residual(
+            conv(4, 4, 3, pad=1, bias=False), batch_norm(4), nn.ReLU(),
+            conv(4, 4, 3, pad=1, bias=False), batch_norm(4),
+        ),
+        nn.ReLU(),
+    )
+
+
+# Cases that depend on the mode (batch norm, dropout) or use blocks; the
+# 7th field is the mode, written into the file as "mode".
+CASES += [
+    ("batch_norm_image_train", "batch_norm", [3, 5, 4], 4,
+     lambda: seq(batch_norm(3)), [3, 5, 4], "train"),
+    ("batch_norm_image_eval", "batch_norm", [3, 5, 4], 4,
+     lambda: seq(batch_norm(3)), [3, 5, 4], "eval"),
+    ("batch_norm_flat_train", "batch_norm", [6], 5,
+     lambda: seq(batch_norm(6, image=False)), [6], "train"),
+    ("batch_norm_flat_eval", "batch_norm", [6], 5,
+     lambda: seq(batch_norm(6, image=False)), [6], "eval"),
+    ("batch_norm_args", "batch_norm(momentum = 0.3, eps = 0.001)", [2, 3, 3], 3,
+     lambda: seq(batch_norm(2, momentum=0.3, eps=0.001)), [2, 3, 3], "train"),
+    ("conv_bn_relu", "conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu", [3, 6, 6], 3,
+     lambda: seq(conv(3, 4, 3, pad=1, bias=False), batch_norm(4), nn.ReLU()), [4, 6, 6], "train"),
+    ("residual_basic", RESIDUAL_BASIC_DSL, [4, 6, 6], 2,
+     residual_basic, [4, 6, 6], "train"),
+    ("residual_basic_eval", RESIDUAL_BASIC_DSL, [4, 6, 6], 2,
+     residual_basic, [4, 6, 6], "eval"),
+    ("residual_projection", RESIDUAL_PROJECTION_DSL, [4, 6, 6], 2,
+     lambda: items(
+         add(
+             (conv(4, 8, 3, stride=2, pad=1, bias=False), batch_norm(8), nn.ReLU(),
+              conv(8, 8, 3, pad=1, bias=False), batch_norm(8)),
+             (conv(4, 8, 1, stride=2, bias=False), batch_norm(8)),
+         ),
+         nn.ReLU(),
+     ), [8, 3, 3], "train"),
+    ("inception", INCEPTION_DSL, [4, 8, 8], 2,
+     lambda: items(concat(
+         (conv(4, 2, 1), nn.ReLU()),
+         (conv(4, 3, 1), nn.ReLU(), conv(3, 4, 3, pad=1), nn.ReLU()),
+         (conv(4, 2, 1), nn.ReLU(), conv(2, 3, 5, pad=2), nn.ReLU()),
+         (nn.MaxPool2d(3, 1, padding=1), conv(4, 2, 1), nn.ReLU()),
+     )), [11, 8, 8], "train"),
+    ("nested_blocks", NESTED_DSL, [2, 6, 6], 2,
+     lambda: items(
+         conv(2, 4, 3, pad=1),
+         ("b", add(
+             (conv(4, 4, 1), concat((conv(4, 2, 3, pad=1),), (conv(4, 2, 1),))),
+             (),
+         )),
+         nn.Flatten(),
+         nn.Linear(144, 3),
+     ), [3], "train"),
+    ("residual_dense", "residual { dense(6), relu, dense(6) }", [6], 3,
+     lambda: items(residual(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 6))), [6], "train"),
+    ("dropout_eval", "dense(8), dropout(0.5), dense(3)", [10], 3,
+     lambda: seq(nn.Linear(10, 8), nn.Dropout(0.5), nn.Linear(8, 3)), [3], "eval"),
+]
+
+BN = ["weight", "bias"]
+BN_BUFFERS = ["running_mean", "running_var", "num_batches_tracked"]
+
+
+def prefixed(prefix, names):
+    return [prefix + "." + n for n in names]
+
+
 EXPECTED_PARAMS = {
     "conv_no_bias": ["0.weight"],
     "dense_no_bias": ["0.weight"],
@@ -237,6 +418,38 @@ EXPECTED_PARAMS = {
     "lenet5": ["0.weight", "0.bias", "c2.weight", "c2.bias", "7.weight", "7.bias",
                "9.weight", "9.bias", "11.weight", "11.bias"],
     "conv_chain": ["0.weight", "0.bias", "4.weight", "4.bias"],
+    "batch_norm_image_train": prefixed("0", BN),
+    "batch_norm_image_eval": prefixed("0", BN),
+    "batch_norm_flat_train": prefixed("0", BN),
+    "batch_norm_flat_eval": prefixed("0", BN),
+    "batch_norm_args": prefixed("0", BN),
+    "conv_bn_relu": ["0.weight"] + prefixed("1", BN),
+    "residual_basic": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN),
+    "residual_basic_eval": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN),
+    "residual_projection": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN)
+                           + ["0.1.0.weight"] + prefixed("0.1.1", BN),
+    "inception": ["0.0.0.weight", "0.0.0.bias",
+                  "0.1.0.weight", "0.1.0.bias", "0.1.2.weight", "0.1.2.bias",
+                  "0.2.0.weight", "0.2.0.bias", "0.2.2.weight", "0.2.2.bias",
+                  "0.3.1.weight", "0.3.1.bias"],
+    "nested_blocks": ["0.weight", "0.bias", "b.0.0.weight", "b.0.0.bias",
+                      "b.0.1.0.0.weight", "b.0.1.0.0.bias", "b.0.1.1.0.weight", "b.0.1.1.0.bias",
+                      "3.weight", "3.bias"],
+    "residual_dense": ["0.0.0.weight", "0.0.0.bias", "0.0.2.weight", "0.0.2.bias"],
+    "dropout_eval": ["0.weight", "0.bias", "2.weight", "2.bias"],
+}
+
+EXPECTED_BUFFERS = {
+    "batch_norm_image_train": prefixed("0", BN_BUFFERS),
+    "batch_norm_image_eval": prefixed("0", BN_BUFFERS),
+    "batch_norm_flat_train": prefixed("0", BN_BUFFERS),
+    "batch_norm_flat_eval": prefixed("0", BN_BUFFERS),
+    "batch_norm_args": prefixed("0", BN_BUFFERS),
+    "conv_bn_relu": prefixed("1", BN_BUFFERS),
+    "residual_basic": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS),
+    "residual_basic_eval": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS),
+    "residual_projection": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS)
+                           + prefixed("0.1.1", BN_BUFFERS),
 }
 
 
@@ -248,11 +461,28 @@ def init_params(model):
             module = model.get_submodule(name.rsplit(".", 1)[0])
             if isinstance(module, nn.PReLU):
                 p.uniform_(0.05, 0.5)
+            elif isinstance(module, nn.modules.batchnorm._BatchNorm) and name.endswith("weight"):
+                p.uniform_(0.5, 1.5)
             elif name.endswith("bias"):
                 p.normal_(0.0, 0.1)
             else:
                 fan_in = p[0].numel()  # C*KH*KW for conv, N for dense
                 p.normal_(0.0, 1.0 / math.sqrt(fan_in))
+
+
+def init_buffers(model):
+    """Draw the batch norm buffers, in named_buffers() order, so that the
+    loaded state is not the default one (mean 0, variance 1, count 0)."""
+    with torch.no_grad():
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.normal_(0.0, 0.5)
+            elif name.endswith("running_var"):
+                b.uniform_(0.5, 2.0)
+            elif name.endswith("num_batches_tracked"):
+                b.fill_(3)
+            else:
+                raise ValueError("unknown buffer " + name)
 
 
 def flat(t):
@@ -267,7 +497,26 @@ def dumps_floats(values):
     return "[" + ",".join(repr(float(v)) for v in values) + "]"
 
 
-def run_case(name, dsl, input_shape, batch, build, expected_out):
+def dumps_buffer(t):
+    """A buffer's values: integers for integer buffers (num_batches_tracked)."""
+    if t.dtype.is_floating_point:
+        return dumps_floats(flat(t))
+    return "[" + ",".join(str(int(v)) for v in t.reshape(-1).tolist()) + "]"
+
+
+def check_f32(name, got, want):
+    """The float32 run agrees with the float64 reference: max |got - want|
+    within 1e-4 of the largest |want| of the field. Returns the ratio."""
+    got, want = got.detach().double(), want.detach().double()
+    assert got.shape == want.shape, (name, got.shape, want.shape)
+    scale = want.abs().max().item() if want.numel() else 0.0
+    err = (got - want).abs().max().item() if want.numel() else 0.0
+    ratio = err / scale if scale > 0 else err
+    assert ratio <= 1e-4, (name, err, scale)
+    return ratio
+
+
+def run_case(name, dsl, input_shape, batch, build, expected_out, mode=None):
     torch.manual_seed(zlib.crc32(name.encode()))
     model = build().float()
     x32 = torch.randn([batch] + input_shape, dtype=torch.float32)
@@ -275,14 +524,20 @@ def run_case(name, dsl, input_shape, batch, build, expected_out):
         # Exercise ReLU's gradient at exactly 0 (PyTorch: 0).
         x32.view(-1)[::7] = 0.0
     init_params(model)
+    init_buffers(model)
     params32 = OrderedDict((n, p.detach().clone()) for n, p in model.named_parameters())
+    buffers32 = OrderedDict((n, b.detach().clone()) for n, b in model.named_buffers())
     out_shape_b = [batch] + expected_out
     gy32 = torch.randn(out_shape_b, dtype=torch.float32)
+    model.train(mode != "eval")
+    model32 = copy.deepcopy(model)
 
     # Reference in float64 from exactly the f32 values.
     model = model.double()
     for n, p in model.named_parameters():
         assert torch.equal(p.detach(), params32[n].double()), n
+    for n, b in model.named_buffers():
+        assert torch.equal(b, buffers32[n].to(b.dtype)), n
     x = x32.double().requires_grad_(True)
     y = model(x)
     assert list(y.shape) == out_shape_b, (name, list(y.shape), out_shape_b)
@@ -295,6 +550,21 @@ def run_case(name, dsl, input_shape, batch, build, expected_out):
         has_params = name.startswith("conv") or name.startswith("dense")
         expected_names = ["0.weight", "0.bias"] if has_params else []
     assert names == expected_names, (name, names, expected_names)
+    buffer_names = list(buffers32)
+    assert buffer_names == EXPECTED_BUFFERS.get(name, []), (name, buffer_names)
+    buffers_after = OrderedDict(model.named_buffers())
+    if mode == "eval":
+        for n, b in buffers_after.items():
+            assert torch.equal(b, buffers32[n].to(b.dtype)), n
+
+    # The same pass in float32 agrees with the float64 reference.
+    x_32 = x32.clone().requires_grad_(True)
+    y32 = model32(x_32)
+    (y32 * gy32).sum().backward()
+    worst = max([check_f32(name + ": output", y32, y), check_f32(name + ": grad_input", x_32.grad, x.grad)]
+                + [check_f32(name + ": " + n, p.grad, model.get_parameter(n).grad)
+                   for n, p in model32.named_parameters()]
+                + [check_f32(name + ": " + n, b, buffers_after[n]) for n, b in model32.named_buffers()])
 
     if name == "relu":
         zero = x32 == 0
@@ -306,11 +576,17 @@ def run_case(name, dsl, input_shape, batch, build, expected_out):
         '"network":' + json.dumps(dsl),
         '"input_shape":' + json.dumps(input_shape),
         '"batch":' + json.dumps(batch),
-        '"input":' + dumps_floats(flat(x32)),
     ]
+    if mode is not None:
+        lines.append('"mode":' + json.dumps(mode))
+    lines.append('"input":' + dumps_floats(flat(x32)))
     plines = ['%s:{"shape":%s,"data":%s}' % (json.dumps(n), json.dumps(list(p.shape)), dumps_floats(flat(p)))
               for n, p in params32.items()]
     lines.append('"params":{' + ("\n" + ",\n".join(plines) + "\n" if plines else "") + "}")
+    if buffers32:
+        blines = ['%s:{"shape":%s,"data":%s}' % (json.dumps(n), json.dumps(list(b.shape)), dumps_buffer(b))
+                  for n, b in buffers32.items()]
+        lines.append('"buffers":{\n' + ",\n".join(blines) + "\n}")
     lines += [
         '"output":' + dumps_floats(flat(y)),
         '"grad_output":' + dumps_floats(flat(gy32)),
@@ -318,14 +594,18 @@ def run_case(name, dsl, input_shape, batch, build, expected_out):
     ]
     glines = ["%s:%s" % (json.dumps(n), dumps_floats(flat(p.grad))) for n, p in model.named_parameters()]
     lines.append('"grads":{' + ("\n" + ",\n".join(glines) + "\n" if glines else "") + "}")
+    if buffers32:
+        alines = ["%s:%s" % (json.dumps(n), dumps_buffer(b)) for n, b in buffers_after.items()]
+        lines.append('"buffers_after":{\n' + ",\n".join(alines) + "\n}")
     text = "{\n" + ",\n".join(lines) + "\n}\n"
     json.loads(text)  # sanity check
 
     path = os.path.join(OUT_DIR, name + ".json")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
-    print("%-24s input %-14s batch %d -> output %-12s (%s)" % (
-        name, input_shape, batch, expected_out, ", ".join(names) or "no params"))
+    print("%-24s input %-14s batch %d%s -> output %-12s f32 %.1e (%s)" % (
+        name, input_shape, batch, " eval" if mode == "eval" else "", expected_out, worst,
+        ", ".join(names) or "no params"))
     return path
 
 
