@@ -8,7 +8,9 @@ Run from the repository root:
 
 It writes one JSON file per case into ``tests/golden/<case>.json`` (the layer
 semantics being checked are described in docs/dsl.md).  The script is
-deterministic: running it twice produces byte-identical files.
+deterministic: running it twice produces byte-identical files (on the same
+kind of CPU: the float64 results can differ in the last bit between CPUs whose
+vector width makes PyTorch pick other kernels; see README.md).
 
 File format (one JSON object, keys in this order):
 
