@@ -40,7 +40,7 @@ pub mod weights;
 
 pub use layers::{ConvPlan, Lowering, Mode, Strategy};
 pub use network::{Network, TakesInput, TensorInfo};
-pub use summary::{LayerInfo, Summary};
+pub use summary::{LayerInfo, Role, Summary};
 
 /// What the `network!` macro's generated code names, through the facade's
 /// hidden `__private` module. Not a public API.
@@ -49,6 +49,7 @@ pub mod __private {
     pub use crate::init::Init;
     pub use crate::layers::*;
     pub use crate::network::{max_of, split_slots, Generated, Layout, State};
+    pub use crate::summary::Role;
     pub use generic_array::typenum;
     pub use rand_chacha::ChaCha8Rng;
 }

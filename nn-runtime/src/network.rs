@@ -10,6 +10,10 @@
 //! batch-major memory. The gradients of the activations mirror that buffer.
 //! Buffers grow when a larger batch arrives and are never shrunk, so after the
 //! first step of a given batch size no call allocates.
+//!
+//! Layer buffers (batch norm's running statistics, and what a layer's forward
+//! pass leaves for its backward) are a third flat buffer, sized by the
+//! network and independent of the batch.
 
 use crate::layers::{Mode, Pass};
 use crate::summary::{LayerInfo, Summary};
@@ -28,6 +32,28 @@ pub struct TensorInfo {
     pub offset: usize,
     /// Number of elements (the product of `shape`).
     pub len: usize,
+    /// An integer count kept as an `f32` (batch norm's
+    /// `num_batches_tracked`): saved as PyTorch's `int64`.
+    pub count: bool,
+}
+
+/// A mini-batch's random draws (dropout masks) from a seed and a step count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Noise {
+    seed: u64,
+    /// Training passes so far: the next pass draws with key `(seed, step)`.
+    step: u64,
+    /// The key of the last forward pass, which its backward pass reuses.
+    last: u64,
+    /// Index of this network's first sample in the mini-batch (see
+    /// [`Pass::first_sample`]).
+    first_sample: usize,
+}
+
+impl Noise {
+    fn key(seed: u64, step: u64) -> u64 {
+        crate::kernels::dropout::mix(seed ^ crate::kernels::dropout::mix(step))
+    }
 }
 
 /// The buffers of a network. Created by [`State::new`]; the generated struct
@@ -36,6 +62,8 @@ pub struct TensorInfo {
 pub struct State {
     params: Box<[f32]>,
     grads: Box<[f32]>,
+    buffers: Box<[f32]>,
+    noise: Noise,
     acts: Vec<f32>,
     d_acts: Vec<f32>,
     scratch: Box<[f32]>,
@@ -54,11 +82,19 @@ impl State {
     pub fn new<N: Generated>(seed: u64) -> Self {
         let l = N::LAYOUT;
         let mut params = vec![0.0f32; l.param_count].into_boxed_slice();
+        let mut buffers = vec![0.0f32; l.buffer_len].into_boxed_slice();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        N::init_params(&mut params, &mut rng);
+        N::init_params(&mut params, &mut buffers, &mut rng);
         State {
             params,
             grads: vec![0.0; l.param_count].into_boxed_slice(),
+            buffers,
+            noise: Noise {
+                seed: crate::kernels::dropout::mix(seed ^ 0x6e6f_6973_65),
+                step: 0,
+                last: 0,
+                first_sample: 0,
+            },
             acts: vec![0.0; l.activations_per_sample],
             d_acts: Vec::new(),
             scratch: vec![0.0; l.scratch_len].into_boxed_slice(),
@@ -66,6 +102,49 @@ impl State {
             backward_ready: false,
             input_grad_ready: false,
             mode: Mode::Train,
+        }
+    }
+
+    /// Makes this copy (a trainer's replica) start a step where `main`
+    /// stands: its parameters, buffers and draws, for the share of the
+    /// mini-batch that starts at sample `first_sample`.
+    pub(crate) fn follow(&mut self, main: &State, first_sample: usize) {
+        self.params.copy_from_slice(&main.params);
+        self.buffers.copy_from_slice(&main.buffers);
+        self.noise = Noise {
+            first_sample,
+            ..main.noise
+        };
+        self.mode = main.mode;
+    }
+
+    /// The named buffers (running statistics) of the shares of a
+    /// mini-batch, averaged into this one's, weighted by their sizes
+    /// (`weights[0]` for this one). Counts are equal in every share and stay
+    /// as they are.
+    pub(crate) fn average_buffers<'a>(
+        &mut self,
+        named: &[TensorInfo],
+        others: impl Iterator<Item = &'a State>,
+        weights: &[usize],
+    ) {
+        let total: usize = weights.iter().sum();
+        if named.is_empty() || total == 0 {
+            return;
+        }
+        let own = weights[0] as f32 / total as f32;
+        for t in named.iter().filter(|t| !t.count) {
+            self.buffers[t.offset..t.offset + t.len]
+                .iter_mut()
+                .for_each(|v| *v *= own);
+        }
+        for (other, &w) in others.zip(&weights[1..]) {
+            let w = w as f32 / total as f32;
+            for t in named.iter().filter(|t| !t.count) {
+                let range = t.offset..t.offset + t.len;
+                let (mine, theirs) = (&mut self.buffers[range.clone()], &other.buffers[range]);
+                mine.iter_mut().zip(theirs).for_each(|(m, o)| *m += w * o);
+            }
         }
     }
 }
@@ -143,8 +222,13 @@ pub struct Layout {
     pub output_offset: usize,
     /// Scratch floats shared by the layers.
     pub scratch_len: usize,
+    /// Floats of layer buffers: the named ones and what forward passes
+    /// leave for backward.
+    pub buffer_len: usize,
     pub layers: &'static [LayerInfo],
     pub tensors: &'static [TensorInfo],
+    /// The named buffers (offsets into the layer buffers).
+    pub buffers: &'static [TensorInfo],
 }
 
 /// What `network!` writes for each network: its constants, its buffers and
@@ -161,14 +245,22 @@ pub trait Generated: Sized {
     fn from_state(state: State) -> Self;
     fn state(&self) -> &State;
     fn state_mut(&mut self) -> &mut State;
-    fn init_params(params: &mut [f32], rng: &mut rand_chacha::ChaCha8Rng);
+    /// Draws the parameters and sets the buffers' starting values.
+    fn init_params(params: &mut [f32], buffers: &mut [f32], rng: &mut rand_chacha::ChaCha8Rng);
     /// Runs every layer forward on `pass.batch` samples already in slot 0.
-    fn forward_layers(pass: Pass, params: &[f32], acts: &mut [f32], scratch: &mut [f32]);
+    fn forward_layers(
+        pass: Pass,
+        params: &[f32],
+        buffers: &mut [f32],
+        acts: &mut [f32],
+        scratch: &mut [f32],
+    );
     /// Runs every layer backward, from the output slot's gradient to slot
     /// 0's (skipped by the first layer unless `input_grad`).
     fn backward_layers(
         pass: Pass,
         params: &[f32],
+        buffers: &[f32],
         acts: &[f32],
         d_acts: &mut [f32],
         grads: &mut [f32],
@@ -224,10 +316,13 @@ pub trait Generated: Sized {
         let pass = Pass {
             batch,
             mode: s.mode,
+            noise: s.noise.last,
+            first_sample: s.noise.first_sample,
         };
         Self::backward_layers(
             pass,
             &s.params,
+            &s.buffers,
             &s.acts,
             &mut s.d_acts,
             &mut s.grads,
@@ -270,6 +365,19 @@ pub trait Network: Generated {
     const LAYERS: &'static [LayerInfo] = Self::LAYOUT.layers;
     /// The parameter tensors, in order.
     const TENSORS: &'static [TensorInfo] = Self::LAYOUT.tensors;
+    /// The buffers saved with the parameters but not trained (batch norm's
+    /// `running_mean`, `running_var`, `num_batches_tracked`), in order.
+    const BUFFERS: &'static [TensorInfo] = Self::LAYOUT.buffers;
+    /// Values in the named buffers.
+    const BUFFER_COUNT: usize = {
+        let mut n = 0;
+        let mut i = 0;
+        while i < Self::LAYOUT.buffers.len() {
+            n += Self::LAYOUT.buffers[i].len;
+            i += 1;
+        }
+        n
+    };
 
     /// A network with parameters drawn from `seed` (every tensor in order
     /// from one ChaCha8 stream), in training mode.
@@ -284,6 +392,7 @@ pub trait Network: Generated {
             input_shape: Self::INPUT_SHAPE,
             layers: Self::LAYERS,
             params: Self::PARAM_COUNT,
+            buffers: Self::BUFFER_COUNT,
             param_bytes: Self::PARAM_BYTES,
             workspace_bytes_per_sample: Self::WORKSPACE_BYTES_PER_SAMPLE,
         }
@@ -305,11 +414,22 @@ pub trait Network: Generated {
             s.acts.resize(need, 0.0);
         }
         s.acts[..input.len()].copy_from_slice(input);
+        let noise = match s.mode {
+            Mode::Train => {
+                let key = Noise::key(s.noise.seed, s.noise.step);
+                s.noise.step += 1;
+                key
+            }
+            Mode::Eval => 0,
+        };
+        s.noise.last = noise;
         let pass = Pass {
             batch,
             mode: s.mode,
+            noise,
+            first_sample: s.noise.first_sample,
         };
-        Self::forward_layers(pass, &s.params, &mut s.acts, &mut s.scratch);
+        Self::forward_layers(pass, &s.params, &mut s.buffers, &mut s.acts, &mut s.scratch);
         s.batch = batch;
         s.backward_ready = true;
         s.input_grad_ready = false;
@@ -416,12 +536,61 @@ pub trait Network: Generated {
         let t = Self::TENSORS.iter().find(|t| t.name == name)?;
         Some(&self.grads()[t.offset..t.offset + t.len])
     }
-    /// Every tensor with its description, in order.
+    /// Every parameter tensor with its description, in order.
     fn tensors(&self) -> impl Iterator<Item = (&'static TensorInfo, &[f32])> {
         let p = self.params();
         Self::TENSORS
             .iter()
             .map(move |t| (t, &p[t.offset..t.offset + t.len]))
+    }
+
+    /// The buffer called `name` (`"1.running_mean"`).
+    fn buffer(&self, name: &str) -> Option<&[f32]> {
+        let t = Self::BUFFERS.iter().find(|t| t.name == name)?;
+        Some(&self.state().buffers[t.offset..t.offset + t.len])
+    }
+    /// The buffer called `name`, mutable.
+    fn buffer_mut(&mut self, name: &str) -> Option<&mut [f32]> {
+        let t = Self::BUFFERS.iter().find(|t| t.name == name)?;
+        Some(&mut self.state_mut().buffers[t.offset..t.offset + t.len])
+    }
+    /// Every named buffer with its description, in order.
+    fn named_buffers(&self) -> impl Iterator<Item = (&'static TensorInfo, &[f32])> {
+        let b = &self.state().buffers;
+        Self::BUFFERS
+            .iter()
+            .map(move |t| (t, &b[t.offset..t.offset + t.len]))
+    }
+    /// Every tensor a weight file holds: the parameters, then the buffers.
+    fn state_tensors(&self) -> impl Iterator<Item = (&'static TensorInfo, &[f32])> {
+        self.tensors().chain(self.named_buffers())
+    }
+    /// The parameter or buffer called `name`, mutable (for loading).
+    fn state_tensor_mut(&mut self, name: &str) -> Option<&mut [f32]> {
+        if Self::TENSORS.iter().any(|t| t.name == name) {
+            self.tensor_mut(name)
+        } else {
+            self.buffer_mut(name)
+        }
+    }
+
+    /// Sets the seed of the dropout masks and restarts their sequence: the
+    /// same seed gives the same masks pass after pass. [`Network::with_seed`]
+    /// derives one from its seed.
+    fn set_dropout_seed(&mut self, seed: u64) {
+        let noise = &mut self.state_mut().noise;
+        noise.seed = seed;
+        noise.step = 0;
+    }
+    /// Training passes run so far (each draws new dropout masks); saved in
+    /// checkpoints so that a resumed run draws what an unbroken one would.
+    fn dropout_step(&self) -> u64 {
+        self.state().noise.step
+    }
+    /// Sets the number of training passes run so far (see
+    /// [`Network::dropout_step`]).
+    fn set_dropout_step(&mut self, step: u64) {
+        self.state_mut().noise.step = step;
     }
 
     /// Training mode (the default): every layer runs its training
@@ -480,8 +649,13 @@ mod tests {
                 macs: 0,
                 receptive_field: [1, 1],
                 strategy_of: Strategy::view,
+                buffers: 0,
+                depth: 0,
+                role: crate::summary::Role::Layer,
             }],
             tensors: &[],
+            buffer_len: 0,
+            buffers: &[],
         };
         fn from_state(state: State) -> Self {
             ModeProbe(state)
@@ -492,8 +666,8 @@ mod tests {
         fn state_mut(&mut self) -> &mut State {
             &mut self.0
         }
-        fn init_params(_: &mut [f32], _: &mut rand_chacha::ChaCha8Rng) {}
-        fn forward_layers(pass: Pass, _: &[f32], acts: &mut [f32], _: &mut [f32]) {
+        fn init_params(_: &mut [f32], _: &mut [f32], _: &mut rand_chacha::ChaCha8Rng) {}
+        fn forward_layers(pass: Pass, _: &[f32], _: &mut [f32], acts: &mut [f32], _: &mut [f32]) {
             let mark = match pass.mode {
                 Mode::Train => 1.0,
                 Mode::Eval => 2.0,
@@ -502,6 +676,7 @@ mod tests {
         }
         fn backward_layers(
             _: Pass,
+            _: &[f32],
             _: &[f32],
             _: &[f32],
             _: &mut [f32],

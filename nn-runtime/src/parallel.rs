@@ -52,11 +52,12 @@ impl<N: Network + Send> Replicas<N> {
         self.team.size()
     }
 
-    /// Copies `net`'s parameters into every copy, e.g. after training steps.
+    /// Copies `net`'s parameters and buffers into every copy, e.g. after
+    /// training steps.
     pub fn sync(&mut self, net: &N) {
         for copy in &mut self.copies {
             let (copy, _) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
-            copy.params_mut().copy_from_slice(net.params());
+            copy.state_mut().follow(net.state(), 0);
         }
     }
 

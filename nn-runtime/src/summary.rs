@@ -1,11 +1,33 @@
 //! The summary table of a network: a row per layer with its name, kind,
 //! output shape, parameters, multiply-adds, receptive field and the
 //! strategy this machine runs it with; then the totals.
+//!
+//! A block (`add`, `concat`, `residual`) has a row of its own with its
+//! totals, a row per branch with the branch's totals and output shape, the
+//! branch's layers indented under it, and a merge row with the block's
+//! output shape; an identity branch (`[]`) is a branch row without layers.
 
 use crate::layers::Strategy;
 use core::fmt;
 
-/// What the summary shows of one layer; the macro writes these as constants.
+/// What a row of the summary stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A layer.
+    Layer,
+    /// The start of a block: its parameters and multiply-adds are the
+    /// totals of its branches and merge, and it has no output shape.
+    Block,
+    /// The start of one of a block's branches, with the branch's totals and
+    /// output shape (an identity branch `[]` has no layers).
+    Branch,
+    /// A block's merge (the sum or the concatenation of its branches), with
+    /// the block's output shape.
+    Merge,
+}
+
+/// What the summary shows of one layer (or block row); the macro writes
+/// these as constants.
 #[derive(Clone, Copy, Debug)]
 pub struct LayerInfo {
     /// The item's name: its own (`c2`) or its index in the list (`"3"`).
@@ -17,6 +39,9 @@ pub struct LayerInfo {
     pub output_shape: &'static [usize],
     /// Learnable parameters.
     pub params: usize,
+    /// Values in the layer's named buffers (batch norm's running
+    /// statistics), not counted in `params`.
+    pub buffers: usize,
     /// Multiply-adds per sample.
     pub macs: usize,
     /// Receptive field `[height, width]` in input pixels of one output value,
@@ -26,6 +51,10 @@ pub struct LayerInfo {
     /// choice, from its geometry and the CPU (see [`LayerInfo::strategy`]).
     #[doc(hidden)]
     pub strategy_of: fn() -> Strategy,
+    /// How many blocks and branches the row is inside (0 at the top).
+    pub depth: usize,
+    /// A layer, or one of a block's rows.
+    pub role: Role,
 }
 
 impl LayerInfo {
@@ -48,6 +77,8 @@ pub struct Summary {
     pub layers: &'static [LayerInfo],
     /// Learnable parameters.
     pub params: usize,
+    /// Values in the named buffers (saved, not trained).
+    pub buffers: usize,
     /// Bytes of the parameters.
     pub param_bytes: usize,
     /// Bytes of training workspace per sample (activations and their
@@ -58,7 +89,11 @@ pub struct Summary {
 impl Summary {
     /// Total multiply-adds per sample.
     pub fn macs(&self) -> usize {
-        self.layers.iter().map(|l| l.macs).sum()
+        self.layers
+            .iter()
+            .filter(|l| matches!(l.role, Role::Layer | Role::Merge))
+            .map(|l| l.macs)
+            .sum()
     }
 }
 
@@ -102,14 +137,30 @@ impl fmt::Display for Summary {
             String::new(),
         ]];
         for l in self.layers {
+            let indent = "  ".repeat(l.depth);
+            let shape = match l.role {
+                Role::Block => String::new(),
+                _ => shape_string(l.output_shape),
+            };
+            let (field, strategy) = match l.role {
+                Role::Layer | Role::Merge => (
+                    format!("{}x{}", l.receptive_field[0], l.receptive_field[1]),
+                    l.strategy().to_string(),
+                ),
+                Role::Block | Role::Branch => (String::new(), String::new()),
+            };
+            let params = match l.buffers {
+                0 => thousands(l.params),
+                b => format!("{} + {} buffers", thousands(l.params), thousands(b)),
+            };
             rows.push([
-                l.name.into(),
+                format!("{indent}{}", l.name),
                 l.kind.into(),
-                shape_string(l.output_shape),
-                thousands(l.params),
+                shape,
+                params,
                 thousands(l.macs),
-                format!("{}x{}", l.receptive_field[0], l.receptive_field[1]),
-                l.strategy().to_string(),
+                field,
+                strategy,
             ]);
         }
         let mut width = header.map(|h| h.chars().count());
@@ -148,6 +199,13 @@ impl fmt::Display for Summary {
             thousands(self.params),
             thousands(self.param_bytes)
         )?;
+        if self.buffers > 0 {
+            writeln!(
+                f,
+                "buffers (running statistics, not trained): {}",
+                thousands(self.buffers)
+            )?;
+        }
         writeln!(f, "mult-adds per sample: {}", thousands(self.macs()))?;
         write!(
             f,

@@ -394,6 +394,7 @@ const META_EPOCH: &str = "nn.epochs_done";
 const META_HISTORY: &str = "nn.history";
 const META_OPTIMIZER: &str = "nn.optimizer.kind";
 const META_STEPS: &str = "nn.optimizer.steps";
+const META_DROPOUT: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
@@ -472,11 +473,14 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 self.set_learning_rate(epoch as f32 + b as f32 / batches.max(1) as f32);
                 let batch_len = indices.len();
                 let share = batch_len.div_ceil(threads);
-                // replicas start from the network's parameters
-                for w in &mut workers[1..] {
+                // replicas start from the network's parameters, buffers and
+                // dropout draws, each at its share's first sample
+                for (t, w) in workers.iter_mut().enumerate().skip(1) {
                     let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
                     if let Some(replica) = &mut w.replica {
-                        replica.params_mut().copy_from_slice(net.params());
+                        replica
+                            .state_mut()
+                            .follow(net.state(), (t * share).min(batch_len));
                     }
                 }
                 {
@@ -524,6 +528,18 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     if let Some(replica) = &w.replica {
                         add_into(grads, replica.grads());
                     }
+                }
+                // running statistics: the shares' averaged, by share size
+                if !N::BUFFERS.is_empty() {
+                    let sizes: Vec<usize> = (0..threads)
+                        .map(|t| ((t + 1) * share).min(batch_len) - (t * share).min(batch_len))
+                        .collect();
+                    let replicas = workers[1..].iter_mut().filter_map(|w| {
+                        let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
+                        w.replica.as_ref().map(|r| r.state())
+                    });
+                    net.state_mut()
+                        .average_buffers(N::BUFFERS, replicas, &sizes);
                 }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
@@ -592,10 +608,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             .map(|(n, _)| format!("{OPTIMIZER_PREFIX}{n}"))
             .collect();
         let shapes: Vec<[usize; 1]> = state.buffers.iter().map(|(_, b)| [b.len()]).collect();
-        let mut tensors: Vec<(&str, &[usize], &[f32])> = net
-            .tensors()
-            .map(|(t, data)| (t.name, t.shape, data))
-            .collect();
+        let mut tensors: Vec<(&str, &[usize], &[f32])> = Vec::new();
         for ((name, shape), (_, data)) in names.iter().zip(&shapes).zip(&state.buffers) {
             tensors.push((name, shape, data));
         }
@@ -607,8 +620,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             (META_HISTORY.to_string(), self.history.to_json()),
             (META_OPTIMIZER.to_string(), state.kind.clone()),
             (META_STEPS.to_string(), state.steps.to_string()),
+            (META_DROPOUT.to_string(), net.dropout_step().to_string()),
         ]);
-        weights::write(path, &tensors, metadata)?;
+        weights::write_with(net, &tensors, metadata, path)?;
         Ok(())
     }
 
@@ -629,6 +643,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 source: e.into(),
             })?;
         self.history = checkpoint.history;
+        net.set_dropout_step(checkpoint.dropout_step);
         Ok(())
     }
 }
@@ -637,6 +652,8 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
 /// under [`OPTIMIZER_PREFIX`]), the optimizer's state and the history.
 struct Checkpoint {
     tensors: Vec<weights::Tensor>,
+    /// Training passes before the checkpoint (0 in files without it).
+    dropout_step: u64,
     optimizer: OptimizerState,
     history: History,
 }
@@ -659,6 +676,10 @@ impl Checkpoint {
         let kind = entry(metadata, META_OPTIMIZER)?.to_string();
         let steps = count(metadata, META_STEPS)?;
         let done: usize = count(metadata, META_EPOCH)?;
+        let dropout_step = match metadata.contains_key(META_DROPOUT) {
+            true => count(metadata, META_DROPOUT)?,
+            false => 0,
+        };
         let history = History::from_json(entry(metadata, META_HISTORY)?)?;
         if history.epochs.len() != done {
             return Err(ResumeError::HistoryLength {
@@ -681,6 +702,7 @@ impl Checkpoint {
         };
         Ok(Checkpoint {
             tensors,
+            dropout_step,
             optimizer,
             history,
         })

@@ -3,6 +3,11 @@
 //! PyTorch `state_dict` saved with `safetensors.torch.save_file` loads here
 //! and ours loads there.
 //!
+//! Batch norm's buffers are saved beside the parameters under PyTorch's
+//! names (`"1.running_mean"`, `"1.running_var"`, `"1.num_batches_tracked"`,
+//! the last as `int64`, as PyTorch stores it), and an `int64` tensor of a
+//! file loads into a count.
+//!
 //! Files are written atomically: to `<path>.tmp`, synced, then renamed over
 //! `path`, so a crash never leaves a half-written file under the real name.
 
@@ -40,7 +45,8 @@ pub enum WeightsError {
         name: String,
         source: SafeTensorError,
     },
-    /// A tensor of the file holds another type than f32.
+    /// A tensor of the file holds another type than f32 (or than an
+    /// integer that an f32 holds exactly, for counts).
     #[error("{}: tensor `{name}` is {dtype:?}, expected F32", path.display())]
     NotF32 {
         path: PathBuf,
@@ -105,15 +111,35 @@ pub fn write(
     tensors: &[(&str, &[usize], &[f32])],
     metadata: HashMap<String, String>,
 ) -> Result<(), WeightsError> {
+    let typed: Vec<_> = tensors
+        .iter()
+        .map(|&(name, shape, data)| (name, shape, data, false))
+        .collect();
+    write_typed(path, &typed, metadata)
+}
+
+/// [`write()`] where a tensor marked as a count is written as `int64`.
+fn write_typed(
+    path: &Path,
+    tensors: &[(&str, &[usize], &[f32], bool)],
+    metadata: HashMap<String, String>,
+) -> Result<(), WeightsError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|(_, _, data)| data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .map(|&(_, _, data, count)| match count {
+            true => data
+                .iter()
+                .flat_map(|&v| (v as i64).to_le_bytes())
+                .collect(),
+            false => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        })
         .collect();
     let views = tensors
         .iter()
         .zip(&bytes)
-        .map(|((name, shape, _), b)| {
-            TensorView::new(Dtype::F32, shape.to_vec(), b)
+        .map(|(&(name, shape, _, count), b)| {
+            let dtype = if count { Dtype::I64 } else { Dtype::F32 };
+            TensorView::new(dtype, shape.to_vec(), b)
                 .map(|v| (name.to_string(), v))
                 .map_err(|source| WeightsError::Tensor {
                     path: path.to_path_buf(),
@@ -135,7 +161,9 @@ pub fn write(
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
-/// Reads every tensor (all must be f32) and the metadata of a safetensors file.
+/// Reads every tensor and the metadata of a safetensors file. Tensors must
+/// be f32, or int64 with values an f32 holds exactly (|v| ≤ 2^24: PyTorch's
+/// `num_batches_tracked`), read as f32.
 pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), WeightsError> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid(path))?;
@@ -150,18 +178,28 @@ pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), Weigh
             name: name.clone(),
             source,
         })?;
-        if view.dtype() != Dtype::F32 {
-            return Err(WeightsError::NotF32 {
-                path: path.to_path_buf(),
-                name,
-                dtype: view.dtype(),
-            });
-        }
-        let data = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let not_f32 = || WeightsError::NotF32 {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            dtype: view.dtype(),
+        };
+        let data = match view.dtype() {
+            Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::I64 => view
+                .data()
+                .chunks_exact(8)
+                .map(|c| {
+                    let v = i64::from_le_bytes(c.try_into().expect("chunks of 8"));
+                    (v.unsigned_abs() <= 1 << 24).then_some(v as f32)
+                })
+                .collect::<Option<Vec<f32>>>()
+                .ok_or_else(not_f32)?,
+            _ => return Err(not_f32()),
+        };
         tensors.push(Tensor {
             name,
             shape: view.shape().to_vec(),
@@ -175,13 +213,29 @@ fn shape_text(shape: &[usize]) -> String {
     crate::summary::shape_string(shape)
 }
 
-/// Saves the network's parameters to `path` (atomically).
+/// The network's parameters and buffers as [`write_with`] takes them.
+fn entries<N: Network>(net: &N) -> Vec<(&'static str, &'static [usize], &[f32], bool)> {
+    net.state_tensors()
+        .map(|(t, data)| (t.name, t.shape, data, t.count))
+        .collect()
+}
+
+/// Writes the network's parameters and buffers, then `extra` f32 tensors,
+/// with `metadata`, to `path` (atomically).
+pub(crate) fn write_with<N: Network>(
+    net: &N,
+    extra: &[(&str, &[usize], &[f32])],
+    metadata: HashMap<String, String>,
+    path: &Path,
+) -> Result<(), WeightsError> {
+    let mut tensors = entries(net);
+    tensors.extend(extra.iter().map(|&(n, s, d)| (n, s, d, false)));
+    write_typed(path, &tensors, metadata)
+}
+
+/// Saves the network's parameters and buffers to `path` (atomically).
 pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), WeightsError> {
-    let tensors: Vec<(&str, &[usize], &[f32])> = net
-        .tensors()
-        .map(|(t, data)| (t.name, t.shape, data))
-        .collect();
-    write(path, &tensors, HashMap::new())
+    write_with(net, &[], HashMap::new(), path)
 }
 
 /// Loads parameters into `net` from `tensors`; every tensor of the network
@@ -195,7 +249,8 @@ pub fn load_tensors<N: Network>(
 ) -> Result<(), WeightsError> {
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
-    for info in N::TENSORS {
+    let expected = || N::TENSORS.iter().chain(N::BUFFERS);
+    for info in expected() {
         match tensors.iter().find(|t| t.name == info.name) {
             None => missing.push(format!("{} {}", info.name, shape_text(info.shape))),
             Some(t) if t.shape != info.shape => wrong.push(format!(
@@ -210,7 +265,7 @@ pub fn load_tensors<N: Network>(
     let extra: Vec<String> = tensors
         .iter()
         .filter(|t| !ignore_prefixes.iter().any(|p| t.name.starts_with(p)))
-        .filter(|t| !N::TENSORS.iter().any(|i| i.name == t.name))
+        .filter(|t| !expected().any(|i| i.name == t.name))
         .map(|t| format!("{} {}", t.name, shape_text(&t.shape)))
         .collect();
     if !missing.is_empty() || !extra.is_empty() || !wrong.is_empty() {
@@ -222,19 +277,19 @@ pub fn load_tensors<N: Network>(
             wrong,
         });
     }
-    for info in N::TENSORS {
+    for info in expected() {
         let t = tensors
             .iter()
             .find(|t| t.name == info.name)
             .expect("checked above");
-        net.tensor_mut(info.name)
+        net.state_tensor_mut(info.name)
             .expect("the network's own tensor")
             .copy_from_slice(&t.data);
     }
     Ok(())
 }
 
-/// Loads the network's parameters from a safetensors file. A file with
+/// Loads the network's parameters and buffers from a safetensors file. A file with
 /// missing, extra or wrongly shaped tensors is an error that lists them all,
 /// and leaves the network unchanged.
 pub fn load<N: Network>(net: &mut N, path: &Path) -> Result<(), WeightsError> {

@@ -7,7 +7,9 @@
 pub mod activation;
 pub mod conv2d;
 pub mod dense;
+pub mod dropout;
 pub mod gemm;
+pub mod norm;
 pub mod pool;
 pub mod simd;
 pub mod transpose;

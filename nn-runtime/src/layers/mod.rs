@@ -17,11 +17,16 @@
 mod activation;
 mod conv;
 mod dense;
+mod dropout;
+pub mod merge;
+mod norm;
 mod pool;
 
 pub use activation::{LeakyRelu, Prelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv2d, Window};
 pub use dense::Dense;
+pub use dropout::Dropout;
+pub use norm::BatchNorm;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 
 pub use crate::kernels::conv2d::{Geometry, Lowering, Plan as ConvPlan};
@@ -46,6 +51,27 @@ pub struct Pass {
     pub batch: usize,
     /// Training or evaluation.
     pub mode: Mode,
+    /// The key of this pass's random draws (dropout masks): a new one for
+    /// each training pass, from the network's seed and a step count, so a
+    /// seed gives the same draws run after run. Backward sees the key its
+    /// forward pass had.
+    pub noise: u64,
+    /// Index of the batch's first sample in the mini-batch it is a share of
+    /// (0 unless a trainer splits the mini-batch across threads), so that a
+    /// sample's draws do not depend on the split.
+    pub first_sample: usize,
+}
+
+impl Pass {
+    /// A pass over `batch` samples in `mode`, drawing nothing.
+    pub fn new(batch: usize, mode: Mode) -> Self {
+        Pass {
+            batch,
+            mode,
+            noise: 0,
+            first_sample: 0,
+        }
+    }
 }
 
 /// How a layer is computed on this machine, as the summary shows it.
@@ -68,6 +94,12 @@ impl Strategy {
     #[doc(hidden)]
     pub fn view() -> Self {
         Strategy::View
+    }
+
+    /// [`Strategy::Direct`], as a function for generated tables.
+    #[doc(hidden)]
+    pub fn direct() -> Self {
+        Strategy::Direct
     }
 }
 
@@ -94,6 +126,8 @@ pub struct Forward<'a> {
     pub output: &'a mut [f32],
     /// At least [`Layer::SCRATCH`] floats, shared by the layers.
     pub scratch: &'a mut [f32],
+    /// This layer's [`Layer::BUFFERS`] floats, kept from pass to pass.
+    pub buffers: &'a mut [f32],
 }
 
 /// What a layer's backward pass reads, and the gradients it accumulates
@@ -111,6 +145,8 @@ pub struct Backward<'a> {
     /// `[PARAMS]`, accumulated into.
     pub d_params: &'a mut [f32],
     pub scratch: &'a mut [f32],
+    /// This layer's buffers as its forward pass left them.
+    pub buffers: &'a [f32],
 }
 
 /// One layer of a network, over a batch laid out sample after sample.
@@ -123,6 +159,11 @@ pub trait Layer {
     const PARAMS: usize;
     /// Scratch floats the layer needs (independent of the batch size).
     const SCRATCH: usize = 0;
+    /// Floats of state the layer keeps from pass to pass (independent of
+    /// the batch size): its named buffers first (batch norm's running
+    /// statistics, saved with the weights and never trained), then what its
+    /// forward pass leaves for backward.
+    const BUFFERS: usize = 0;
 
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {
