@@ -6,6 +6,8 @@
 //! - `ui/parse/`: mistakes found before any shape is known: syntax, unknown
 //!   layers and arguments, out-of-range values, invalid input shapes, names.
 //! - `ui/shape/`: mistakes found by shape inference.
+//! - `ui/block/`: mistakes in blocks (`add`, `concat`, `residual`) and in the
+//!   layers that train and evaluate differently (`batch_norm`, `dropout`).
 //! - `ui/train/`: runtime types that must match the network.
 //!
 //! Each compile-fail file holds one mistake (or one commented family) and its
@@ -38,7 +40,7 @@ const SNAPSHOT_RUSTC: &str = "rustc 1.95.";
 const MODE_VAR: &str = "NN_UI_MODE";
 
 const PASS: &[&str] = &["pass"];
-const COMPILE_FAIL: &[&str] = &["parse", "shape", "train"];
+const COMPILE_FAIL: &[&str] = &["parse", "shape", "block", "train"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {

@@ -181,6 +181,33 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// A number (whole or not) for which `ok` holds; otherwise an error
+    /// that says `what` must be `bound`.
+    pub fn number(
+        &self,
+        value: &Value,
+        what: &str,
+        (ok, bound): (fn(f64) -> bool, &str),
+        help: &str,
+        errors: &mut Errors,
+    ) -> Option<f64> {
+        let v = match value {
+            Value::Float { value, .. } => *value,
+            Value::Int { value, .. } => *value as f64,
+            _ => {
+                let problem = format!("{what} must be a number, got {}", value.text());
+                self.bad(value, problem, help, errors);
+                return None;
+            }
+        };
+        if v.is_finite() && ok(v) {
+            return Some(v);
+        }
+        let problem = format!("{what} must be {bound}, got {}", value.text());
+        self.bad(value, problem, help, errors);
+        None
+    }
+
     /// `K` or `(KH, KW)`; `example` is the help (`write ...`).
     pub fn pair(
         &self,

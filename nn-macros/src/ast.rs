@@ -29,12 +29,33 @@ pub struct Item {
     pub assert: Option<ShapeLit>,
 }
 
-/// `kind` or `kind(args)`; a `{ ... }` after it (a block) is kept as a span
-/// so the checker can say blocks are not available in a sequential network.
+/// `kind`, `kind(args)` or a block `kind { ... }`.
 pub struct Layer {
     pub kind: Ident,
     pub args: Vec<Arg>,
-    pub block: Option<Span>,
+    pub block: Option<Block>,
+}
+
+/// The `{ ... }` of a block.
+pub struct Block {
+    /// The braces.
+    pub span: Span,
+    pub body: Body,
+}
+
+/// What a block's braces hold.
+pub enum Body {
+    /// `[items], [items], ...` (`add`, `concat`).
+    Branches(Vec<Branch>),
+    /// Items without brackets (`residual`); also an empty `{}`.
+    Items(Vec<Item>),
+}
+
+/// `[items]`; `[]` is the identity.
+pub struct Branch {
+    pub items: Vec<Item>,
+    /// The brackets.
+    pub span: Span,
 }
 
 /// `value` or `key = value`.

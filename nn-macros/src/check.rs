@@ -10,7 +10,8 @@
 use crate::ast;
 use crate::diagnostics::{Errors, Message};
 use crate::ir::{self, Header, Window};
-use crate::layers::{self, Cx};
+use crate::layers::{self, block, Cx};
+use std::cell::Cell;
 use crate::shape::{self, Shape, MAX_DIM, MAX_LEN};
 use proc_macro2::Span;
 use quote::format_ident;
@@ -42,8 +43,7 @@ pub fn check(net: ast::Network) -> Checked {
         }
         errors.push(net.brace_span, m);
     }
-    check_names(&net.items, &mut errors);
-
+    let ids = Cell::new(0);
     let mut walk = Walk {
         shape: input,
         flat_from: None,
@@ -52,13 +52,14 @@ pub fn check(net: ast::Network) -> Checked {
             w: (1, 1),
         },
         net_input: input,
-        layers: Vec::new(),
+        nodes: Vec::new(),
+        prefix: String::new(),
+        ids: &ids,
+        failed: false,
     };
-    for (index, item) in net.items.iter().enumerate() {
-        walk.item(index, item, &mut errors);
-    }
+    walk.items(&net.items, &mut errors);
     if let (Some(input), true) = (input, errors.is_empty()) {
-        check_totals(&net.ident, input, &walk.layers, &mut errors);
+        check_totals(&net.ident, input, &walk.nodes, &mut errors);
     }
     let header = Header {
         attrs: net.attrs,
@@ -66,9 +67,9 @@ pub fn check(net: ast::Network) -> Checked {
         ident: net.ident,
     };
     let result = match (errors.finish(), input) {
-        (Ok(()), Some(input)) if walk.layers.len() == net.items.len() => Ok(ir::Network {
+        (Ok(()), Some(input)) if !walk.failed => Ok(ir::Network {
             input,
-            layers: walk.layers,
+            nodes: walk.nodes,
         }),
         (result, _) => Err(Failed {
             // a layer is missing only after an error
@@ -82,52 +83,67 @@ pub fn check(net: ast::Network) -> Checked {
     Checked { header, result }
 }
 
-/// The walk down the items: the shape so far and what the layers need to
-/// know about where they stand.
-struct Walk {
+/// The walk down a list of items (the network's, or a branch's): the shape
+/// so far and what the layers need to know about where they stand.
+struct Walk<'a> {
     /// The current shape, `None` after a failed layer without assertion.
     shape: Option<Shape>,
     /// Which layer made the shape flat (`None`: the declared input).
     flat_from: Option<String>,
     field: Field,
     net_input: Option<Shape>,
-    layers: Vec<ir::Layer>,
+    nodes: Vec<ir::Node>,
+    /// The path of the list: `""` at the top, `"5.0."` in branch 0 of item 5.
+    prefix: String,
+    /// Numbers the layers, however nested.
+    ids: &'a Cell<usize>,
+    /// An item could not be checked.
+    failed: bool,
 }
 
-impl Walk {
+impl<'a> Walk<'a> {
+    fn items(&mut self, items: &[ast::Item], errors: &mut Errors) {
+        check_names(items, errors);
+        for (index, item) in items.iter().enumerate() {
+            self.item(index, item, errors);
+        }
+    }
+
+    /// A walk of one branch of a block that starts where this one stands.
+    fn branch(&self, prefix: String) -> Walk<'a> {
+        Walk {
+            shape: self.shape,
+            flat_from: self.flat_from.clone(),
+            field: self.field,
+            net_input: self.net_input,
+            nodes: Vec::new(),
+            prefix,
+            ids: self.ids,
+            failed: false,
+        }
+    }
+
     fn item(&mut self, index: usize, item: &ast::Item, errors: &mut Errors) {
         let name = item
             .name
             .as_ref()
             .map_or_else(|| index.to_string(), |n| n.to_string());
+        let name = format!("{}{name}", self.prefix);
         let head = match &item.name {
             Some(n) => format!("{} `{}`", item.layer.kind, n),
             None => item.layer.kind.to_string(),
         };
-        let spec = layers::parse(&item.layer, &head, errors);
-        let layer = match (spec, self.shape) {
-            (Some(spec), Some(input)) => {
-                let cx = Cx {
-                    head: &head,
-                    span: item.layer.kind.span(),
-                    kind: item.layer.kind.to_string(),
-                    input,
-                    flat_from: self.flat_from.as_deref(),
-                    ident: format_ident!("__Layer{}", index),
-                };
-                spec.infer(&cx, errors)
-            }
-            _ => None,
+        let node = if block::is_block(&item.layer) {
+            self.block(name, &head, item, errors).map(ir::Node::Block)
+        } else {
+            self.layer(name, &head, item, errors).map(ir::Node::Layer)
         };
-        let out_shape = layer.map(|mut layer| {
-            layer.name = name;
-            let whole = self.net_input.unwrap_or(layer.input);
-            layer.receptive_field = self.field.update(layer.window, layer.output, whole);
-            if matches!(layer.output, Shape::Flat(_)) && !matches!(layer.input, Shape::Flat(_)) {
-                self.flat_from = Some(item.layer.kind.to_string());
-            }
-            let output = layer.output;
-            self.layers.push(layer);
+        if node.is_none() {
+            self.failed = true;
+        }
+        let out_shape = node.map(|node| {
+            let output = node.output();
+            self.nodes.push(node);
             output
         });
         self.shape = match &item.assert {
@@ -155,6 +171,91 @@ impl Walk {
     }
 }
 
+impl Walk<'_> {
+    fn layer(
+        &mut self,
+        name: String,
+        head: &str,
+        item: &ast::Item,
+        errors: &mut Errors,
+    ) -> Option<ir::Layer> {
+        let spec = layers::parse(&item.layer, head, errors);
+        let id = self.ids.get();
+        self.ids.set(id + 1);
+        let mut layer = match (spec, self.shape) {
+            (Some(spec), Some(input)) => {
+                let cx = Cx {
+                    head,
+                    span: item.layer.kind.span(),
+                    kind: item.layer.kind.to_string(),
+                    input,
+                    flat_from: self.flat_from.as_deref(),
+                    id,
+                    ident: format_ident!("__Layer{}", id),
+                };
+                spec.infer(&cx, errors)?
+            }
+            _ => return None,
+        };
+        layer.name = name;
+        let whole = self.net_input.unwrap_or(layer.input);
+        layer.receptive_field = self.field.update(layer.window, layer.output, whole);
+        if matches!(layer.output, Shape::Flat(_)) && !matches!(layer.input, Shape::Flat(_)) {
+            self.flat_from = Some(item.layer.kind.to_string());
+        }
+        Some(layer)
+    }
+
+    /// A block: each branch walked from the block's input, then merged.
+    /// Errors inside the branches are found even when the block's input is
+    /// not known.
+    fn block(
+        &mut self,
+        name: String,
+        head: &str,
+        item: &ast::Item,
+        errors: &mut Errors,
+    ) -> Option<ir::Block> {
+        let form = block::parse(&item.layer, head, errors)?;
+        let mut branches = Vec::new();
+        let mut fields = Vec::new();
+        let mut sound = true;
+        for (b, branch) in form.branches.iter().enumerate() {
+            let mut walk = self.branch(format!("{name}.{b}."));
+            walk.items(branch.items, errors);
+            sound &= !walk.failed && walk.shape.is_some();
+            fields.push(walk.field);
+            branches.push(ir::Branch {
+                name: format!("{name}.{b}"),
+                output: walk.shape.unwrap_or(Shape::Flat(0)),
+                nodes: walk.nodes,
+            });
+        }
+        let input = self.shape?;
+        if !sound {
+            return None;
+        }
+        let outputs: Vec<Shape> = branches.iter().map(|b| b.output).collect();
+        let kind = item.layer.kind.to_string();
+        let output = block::merge(&form, &outputs, (head, &kind, input), errors)?;
+        self.field = fields.iter().fold(fields[0], |a, f| a.max(*f));
+        let whole = self.net_input.unwrap_or(input);
+        let receptive_field = self.field.update(None, output, whole);
+        if matches!(output, Shape::Flat(_)) && !matches!(input, Shape::Flat(_)) {
+            self.flat_from = Some(kind.clone());
+        }
+        Some(ir::Block {
+            name,
+            kind,
+            merge: form.merge,
+            output,
+            branches,
+            macs: 0,
+            receptive_field,
+        })
+    }
+}
+
 fn check_names(items: &[ast::Item], errors: &mut Errors) {
     let mut seen: Vec<(&Ident, usize)> = Vec::new();
     for (index, item) in items.iter().enumerate() {
@@ -174,13 +275,13 @@ fn check_names(items: &[ast::Item], errors: &mut Errors) {
 }
 
 /// Parameters and activations must fit the generated code's buffers.
-fn check_totals(ident: &Ident, input: Shape, layers: &[ir::Layer], errors: &mut Errors) {
-    let params = layers
+fn check_totals(ident: &Ident, input: Shape, nodes: &[ir::Node], errors: &mut Errors) {
+    let params = nodes
         .iter()
-        .try_fold(0usize, |acc, l| acc.checked_add(l.params()));
-    let acts = layers
+        .try_fold(0usize, |acc, n| acc.checked_add(n.params()));
+    let acts = nodes
         .iter()
-        .try_fold(input.len(), |acc, l| acc.checked_add(l.output.len()));
+        .try_fold(input.len(), |acc, n| acc.checked_add(n.activations()));
     for (what, total) in [("parameters", params), ("activations per sample", acts)] {
         if total.is_none_or(|t| t > MAX_LEN) {
             errors.push(
@@ -270,12 +371,22 @@ fn check_shape_lit(
 }
 
 /// Receptive field along both axes: (field, jump).
+#[derive(Clone, Copy)]
 struct Field {
     h: (usize, usize),
     w: (usize, usize),
 }
 
 impl Field {
+    /// The larger of two branches' fields (and jumps), axis by axis.
+    fn max(self, other: Field) -> Field {
+        let m = |a: (usize, usize), b: (usize, usize)| (a.0.max(b.0), a.1.max(b.1));
+        Field {
+            h: m(self.h, other.h),
+            w: m(self.w, other.w),
+        }
+    }
+
     fn update(&mut self, window: Option<Window>, output: Shape, net_input: Shape) -> [usize; 2] {
         let whole = match net_input {
             Shape::Image { h, w, .. } => [h, w],

@@ -19,8 +19,9 @@ const INDENT: &str = "\n  ";
 pub struct Message {
     head: String,
     problem: String,
-    formula: Option<String>,
-    input: Option<Shape>,
+    formula: Vec<String>,
+    /// The input shape, and whose it is (`layer`, `block`).
+    input: Option<(Shape, &'static str)>,
     help: Option<String>,
 }
 
@@ -30,21 +31,27 @@ impl Message {
         Message {
             head: head.to_string(),
             problem: problem.into(),
-            formula: None,
+            formula: Vec::new(),
             input: None,
             help: None,
         }
     }
 
-    /// The rule with the user's numbers.
+    /// The rule with the user's numbers; each call adds a line.
     pub fn formula(mut self, formula: impl Into<String>) -> Self {
-        self.formula = Some(formula.into());
+        self.formula.push(formula.into());
         self
     }
 
     /// The input shape the layer saw.
     pub fn input(mut self, input: Shape) -> Self {
-        self.input = Some(input);
+        self.input = Some((input, "layer"));
+        self
+    }
+
+    /// The input shape a block's branches saw.
+    pub fn block_input(mut self, input: Shape) -> Self {
+        self.input = Some((input, "block"));
         self
     }
 
@@ -60,12 +67,12 @@ impl Message {
         } else {
             format!("{}: {}", self.head, self.problem)
         };
-        if let Some(f) = &self.formula {
+        for f in &self.formula {
             m.push_str(INDENT);
             m.push_str(f);
         }
-        if let Some(i) = self.input {
-            m.push_str(&format!("{INDENT}this layer's input is {i}"));
+        if let Some((i, whose)) = self.input {
+            m.push_str(&format!("{INDENT}this {whose}'s input is {i}"));
         }
         if let Some(h) = &self.help {
             m.push_str(&format!("{INDENT}= help: {h}"));

@@ -60,6 +60,23 @@ fn dims(shape: Option<Shape>) -> (TokenStream, Literal) {
     (quote!([#(#d),*]), rank)
 }
 
+/// A value in the activation buffers: the per-sample offsets of its values
+/// and of its gradient, and its length. A view (`flatten`) is its input's
+/// value seen with another length.
+#[derive(Clone, Copy)]
+struct Val {
+    act: usize,
+    grad: usize,
+    len: usize,
+}
+
+impl Val {
+    /// Slot 0's: the network's input, whose gradient only `backward` wants.
+    fn is_input(self) -> bool {
+        self.grad == 0
+    }
+}
+
 /// What only a sound network has: its layers wired into passes.
 struct Body {
     /// The layers' own items (geometry types) and the compile-time checks
@@ -72,7 +89,9 @@ struct Body {
     scratch: Vec<TokenStream>,
     infos: Vec<TokenStream>,
     tensors: Vec<TokenStream>,
+    buffer_tensors: Vec<TokenStream>,
     param_count: usize,
+    buffer_len: usize,
     activations_per_sample: usize,
     output_offset: usize,
 }
@@ -87,31 +106,174 @@ impl Body {
             scratch: Vec::new(),
             infos: Vec::new(),
             tensors: Vec::new(),
+            buffer_tensors: Vec::new(),
             param_count: 0,
+            buffer_len: 0,
             activations_per_sample: net.input.len(),
             output_offset: 0,
         };
-        // activation slots (per-sample offset, length): slot 0 is the input
-        let mut slot = (0usize, net.input.len());
-        for layer in &net.layers {
-            let params = body.add_tensors(layer);
-            let out_slot = match layer.runtime {
-                Runtime::View => (slot.0, layer.output.len()),
-                Runtime::Layer { .. } => {
-                    let s = (body.activations_per_sample, layer.output.len());
-                    body.activations_per_sample += s.1;
-                    s
+        let input = Val {
+            act: 0,
+            grad: 0,
+            len: net.input.len(),
+        };
+        let out = body.nodes(&net.nodes, input, 0);
+        // pushed in forward order, each node's backward after its parts
+        body.backward.reverse();
+        body.output_offset = out.act;
+        body
+    }
+
+    /// A new activation slot of `len` values.
+    fn slot(&mut self, len: usize) -> Val {
+        let at = self.activations_per_sample;
+        self.activations_per_sample += len;
+        Val {
+            act: at,
+            grad: at,
+            len,
+        }
+    }
+
+    /// The nodes of a list in order from `x`; returns the last output.
+    fn nodes(&mut self, nodes: &[ir::Node], mut x: Val, depth: usize) -> Val {
+        for node in nodes {
+            x = match node {
+                ir::Node::Layer(layer) => self.layer(layer, x, depth),
+                ir::Node::Block(block) => self.block(block, x, depth),
+            };
+        }
+        x
+    }
+
+    fn layer(&mut self, layer: &ir::Layer, x: Val, depth: usize) -> Val {
+        let params = self.add_tensors(layer);
+        let buffers = self.add_buffers(layer);
+        let out = match &layer.runtime {
+            Runtime::View => Val {
+                len: layer.output.len(),
+                ..x
+            },
+            Runtime::Layer { ty, items } => {
+                let out = self.slot(layer.output.len());
+                self.add_calls(layer, (ty, items), params, buffers, x, out);
+                out
+            }
+        };
+        let strategy = match &layer.runtime {
+            Runtime::View => quote!(::nn::__private::Strategy::view),
+            Runtime::Layer { ty, .. } => quote!(<#ty as ::nn::__private::Layer>::strategy),
+        };
+        let buffers: usize = layer.buffers.iter().map(ir::Tensor::len).sum();
+        self.add_info(Row {
+            name: &layer.name,
+            kind: &layer.description,
+            output: layer.output,
+            params: layer.params(),
+            buffers,
+            macs: layer.macs,
+            field: layer.receptive_field,
+            strategy,
+            depth,
+            role: "Layer",
+        });
+        out
+    }
+
+    /// A block: its branches from `x`, each into a slot of its own, then
+    /// the merge into the block's slot.
+    fn block(&mut self, block: &ir::Block, x: Val, depth: usize) -> Val {
+        let direct = quote!(::nn::__private::Strategy::direct);
+        let params: usize = block.branches.iter().map(ir::Branch::params).sum();
+        let macs = block.branches.iter().map(ir::Branch::macs).sum::<usize>() + block.macs;
+        let buffers = |nodes: &[ir::Node]| -> usize { nodes.iter().map(node_buffers).sum() };
+        let total_buffers: usize = block.branches.iter().map(|b| buffers(&b.nodes)).sum();
+        self.add_info(Row {
+            name: &block.name,
+            kind: &block.kind,
+            output: block.output,
+            params,
+            buffers: total_buffers,
+            macs,
+            field: block.receptive_field,
+            strategy: direct.clone(),
+            depth,
+            role: "Block",
+        });
+        let mut outs = Vec::new();
+        for branch in &block.branches {
+            let kind = if branch.nodes.is_empty() {
+                "identity"
+            } else {
+                "branch"
+            };
+            self.add_info(Row {
+                name: &branch.name,
+                kind,
+                output: branch.output,
+                params: branch.params(),
+                buffers: buffers(&branch.nodes),
+                macs: branch.macs(),
+                field: block.receptive_field,
+                strategy: direct.clone(),
+                depth: depth + 1,
+                role: "Branch",
+            });
+            outs.push(self.nodes(&branch.nodes, x, depth + 2));
+        }
+        let out = self.slot(block.output.len());
+        self.merge(block.merge, &outs, out);
+        let kind = match block.merge {
+            ir::Merge::Add => "add",
+            ir::Merge::Concat => "concat",
+        };
+        self.add_info(Row {
+            name: &block.name,
+            kind,
+            output: block.output,
+            params: 0,
+            buffers: 0,
+            macs: block.macs,
+            field: block.receptive_field,
+            strategy: direct,
+            depth,
+            role: "Merge",
+        });
+        out
+    }
+
+    /// The merge's forward (sum or join into `out`) and backward (the
+    /// output's gradient into each branch's, accumulated).
+    fn merge(&mut self, merge: ir::Merge, branches: &[Val], out: Val) {
+        let (oa, og, ol) = (lit(out.act), lit(out.grad), lit(out.len));
+        let mut at = 0;
+        for (k, b) in branches.iter().enumerate() {
+            let (ba, bg, bl) = (lit(b.act), lit(b.grad), lit(b.len));
+            let (forward, backward) = match merge {
+                ir::Merge::Add => {
+                    let first = k == 0;
+                    (
+                        quote!(::nn::__private::merge::add_forward(acts, batch, (#oa, #ol), (#ba, #bl), #first);),
+                        quote!(::nn::__private::merge::add_backward(d_acts, batch, (#og, #ol), (#bg, #bl));),
+                    )
+                }
+                ir::Merge::Concat => {
+                    let a = lit(at);
+                    at += b.len;
+                    (
+                        quote!(::nn::__private::merge::concat_forward(acts, batch, (#oa, #ol), #a, (#ba, #bl));),
+                        quote!(::nn::__private::merge::concat_backward(d_acts, batch, (#og, #ol), #a, (#bg, #bl));),
+                    )
                 }
             };
-            if let Runtime::Layer { ty, items } = &layer.runtime {
-                body.add_calls(layer, ty, items, params, slot, out_slot);
-            }
-            body.add_info(layer);
-            slot = out_slot;
+            self.forward.push(forward);
+            // the network's input gradient only when asked for
+            self.backward.push(if b.is_input() {
+                quote!(if input_grad { #backward })
+            } else {
+                backward
+            });
         }
-        body.backward.reverse();
-        body.output_offset = slot.0;
-        body
     }
 
     /// The layer's tensors: their names and places, and how they start.
@@ -119,40 +281,27 @@ impl Body {
     fn add_tensors(&mut self, layer: &ir::Layer) -> (usize, usize) {
         let start = self.param_count;
         for t in &layer.tensors {
-            let len = t.len();
-            let (a, b) = (lit(self.param_count), lit(self.param_count + len));
-            let name = format!("{}.{}", layer.name, t.suffix);
-            let shape = t.shape.iter().map(|&d| lit(d));
-            let len_lit = lit(len);
-            self.tensors.push(quote! {
-                ::nn::__private::TensorInfo { name: #name, shape: &[#(#shape),*], offset: #a, len: #len_lit }
-            });
-            match t.fill {
-                Fill::Normal {
-                    init,
-                    fan_in,
-                    fan_out,
-                } => {
-                    let scheme = format_ident!(
-                        "{}",
-                        match init {
-                            Init::Default => "Default",
-                            Init::He => "He",
-                            Init::Xavier => "Xavier",
-                            Init::Lecun => "Lecun",
-                        }
-                    );
-                    let (fi, fo) = (lit(fan_in), lit(fan_out));
-                    self.init.push(quote! {
-                        ::nn::__private::Init::#scheme.fill(&mut params[#a..#b], #fi, #fo, rng);
-                    });
-                }
-                Fill::Constant(v) => self.init.push(quote!(params[#a..#b].fill(#v);)),
-                Fill::Zeros => {}
-            }
-            self.param_count += len;
+            let (info, init) = tensor(layer, t, self.param_count, quote!(params));
+            self.tensors.push(info);
+            self.init.extend(init);
+            self.param_count += t.len();
         }
         (start, self.param_count)
+    }
+
+    /// The layer's named buffers; returns its range in the layer buffers
+    /// (named ones first, then what its forward pass keeps for backward).
+    fn add_buffers(&mut self, layer: &ir::Layer) -> (usize, usize) {
+        let start = self.buffer_len;
+        let mut at = start;
+        for t in &layer.buffers {
+            let (info, init) = tensor(layer, t, at, quote!(buffers));
+            self.buffer_tensors.push(info);
+            self.init.extend(init);
+            at += t.len();
+        }
+        self.buffer_len += layer.buffer_len;
+        (start, self.buffer_len)
     }
 
     /// The layer's forward and backward calls on its slots, its scratch,
@@ -160,29 +309,33 @@ impl Body {
     fn add_calls(
         &mut self,
         layer: &ir::Layer,
-        ty: &TokenStream,
-        items: &TokenStream,
+        (ty, items): (&TokenStream, &TokenStream),
         (p0, p1): (usize, usize),
-        (io, il): (usize, usize),
-        (oo, ol): (usize, usize),
+        (b0, b1): (usize, usize),
+        x: Val,
+        y: Val,
     ) {
-        let [io, il, oo, ol, p0, p1] = [io, il, oo, ol, p0, p1].map(lit);
+        let first = x.is_input();
+        let [xa, xg, xl, ya, yg, yl, p0, p1, b0, b1] =
+            [x.act, x.grad, x.len, y.act, y.grad, y.len, p0, p1, b0, b1].map(lit);
         let layer_trait = quote!(::nn::__private::Layer);
         self.forward.push(quote! {{
-            let (x, y) = ::nn::__private::split_slots(acts, batch * #io, batch * #il, batch * #oo, batch * #ol);
+            let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, batch * #ya, batch * #yl);
             <#ty as #layer_trait>::forward(::nn::__private::Forward {
                 pass, params: &params[#p0..#p1], input: x, output: y, scratch,
+                buffers: &mut buffers[#b0..#b1],
             });
         }});
         let args = quote! {
             ::nn::__private::Backward {
                 pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
                 d_input: dx, d_params: &mut grads[#p0..#p1], scratch,
+                buffers: &buffers[#b0..#b1],
             }
         };
-        // the first layer's input gradient is the network's: skipped when
-        // nothing asks for it
-        let call = if self.backward.is_empty() {
+        // a layer on the network's input: its input gradient is the
+        // network's, skipped when nothing asks for it
+        let call = if first {
             quote! {
                 if input_grad {
                     <#ty as #layer_trait>::backward(#args);
@@ -194,16 +347,17 @@ impl Body {
             quote!(<#ty as #layer_trait>::backward(#args);)
         };
         self.backward.push(quote! {{
-            let x = &acts[batch * #io..batch * (#io + #il)];
-            let y = &acts[batch * #oo..batch * (#oo + #ol)];
-            let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #oo, batch * #ol, batch * #io, batch * #il);
+            let x = &acts[batch * #xa..batch * (#xa + #xl)];
+            let y = &acts[batch * #ya..batch * (#ya + #yl)];
+            let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #yg, batch * #yl, batch * #xg, batch * #xl);
             #call
         }});
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
-        let (n_in, n_out, n_params) = (
+        let (n_in, n_out, n_params, n_buffers) = (
             lit(layer.input.len()),
             lit(layer.output.len()),
             lit(layer.params()),
+            lit(layer.buffer_len),
         );
         let drift = format!(
             "nn: layer `{}`: the runtime layer's sizes differ from the network! macro's; \
@@ -215,40 +369,118 @@ impl Body {
             const _: () = ::core::assert!(
                 <#ty as #layer_trait>::IN == #n_in
                     && <#ty as #layer_trait>::OUT == #n_out
-                    && <#ty as #layer_trait>::PARAMS == #n_params,
+                    && <#ty as #layer_trait>::PARAMS == #n_params
+                    && <#ty as #layer_trait>::BUFFERS == #n_buffers,
                 #drift
             );
         });
     }
 
-    /// The layer's row of the summary.
-    fn add_info(&mut self, layer: &ir::Layer) {
-        let ir::Layer {
+    /// A row of the summary.
+    fn add_info(&mut self, row: Row) {
+        let Row {
             name,
-            description,
+            kind,
             output,
-            macs,
-            receptive_field: [rh, rw],
+            strategy,
+            role,
             ..
-        } = layer;
-        let strategy = match &layer.runtime {
-            Runtime::View => quote!(::nn::__private::Strategy::view),
-            Runtime::Layer { ty, .. } => quote!(<#ty as ::nn::__private::Layer>::strategy),
-        };
+        } = row;
         let out_dims = output.dims().into_iter().map(lit);
-        let [params, macs, rh, rw] = [layer.params(), *macs, *rh, *rw].map(lit);
+        let [params, buffers, macs, rh, rw, depth] = [
+            row.params,
+            row.buffers,
+            row.macs,
+            row.field[0],
+            row.field[1],
+            row.depth,
+        ]
+        .map(lit);
+        let role = format_ident!("{}", role);
         self.infos.push(quote! {
             ::nn::__private::LayerInfo {
                 name: #name,
-                kind: #description,
+                kind: #kind,
                 output_shape: &[#(#out_dims),*],
                 params: #params,
+                buffers: #buffers,
                 macs: #macs,
                 receptive_field: [#rh, #rw],
                 strategy_of: #strategy,
+                depth: #depth,
+                role: ::nn::__private::Role::#role,
             }
         });
     }
+}
+
+/// What a summary row shows.
+struct Row<'a> {
+    name: &'a str,
+    kind: &'a str,
+    output: Shape,
+    params: usize,
+    buffers: usize,
+    macs: usize,
+    field: [usize; 2],
+    strategy: TokenStream,
+    depth: usize,
+    role: &'static str,
+}
+
+/// Values in the named buffers of a node and everything inside it.
+fn node_buffers(node: &ir::Node) -> usize {
+    match node {
+        ir::Node::Layer(l) => l.buffers.iter().map(ir::Tensor::len).sum(),
+        ir::Node::Block(b) => b
+            .branches
+            .iter()
+            .flat_map(|br| &br.nodes)
+            .map(node_buffers)
+            .sum(),
+    }
+}
+
+/// A tensor's description at `offset` in `buf` (`params` or `buffers`),
+/// and the code that sets its starting values.
+fn tensor(
+    layer: &ir::Layer,
+    t: &ir::Tensor,
+    offset: usize,
+    buf: TokenStream,
+) -> (TokenStream, Option<TokenStream>) {
+    let len = t.len();
+    let (a, b) = (lit(offset), lit(offset + len));
+    let name = format!("{}.{}", layer.name, t.suffix);
+    let shape = t.shape.iter().map(|&d| lit(d));
+    let (len_lit, count) = (lit(len), t.count);
+    let info = quote! {
+        ::nn::__private::TensorInfo { name: #name, shape: &[#(#shape),*], offset: #a, len: #len_lit, count: #count }
+    };
+    let init = match t.fill {
+        Fill::Normal {
+            init,
+            fan_in,
+            fan_out,
+        } => {
+            let scheme = format_ident!(
+                "{}",
+                match init {
+                    Init::Default => "Default",
+                    Init::He => "He",
+                    Init::Xavier => "Xavier",
+                    Init::Lecun => "Lecun",
+                }
+            );
+            let (fi, fo) = (lit(fan_in), lit(fan_out));
+            Some(quote! {
+                ::nn::__private::Init::#scheme.fill(&mut #buf[#a..#b], #fi, #fo, rng);
+            })
+        }
+        Fill::Constant(v) => Some(quote!(#buf[#a..#b].fill(#v);)),
+        Fill::Zeros => None,
+    };
+    (info, init)
 }
 
 /// The network's items, with `body` or, without one, stubs.
@@ -266,26 +498,32 @@ fn items(
     let (in_len, out_len) = (lit(in_len), lit(out_len));
     let stub = quote!(::core::unreachable!());
     let fill = |f: &dyn Fn(&Body) -> TokenStream| body.map_or_else(|| stub.clone(), f);
-    let (param_count, acts, output_offset) = body.map_or((0, 0, 0), |b| {
-        (b.param_count, b.activations_per_sample, b.output_offset)
+    let (param_count, acts, output_offset, buffer_len) = body.map_or((0, 0, 0, 0), |b| {
+        (
+            b.param_count,
+            b.activations_per_sample,
+            b.output_offset,
+            b.buffer_len,
+        )
     });
-    let [param_count, acts, output_offset] = [param_count, acts, output_offset].map(lit);
+    let [param_count, acts, output_offset, buffer_len] =
+        [param_count, acts, output_offset, buffer_len].map(lit);
     let layer_items = body.map(|b| &b.items[..]).unwrap_or_default();
     let scratch = body.map(|b| &b.scratch[..]).unwrap_or_default();
     let infos = body.map(|b| &b.infos[..]).unwrap_or_default();
     let tensors = body.map(|b| &b.tensors[..]).unwrap_or_default();
+    let buffer_tensors = body.map(|b| &b.buffer_tensors[..]).unwrap_or_default();
     let init = fill(&|b| {
         let init = &b.init;
-        let unused = init.is_empty().then(|| quote!(let _ = rng;));
-        quote!(#unused #(#init)*)
+        quote!(let _ = (&rng, &params, &buffers); #(#init)*)
     });
     let forward = fill(&|b| {
         let calls = &b.forward;
-        quote!(let batch = pass.batch; #(#calls)*)
+        quote!(let batch = pass.batch; let _ = (&buffers, &scratch); #(#calls)*)
     });
     let backward = fill(&|b| {
         let calls = &b.backward;
-        quote!(let batch = pass.batch; let _ = input_grad; #(#calls)*)
+        quote!(let batch = pass.batch; let _ = (input_grad, &buffers, &scratch); #(#calls)*)
     });
     let inherent = inherent(
         ident,
@@ -327,8 +565,10 @@ fn items(
                     activations_per_sample: #acts,
                     output_offset: #output_offset,
                     scratch_len: ::nn::__private::max_of(&[0 #(, #scratch)*]),
+                    buffer_len: #buffer_len,
                     layers: &[#(#infos),*],
                     tensors: &[#(#tensors),*],
+                    buffers: &[#(#buffer_tensors),*],
                 };
 
                 fn from_state(state: ::nn::__private::State) -> Self {
@@ -340,13 +580,13 @@ fn items(
                 fn state_mut(&mut self) -> &mut ::nn::__private::State {
                     #state_mut
                 }
-                fn init_params(params: &mut [f32], rng: &mut ::nn::__private::ChaCha8Rng) {
+                fn init_params(params: &mut [f32], buffers: &mut [f32], rng: &mut ::nn::__private::ChaCha8Rng) {
                     #init
                 }
-                fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
+                fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &mut [f32], acts: &mut [f32], scratch: &mut [f32]) {
                     #forward
                 }
-                fn backward_layers(pass: ::nn::__private::Pass, params: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
+                fn backward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
                     #backward
                 }
             }

@@ -14,12 +14,102 @@ pub struct Header {
 
 pub struct Network {
     pub input: Shape,
-    pub layers: Vec<Layer>,
+    pub nodes: Vec<Node>,
 }
 
 impl Network {
     pub fn output(&self) -> Shape {
-        self.layers.last().map_or(self.input, |l| l.output)
+        self.nodes.last().map_or(self.input, Node::output)
+    }
+}
+
+/// An item of a list: a layer, or a block of branches.
+pub enum Node {
+    Layer(Layer),
+    Block(Block),
+}
+
+impl Node {
+    pub fn output(&self) -> Shape {
+        match self {
+            Node::Layer(l) => l.output,
+            Node::Block(b) => b.output,
+        }
+    }
+
+    /// Parameters of the node and everything inside it.
+    pub fn params(&self) -> usize {
+        match self {
+            Node::Layer(l) => l.params(),
+            Node::Block(b) => b.branches.iter().map(Branch::params).sum(),
+        }
+    }
+
+    /// Multiply-adds per sample of the node and everything inside it.
+    pub fn macs(&self) -> usize {
+        match self {
+            Node::Layer(l) => l.macs,
+            Node::Block(b) => b.branches.iter().map(Branch::macs).sum::<usize>() + b.macs,
+        }
+    }
+
+    /// Values of activations the node adds per sample (its layers'
+    /// outputs and the merge's), for the totals' check.
+    pub fn activations(&self) -> usize {
+        match self {
+            Node::Layer(l) => l.output.len(),
+            Node::Block(b) => {
+                let inner: usize = b
+                    .branches
+                    .iter()
+                    .flat_map(|br| &br.nodes)
+                    .map(Node::activations)
+                    .sum();
+                inner.saturating_add(b.output.len())
+            }
+        }
+    }
+}
+
+/// How a block joins its branches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    /// Elementwise sum (`add`, `residual`).
+    Add,
+    /// Joined on channels (`concat`).
+    Concat,
+}
+
+/// `add { [..], [..] }`, `concat { .. }` or `residual { .. }`.
+pub struct Block {
+    /// The item's name or index path (`"5"`, `"3.0.2"`).
+    pub name: String,
+    /// `add`, `concat` or `residual`, as written.
+    pub kind: String,
+    pub merge: Merge,
+    pub output: Shape,
+    pub branches: Vec<Branch>,
+    /// The merge's own work per sample (additions, for `add`).
+    pub macs: usize,
+    /// The largest of the branches'.
+    pub receptive_field: [usize; 2],
+}
+
+/// One branch of a block: its items in order (none: the identity).
+pub struct Branch {
+    /// `"5.0"`
+    pub name: String,
+    pub nodes: Vec<Node>,
+    pub output: Shape,
+}
+
+impl Branch {
+    pub fn params(&self) -> usize {
+        self.nodes.iter().map(Node::params).sum()
+    }
+
+    pub fn macs(&self) -> usize {
+        self.nodes.iter().map(Node::macs).sum()
     }
 }
 
@@ -41,17 +131,29 @@ pub enum Init {
     Lecun,
 }
 
-/// A parameter tensor of a layer.
+/// A parameter or buffer tensor of a layer.
 pub struct Tensor {
-    /// `"weight"` or `"bias"`
+    /// `"weight"`, `"bias"`, `"running_mean"`, …
     pub suffix: &'static str,
     pub shape: Vec<usize>,
     pub fill: Fill,
+    /// An integer count (`num_batches_tracked`), saved as `int64`.
+    pub count: bool,
 }
 
 impl Tensor {
     pub fn len(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    /// A float tensor.
+    pub fn new(suffix: &'static str, shape: Vec<usize>, fill: Fill) -> Self {
+        Tensor {
+            suffix,
+            shape,
+            fill,
+            count: false,
+        }
     }
 }
 
@@ -83,6 +185,12 @@ pub struct Layer {
     pub input: Shape,
     pub output: Shape,
     pub tensors: Vec<Tensor>,
+    /// Named buffers (saved, not trained), at the start of the layer's
+    /// buffer floats.
+    pub buffers: Vec<Tensor>,
+    /// All the buffer floats the runtime layer keeps (`Layer::BUFFERS`):
+    /// the named ones and what forward leaves for backward.
+    pub buffer_len: usize,
     /// Multiply-adds per sample.
     pub macs: usize,
     /// The window, for the receptive field.
@@ -102,6 +210,8 @@ impl Layer {
             input,
             output,
             tensors: Vec::new(),
+            buffers: Vec::new(),
+            buffer_len: 0,
             macs: 0,
             window: None,
             receptive_field: [0, 0],
@@ -112,6 +222,13 @@ impl Layer {
 
     pub fn tensors(mut self, tensors: Vec<Tensor>) -> Self {
         self.tensors = tensors;
+        self
+    }
+
+    /// Named buffers, and the runtime layer's total buffer floats.
+    pub fn buffers(mut self, buffers: Vec<Tensor>, buffer_len: usize) -> Self {
+        self.buffers = buffers;
+        self.buffer_len = buffer_len;
         self
     }
 

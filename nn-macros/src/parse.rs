@@ -5,15 +5,16 @@
 //! network := attr* vis "struct" IDENT "<" shape ">" "{" items? "}"
 //! items   := item ("," item)* ","?
 //! item    := (IDENT ":")? layer ("=>" shape)?
-//! layer   := IDENT ("(" args? ")")? ("{" ... "}")?
+//! layer   := IDENT ("(" args? ")")? ("{" block "}")?
+//! block   := branch ("," branch)* ","? | items?
+//! branch  := "[" items? "]"
 //! args    := arg ("," arg)* ","?
 //! arg     := (IDENT "=")? value
 //! value   := "-"? INT | "-"? FLOAT | IDENT | "true" | "false" | "(" value ("," value)* ","? ")"
 //! shape   := "[" INT ("," INT)* ","? "]"
 //! ```
 
-use crate::ast::{Arg, Item, Layer, Network, ShapeLit, Value};
-use proc_macro2::TokenStream;
+use crate::ast::{Arg, Block, Body, Branch, Item, Layer, Network, ShapeLit, Value};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -112,12 +113,30 @@ impl Parse for Layer {
         let block = if input.peek(syn::token::Brace) {
             let content;
             let brace = braced!(content in input);
-            content.parse::<TokenStream>()?;
-            Some(brace.span.join())
+            let body = if content.peek(syn::token::Bracket) {
+                Body::Branches(comma_separated(&content)?)
+            } else {
+                Body::Items(comma_separated(&content)?)
+            };
+            Some(Block {
+                span: brace.span.join(),
+                body,
+            })
         } else {
             None
         };
         Ok(Layer { kind, args, block })
+    }
+}
+
+impl Parse for Branch {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let bracket = bracketed!(content in input);
+        Ok(Branch {
+            items: comma_separated(&content)?,
+            span: bracket.span.join(),
+        })
     }
 }
 

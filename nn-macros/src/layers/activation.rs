@@ -142,11 +142,7 @@ impl Spec for Prelu {
                 return None;
             }
         };
-        let tensors = vec![Tensor {
-            suffix: "weight",
-            shape: vec![channels],
-            fill: Fill::Constant(0.25),
-        }];
+        let tensors = vec![Tensor::new("weight", vec![channels], Fill::Constant(0.25))];
         let (c, plane) = (lit(channels), lit(plane));
         let ty = quote!(::nn::__private::Prelu<#c, #plane>);
         Some(same_shape(cx, "prelu".into(), ty).tensors(tensors))

@@ -9,15 +9,18 @@
 //! walks the items; the expansion (`expand.rs`) only wires slots and calls.
 
 mod activation;
+pub mod block;
 mod conv;
 mod dense;
+mod dropout;
 mod flatten;
+mod norm;
 mod pool;
 mod window;
 
 use crate::args::Args;
 use crate::ast;
-use crate::diagnostics::{nearest, Errors, Message};
+use crate::diagnostics::{choice_list, nearest, Errors, Message};
 use crate::ir::{self, Fill, Init, Tensor};
 use crate::shape::{self, Shape, MAX_LEN};
 use proc_macro2::{Literal, Span};
@@ -79,23 +82,26 @@ pub const KINDS: &[Kind] = &[
         name: "softmax",
         parse: activation::parse_softmax,
     },
+    Kind {
+        name: "batch_norm",
+        parse: norm::parse,
+    },
+    Kind {
+        name: "dropout",
+        parse: dropout::parse,
+    },
 ];
 
 /// Layers of the language that this version does not build yet.
-const LATER: &[&str] = &[
-    "batch_norm",
-    "dropout",
-    "rnn",
-    "lstm",
-    "gru",
-    "concat",
-    "add",
-    "residual",
-];
+const LATER: &[&str] = &["rnn", "lstm", "gru"];
 
-/// The names of [`KINDS`].
+/// The names of [`KINDS`] and of the blocks.
 pub fn names() -> Vec<&'static str> {
-    KINDS.iter().map(|k| k.name).collect()
+    KINDS
+        .iter()
+        .map(|k| k.name)
+        .chain(block::KINDS.iter().copied())
+        .collect()
 }
 
 /// A layer with its arguments read, waiting for its input shape.
@@ -108,17 +114,13 @@ pub trait Spec {
 pub fn parse(layer: &ast::Layer, head: &str, errors: &mut Errors) -> Option<Box<dyn Spec>> {
     let kind = layer.kind.to_string();
     let later = LATER.contains(&kind.as_str());
-    if layer.block.is_some() {
-        let message = if later {
-            Message::new(
-                head,
-                format!("`{kind}` blocks are not available in this version"),
-            )
-        } else {
-            Message::new(head, format!("`{kind}` does not take a `{{ ... }}` block"))
-                .help("remove the braces")
-        };
-        errors.push(layer.kind.span(), message);
+    if let Some(block) = &layer.block {
+        let message = Message::new(head, format!("`{kind}` does not take a `{{ ... }}` block"))
+            .help(format!(
+                "remove the braces; the blocks are {}",
+                choice_list(block::KINDS)
+            ));
+        errors.push(block.span, message);
         return None;
     }
     if let Some(k) = KINDS.iter().find(|k| k.name == kind) {
@@ -158,6 +160,8 @@ pub struct Cx<'a> {
     pub input: Shape,
     /// The layer that made a flat input flat (`None`: declared flat).
     pub flat_from: Option<&'a str>,
+    /// A number of its own among the network's layers, however nested.
+    pub id: usize,
     /// A name for the items this layer emits beside the network.
     pub ident: Ident,
 }
@@ -267,21 +271,14 @@ fn weight_and_bias(
     bias: bool,
 ) -> Vec<Tensor> {
     let out = shape[0];
-    let mut tensors = vec![Tensor {
-        suffix: "weight",
-        shape,
-        fill: Fill::Normal {
-            init,
-            fan_in,
-            fan_out,
-        },
-    }];
+    let fill = Fill::Normal {
+        init,
+        fan_in,
+        fan_out,
+    };
+    let mut tensors = vec![Tensor::new("weight", shape, fill)];
     if bias {
-        tensors.push(Tensor {
-            suffix: "bias",
-            shape: vec![out],
-            fill: Fill::Zeros,
-        });
+        tensors.push(Tensor::new("bias", vec![out], Fill::Zeros));
     }
     tensors
 }
