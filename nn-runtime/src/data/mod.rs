@@ -147,9 +147,20 @@ pub enum DataError {
         images: PathBuf,
         image_count: usize,
     },
-    /// None of the accepted names of a required file exists in `dir`.
-    #[error("{}: no file named {} found", dir.display(), quoted_names(names))]
-    Missing { dir: PathBuf, names: Vec<String> },
+    /// None of the accepted names of a required file exists in `dir`. The
+    /// hint, if any, says what the directory must hold (and what it seems to
+    /// hold instead).
+    #[error(
+        "{}: no file named {} found{}",
+        dir.display(),
+        quoted_names(names),
+        hint.as_ref().map(|hint| format!("; {hint}")).unwrap_or_default()
+    )]
+    Missing {
+        dir: PathBuf,
+        names: Vec<String>,
+        hint: Option<String>,
+    },
     /// In-memory data given to [`Dataset::new`] is inconsistent.
     #[error("invalid data set: {message}")]
     Invalid { message: String },
@@ -234,7 +245,17 @@ mod tests {
         let err = DataError::Missing {
             dir: "d".into(),
             names: vec!["a".into(), "a.gz".into()],
+            hint: None,
         };
         assert_eq!(err.to_string(), "d: no file named `a` or `a.gz` found");
+        let err = DataError::Missing {
+            dir: "d".into(),
+            names: vec!["b".into()],
+            hint: Some("the directory must hold b".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "d: no file named `b` found; the directory must hold b"
+        );
     }
 }
