@@ -1,9 +1,11 @@
-//! Data sets: IDX files, MNIST, batching.
+//! Data sets: IDX files, MNIST, CIFAR-10, batching.
 //!
 //! [`Dataset<LEN>`] holds labelled samples of `LEN` floats each; the const
 //! generic lets the type system match a data set to a network's input length.
-//! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip) and
-//! [`mnist`] loads the four MNIST files into two data sets.
+//! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip),
+//! [`mnist`] loads the four MNIST files into two data sets, and [`cifar`]
+//! loads the six files of CIFAR-10's binary version into two data sets of
+//! `[3, 32, 32]` images.
 //!
 //! Reading data is the fallible part of the runtime: every failure is a
 //! [`DataError`] naming the file (and the record, where there is one), what is
@@ -12,6 +14,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+pub mod cifar;
 pub mod idx;
 pub mod mnist;
 
