@@ -89,6 +89,7 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
         .ok_or_else(|| DataError::Missing {
             dir: dir.to_path_buf(),
             names: names.to_vec(),
+            hint: None,
         })
 }
 

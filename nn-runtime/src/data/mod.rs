@@ -1,9 +1,11 @@
-//! Data sets: IDX files, MNIST, batching.
+//! Data sets: IDX files, MNIST, CIFAR-10, batching.
 //!
 //! [`Dataset<LEN>`] holds labelled samples of `LEN` floats each; the const
 //! generic lets the type system match a data set to a network's input length.
-//! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip) and
-//! [`mnist`] loads the four MNIST files into two data sets.
+//! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip),
+//! [`mnist`] loads the four MNIST files into two data sets, and [`cifar`]
+//! loads the six files of CIFAR-10's binary version into two data sets of
+//! `[3, 32, 32]` images.
 //!
 //! Reading data is the fallible part of the runtime: every failure is a
 //! [`DataError`] naming the file (and the record, where there is one), what is
@@ -12,6 +14,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+pub mod cifar;
 pub mod idx;
 pub mod mnist;
 
@@ -147,9 +150,20 @@ pub enum DataError {
         images: PathBuf,
         image_count: usize,
     },
-    /// None of the accepted names of a required file exists in `dir`.
-    #[error("{}: no file named {} found", dir.display(), quoted_names(names))]
-    Missing { dir: PathBuf, names: Vec<String> },
+    /// None of the accepted names of a required file exists in `dir`. The
+    /// hint, if any, says what the directory must hold (and what it seems to
+    /// hold instead).
+    #[error(
+        "{}: no file named {} found{}",
+        dir.display(),
+        quoted_names(names),
+        hint.as_ref().map(|hint| format!("; {hint}")).unwrap_or_default()
+    )]
+    Missing {
+        dir: PathBuf,
+        names: Vec<String>,
+        hint: Option<String>,
+    },
     /// In-memory data given to [`Dataset::new`] is inconsistent.
     #[error("invalid data set: {message}")]
     Invalid { message: String },
@@ -234,7 +248,17 @@ mod tests {
         let err = DataError::Missing {
             dir: "d".into(),
             names: vec!["a".into(), "a.gz".into()],
+            hint: None,
         };
         assert_eq!(err.to_string(), "d: no file named `a` or `a.gz` found");
+        let err = DataError::Missing {
+            dir: "d".into(),
+            names: vec!["b".into()],
+            hint: Some("the directory must hold b".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "d: no file named `b` found; the directory must hold b"
+        );
     }
 }
