@@ -62,6 +62,10 @@ fn check<N: Network>(case: &str) {
             .unwrap()
             .copy_from_slice(&floats(&p["data"]));
     }
+    load_buffers(&mut net, &g, case);
+    if g.get("mode").and_then(Value::as_str) == Some("eval") {
+        net.eval();
+    }
     let input = floats(&g["input"]);
     assert_eq!(
         input.len(),
@@ -74,6 +78,17 @@ fn check<N: Network>(case: &str) {
         REL,
         &format!("{case}: output"),
     );
+    if let Some(after) = g.get("buffers_after").and_then(Value::as_object) {
+        for (name, want) in after {
+            assert_close(
+                net.buffer(name)
+                    .unwrap_or_else(|| panic!("{case}: no buffer {name}")),
+                &floats(want),
+                REL,
+                &format!("{case}: {name} after the pass"),
+            );
+        }
+    }
     net.zero_grad();
     net.backward(&floats(&g["grad_output"]));
     assert_close(
@@ -89,6 +104,24 @@ fn check<N: Network>(case: &str) {
             REL,
             &format!("{case}: gradient of {name}"),
         );
+    }
+}
+
+/// Loads the case's buffers (batch norm's running statistics) by name,
+/// after checking that the network has the same ones in the same order.
+fn load_buffers<N: Network>(net: &mut N, g: &Value, case: &str) {
+    let empty = serde_json::Map::new();
+    let buffers = g
+        .get("buffers")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let names: Vec<&str> = N::BUFFERS.iter().map(|t| t.name).collect();
+    let torch_names: Vec<&str> = buffers.keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, torch_names, "{case}: buffer names and order");
+    for (name, b) in buffers {
+        net.buffer_mut(name)
+            .unwrap()
+            .copy_from_slice(&floats(&b["data"]));
     }
 }
 
@@ -133,6 +166,53 @@ golden! {
     conv_chain: [2, 9, 11] {
         conv(3, kernel = (3, 5), stride = (2, 3), pad = (1, 2)), tanh, avg_pool(2, round = floor), flatten, dense(4), sigmoid
     }
+    batch_norm_image_train: [3, 5, 4] { batch_norm }
+    batch_norm_image_eval: [3, 5, 4] { batch_norm }
+    batch_norm_flat_train: [6] { batch_norm }
+    batch_norm_flat_eval: [6] { batch_norm }
+    batch_norm_args: [2, 3, 3] { batch_norm(momentum = 0.3, eps = 0.001) }
+    conv_bn_relu: [3, 6, 6] { conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu }
+    residual_basic: [4, 6, 6] {
+        residual {
+            conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+            conv(4, kernel = 3, pad = 1, bias = false), batch_norm,
+        },
+        relu,
+    }
+    residual_basic_eval: [4, 6, 6] {
+        residual {
+            conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+            conv(4, kernel = 3, pad = 1, bias = false), batch_norm,
+        },
+        relu,
+    }
+    residual_projection: [4, 6, 6] {
+        add {
+            [conv(8, kernel = 3, stride = 2, pad = 1, bias = false), batch_norm, relu,
+             conv(8, kernel = 3, pad = 1, bias = false), batch_norm],
+            [conv(8, kernel = 1, stride = 2, bias = false), batch_norm],
+        },
+        relu,
+    }
+    inception: [4, 8, 8] {
+        concat {
+            [conv(2, kernel = 1), relu],
+            [conv(3, kernel = 1), relu, conv(4, kernel = 3, pad = 1), relu],
+            [conv(2, kernel = 1), relu, conv(3, kernel = 5, pad = 2), relu],
+            [max_pool(3, stride = 1, pad = 1), conv(2, kernel = 1), relu],
+        }
+    }
+    nested_blocks: [2, 6, 6] {
+        conv(4, kernel = 3, pad = 1),
+        b: add {
+            [conv(4, kernel = 1), concat { [conv(2, kernel = 3, pad = 1)], [conv(2, kernel = 1)] }],
+            [],
+        },
+        flatten,
+        dense(3),
+    }
+    residual_dense: [6] { residual { dense(6), relu, dense(6) } }
+    dropout_eval: [10] { dense(8), dropout(0.5), dense(3) }
     lenet5: [1, 28, 28] {
         conv(6, kernel = 5, pad = 2), relu, max_pool(2),
         c2: conv(16, kernel = 5) => [16, 10, 10], relu, max_pool(2),

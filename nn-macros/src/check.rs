@@ -11,10 +11,10 @@ use crate::ast;
 use crate::diagnostics::{Errors, Message};
 use crate::ir::{self, Header, Window};
 use crate::layers::{self, block, Cx};
-use std::cell::Cell;
 use crate::shape::{self, Shape, MAX_DIM, MAX_LEN};
 use proc_macro2::Span;
 use quote::format_ident;
+use std::cell::Cell;
 use syn::Ident;
 
 /// What checking gives: the header, and the network if it is sound.

@@ -90,7 +90,7 @@ impl State {
             grads: vec![0.0; l.param_count].into_boxed_slice(),
             buffers,
             noise: Noise {
-                seed: crate::kernels::dropout::mix(seed ^ 0x6e6f_6973_65),
+                seed: crate::kernels::dropout::mix(seed ^ 0x006e_6f69_7365),
                 step: 0,
                 last: 0,
                 first_sample: 0,

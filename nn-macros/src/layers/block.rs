@@ -44,17 +44,19 @@ pub fn parse<'a>(layer: &'a ast::Layer, head: &str, errors: &mut Errors) -> Opti
         let at = arg.key.as_ref().map_or(arg.value.span(), |k| k.span());
         errors.push(
             at,
-            Message::new(head, format!("`{kind}` takes no arguments")).help(format!(
-                "write its branches in braces: {example}"
-            )),
+            Message::new(head, format!("`{kind}` takes no arguments"))
+                .help(format!("write its branches in braces: {example}")),
         );
         return None;
     }
     let Some(block) = &layer.block else {
         errors.push(
             layer.kind.span(),
-            Message::new(head, format!("`{kind}` is a block and needs its branches in braces"))
-                .help(format!("write {example}")),
+            Message::new(
+                head,
+                format!("`{kind}` is a block and needs its branches in braces"),
+            )
+            .help(format!("write {example}")),
         );
         return None;
     };
@@ -269,7 +271,9 @@ fn concat(
         return fail(
             errors,
             0,
-            format!("the joined output has {total} channels or features, more than this version allows"),
+            format!(
+                "the joined output has {total} channels or features, more than this version allows"
+            ),
             format!("keep the channels at most {MAX_DIM}"),
         );
     }

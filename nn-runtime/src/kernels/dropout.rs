@@ -59,7 +59,9 @@ mod tests {
     fn the_kept_fraction_is_one_minus_p_within_the_binomial_bounds() {
         for p in [0.1f32, 0.5, 0.9] {
             let n = 200_000;
-            let kept_count = (0..n).filter(|&i| kept(sample_key(7, 3, i / 1000), i % 1000, p)).count();
+            let kept_count = (0..n)
+                .filter(|&i| kept(sample_key(7, 3, i / 1000), i % 1000, p))
+                .count();
             let expected = n as f64 * (1.0 - p as f64);
             let sd = (n as f64 * p as f64 * (1.0 - p as f64)).sqrt();
             assert!(
@@ -74,8 +76,16 @@ mod tests {
         let masks = |key: u64| (0..256).map(|i| kept(key, i, 0.5)).collect::<Vec<_>>();
         let base = masks(sample_key(1, 2, 3));
         assert_eq!(base, masks(sample_key(1, 2, 3)));
-        for other in [sample_key(2, 2, 3), sample_key(1, 3, 3), sample_key(1, 2, 4)] {
-            let same = base.iter().zip(masks(other)).filter(|(a, b)| **a == *b).count();
+        for other in [
+            sample_key(2, 2, 3),
+            sample_key(1, 3, 3),
+            sample_key(1, 2, 4),
+        ] {
+            let same = base
+                .iter()
+                .zip(masks(other))
+                .filter(|(a, b)| **a == *b)
+                .count();
             // independent masks agree on about half of 256 values
             assert!((96..=160).contains(&same), "{same} of 256 agree");
         }

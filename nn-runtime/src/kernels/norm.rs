@@ -31,13 +31,7 @@ pub struct Running<'a> {
 
 /// The `B` planes of channel `ch` in `x [B, C, P]`.
 #[inline(always)]
-fn planes(
-    x: &[f32],
-    c: usize,
-    p: usize,
-    batch: usize,
-    ch: usize,
-) -> impl Iterator<Item = &[f32]> {
+fn planes(x: &[f32], c: usize, p: usize, batch: usize, ch: usize) -> impl Iterator<Item = &[f32]> {
     (0..batch).map(move |s| &x[(s * c + ch) * p..(s * c + ch + 1) * p])
 }
 
@@ -106,7 +100,13 @@ pub fn train_forward(
         saved_mean[ch] = mean as f32;
         saved_invstd[ch] = invstd as f32;
         let alpha = gamma[ch] * invstd as f32;
-        transform(x, y, (c, p, batch, ch), alpha, beta[ch] - mean as f32 * alpha);
+        transform(
+            x,
+            y,
+            (c, p, batch, ch),
+            alpha,
+            beta[ch] - mean as f32 * alpha,
+        );
         if n > 1 {
             let m = momentum;
             let unbiased = var * n as f64 / (n - 1) as f64;
@@ -223,7 +223,14 @@ mod tests {
     }
 
     /// The textbook formulas in f64, one value at a time.
-    fn reference(c: usize, p: usize, batch: usize, x: &[f32], gamma: &[f32], beta: &[f32]) -> Vec<f32> {
+    fn reference(
+        c: usize,
+        p: usize,
+        batch: usize,
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+    ) -> Vec<f32> {
         let mut y = vec![0.0; x.len()];
         for ch in 0..c {
             let idx: Vec<usize> = (0..batch)
@@ -231,7 +238,11 @@ mod tests {
                 .collect();
             let n = idx.len() as f64;
             let mean = idx.iter().map(|&i| x[i] as f64).sum::<f64>() / n;
-            let var = idx.iter().map(|&i| (x[i] as f64 - mean).powi(2)).sum::<f64>() / n;
+            let var = idx
+                .iter()
+                .map(|&i| (x[i] as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n;
             for &i in &idx {
                 let xhat = (x[i] as f64 - mean) / (var + 1e-5).sqrt();
                 y[i] = (gamma[ch] as f64 * xhat + beta[ch] as f64) as f32;
@@ -243,7 +254,10 @@ mod tests {
     #[test]
     fn training_forward_matches_the_formula_and_updates_the_running_statistics() {
         let (c, p, batch) = (3, 37, 4);
-        let x: Vec<f32> = draw(c * p * batch, 1).iter().map(|v| v * 3.0 + 100.0).collect();
+        let x: Vec<f32> = draw(c * p * batch, 1)
+            .iter()
+            .map(|v| v * 3.0 + 100.0)
+            .collect();
         let (gamma, beta) = (draw(c, 2), draw(c, 3));
         let (mut rm, mut rv, mut count) = (vec![0.5; c], vec![2.0; c], 3.0);
         let (mut sm, mut si) = (vec![0.0; c], vec![0.0; c]);
@@ -253,7 +267,16 @@ mod tests {
             var: &mut rv,
             count: &mut count,
         };
-        train_forward((c, p, batch), (&gamma, &beta), (0.1, 1e-5), &x, &mut y, running, &mut sm, &mut si);
+        train_forward(
+            (c, p, batch),
+            (&gamma, &beta),
+            (0.1, 1e-5),
+            &x,
+            &mut y,
+            running,
+            &mut sm,
+            &mut si,
+        );
         assert_close(&y, &reference(c, p, batch, &x, &gamma, &beta), 1e-4, "y");
         assert_eq!(count, 4.0);
         for ch in 0..c {
@@ -264,8 +287,14 @@ mod tests {
             let n = vals.len() as f64;
             let mean = vals.iter().sum::<f64>() / n;
             let unbiased = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-            assert!((rm[ch] as f64 - (0.9 * 0.5 + 0.1 * mean)).abs() < 1e-4, "running mean");
-            assert!((rv[ch] as f64 - (0.9 * 2.0 + 0.1 * unbiased)).abs() < 1e-4, "running var");
+            assert!(
+                (rm[ch] as f64 - (0.9 * 0.5 + 0.1 * mean)).abs() < 1e-4,
+                "running mean"
+            );
+            assert!(
+                (rv[ch] as f64 - (0.9 * 2.0 + 0.1 * unbiased)).abs() < 1e-4,
+                "running var"
+            );
             assert!((sm[ch] as f64 - mean).abs() < 1e-4);
         }
     }
@@ -281,7 +310,16 @@ mod tests {
             count: &mut count,
         };
         let (gamma, beta) = ([1.0, 2.0], [0.25, -0.5]);
-        train_forward((2, 1, 1), (&gamma, &beta), (0.1, 1e-5), &[3.0, 4.0], &mut y, running, &mut sm, &mut si);
+        train_forward(
+            (2, 1, 1),
+            (&gamma, &beta),
+            (0.1, 1e-5),
+            &[3.0, 4.0],
+            &mut y,
+            running,
+            &mut sm,
+            &mut si,
+        );
         assert_eq!(y, [0.25, -0.5]);
         assert_eq!((rm, rv, count), (vec![0.5; 2], vec![2.0; 2], 0.0));
     }
@@ -308,14 +346,31 @@ mod tests {
             var: &mut rv,
             count: &mut count,
         };
-        train_forward((c, p, batch), (&gamma, &beta), (0.1, 1e-5), &x, &mut y, running, &mut sm, &mut si);
+        train_forward(
+            (c, p, batch),
+            (&gamma, &beta),
+            (0.1, 1e-5),
+            &x,
+            &mut y,
+            running,
+            &mut sm,
+            &mut si,
+        );
         let mut dx = vec![0.0; x.len()];
         let (mut dg, mut db) = (vec![0.0; c], vec![0.0; c]);
         let saved = Saved {
             mean: &sm,
             invstd: &si,
         };
-        backward((c, p, batch), &gamma, saved, true, (&x, &g), Some(&mut dx), (&mut dg, &mut db));
+        backward(
+            (c, p, batch),
+            &gamma,
+            saved,
+            true,
+            (&x, &g),
+            Some(&mut dx),
+            (&mut dg, &mut db),
+        );
         let h = 1e-2f32;
         let numeric = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
         for i in 0..x.len() {
@@ -324,7 +379,11 @@ mod tests {
                 x2[i] += e;
                 loss(&x2, &gamma, &beta)
             });
-            assert!((dx[i] as f64 - d).abs() < 2e-3 * (1.0 + d.abs()), "dx[{i}] {} vs {d}", dx[i]);
+            assert!(
+                (dx[i] as f64 - d).abs() < 2e-3 * (1.0 + d.abs()),
+                "dx[{i}] {} vs {d}",
+                dx[i]
+            );
         }
         for ch in 0..c {
             let d = numeric(&|e| {

@@ -63,7 +63,13 @@ pub fn concat_backward(
     at: usize,
     (src, src_len): (usize, usize),
 ) {
-    let (dy, dx) = split_slots(d_acts, batch * out, batch * len, batch * src, batch * src_len);
+    let (dy, dx) = split_slots(
+        d_acts,
+        batch * out,
+        batch * len,
+        batch * src,
+        batch * src_len,
+    );
     for (d, g) in dx.chunks_exact_mut(src_len).zip(dy.chunks_exact(len)) {
         d.iter_mut()
             .zip(&g[at..at + src_len])
