@@ -1,5 +1,6 @@
 //! Finite-difference checks of whole networks: every layer kind inside a
-//! network, and LeNet-5. The loss is `Σ output · r` for a fixed random `r`,
+//! network, every block form, batch norm and dropout in both modes, and
+//! LeNet-5. The loss is `Σ output · r` for a fixed random `r`,
 //! so its gradient for the output is `r`; the input and parameter gradients
 //! from `backward` are compared with central differences (step 1e-3,
 //! tolerance `1e-2 · max(|numeric|, |analytic|) + 1e-3`).
@@ -9,14 +10,19 @@
 //! average of the gradients on both sides, so `nn_runtime::testing::grad_check_piecewise`
 //! checks that it lies between them; at most 20 % of the indices may have a
 //! kink.
+//!
+//! Every pass starts from the same dropout step, so that dropout draws the
+//! same mask in each of them (training mode draws a new mask per pass).
 
 use nn::prelude::*;
+use nn::Mode;
 use nn_runtime::testing::{distinct_vec, grad_check_piecewise, random_vec};
 
 /// Largest fraction of checked indices that may have a kink within the step.
 const MAX_KINKS: f64 = 0.2;
 
 fn loss_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> f64 {
+    net.set_dropout_step(0);
     net.forward(input)
         .iter()
         .zip(r)
@@ -25,6 +31,7 @@ fn loss_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> f64 {
 }
 
 fn input_grad_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> Vec<f32> {
+    net.set_dropout_step(0);
     net.forward(input);
     net.backward(r);
     net.input_grad().to_vec()
@@ -32,6 +39,7 @@ fn input_grad_of<N: Network>(net: &mut N, input: &[f32], r: &[f32]) -> Vec<f32> 
 
 fn param_grad_of<N: Network>(net: &mut N, params: &[f32], input: &[f32], r: &[f32]) -> Vec<f32> {
     net.params_mut().copy_from_slice(params);
+    net.set_dropout_step(0);
     net.forward(input);
     net.zero_grad();
     net.backward(r);
@@ -50,7 +58,24 @@ fn indices(n: usize, limit: usize) -> Vec<usize> {
 }
 
 fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
+    check_in::<N>(Mode::Train, batch, seed, limit);
+}
+
+fn check_in<N: Network>(mode: Mode, batch: usize, seed: u64, limit: usize) {
     let mut net = N::with_seed(seed);
+    // batch norm's running statistics, away from their starting values
+    let stats = random_vec(N::BUFFER_COUNT.max(1), seed + 4);
+    for (i, t) in N::BUFFERS.iter().enumerate() {
+        let b = net.buffer_mut(t.name).unwrap();
+        if t.name.ends_with("running_var") {
+            b.iter_mut().for_each(|v| *v = 0.5 + (i % 3) as f32 * 0.4);
+        } else if t.name.ends_with("running_mean") {
+            b.iter_mut().zip(&stats).for_each(|(v, s)| *v = 0.2 * s);
+        }
+    }
+    if mode == Mode::Eval {
+        net.eval();
+    }
     // biases start at 0; move them so that their gradients are exercised
     let shift = random_vec(N::PARAM_COUNT, seed + 1);
     for t in N::TENSORS.iter().filter(|t| t.name.ends_with("bias")) {
@@ -67,6 +92,13 @@ fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
     let r = random_vec(batch * N::OUTPUT_LEN, seed + 3);
     let mut other = N::with_seed(seed);
     other.params_mut().copy_from_slice(&params);
+    for t in N::BUFFERS {
+        let b = net.buffer(t.name).unwrap().to_vec();
+        other.buffer_mut(t.name).unwrap().copy_from_slice(&b);
+    }
+    if mode == Mode::Eval {
+        other.eval();
+    }
 
     grad_check_piecewise(
         &input,
@@ -92,6 +124,7 @@ fn check<N: Network>(batch: usize, seed: u64, limit: usize) {
     // gradients, and no input gradient to read
     other.params_mut().copy_from_slice(&params);
     let full = param_grad_of(&mut other, &params, &input, &r);
+    other.set_dropout_step(0);
     other.forward(&input);
     other.zero_grad();
     other.backward_params(&r);
@@ -139,4 +172,57 @@ nn::network! {
 #[test]
 fn lenet5() {
     check::<LeNet5>(2, 5, 300);
+}
+
+macro_rules! fd_modes {
+    ($($test:ident: [$($dim:literal),*] { $($body:tt)* })*) => {$(
+        #[test]
+        fn $test() {
+            nn::network! { struct Net<[$($dim),*]> { $($body)* } }
+            check_in::<Net>(Mode::Train, 4, 13, 300);
+            check_in::<Net>(Mode::Eval, 4, 13, 300);
+        }
+    )*};
+}
+
+fd_modes! {
+    batch_norm_image: [2, 4, 3] { conv(3, kernel = 3, pad = 1), batch_norm, tanh, flatten, dense(3) }
+    batch_norm_flat: [7] { dense(5), batch_norm(momentum = 0.3, eps = 0.001), sigmoid, dense(3) }
+    dropout: [12] { dense(10), dropout(0.3), tanh, dense(6), dropout(0.5), dense(3) }
+    residual_basic: [3, 5, 5] {
+        conv(4, kernel = 3, pad = 1), batch_norm, tanh,
+        residual {
+            conv(4, kernel = 3, pad = 1, bias = false), batch_norm, tanh,
+            conv(4, kernel = 3, pad = 1), batch_norm,
+        },
+        tanh, flatten, dense(3),
+    }
+    residual_projection: [3, 6, 6] {
+        add {
+            [conv(5, kernel = 3, stride = 2, pad = 1, bias = false), batch_norm, tanh,
+             conv(5, kernel = 3, pad = 1, bias = false), batch_norm],
+            [conv(5, kernel = 1, stride = 2, bias = false), batch_norm],
+        },
+        tanh, global_avg_pool, dense(3),
+    }
+    inception: [3, 6, 6] {
+        concat {
+            [conv(2, kernel = 1), tanh],
+            [conv(2, kernel = 1), tanh, conv(3, kernel = 3, pad = 1)],
+            [avg_pool(3, stride = 1, pad = 1), conv(2, kernel = 1)],
+            [],
+        },
+        flatten, dense(4),
+    }
+    nested: [2, 5, 5] {
+        b: add {
+            [conv(2, kernel = 3, pad = 1), concat { [conv(1, kernel = 1)], [residual { conv(2, kernel = 3, pad = 1) }, conv(1, kernel = 1)] }],
+            [],
+            [sigmoid],
+        },
+        flatten,
+        residual { dense(50), tanh, dense(50) },
+        concat { [dense(3)], [], [tanh, dense(2)] },
+        dense(3),
+    }
 }
