@@ -139,3 +139,73 @@ fn lenet5_strategies_are_what_this_cpu_runs() {
     let c2_row = table.lines().find(|l| l.starts_with("c2 ")).unwrap();
     assert!(c2_row.trim_end().ends_with(c2), "{table}");
 }
+
+nn::network! {
+    /// A block of each kind, nested, with batch norm.
+    struct Blocks<[3, 16, 16]> {
+        conv(4, kernel = 3, pad = 1, bias = false),
+        batch_norm,
+        res: residual { conv(4, kernel = 3, pad = 1), relu },
+        concat {
+            [conv(2, kernel = 1)],
+            [conv(2, kernel = 5, pad = 2), add { [conv(2, kernel = 3, pad = 1)], [] }],
+        },
+        flatten,
+        dense(3),
+    }
+}
+
+#[test]
+fn blocks_table() {
+    let summary = Blocks::summary();
+    let table = summary.to_string();
+    println!("{table}");
+    let rows: Vec<&str> = table.lines().collect();
+    // the last row of that name and kind (a block's merge row comes after
+    // its header row)
+    let row = |name: &str, kind: &str| {
+        *rows
+            .iter()
+            .rfind(|l| {
+                let mut cells = l.split_whitespace();
+                cells.next() == Some(name) && cells.next() == Some(kind)
+            })
+            .unwrap_or_else(|| panic!("no row {name} {kind}:\n{table}"))
+    };
+    // a block's row has its totals; its branches and their layers are
+    // indented under it; the merge row gives the output shape
+    assert!(row("res", "residual").starts_with("res "));
+    assert!(row("res", "residual").contains("148"));
+    assert!(!row("res", "residual").contains('['));
+    assert!(row("res.0", "branch").starts_with("  res.0 "));
+    assert!(row("res.0.0", "conv").starts_with("    res.0.0 "));
+    assert!(row("res.1", "identity").contains("[4, 16, 16]"));
+    assert!(row("res", "add").contains("[4, 16, 16]"));
+    let concat = row("3", "concat");
+    assert!(concat.starts_with("3 ") && concat.contains("[4, 16, 16]"));
+    // branch 1: a 5x5 conv (2·(4·25 + 1) = 202) and a nested add (2·(2·9 + 1) = 38)
+    assert!(row("3.1", "branch").contains("240"));
+    assert!(row("3.1.1.0.0", "conv").starts_with("        3.1.1.0.0 "));
+    // the receptive field through the branches is the largest: 3 + 2 + 4 + 2
+    assert!(concat.contains("11x11"), "{concat}");
+    // batch norm's running statistics are counted apart from parameters
+    assert!(row("1", "batch_norm").contains("8 + 9 buffers"));
+    assert_eq!(summary.buffers, 9);
+    assert_eq!(Blocks::BUFFER_COUNT, 9);
+    assert!(table.contains("buffers (running statistics, not trained): 9"));
+    // totals count layers and merges once, not block and branch rows
+    let layer_params: usize = Blocks::LAYERS
+        .iter()
+        .filter(|l| l.role == nn::Role::Layer)
+        .map(|l| l.params)
+        .sum();
+    assert_eq!(layer_params, Blocks::PARAM_COUNT);
+    assert_eq!(
+        summary.macs(),
+        Blocks::LAYERS
+            .iter()
+            .filter(|l| l.role == nn::Role::Layer)
+            .map(|l| l.macs)
+            .sum::<usize>()
+    );
+}
