@@ -122,3 +122,89 @@ fn unreadable_files_name_the_path() {
         "{err}"
     );
 }
+
+nn::network! {
+    struct Normed<[2, 4, 4]> {
+        conv(3, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+        residual { conv(3, kernel = 3, pad = 1), batch_norm },
+        flatten, dropout(0.5), dense(4),
+    }
+}
+
+#[test]
+fn buffers_are_saved_with_pytorchs_names_and_the_count_as_int64() {
+    let mut net = Normed::new(3);
+    net.forward(&random_vec(3 * Normed::INPUT_LEN, 1));
+    net.forward(&random_vec(3 * Normed::INPUT_LEN, 2));
+    assert_eq!(net.buffer("1.num_batches_tracked"), Some(&[2.0][..]));
+    let tmp = TempDir::new("nn-weights", "buffers");
+    let path = tmp.0.join("normed.safetensors");
+    weights::save(&net, &path).unwrap();
+
+    let bytes = std::fs::read(&path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "1.bias",
+            "1.num_batches_tracked",
+            "1.running_mean",
+            "1.running_var",
+            "1.weight",
+            "3.0.0.bias",
+            "3.0.0.weight",
+            "3.0.1.bias",
+            "3.0.1.num_batches_tracked",
+            "3.0.1.running_mean",
+            "3.0.1.running_var",
+            "3.0.1.weight",
+            "0.weight",
+            "6.bias",
+            "6.weight",
+        ]
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .iter()
+        .collect::<Vec<_>>()
+    );
+    let count = file.tensor("1.num_batches_tracked").unwrap();
+    assert_eq!(count.dtype(), safetensors::Dtype::I64);
+    assert_eq!(count.shape(), &[] as &[usize]);
+    assert_eq!(count.data(), 2i64.to_le_bytes());
+
+    let mut other = Normed::new(4);
+    weights::load(&mut other, &path).unwrap();
+    assert_eq!(net.params(), other.params());
+    for t in Normed::BUFFERS {
+        assert_eq!(net.buffer(t.name), other.buffer(t.name), "{}", t.name);
+    }
+    // the running statistics make evaluation give the same outputs
+    net.eval();
+    other.eval();
+    let x = random_vec(2 * Normed::INPUT_LEN, 5);
+    let y = net.forward(&x).to_vec();
+    assert_eq!(other.forward(&x), &y[..]);
+}
+
+#[test]
+fn a_file_without_the_buffers_is_refused_and_changes_nothing() {
+    let net = Normed::new(3);
+    let tmp = TempDir::new("nn-weights", "no-buffers");
+    let path = tmp.0.join("params-only.safetensors");
+    let tensors: Vec<(&str, &[usize], &[f32])> =
+        net.tensors().map(|(t, d)| (t.name, t.shape, d)).collect();
+    weights::write(&path, &tensors, HashMap::new()).unwrap();
+    let mut other = Normed::new(4);
+    let before = other.params().to_vec();
+    let err = weights::load(&mut other, &path).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, WeightsError::Mismatch { .. }), "{text}");
+    assert!(
+        text.contains("missing: 1.running_mean [3], 1.running_var [3], 1.num_batches_tracked []"),
+        "{text}"
+    );
+    assert_eq!(other.params(), &before[..]);
+}
