@@ -179,3 +179,103 @@ fn writes_the_curves() {
         &svg[..svg.len().min(200)]
     );
 }
+
+nn::network! {
+    /// `Tiny` with batch norm and dropout, which train and evaluate
+    /// differently.
+    struct Normed<[1, 28, 28]> {
+        conv(4, kernel = 3, stride = 2, pad = (1, 0, 1, 0), bias = false), batch_norm, relu,
+        max_pool(2),
+        flatten, dropout(0.2), dense(32), relu, dropout(0.2), dense(10),
+    }
+}
+
+#[test]
+fn batch_norm_and_dropout_train_and_resume_to_the_unbroken_result() {
+    let (train, test) = digits();
+    let tmp = TempDir::new("nn-train", "resume-normed");
+    let optimizer = || Sgd::new(0.05).momentum(0.9);
+
+    let mut unbroken = Normed::new(9);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(3, 2));
+    let full = trainer.fit(&mut unbroken, &train, &test).unwrap();
+    let last = full.epochs.last().unwrap();
+    assert!(last.test_accuracy > 0.7, "{}", last.test_accuracy);
+    assert!(last.train_loss < full.epochs[0].train_loss);
+    // the trainer trains in training mode: the running statistics moved
+    // once per mini-batch
+    let batches = train.len().div_ceil(32) * 3;
+    assert_eq!(
+        unbroken.buffer("1.num_batches_tracked"),
+        Some(&[batches as f32][..])
+    );
+    assert!(unbroken.is_training());
+
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let mut first = Normed::new(9);
+    let mut trainer = Trainer::new(
+        SoftmaxCrossEntropy,
+        optimizer(),
+        TrainConfig {
+            checkpoint: Some(checkpoint.clone()),
+            ..config(1, 2)
+        },
+    );
+    trainer.fit(&mut first, &train, &test).unwrap();
+    // other weights and another dropout seed: the checkpoint replaces them
+    let mut resumed = Normed::new(1234);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(3, 2));
+    trainer.resume(&mut resumed, &checkpoint).unwrap();
+    let history = trainer.fit(&mut resumed, &train, &test).unwrap();
+    assert_eq!(resumed.params(), unbroken.params(), "bit for bit");
+    for t in Normed::BUFFERS {
+        assert_eq!(
+            resumed.buffer(t.name),
+            unbroken.buffer(t.name),
+            "{}",
+            t.name
+        );
+    }
+    assert_eq!(
+        history.epochs.last().unwrap().test_loss,
+        full.epochs.last().unwrap().test_loss
+    );
+}
+
+/// A dropout mask depends on the sample's place in the mini-batch, not on
+/// how the mini-batch is split across threads: one step on one thread and
+/// on two gives the same parameters up to the order of the shares' sums.
+#[test]
+fn dropout_draws_the_same_masks_on_any_number_of_threads() {
+    nn::network! {
+        struct Dropped<[1, 28, 28]> { flatten, dense(32), relu, dropout(0.5), dense(10) }
+    }
+    let (train, _) = digits();
+    let small = every(&train, 40);
+    let step = |threads: usize, seed: u64| {
+        let mut net = Dropped::new(5);
+        net.set_dropout_state(seed, 0);
+        let mut trainer = Trainer::new(
+            SoftmaxCrossEntropy,
+            Sgd::new(0.5),
+            TrainConfig {
+                batching: Batching::new(small.len()),
+                ..config(1, threads)
+            },
+        );
+        trainer.fit(&mut net, &small, &small).unwrap();
+        net.params().to_vec()
+    };
+    let (one, two) = (step(1, 7), step(2, 7));
+    let start = Dropped::new(5).params().to_vec();
+    let moved: f32 = one.iter().zip(&start).map(|(a, b)| (a - b).abs()).sum();
+    let differ: f32 = one.iter().zip(&two).map(|(a, b)| (a - b).abs()).sum();
+    assert!(differ < 1e-4 * moved, "{differ} of {moved}");
+    // another seed draws other masks, and the step differs
+    let other: f32 = one
+        .iter()
+        .zip(&step(1, 8))
+        .map(|(a, b)| (a - b).abs())
+        .sum();
+    assert!(other > 0.05 * moved, "{other} of {moved}");
+}

@@ -582,15 +582,19 @@ pub trait Network: Generated {
         noise.seed = seed;
         noise.step = 0;
     }
-    /// Training passes run so far (each draws new dropout masks); saved in
-    /// checkpoints so that a resumed run draws what an unbroken one would.
-    fn dropout_step(&self) -> u64 {
-        self.state().noise.step
+    /// The dropout masks' seed and the number of training passes run so far
+    /// (each draws new masks); checkpoints save both, so that a resumed run
+    /// draws what an unbroken one would.
+    fn dropout_state(&self) -> (u64, u64) {
+        let noise = &self.state().noise;
+        (noise.seed, noise.step)
     }
-    /// Sets the number of training passes run so far (see
-    /// [`Network::dropout_step`]).
-    fn set_dropout_step(&mut self, step: u64) {
-        self.state_mut().noise.step = step;
+    /// Sets the dropout masks' seed and the number of training passes run
+    /// so far (see [`Network::dropout_state`]).
+    fn set_dropout_state(&mut self, seed: u64, step: u64) {
+        let noise = &mut self.state_mut().noise;
+        noise.seed = seed;
+        noise.step = step;
     }
 
     /// Training mode (the default): every layer runs its training

@@ -394,7 +394,8 @@ const META_EPOCH: &str = "nn.epochs_done";
 const META_HISTORY: &str = "nn.history";
 const META_OPTIMIZER: &str = "nn.optimizer.kind";
 const META_STEPS: &str = "nn.optimizer.steps";
-const META_DROPOUT: &str = "nn.dropout_step";
+const META_DROPOUT_SEED: &str = "nn.dropout_seed";
+const META_DROPOUT_STEP: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
@@ -620,7 +621,14 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             (META_HISTORY.to_string(), self.history.to_json()),
             (META_OPTIMIZER.to_string(), state.kind.clone()),
             (META_STEPS.to_string(), state.steps.to_string()),
-            (META_DROPOUT.to_string(), net.dropout_step().to_string()),
+            (
+                META_DROPOUT_SEED.to_string(),
+                net.dropout_state().0.to_string(),
+            ),
+            (
+                META_DROPOUT_STEP.to_string(),
+                net.dropout_state().1.to_string(),
+            ),
         ]);
         weights::write_with(net, &tensors, metadata, path)?;
         Ok(())
@@ -643,7 +651,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 source: e.into(),
             })?;
         self.history = checkpoint.history;
-        net.set_dropout_step(checkpoint.dropout_step);
+        if let Some((seed, step)) = checkpoint.dropout {
+            net.set_dropout_state(seed, step);
+        }
         Ok(())
     }
 }
@@ -652,8 +662,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
 /// under [`OPTIMIZER_PREFIX`]), the optimizer's state and the history.
 struct Checkpoint {
     tensors: Vec<weights::Tensor>,
-    /// Training passes before the checkpoint (0 in files without it).
-    dropout_step: u64,
+    /// The dropout masks' seed and training passes before the checkpoint
+    /// (absent from files written before dropout existed).
+    dropout: Option<(u64, u64)>,
     optimizer: OptimizerState,
     history: History,
 }
@@ -676,9 +687,12 @@ impl Checkpoint {
         let kind = entry(metadata, META_OPTIMIZER)?.to_string();
         let steps = count(metadata, META_STEPS)?;
         let done: usize = count(metadata, META_EPOCH)?;
-        let dropout_step = match metadata.contains_key(META_DROPOUT) {
-            true => count(metadata, META_DROPOUT)?,
-            false => 0,
+        let dropout = match metadata.contains_key(META_DROPOUT_SEED) {
+            true => Some((
+                count(metadata, META_DROPOUT_SEED)?,
+                count(metadata, META_DROPOUT_STEP)?,
+            )),
+            false => None,
         };
         let history = History::from_json(entry(metadata, META_HISTORY)?)?;
         if history.epochs.len() != done {
@@ -702,7 +716,7 @@ impl Checkpoint {
         };
         Ok(Checkpoint {
             tensors,
-            dropout_step,
+            dropout,
             optimizer,
             history,
         })
