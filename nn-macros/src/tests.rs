@@ -15,13 +15,27 @@ const LENET: &str = "
         flatten, dense(120), relu, dense(84), relu, dense(10),
     }";
 
+const BLOCKS: &str = "
+    pub struct Res<[4, 8, 8]> {
+        conv(8, kernel = 3, pad = 1), batch_norm, relu,
+        residual { conv(8, kernel = 3, pad = 1, bias = false), batch_norm(momentum = 0.2), relu, dropout(0.1) },
+        down: add {
+            [conv(16, kernel = 3, stride = 2, pad = 1), batch_norm],
+            [conv(16, kernel = 1, stride = 2, bias = false), batch_norm],
+        } => [16, 4, 4],
+        concat { [conv(4, kernel = 1)], [max_pool(3, stride = 1, pad = 1)], [add { [relu], [] }] },
+        global_avg_pool, dropout(0.5), dense(10),
+    }";
+
 /// Pieces the language is made of, and some it is not: every layer kind
 /// (from the registry, so a new kind is in the vocabulary at once) and
 /// these.
 const EXTRA: &[&str] = &[
-    "batch_norm",
-    "residual",
     "maxpool",
+    "momentum",
+    "eps",
+    "[conv(4, kernel = 1)]",
+    "[relu]",
     "kernel",
     "stride",
     "pad",
@@ -178,10 +192,70 @@ fn a_failed_check_emits_the_errors_and_a_stub_of_the_same_items() {
 }
 
 #[test]
-fn the_valid_network_expands() {
-    run(LENET).unwrap();
-    let out = expand::network(TokenStream::from_str(LENET).unwrap()).to_string();
-    assert!(!out.contains("compile_error"), "{out}");
+fn the_valid_networks_expand() {
+    for net in [LENET, BLOCKS] {
+        run(net).unwrap();
+        let out = expand::network(TokenStream::from_str(net).unwrap()).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+}
+
+/// Applies random edits to a network's pieces.
+fn mutate(source: &str, edits: Vec<Edit>) -> String {
+    let vocabulary = vocabulary();
+    let mut p = pieces(source);
+    for e in edits {
+        let n = p.len().max(1);
+        match e {
+            Edit::Delete(i) if !p.is_empty() => {
+                p.remove(i % n);
+            }
+            Edit::Delete(_) => {}
+            Edit::Insert(i, w) => p.insert(i % (p.len() + 1), vocabulary[w].to_string()),
+            Edit::Replace(i, w) if !p.is_empty() => p[i % n] = vocabulary[w].to_string(),
+            Edit::Replace(..) => {}
+        }
+    }
+    p.join(" ")
+}
+
+/// Random items, blocks among them, nested up to three deep.
+fn items() -> impl Strategy<Value = String> {
+    let layer = prop::sample::select(vec![
+        "conv(4, kernel = 1)",
+        "conv(8, kernel = 3, pad = 1)",
+        "conv(4, kernel = 3, stride = 2, pad = 1)",
+        "max_pool(2)",
+        "batch_norm",
+        "dropout(0.5)",
+        "relu",
+        "flatten",
+        "dense(4)",
+        "global_avg_pool",
+    ])
+    .prop_map(String::from);
+    layer.prop_recursive(3, 24, 4, |inner| {
+        let list = prop::collection::vec(inner, 0..4).prop_map(|v| v.join(", "));
+        prop_oneof![
+            prop::collection::vec(list.clone(), 0..4).prop_map(|branches| format!(
+                "add {{ {} }}",
+                branches
+                    .iter()
+                    .map(|b| format!("[{b}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            prop::collection::vec(list.clone(), 0..4).prop_map(|branches| format!(
+                "concat {{ {} }}",
+                branches
+                    .iter()
+                    .map(|b| format!("[{b}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            list.prop_map(|items| format!("residual {{ {items} }}")),
+        ]
+    })
 }
 
 proptest! {
@@ -189,19 +263,20 @@ proptest! {
 
     #[test]
     fn mutated_networks_never_panic(edits in prop::collection::vec(edit(), 1..6)) {
-        let vocabulary = vocabulary();
-        let mut p = pieces(LENET);
-        for e in edits {
-            let n = p.len().max(1);
-            match e {
-                Edit::Delete(i) if !p.is_empty() => { p.remove(i % n); }
-                Edit::Delete(_) => {}
-                Edit::Insert(i, w) => p.insert(i % (p.len() + 1), vocabulary[w].to_string()),
-                Edit::Replace(i, w) if !p.is_empty() => p[i % n] = vocabulary[w].to_string(),
-                Edit::Replace(..) => {}
-            }
-        }
-        run(&p.join(" "))?;
+        run(&mutate(LENET, edits))?;
+    }
+
+    #[test]
+    fn mutated_block_networks_never_panic(edits in prop::collection::vec(edit(), 1..6)) {
+        run(&mutate(BLOCKS, edits))?;
+    }
+
+    #[test]
+    fn random_block_trees_never_panic(
+        input in prop::sample::select(vec!["[4, 8, 8]", "[3, 5, 5]", "[16]", "[4, 4]"]),
+        body in prop::collection::vec(items(), 1..5),
+    ) {
+        run(&format!("struct Net<{input}> {{ {} }}", body.join(", ")))?;
     }
 
     #[test]
