@@ -33,6 +33,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The count is the process's: the tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[path = "../examples/nets/resnet20.rs"]
+mod resnet20;
+
 nn::network! {
     struct LeNet5<[1, 28, 28]> {
         conv(6, kernel = 5, pad = 2), relu, max_pool(2),
@@ -43,6 +49,9 @@ nn::network! {
 
 #[test]
 fn inference_and_training_allocate_nothing_after_warm_up() {
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     const BATCH: usize = 64;
     let mut net = LeNet5::new(3);
     let batch: Vec<f32> = (0..BATCH * 784).map(|i| (i % 97) as f32 / 97.0).collect();
@@ -101,4 +110,41 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
         0,
         "allocations in two-thread batch inference"
     );
+}
+
+/// A ResNet-20 training step (blocks, batch norm's running statistics) and
+/// inference in both modes allocate nothing once the buffers have grown.
+#[test]
+fn resnet20_steps_allocate_nothing_after_warm_up() {
+    use resnet20::ResNet20;
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    const BATCH: usize = 4;
+    let mut net = ResNet20::new(1);
+    let batch: Vec<f32> = (0..BATCH * 3072).map(|i| (i % 89) as f32 / 89.0).collect();
+    let d_out = vec![0.01f32; BATCH * 10];
+    net.forward(&batch);
+    net.backward(&d_out);
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let mut checksum = 0.0f32;
+    for step in 0..2 {
+        net.train();
+        net.zero_grad();
+        net.forward(&batch);
+        net.backward_params(&d_out);
+        let (params, grads) = net.params_and_grads();
+        params
+            .iter_mut()
+            .zip(grads)
+            .for_each(|(p, g)| *p -= 0.01 * g);
+        net.eval();
+        checksum += net.forward(&batch[..3072])[step];
+        checksum += net.forward(&batch)[step];
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert!(checksum.is_finite());
+    assert_eq!(net.buffer("1.num_batches_tracked"), Some(&[3.0][..]));
+    assert_eq!(after - before, 0, "allocations during ResNet-20 steps");
 }

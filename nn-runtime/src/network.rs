@@ -119,27 +119,27 @@ impl State {
     }
 
     /// The named buffers (running statistics) of the shares of a
-    /// mini-batch, averaged into this one's, weighted by their sizes
-    /// (`weights[0]` for this one). Counts are equal in every share and stay
-    /// as they are.
+    /// mini-batch averaged into this one's, weighted by the shares' sizes:
+    /// `own` samples were this one's, and `others` the other shares with
+    /// their sizes, `total` samples in all. Counts are equal in every share
+    /// and stay as they are.
     pub(crate) fn average_buffers<'a>(
         &mut self,
         named: &[TensorInfo],
-        others: impl Iterator<Item = &'a State>,
-        weights: &[usize],
+        (own, total): (usize, usize),
+        others: impl Iterator<Item = (&'a State, usize)>,
     ) {
-        let total: usize = weights.iter().sum();
         if named.is_empty() || total == 0 {
             return;
         }
-        let own = weights[0] as f32 / total as f32;
+        let own = own as f32 / total as f32;
         for t in named.iter().filter(|t| !t.count) {
             self.buffers[t.offset..t.offset + t.len]
                 .iter_mut()
                 .for_each(|v| *v *= own);
         }
-        for (other, &w) in others.zip(&weights[1..]) {
-            let w = w as f32 / total as f32;
+        for (other, n) in others {
+            let w = n as f32 / total as f32;
             for t in named.iter().filter(|t| !t.count) {
                 let range = t.offset..t.offset + t.len;
                 let (mine, theirs) = (&mut self.buffers[range.clone()], &other.buffers[range]);

@@ -532,15 +532,14 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 }
                 // running statistics: the shares' averaged, by share size
                 if !N::BUFFERS.is_empty() {
-                    let sizes: Vec<usize> = (0..threads)
-                        .map(|t| ((t + 1) * share).min(batch_len) - (t * share).min(batch_len))
-                        .collect();
-                    let replicas = workers[1..].iter_mut().filter_map(|w| {
+                    let size =
+                        |t: usize| ((t + 1) * share).min(batch_len) - (t * share).min(batch_len);
+                    let replicas = workers.iter_mut().enumerate().skip(1).filter_map(|(t, w)| {
                         let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
-                        w.replica.as_ref().map(|r| r.state())
+                        Some((w.replica.as_ref()?.state(), size(t)))
                     });
                     net.state_mut()
-                        .average_buffers(N::BUFFERS, replicas, &sizes);
+                        .average_buffers(N::BUFFERS, (size(0), batch_len), replicas);
                 }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
