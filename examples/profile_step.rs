@@ -1,6 +1,7 @@
-//! Runs training steps of LeNet-5 (or VGG-mini) on a fixed batch, for a
-//! profiler: `cargo build --release --example profile_step && perf record
-//! target/release/examples/profile_step 300 [lenet|vgg] [trainer THREADS | infer]`.
+//! Runs training steps of LeNet-5 (or VGG-mini, or ResNet-20) on a fixed
+//! batch, for a profiler: `cargo build --release --example profile_step &&
+//! perf record target/release/examples/profile_step 300 [lenet|vgg|resnet20]
+//! [trainer THREADS | infer]`.
 //! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
 //! with momentum, random data) on THREADS threads, as in the speed figures;
 //! with `infer`, forward passes of batch 64 in evaluation mode.
@@ -27,27 +28,29 @@ nn::network! {
     }
 }
 
+#[path = "nets/resnet20.rs"]
+mod resnet20;
+use resnet20::ResNet20;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let steps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let vgg = args.next().as_deref() == Some("vgg");
+    let net = args.next().unwrap_or_default();
     let mode = args.next();
-    if mode.as_deref() == Some("infer") {
-        return if vgg {
-            infer::<VggMini>(steps)
-        } else {
-            infer::<LeNet5>(steps)
-        };
-    }
     let trainer = match mode.as_deref() {
         Some("trainer") => Some(args.next().and_then(|t| t.parse().ok()).unwrap_or(1)),
         _ => None,
     };
-    match (vgg, trainer) {
-        (true, None) => run::<VggMini>(steps),
-        (false, None) => run::<LeNet5>(steps),
-        (true, Some(threads)) => train::<VggMini, 3072>(steps, threads),
-        (false, Some(threads)) => train::<LeNet5, 784>(steps, threads),
+    match (net.as_str(), mode.as_deref(), trainer) {
+        ("vgg", Some("infer"), _) => infer::<VggMini>(steps),
+        ("resnet20", Some("infer"), _) => infer::<ResNet20>(steps),
+        (_, Some("infer"), _) => infer::<LeNet5>(steps),
+        ("vgg", _, None) => run::<VggMini>(steps),
+        ("resnet20", _, None) => run::<ResNet20>(steps),
+        (_, _, None) => run::<LeNet5>(steps),
+        ("vgg", _, Some(threads)) => train::<VggMini, 3072>(steps, threads),
+        ("resnet20", _, Some(threads)) => train::<ResNet20, 3072>(steps, threads),
+        (_, _, Some(threads)) => train::<LeNet5, 784>(steps, threads),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Speed of LeNet-5 and VGG-mini: training throughput (batch 64, SGD with
+//! Speed of LeNet-5, VGG-mini and ResNet-20: training throughput (batch 64, SGD with
 //! momentum, the real training loop), inference latency (batch 1, one
 //! thread) and throughput (batch 64, split across `--threads` copies with
 //! `nn::parallel::Replicas`), and each conv layer's forward GFLOP/s next to
@@ -8,6 +8,7 @@
 //!
 //! ```sh
 //! cargo run --release --example speed -- --threads 1
+//! cargo run --release --example speed -- --threads 2 --nets resnet20
 //! ```
 
 use nn::batch::Batching;
@@ -21,6 +22,10 @@ use nn_runtime::kernels::gemm::{gemm, Mat};
 use nn_runtime::testing::random_vec;
 use std::hint::black_box;
 use std::time::Instant;
+
+#[path = "nets/resnet20.rs"]
+mod resnet20;
+use resnet20::ResNet20;
 
 nn::network! {
     /// LeNet-5 for 28×28 grey digits.
@@ -145,6 +150,7 @@ conv_layers! {
 
 fn main() {
     let mut threads = 1;
+    let mut nets: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--threads" {
@@ -152,8 +158,12 @@ fn main() {
                 .next()
                 .and_then(|v| v.parse().ok())
                 .expect("--threads N");
+        } else if a == "--nets" {
+            let list = args.next().expect("--nets lenet5,vgg_mini,resnet20");
+            nets = list.split(',').map(String::from).collect();
         }
     }
+    let wanted = |name: &str| nets.is_empty() || nets.iter().any(|n| n == name);
     // the machine's large-matrix sgemm rate: matrixmultiply, which packs its
     // operands for large products (ours does not)
     let n = 512;
@@ -189,7 +199,16 @@ fn main() {
         "{{\"net\": \"-\", \"figure\": \"our_gemm_512_gflops\", \"threads\": 1, \"value\": {:.1}}}",
         2.0 * (n * n * n) as f64 / t / 1e9
     );
-    report::<LeNet5, 784>("lenet5", 6400, threads);
-    report::<VggMini, 3072>("vgg_mini", 640, threads);
-    all_conv_gflops(sgemm);
+    if wanted("lenet5") {
+        report::<LeNet5, 784>("lenet5", 6400, threads);
+    }
+    if wanted("vgg_mini") {
+        report::<VggMini, 3072>("vgg_mini", 640, threads);
+    }
+    if wanted("resnet20") {
+        report::<ResNet20, 3072>("resnet20", 640, threads);
+    }
+    if nets.is_empty() {
+        all_conv_gflops(sgemm);
+    }
 }

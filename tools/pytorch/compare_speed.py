@@ -38,7 +38,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--baseline", type=Path, help="another checkout whose speed example to run alongside")
+    parser.add_argument("--nets", help="comma-separated subset: lenet5, vgg_mini, resnet20 (default: all, and the conv layers' GFLOP/s)")
     args = parser.parse_args()
+    only = ["--nets", args.nets] if args.nets else []
     base_bin = None
     if args.baseline:
         base_bin = args.baseline.resolve() / "target/release/examples/speed"
@@ -49,17 +51,17 @@ def main():
     base = defaultdict(list)
     for threads in args.threads:
         for _ in range(args.rounds):
-            for r in run(["target/release/examples/speed", "--threads", str(threads)]):
+            for r in run(["target/release/examples/speed", "--threads", str(threads)] + only):
                 if r["figure"] in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
                     if threads == args.threads[0]:
                         extra.append(r)
                     continue
                 ours[(r["net"], r["figure"], threads)].append(r["value"])
             if base_bin:
-                for r in run([str(base_bin), "--threads", str(threads)]):
+                for r in run([str(base_bin), "--threads", str(threads)] + only):
                     if "net" in r and r["figure"] not in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
                         base[(r["net"], r["figure"], threads)].append(r["value"])
-            for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)]):
+            for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)] + only):
                 target = onnx if r.get("engine") == "onnxruntime" else theirs
                 target[(r["net"], r["figure"], threads)].append(r["value"])
     header = f"{'net':9} {'figure':38} {'threads':>7} {'ours':>10} {'PyTorch':>10} {'ratio':>7} {'ONNX RT':>10} {'ratio':>7}"

@@ -37,6 +37,51 @@ def vgg_mini():
         nn.Flatten(), nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, 10))
 
 
+class Add(nn.ModuleList):
+    """`add { [..], [..] }`: the branches' outputs summed; an empty
+    nn.Sequential is the identity. Branches are children `0`, `1`, …, so the
+    names are nn's (`"3.0.1.weight"`)."""
+
+    def forward(self, x):
+        out = self[0](x)
+        for branch in self[1:]:
+            out = out + branch(x)
+        return out
+
+
+def basic_block(cin, cout, stride):
+    """A ResNet basic block: `residual { .. }`, or `add` with a 1×1
+    projection where the shape changes."""
+    body = nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
+    if stride == 1 and cin == cout:
+        shortcut = nn.Sequential()
+    else:
+        shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+    return Add([body, shortcut])
+
+
+def resnet20():
+    """examples/nets/resnet20.rs: He et al.'s CIFAR ResNet-20 with projection shortcuts."""
+    layers = [nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    cin = 16
+    for cout in (16, 32, 64):
+        for i in range(3):
+            stride = 2 if (i == 0 and cout != 16) else 1
+            layers += [basic_block(cin, cout, stride), nn.ReLU()]
+            cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
+
+
+NETS = {
+    "lenet5": (lenet5, (1, 28, 28), 100),
+    "vgg_mini": (vgg_mini, (3, 32, 32), 10),
+    "resnet20": (resnet20, (3, 32, 32), 10),
+}
+
+
 def median_time(runs, f):
     f()
     times = []
@@ -96,12 +141,16 @@ def report_onnxruntime(name, model, shape, threads):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--nets", default=",".join(NETS), help="comma-separated: " + ", ".join(NETS))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    report("lenet5", lenet5(), (1, 28, 28), 100, args.threads)
-    report("vgg_mini", vgg_mini(), (3, 32, 32), 10, args.threads)
-    report_onnxruntime("lenet5", lenet5(), (1, 28, 28), args.threads)
-    report_onnxruntime("vgg_mini", vgg_mini(), (3, 32, 32), args.threads)
+    nets = args.nets.split(",")
+    for name in nets:
+        build, shape, batches = NETS[name]
+        report(name, build().train(), shape, batches, args.threads)
+    for name in nets:
+        build, shape, _ = NETS[name]
+        report_onnxruntime(name, build(), shape, args.threads)
 
 
 if __name__ == "__main__":
