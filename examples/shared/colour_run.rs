@@ -64,7 +64,11 @@ pub fn standin(samples: usize, seed: u64) -> Dataset<3072> {
         let angle = k as f32 * std::f32::consts::PI / 10.0;
         let freq = 0.25 + 0.1 * (k % 3) as f32;
         let phase: f32 = rng.gen_range(0.0..std::f32::consts::TAU);
-        let colour = [(k % 2) as f32, ((k / 2) % 2) as f32, ((k / 4) % 2) as f32 * 0.5 + 0.5];
+        let colour = [
+            (k % 2) as f32,
+            ((k / 2) % 2) as f32,
+            ((k / 4) % 2) as f32 * 0.5 + 0.5,
+        ];
         for c in colour {
             for y in 0..32 {
                 for x in 0..32 {
@@ -81,7 +85,10 @@ pub fn standin(samples: usize, seed: u64) -> Dataset<3072> {
 
 /// Loads the data, trains `N` with SGD (momentum 0.9, weight decay 5e-4,
 /// cosine from 0.05 to 0), and reports.
-pub fn run<N: Network + TakesInput<3072> + Send>(name: &str, args: &Args) -> Result<(), Box<dyn Error>> {
+pub fn run<N: Network + TakesInput<3072> + Send>(
+    name: &str,
+    args: &Args,
+) -> Result<(), Box<dyn Error>> {
     let (train, test, what) = match &args.data {
         Some(dir) => {
             let c = cifar::load(dir)?;
@@ -116,8 +123,7 @@ pub fn run<N: Network + TakesInput<3072> + Send>(name: &str, args: &Args) -> Res
         epochs: args.epochs.max(1) as u32,
     };
     let optimizer = Sgd::new(0.05).momentum(0.9).weight_decay(5e-4);
-    let mut trainer =
-        Trainer::new(SoftmaxCrossEntropy, optimizer, config).with_schedule(schedule);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer, config).with_schedule(schedule);
     let history = trainer.fit(&mut net, &train, &test)?;
     let (first, last) = (history.epochs.first(), history.epochs.last());
     if let (Some(first), Some(last)) = (first, last) {
@@ -130,6 +136,10 @@ pub fn run<N: Network + TakesInput<3072> + Send>(name: &str, args: &Args) -> Res
     }
     let path = args.out.join(format!("{name}.safetensors"));
     nn::weights::save(&net, &path)?;
-    println!("wrote {} and {}", path.display(), args.out.join("curves.svg").display());
+    println!(
+        "wrote {} and {}",
+        path.display(),
+        args.out.join("curves.svg").display()
+    );
     Ok(())
 }

@@ -13,7 +13,6 @@ use crate::ir::{self, Header, Window};
 use crate::layers::{self, block, Cx};
 use crate::shape::{self, Shape, MAX_DIM, MAX_LEN};
 use proc_macro2::Span;
-use quote::format_ident;
 use std::cell::Cell;
 use syn::Ident;
 
@@ -191,7 +190,6 @@ impl Walk<'_> {
                     input,
                     flat_from: self.flat_from.as_deref(),
                     id,
-                    ident: format_ident!("__Layer{}", id),
                 };
                 spec.infer(&cx, errors)?
             }

@@ -90,6 +90,9 @@ struct Body {
     infos: Vec<TokenStream>,
     tensors: Vec<TokenStream>,
     buffer_tensors: Vec<TokenStream>,
+    /// The layers' own items already emitted (layers of one geometry share
+    /// their geometry type).
+    emitted: std::collections::HashSet<String>,
     param_count: usize,
     buffer_len: usize,
     activations_per_sample: usize,
@@ -107,6 +110,7 @@ impl Body {
             infos: Vec::new(),
             tensors: Vec::new(),
             buffer_tensors: Vec::new(),
+            emitted: std::collections::HashSet::new(),
             param_count: 0,
             buffer_len: 0,
             activations_per_sample: net.input.len(),
@@ -364,8 +368,10 @@ impl Body {
              the nn-macros and nn-runtime crates must be the same version",
             layer.name
         );
+        if self.emitted.insert(items.to_string()) {
+            self.items.push(items.clone());
+        }
         self.items.push(quote! {
-            #items
             const _: () = ::core::assert!(
                 <#ty as #layer_trait>::IN == #n_in
                     && <#ty as #layer_trait>::OUT == #n_out

@@ -129,8 +129,7 @@ impl Spec for Conv {
         if !self.bias {
             description.push_str(" no bias");
         }
-        let ident = &cx.ident;
-        let items = geometry_items(ident, (c, h, w), (out, r.oh, r.ow), &r.window);
+        let (ident, items) = geometry_items((c, h, w), (out, r.oh, r.ow), &r.window);
         let bias = self.bias;
         let runtime = Runtime::Layer {
             ty: quote!(::nn::__private::Conv2d<#ident, #bias>),

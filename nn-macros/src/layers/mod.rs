@@ -24,7 +24,6 @@ use crate::diagnostics::{choice_list, nearest, Errors, Message};
 use crate::ir::{self, Fill, Init, Tensor};
 use crate::shape::{self, Shape, MAX_LEN};
 use proc_macro2::{Literal, Span};
-use syn::Ident;
 
 /// A layer kind: its name in the language and how its arguments are read.
 pub struct Kind {
@@ -162,8 +161,6 @@ pub struct Cx<'a> {
     pub flat_from: Option<&'a str>,
     /// A number of its own among the network's layers, however nested.
     pub id: usize,
-    /// A name for the items this layer emits beside the network.
-    pub ident: Ident,
 }
 
 impl Cx<'_> {

@@ -101,8 +101,7 @@ impl Spec for Pool {
         let r = ws.resolve(cx.head, cx.span, cx.input, (h, w), errors)?;
         let name = if self.max { "max_pool" } else { "avg_pool" };
         let description = window_text(name, &r.window, kernel, self.round);
-        let ident = &cx.ident;
-        let items = geometry_items(ident, (c, h, w), (c, r.oh, r.ow), &r.window);
+        let (ident, items) = geometry_items((c, h, w), (c, r.oh, r.ow), &r.window);
         let ty = if self.max {
             quote!(::nn::__private::MaxPool2d<#ident>)
         } else {

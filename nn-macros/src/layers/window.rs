@@ -9,7 +9,7 @@ use crate::diagnostics::{Errors, Message};
 use crate::ir::Window;
 use crate::shape::{self, Axis, Dir, Round, Shape, WindowError};
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::Ident;
 
 /// A conv's or pool's window, as its arguments gave it.
@@ -182,15 +182,36 @@ impl WindowSpec {
     }
 }
 
-/// The runtime geometry of a window layer: a type named `ident` whose
+/// The runtime geometry of a window layer: a type whose
 /// `Window::GEOMETRY` holds the sizes, for `Conv2d<ident, BIAS>`,
-/// `MaxPool2d<ident>` or `AvgPool2d<ident>`.
+/// `MaxPool2d<ident>` or `AvgPool2d<ident>`, and its name. The name is made
+/// of the numbers, so layers of one geometry share one type (the expansion
+/// emits it once) and their kernels are compiled once: ResNet-20's 21
+/// convolutions have 7 geometries.
 pub fn geometry_items(
-    ident: &Ident,
     (c, h, w): (usize, usize, usize),
     (oc, oh, ow): (usize, usize, usize),
     window: &Window,
-) -> TokenStream {
+) -> (Ident, TokenStream) {
+    let (pt, pb, pl, pr) = window.pad;
+    let numbers = [
+        c,
+        h,
+        w,
+        oc,
+        oh,
+        ow,
+        window.kernel.0,
+        window.kernel.1,
+        window.stride.0,
+        window.stride.1,
+        pt,
+        pb,
+        pl,
+        pr,
+    ]
+    .map(|n| n.to_string());
+    let ident = format_ident!("__Window_{}", numbers.join("_"));
     let [c, h, w, oc, oh, ow] = [c, h, w, oc, oh, ow].map(lit);
     let [kh, kw, sh, sw] = [
         window.kernel.0,
@@ -199,9 +220,8 @@ pub fn geometry_items(
         window.stride.1,
     ]
     .map(lit);
-    let (pt, pb, pl, pr) = window.pad;
     let [pt, pb, pl, pr] = [pt, pb, pl, pr].map(lit);
-    quote! {
+    let items = quote! {
         struct #ident;
         impl ::nn::__private::Window for #ident {
             const GEOMETRY: ::nn::__private::Geometry = ::nn::__private::Geometry {
@@ -210,7 +230,8 @@ pub fn geometry_items(
                 pt: #pt, pb: #pb, pl: #pl, pr: #pr,
             };
         }
-    }
+    };
+    (ident, items)
 }
 
 /// `5x5`

@@ -47,7 +47,9 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
         Strategy::Conv(Self::G.plan())
     }
 
-    #[inline]
+    // not inlined: one copy per geometry, however many layers share it,
+    // rather than one per layer in the network's passes (compile time)
+    #[inline(never)]
     fn forward(f: Forward<'_>) {
         vectorized(
             #[inline(always)]
@@ -59,12 +61,12 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
         )
     }
 
-    #[inline]
+    #[inline(never)]
     fn backward(b: Backward<'_>) {
         Self::grads(b, true);
     }
 
-    #[inline]
+    #[inline(never)]
     fn backward_params(b: Backward<'_>) {
         Self::grads(b, false);
     }
