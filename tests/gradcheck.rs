@@ -220,6 +220,23 @@ fd_modes! {
         },
         flatten, dense(4),
     }
+    // an add's first branch writes the block's output and every branch
+    // reads its gradient in place, except where a last layer (tanh,
+    // sigmoid) differentiates through its own output
+    merged_in_place: [2, 4, 4] {
+        add {
+            [conv(3, kernel = 3, pad = 1), tanh],
+            [conv(3, kernel = 1), sigmoid],
+            [add { [conv(3, kernel = 3, pad = 1)], [conv(3, kernel = 1), batch_norm] }],
+        },
+        add { [add { [conv(3, kernel = 1)], [tanh] }], [] },
+        flatten, dense(3),
+    }
+    merged_in_place_nested: [3, 4, 4] {
+        add { [add { [conv(3, kernel = 1)], [tanh] }, batch_norm], [] },
+        concat { [add { [conv(2, kernel = 1)], [conv(2, kernel = 3, pad = 1)] }], [] },
+        flatten, dense(3),
+    }
     nested: [2, 5, 5] {
         b: add {
             [conv(2, kernel = 3, pad = 1), concat { [conv(1, kernel = 1)], [residual { conv(2, kernel = 3, pad = 1) }, conv(1, kernel = 1)] }],

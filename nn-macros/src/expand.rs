@@ -77,6 +77,24 @@ impl Val {
     }
 }
 
+/// Where a block would have a branch's last layer put its output: straight
+/// into the merged output's values (`act`, for `add`'s first branch), and
+/// read its output gradient straight from the merged output's gradient
+/// (`grad`, for every branch of `add`, whose gradient is the block's), so
+/// that the merge copies nothing.
+#[derive(Clone, Copy)]
+struct Target {
+    act: Option<usize>,
+    grad: usize,
+}
+
+/// Which parts of a [`Target`] a branch took.
+#[derive(Clone, Copy, Default)]
+struct Placed {
+    act: bool,
+    grad: bool,
+}
+
 /// What only a sound network has: its layers wired into passes.
 struct Body {
     /// The layers' own items (geometry types) and the compile-time checks
@@ -121,7 +139,7 @@ impl Body {
             grad: 0,
             len: net.input.len(),
         };
-        let out = body.nodes(&net.nodes, input, 0);
+        let (out, _) = body.nodes(&net.nodes, input, 0, None);
         // pushed in forward order, each node's backward after its parts
         body.backward.reverse();
         body.output_offset = out.act;
@@ -139,27 +157,58 @@ impl Body {
         }
     }
 
-    /// The nodes of a list in order from `x`; returns the last output.
-    fn nodes(&mut self, nodes: &[ir::Node], mut x: Val, depth: usize) -> Val {
-        for node in nodes {
-            x = match node {
-                ir::Node::Layer(layer) => self.layer(layer, x, depth),
-                ir::Node::Block(block) => self.block(block, x, depth),
+    /// The nodes of a list in order from `x`; returns the last output, and
+    /// what the last node took of `target`.
+    fn nodes(
+        &mut self,
+        nodes: &[ir::Node],
+        mut x: Val,
+        depth: usize,
+        target: Option<Target>,
+    ) -> (Val, Placed) {
+        let mut placed = Placed::default();
+        for (i, node) in nodes.iter().enumerate() {
+            let target = target.filter(|_| i + 1 == nodes.len());
+            (x, placed) = match node {
+                ir::Node::Layer(layer) => self.layer(layer, x, depth, target),
+                ir::Node::Block(block) => self.block(block, x, depth, target),
             };
         }
-        x
+        (x, placed)
     }
 
-    fn layer(&mut self, layer: &ir::Layer, x: Val, depth: usize) -> Val {
+    fn layer(
+        &mut self,
+        layer: &ir::Layer,
+        x: Val,
+        depth: usize,
+        target: Option<Target>,
+    ) -> (Val, Placed) {
         let params = self.add_tensors(layer);
         let buffers = self.add_buffers(layer);
+        let mut placed = Placed::default();
         let out = match &layer.runtime {
             Runtime::View => Val {
                 len: layer.output.len(),
                 ..x
             },
             Runtime::Layer { ty, items } => {
-                let out = self.slot(layer.output.len());
+                // its backward must not read an output that the merge has
+                // added to
+                let act = target.and_then(|t| t.act).filter(|_| !layer.reads_output);
+                let mut out = match act {
+                    Some(act) => Val {
+                        act,
+                        grad: act,
+                        len: layer.output.len(),
+                    },
+                    None => self.slot(layer.output.len()),
+                };
+                placed.act = act.is_some();
+                if let Some(t) = target {
+                    out.grad = t.grad;
+                    placed.grad = true;
+                }
                 self.add_calls(layer, (ty, items), params, buffers, x, out);
                 out
             }
@@ -181,12 +230,21 @@ impl Body {
             depth,
             role: "Layer",
         });
-        out
+        (out, placed)
     }
 
-    /// A block: its branches from `x`, each into a slot of its own, then
-    /// the merge into the block's slot.
-    fn block(&mut self, block: &ir::Block, x: Val, depth: usize) -> Val {
+    /// A block: its branches from `x`, then the merge into the block's
+    /// output (`target`'s, when given). An `add` has its first branch's last
+    /// layer write the output and every branch's last layer read the
+    /// output's gradient, where they can; the merge adds the other branches
+    /// in, and copies or adds only for the branches that could not.
+    fn block(
+        &mut self,
+        block: &ir::Block,
+        x: Val,
+        depth: usize,
+        target: Option<Target>,
+    ) -> (Val, Placed) {
         let direct = quote!(::nn::__private::Strategy::direct);
         let params: usize = block.branches.iter().map(ir::Branch::params).sum();
         let macs = block.branches.iter().map(ir::Branch::macs).sum::<usize>() + block.macs;
@@ -204,8 +262,24 @@ impl Body {
             depth,
             role: "Block",
         });
+        let mut out = match target.and_then(|t| t.act) {
+            Some(act) => Val {
+                act,
+                grad: act,
+                len: block.output.len(),
+            },
+            None => self.slot(block.output.len()),
+        };
+        let mut placed = Placed::default();
+        if let Some(t) = target {
+            out.grad = t.grad;
+            placed = Placed {
+                act: t.act.is_some(),
+                grad: true,
+            };
+        }
         let mut outs = Vec::new();
-        for branch in &block.branches {
+        for (k, branch) in block.branches.iter().enumerate() {
             let kind = if branch.nodes.is_empty() {
                 "identity"
             } else {
@@ -223,9 +297,12 @@ impl Body {
                 depth: depth + 1,
                 role: "Branch",
             });
-            outs.push(self.nodes(&branch.nodes, x, depth + 2));
+            let target = (block.merge == ir::Merge::Add).then_some(Target {
+                act: (k == 0).then_some(out.act),
+                grad: out.grad,
+            });
+            outs.push(self.nodes(&branch.nodes, x, depth + 2, target));
         }
-        let out = self.slot(block.output.len());
         self.merge(block.merge, &outs, out);
         let kind = match block.merge {
             ir::Merge::Add => "add",
@@ -243,40 +320,50 @@ impl Body {
             depth,
             role: "Merge",
         });
-        out
+        (out, placed)
     }
 
     /// The merge's forward (sum or join into `out`) and backward (the
-    /// output's gradient into each branch's, accumulated).
-    fn merge(&mut self, merge: ir::Merge, branches: &[Val], out: Val) {
+    /// output's gradient into each branch's, accumulated), for what the
+    /// branches did not do themselves.
+    fn merge(&mut self, merge: ir::Merge, branches: &[(Val, Placed)], out: Val) {
         let (oa, og, ol) = (lit(out.act), lit(out.grad), lit(out.len));
         let mut at = 0;
-        for (k, b) in branches.iter().enumerate() {
+        for (k, &(b, placed)) in branches.iter().enumerate() {
             let (ba, bg, bl) = (lit(b.act), lit(b.grad), lit(b.len));
             let (forward, backward) = match merge {
                 ir::Merge::Add => {
                     let first = k == 0;
-                    (
-                        quote!(::nn::__private::merge::add_forward(acts, batch, (#oa, #ol), (#ba, #bl), #first);),
-                        quote!(::nn::__private::merge::add_backward(d_acts, batch, (#og, #ol), (#bg, #bl));),
-                    )
+                    let forward = (!placed.act).then(|| {
+                        quote!(::nn::__private::merge::add_forward(acts, batch, (#oa, #ol), (#ba, #bl), #first);)
+                    });
+                    let backward = (!placed.grad).then(|| {
+                        quote!(::nn::__private::merge::add_backward(d_acts, batch, (#og, #ol), (#bg, #bl));)
+                    });
+                    (forward, backward)
                 }
                 ir::Merge::Concat => {
                     let a = lit(at);
                     at += b.len;
                     (
-                        quote!(::nn::__private::merge::concat_forward(acts, batch, (#oa, #ol), #a, (#ba, #bl));),
-                        quote!(::nn::__private::merge::concat_backward(d_acts, batch, (#og, #ol), #a, (#bg, #bl));),
+                        Some(
+                            quote!(::nn::__private::merge::concat_forward(acts, batch, (#oa, #ol), #a, (#ba, #bl));),
+                        ),
+                        Some(
+                            quote!(::nn::__private::merge::concat_backward(d_acts, batch, (#og, #ol), #a, (#bg, #bl));),
+                        ),
                     )
                 }
             };
-            self.forward.push(forward);
+            self.forward.extend(forward);
             // the network's input gradient only when asked for
-            self.backward.push(if b.is_input() {
-                quote!(if input_grad { #backward })
-            } else {
-                backward
-            });
+            self.backward.extend(backward.map(|backward| {
+                if b.is_input() {
+                    quote!(if input_grad { #backward })
+                } else {
+                    backward
+                }
+            }));
         }
     }
 
@@ -357,6 +444,7 @@ impl Body {
             #call
         }});
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
+        let reads_output = layer.reads_output;
         let (n_in, n_out, n_params, n_buffers) = (
             lit(layer.input.len()),
             lit(layer.output.len()),
@@ -376,7 +464,8 @@ impl Body {
                 <#ty as #layer_trait>::IN == #n_in
                     && <#ty as #layer_trait>::OUT == #n_out
                     && <#ty as #layer_trait>::PARAMS == #n_params
-                    && <#ty as #layer_trait>::BUFFERS == #n_buffers,
+                    && <#ty as #layer_trait>::BUFFERS == #n_buffers
+                    && <#ty as #layer_trait>::READS_OUTPUT == #reads_output,
                 #drift
             );
         });

@@ -199,6 +199,9 @@ pub struct Layer {
     pub receptive_field: [usize; 2],
     /// For the summary: `conv 5x5 stride 1 pad 2`.
     pub description: String,
+    /// Its backward reads its own output (`Layer::READS_OUTPUT`), so a block
+    /// may not write the merged output over it.
+    pub reads_output: bool,
     pub runtime: Runtime,
 }
 
@@ -216,8 +219,15 @@ impl Layer {
             window: None,
             receptive_field: [0, 0],
             description,
+            reads_output: false,
             runtime,
         }
+    }
+
+    /// Marks a layer whose backward reads its own output.
+    pub fn reads_output(mut self) -> Self {
+        self.reads_output = true;
+        self
     }
 
     pub fn tensors(mut self, tensors: Vec<Tensor>) -> Self {

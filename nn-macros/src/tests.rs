@@ -200,6 +200,33 @@ fn the_valid_networks_expand() {
     }
 }
 
+/// An `add` merges without copies where its branches let it: the first
+/// branch's last layer writes the block's output and every branch's last
+/// layer reads the block's output gradient; only an identity branch, and a
+/// first branch whose last layer differentiates through its own output,
+/// need the merge's loops.
+#[test]
+fn add_merges_in_place_where_the_branches_allow() {
+    let expand = |body: &str| {
+        let source = format!("struct Net<[4, 6, 6]> {{ {body} }}");
+        expand::network(TokenStream::from_str(&source).unwrap()).to_string()
+    };
+    let count = |out: &str, f: &str| out.matches(&format!("merge :: {f}")).count();
+    let residual = expand("residual { conv(4, kernel = 3, pad = 1), batch_norm }");
+    assert_eq!(count(&residual, "add_forward"), 1, "{residual}");
+    assert_eq!(count(&residual, "add_backward"), 1, "{residual}");
+    let projection =
+        expand("add { [conv(4, kernel = 3, pad = 1)], [conv(4, kernel = 1), batch_norm] }");
+    assert_eq!(count(&projection, "add_forward"), 1);
+    assert_eq!(count(&projection, "add_backward"), 0);
+    // tanh differentiates through its output: the sum goes to a slot of its own
+    let tanh_first = expand("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
+    assert_eq!(count(&tanh_first, "add_forward"), 2);
+    assert_eq!(count(&tanh_first, "add_backward"), 0);
+    let concat = expand("concat { [conv(2, kernel = 1)], [conv(2, kernel = 1)] }");
+    assert_eq!(count(&concat, "concat_forward"), 2);
+}
+
 /// Applies random edits to a network's pieces.
 fn mutate(source: &str, edits: Vec<Edit>) -> String {
     let vocabulary = vocabulary();

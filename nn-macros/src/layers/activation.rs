@@ -68,7 +68,12 @@ impl Spec for Plain {
                 ("softmax", quote!(::nn::__private::Softmax<#n>))
             }
         };
-        Some(same_shape(cx, name.into(), ty))
+        let layer = same_shape(cx, name.into(), ty);
+        // sigmoid, tanh and softmax differentiate through their output
+        Some(match self {
+            Plain::Relu => layer,
+            _ => layer.reads_output(),
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use core::marker::PhantomData;
 /// forward from `(x, y)`, its backward from `(x, y, dy, dx)`, where each
 /// is the batch's part of the slice.
 macro_rules! elementwise {
-    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident| $bwd:expr) => {
+    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, reads_output: $reads:literal, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident| $bwd:expr) => {
         $(#[$doc])*
         pub struct $name<const N: usize $(, const $slope: u32)?>(PhantomData<()>);
 
@@ -17,6 +17,7 @@ macro_rules! elementwise {
             const IN: usize = N;
             const OUT: usize = N;
             const PARAMS: usize = 0;
+            const READS_OUTPUT: bool = $reads;
 
             #[inline]
             fn forward(f: Forward<'_>) {
@@ -38,25 +39,26 @@ macro_rules! elementwise {
 
 elementwise!(
     /// `relu` over `N` values per sample.
-    Relu, |x, y| activation::relu_forward(x, y), |x, _y, dy, dx| activation::relu_backward(x, dy, dx)
+    Relu, reads_output: false, |x, y| activation::relu_forward(x, y), |x, _y, dy, dx| activation::relu_backward(x, dy, dx)
 );
 elementwise!(
     /// `sigmoid` over `N` values per sample.
-    Sigmoid, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx| activation::sigmoid_backward(y, dy, dx)
+    Sigmoid, reads_output: true, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx| activation::sigmoid_backward(y, dy, dx)
 );
 elementwise!(
     /// `tanh` over `N` values per sample.
-    Tanh, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx| activation::tanh_backward(y, dy, dx)
+    Tanh, reads_output: true, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx| activation::tanh_backward(y, dy, dx)
 );
 elementwise!(
     /// `softmax` over the `N` values of each sample.
-    Softmax, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx| activation::softmax_backward(N, y, dy, dx)
+    Softmax, reads_output: true, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx| activation::softmax_backward(N, y, dy, dx)
 );
 elementwise!(
     /// `leaky_relu(A)` over `N` values per sample; the slope is passed as
     /// the bits of an `f32` (`A = f32::from_bits(SLOPE_BITS)`), since const
     /// generics cannot be floats.
     LeakyRelu<SLOPE_BITS>,
+    reads_output: false,
     |x, y| activation::leaky_relu_forward(f32::from_bits(SLOPE_BITS), x, y),
     |x, _y, dy, dx| activation::leaky_relu_backward(f32::from_bits(SLOPE_BITS), x, dy, dx)
 );

@@ -165,6 +165,11 @@ pub trait Layer {
     /// forward pass leaves for backward.
     const BUFFERS: usize = 0;
 
+    /// Whether backward reads the layer's own output (sigmoid, tanh and
+    /// softmax differentiate through it). A block writes a branch's last
+    /// layer's output straight into its merged output only when not.
+    const READS_OUTPUT: bool = false;
+
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {
         Strategy::Direct
