@@ -59,7 +59,10 @@ impl<const C: usize, const P: usize, const MOMENTUM_BITS: u32, const EPS_BITS: u
     const PARAMS: usize = 2 * C;
     const BUFFERS: usize = 4 * C + 1;
 
-    #[inline]
+    // not inlined: one copy per shape, however many layers share it
+    // (compile time; the call costs nothing next to the passes over the
+    // values)
+    #[inline(never)]
     fn forward(f: Forward<'_>) {
         let (gamma, beta) = f.params.split_at(C);
         let (running, saved) = f.buffers.split_at_mut(2 * C + 1);
@@ -101,12 +104,12 @@ impl<const C: usize, const P: usize, const MOMENTUM_BITS: u32, const EPS_BITS: u
         )
     }
 
-    #[inline]
+    #[inline(never)]
     fn backward(b: Backward<'_>) {
         Self::grads(b, true);
     }
 
-    #[inline]
+    #[inline(never)]
     fn backward_params(b: Backward<'_>) {
         Self::grads(b, false);
     }
