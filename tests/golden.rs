@@ -219,3 +219,31 @@ golden! {
         flatten, dense(120), relu, dense(84), relu, dense(10),
     }
 }
+
+/// Dropout in training: PyTorch's masks come from another generator, so
+/// what is compared is their statistics and their scale. Each value is
+/// zeroed with probability P (the count within 5 standard deviations of
+/// the binomial's mean), the others are multiplied by PyTorch's `1/(1 − P)`
+/// in f32; every training pass draws a new mask, a seed gives the same
+/// masks again, and evaluation is the identity.
+#[test]
+fn dropout_training_mask_statistics() {
+    nn::network! { struct Drop<[1000]> { dropout(0.3) } }
+    let x: Vec<f32> = (0..20 * 1000).map(|i| 1.0 + (i % 7) as f32).collect();
+    let mut net = Drop::new(5);
+    let first = net.forward(&x).to_vec();
+    let zeros = first.iter().filter(|&&v| v == 0.0).count();
+    let n = first.len() as f64;
+    let sd = (n * 0.3 * 0.7).sqrt();
+    assert!((zeros as f64 - 0.3 * n).abs() < 5.0 * sd, "{zeros} of {n} zeroed");
+    let scale = 1.0f32 / (1.0 - 0.3f32);
+    for (y, x) in first.iter().zip(&x) {
+        assert!(*y == 0.0 || *y == x * scale, "{y} from {x}");
+    }
+    let second = net.forward(&x).to_vec();
+    assert_ne!(first, second, "a new mask per training pass");
+    let mut again = Drop::new(5);
+    assert_eq!(again.forward(&x), &first[..], "the same seed, the same masks");
+    net.eval();
+    assert_eq!(net.forward(&x), &x[..]);
+}
