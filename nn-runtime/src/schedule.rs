@@ -1,5 +1,5 @@
 //! Learning-rate schedules: exponential decay (smooth or
-//! staircase), step decay, cosine annealing and a constant rate.
+//! staircase), step decay, cosine annealing, one-cycle and a constant rate.
 //!
 //! A [`Schedule`] maps the number of epochs done so far to a learning rate.
 //! The epoch may be fractional: 2.5 is half-way through the third epoch, so
@@ -108,6 +108,98 @@ impl Schedule for Cosine {
         let progress = (epoch.max(0.0) as f64 / self.epochs as f64).min(1.0);
         let (base, min) = (self.base as f64, self.min as f64);
         (min + (base - min) * (1.0 + (PI * progress).cos()) / 2.0) as f32
+    }
+}
+
+/// The one-cycle policy, PyTorch's `OneCycleLR`
+/// (<https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html>)
+/// with cosine annealing and without momentum cycling
+/// (`cycle_momentum=False`): over `epochs · steps_per_epoch` steps the rate
+/// rises from `max / div_factor` to `max` along a half cosine during the
+/// first `pct_start` of the steps, then falls along another half cosine to
+/// `max / (div_factor · final_div_factor)` at the last step, and stays there.
+///
+/// Step `s` is `epoch · steps_per_epoch` (the trainer's fractional epoch
+/// after `s` batches); as in PyTorch, the rise ends at step
+/// `pct_start · steps − 1` and the fall at step `steps − 1`, so a schedule
+/// applied before every batch gives PyTorch's rates batch for batch (a
+/// step within 1/1000 of a whole one counts as that one, so that the
+/// rounding of an `f32` epoch does not move it). Between steps the rate
+/// follows the same cosines.
+///
+/// ```
+/// use nn_runtime::schedule::{OneCycle, Schedule};
+///
+/// // 10 epochs of 125 batches: 0.004 → 0.1 at batch 374 → 4e-7 at batch 1249
+/// let s = OneCycle::new(0.1, 10, 125);
+/// assert_eq!(s.learning_rate(0.0), 0.004);
+/// assert_eq!(s.learning_rate(374.0 / 125.0), 0.1);
+/// assert_eq!(s.learning_rate(9.0 + 124.0 / 125.0), 4e-7);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OneCycle {
+    /// The peak rate (PyTorch's `max_lr`).
+    pub max: f32,
+    /// Epochs of the cycle (positive).
+    pub epochs: u32,
+    /// Steps (batches) per epoch (positive).
+    pub steps_per_epoch: u32,
+    /// Fraction of the steps spent rising (PyTorch's default 0.3).
+    pub pct_start: f32,
+    /// The first rate is `max / div_factor` (default 25).
+    pub div_factor: f32,
+    /// The last rate is the first divided by this (default 10⁴).
+    pub final_div_factor: f32,
+}
+
+impl OneCycle {
+    /// A cycle of `epochs` epochs of `steps_per_epoch` batches peaking at
+    /// `max`, with PyTorch's defaults: `pct_start` 0.3, `div_factor` 25,
+    /// `final_div_factor` 10⁴.
+    pub fn new(max: f32, epochs: u32, steps_per_epoch: u32) -> Self {
+        OneCycle {
+            max,
+            epochs,
+            steps_per_epoch,
+            pct_start: 0.3,
+            div_factor: 25.0,
+            final_div_factor: 1e4,
+        }
+    }
+}
+
+impl Schedule for OneCycle {
+    fn learning_rate(&self, epoch: f32) -> f32 {
+        let per_epoch = self.steps_per_epoch as f64;
+        let last = (self.epochs as f64 * per_epoch - 1.0).max(0.0);
+        let step = epoch.max(0.0) as f64 * per_epoch;
+        // an f32 epoch lands a little off the batch it counts
+        let nearest = step.round();
+        let step = if (step - nearest).abs() < 1e-3 {
+            nearest
+        } else {
+            step
+        };
+        let step = step.min(last);
+        let max = self.max as f64;
+        let initial = max / self.div_factor as f64;
+        let min = initial / self.final_div_factor as f64;
+        let peak = self.pct_start as f64 * (last + 1.0) - 1.0;
+        // PyTorch's `_annealing_cos`: from `start` at 0 to `end` at 1
+        let cosine = |start: f64, end: f64, from: f64, to: f64| {
+            let pct = if to > from {
+                (step - from) / (to - from)
+            } else {
+                1.0
+            };
+            end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0)
+        };
+        let lr = if step <= peak {
+            cosine(initial, max, 0.0, peak)
+        } else {
+            cosine(max, min, peak, last)
+        };
+        lr as f32
     }
 }
 
@@ -249,6 +341,106 @@ mod tests {
         check(&s, &[(1.0, 0.170_710_678_118_654_76), (2.0, 0.1)]);
         assert_eq!(s.learning_rate(4.0), 0.0);
         check(&Constant(0.3), &[(0.0, 0.3), (2.5, 0.3), (1e6, 0.3)]);
+    }
+
+    /// Rates of PyTorch 2.15's `OneCycleLR(opt, max_lr, epochs,
+    /// steps_per_epoch, cycle_momentum=False, ...)` before each step `s`
+    /// (`opt.param_groups[0]["lr"]`, then `opt.step(); sched.step()`),
+    /// checked at the fractional epoch `s / steps_per_epoch`.
+    fn check_steps(s: &OneCycle, steps: &[(u32, f64)]) {
+        let cases: Vec<(f32, f64)> = steps
+            .iter()
+            .map(|&(step, lr)| (step as f32 / s.steps_per_epoch as f32, lr))
+            .collect();
+        check(s, &cases);
+    }
+
+    #[test]
+    fn one_cycle_like_one_cycle_lr() {
+        // max_lr=0.1, epochs=10, steps_per_epoch=125, the other defaults
+        check_steps(
+            &OneCycle::new(0.1, 10, 125),
+            &[
+                (0, 0.004_000_000_000_000_003_6),
+                (1, 0.004_001_693_422_122_726),
+                (62, 0.010_363_743_813_768_173),
+                (124, 0.027_767_590_449_769_66),
+                (125, 0.028_116_487_469_501_64),
+                (250, 0.076_232_409_550_230_33),
+                (373, 0.099_998_306_577_877_28),
+                (374, 0.1),
+                (375, 0.099_999_677_728_838_53),
+                (500, 0.094_970_282_697_268_25),
+                (625, 0.081_034_011_265_633_35),
+                (812, 0.049_910_440_617_148_305),
+                (1000, 0.018_685_682_341_245_98),
+                (1125, 0.004_874_337_007_140_519),
+                (1248, 7.222_711_614_804_578e-7),
+                (1249, 4e-7),
+            ],
+        );
+    }
+
+    #[test]
+    fn one_cycle_every_step_of_a_short_cycle() {
+        // max_lr=1, epochs=4, steps_per_epoch=5: the peak at step 0.3·20 − 1 = 5
+        check_steps(
+            &OneCycle::new(1.0, 4, 5),
+            &[
+                (0, 0.040_000_000_000_000_036),
+                (1, 0.131_671_842_700_025_3),
+                (2, 0.371_671_842_700_025_3),
+                (3, 0.668_328_157_299_974_7),
+                (4, 0.908_328_157_299_974_7),
+                (5, 1.0),
+                (6, 0.987_464_006_235_087_3),
+                (7, 0.950_484_632_013_473_7),
+                (8, 0.890_916_177_571_05),
+                (9, 0.811_745_653_949_763_1),
+                (10, 0.716_943_001_791_300_8),
+                (11, 0.611_262_021_936_289_3),
+                (12, 0.500_002),
+                (13, 0.388_741_978_063_710_75),
+                (14, 0.283_060_998_208_699_23),
+                (15, 0.188_258_346_050_236_97),
+                (16, 0.109_087_822_428_950_04),
+                (17, 0.049_519_367_986_526_286),
+                (18, 0.012_539_993_764_912_554),
+                (19, 4e-6),
+            ],
+        );
+    }
+
+    #[test]
+    fn one_cycle_options_and_the_end() {
+        // max_lr=0.5, epochs=3, steps_per_epoch=4, pct_start=0.25,
+        // div_factor=10, final_div_factor=100
+        let s = OneCycle {
+            pct_start: 0.25,
+            div_factor: 10.0,
+            final_div_factor: 100.0,
+            ..OneCycle::new(0.5, 3, 4)
+        };
+        check_steps(
+            &s,
+            &[
+                (0, 0.049_999_999_999_999_99),
+                (1, 0.275),
+                (2, 0.5),
+                (3, 0.484_938_232_041_280_6),
+                (4, 0.441_569_599_668_964_75),
+                (5, 0.375_125),
+                (6, 0.293_618_632_372_315_9),
+                (7, 0.206_881_367_627_684_17),
+                (8, 0.125_375_000_000_000_04),
+                (9, 0.058_930_400_331_035_27),
+                (10, 0.015_561_767_958_719_398),
+                (11, 0.0005),
+            ],
+        );
+        // after the last step (where PyTorch raises an error) and before
+        // the first: the end rates
+        check(&s, &[(3.0, 0.0005), (50.0, 0.0005), (-1.0, 0.05)]);
     }
 
     #[test]

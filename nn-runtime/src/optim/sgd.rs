@@ -200,6 +200,28 @@ mod tests {
     }
 
     #[test]
+    fn weight_decay_with_momentum_like_pytorch() {
+        // torch.optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=5e-4),
+        // three steps; PyTorch 2.15's float32 weights after each, bit for bit
+        let mut opt = Sgd::new(0.1).momentum(0.9).weight_decay(5e-4);
+        let mut w = [1.0f32, -2.0, 0.5, 3.0];
+        let grads = [
+            [0.25, -0.5, 1.0, 0.0],
+            [0.125, 0.75, -1.0, 2.0],
+            [-0.375, 0.0, 0.5, -1.5],
+        ];
+        let want: [[u32; 4]; 3] = [
+            [0x3f79_9653, 0xbff9_9653, 0x3ecc_c986, 0x403f_fd8b],
+            [0x3f70_9a6c, 0xbffd_6738, 0x3ed1_e2ac, 0x4033_2c13],
+            [0x3f72_1b07, 0xc000_6997, 0x3ebc_dd05, 0x4031_3a0f],
+        ];
+        for (g, want) in grads.iter().zip(want) {
+            opt.step(&mut w, g);
+            assert_eq!(w.map(f32::to_bits), want, "{w:?}");
+        }
+    }
+
+    #[test]
     #[should_panic(expected = "Nesterov momentum requires a momentum and zero dampening")]
     fn nesterov_without_momentum_panics() {
         Sgd::new(0.1).nesterov(true).step(&mut [0.0], &[1.0]);
