@@ -3,21 +3,66 @@
 //!
 //! Why not `matrixmultiply::sgemm`: it allocates its packing buffers on
 //! every call, and a training step makes a dozen calls, so the steady state
-//! would not be allocation-free. This kernel needs no packing buffer: it
-//! keeps a block of C in registers and streams A and B from where they are.
-//! Two microkernels cover every product the layers make:
+//! would not be allocation-free. Two kinds of kernel cover every product
+//! the layers make:
 //!
-//! - *axpy* (B's rows contiguous): a 4×16 block of C accumulates
-//!   `A[i, p] · B[p, j..j+16]` over `p`; used for conv forward, conv input
-//!   gradient and the dense gradients.
+//! - *axpy* (B's rows contiguous): a block of C in registers accumulates
+//!   `A[i, p] · B[p, j..j+2·LANES]` over `p`, A's elements broadcast; used
+//!   for conv forward, conv input gradient and the dense gradients.
 //! - *dot* (A's rows and Bᵀ's rows contiguous): a 2×4 block of C as dot
-//!   products with 8 partial sums each; used for the conv weight gradient and
-//!   dense forward, whose right operand is a transpose.
+//!   products with LANES partial sums each; used for dense forward, whose
+//!   right operand is a transpose, and the conv weight gradient with
+//!   AVX-512 or few output channels.
 //!
 //! Both are written once over a vector unit and compiled for each unit the
 //! CPU may have, chosen at run time: AVX-512 (16 lanes; axpy blocks of up
-//! to 8×32, dot blocks of 4×4, masked edges) and AVX2 with FMA (8 lanes;
-//! the blocks above). Portable Rust covers any other target.
+//! to 8×32 streaming A and B from where they are, dot blocks of 4×4,
+//! masked edges) and AVX2 with FMA (8 lanes; below). Portable Rust covers
+//! any other target.
+//!
+//! # AVX2: B packed
+//!
+//! With AVX2's 16 registers the axpy kernel, like BLIS's, packs B and
+//! loops around a microkernel of 6 rows × 16 columns (12 accumulators, 2
+//! registers of B, one broadcast of A), and takes every layout but the dot
+//! kernel's (with AVX2, `gemm` packs any other B, whatever its strides):
+//!
+//! - B in blocks of at most `KC` = 256 rows (`k` split evenly) and as
+//!   many columns as `PACKED_LEN` floats hold, packed into panels of 16
+//!   columns whose rows the microkernel reads one after the other; A read
+//!   in place, one broadcast an element (the layers' A are small, often
+//!   transposed views, and for ResNet-20's 64-column products a packed A
+//!   would be copied for each few uses); blocks of `MC` = 72 rows of A
+//!   (72 KB, in L2) against each panel in turn (512² at 65, 82, 71 and 61
+//!   GFLOP/s with blocks of 36, 72, 144 and all 512 rows). `KC` is BLIS's
+//!   for these cores, not tuned here.
+//! - The packed B is a thread-local array of `PACKED_LEN` = 32 K floats
+//!   (128 KB), a constant made with the thread: no allocation, ever, not
+//!   even on the first product (which the allocation tests require of
+//!   single-sample inference right after construction). It is per thread,
+//!   not in the layers' scratch, because `gemm` serves every layer and its
+//!   callers without a scratch argument. 128 KB rather than 64, 256 or
+//!   512: ResNet-20's first-stage conv forward (16×144×1024) ran at 52
+//!   GFLOP/s against 41 with 256 KB, its input gradient (144×16×1024) 70
+//!   against 52 (B's block and the panel just packed stay nearer), 512²
+//!   about even (74–80).
+//! - Rows go in ⌈m / 6⌉ blocks as even as can be (16 as 6 + 5 + 5), each
+//!   microkernel call in a function of its own (`Simd::apart`) so
+//!   that its 15 live registers are not spilled.
+//! - With `accumulate` false, the first block of `k` stores C instead of
+//!   adding to it: no pass zeroing C first.
+//!
+//! Each entry of C is the same sum whatever `m` and `n`: its `k` terms in
+//! blocks that depend on `k` only, in order (so that a batch split across
+//! threads gives the same bits as the whole).
+//!
+//! Measured on a 2-core AMD EPYC (AVX2, FMA; shared with other work, so
+//! medians of 5 alternate runs, one sample's product), before → after:
+//! 512² 47 → 79 GFLOP/s (`matrixmultiply::sgemm` 61–74 in `speed`'s runs);
+//! ResNet-20's conv forward 35 / 55 / 61 → 49 / 70 / 84 GFLOP/s (16, 32, 64
+//! channels), input gradient 27 / 54 / 67 → 72 / 87 / 88, and the weight
+//! gradient, computed transposed now (see `conv2d`), 46 / 39 / 23 (dot
+//! products) → 67 / 85 / 89.
 #![allow(unsafe_code)]
 
 /// A read-only matrix view: `rows × cols` with element `(i, j)` at
@@ -70,33 +115,39 @@ pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool) {
     assert_eq!(b.rows, k, "gemm: inner dimensions differ");
     assert!(c.len() >= m * n, "gemm: output too small");
     let c = &mut c[..m * n];
-    if !accumulate {
-        c.fill(0.0);
-    }
     if m == 0 || n == 0 || k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
         return;
     }
     assert!(a.last_index() < a.data.len(), "gemm: A out of bounds");
     assert!(b.last_index() < b.data.len(), "gemm: B out of bounds");
+    #[cfg(target_arch = "x86_64")]
+    if packs_b() {
+        PACKED_B.with_borrow_mut(|buf| {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+            unsafe { gemm_avx2_fma(a, b, c, accumulate, &mut buf.0) }
+        });
+        return;
+    }
+    if !accumulate {
+        c.fill(0.0);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
         unsafe { gemm_avx512(a, b, c) };
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { gemm_avx2_fma(a, b, c) };
-        return;
-    }
     product::<false>(a, b, c);
 }
 
+/// `c = a · b + (accumulate ? c : 0)` with the AVX2 kernels.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn gemm_avx2_fma(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-    x86::product_narrow(x86::Avx2::new(), a, b, c);
+fn gemm_avx2_fma(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool, buf: &mut [f32]) {
+    x86::product_narrow(x86::Avx2::new(), a, b, c, accumulate, buf);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -139,6 +190,12 @@ mod x86 {
         /// `a · b + c`, rounded once.
         fn fmadd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
         fn add(self, a: Self::V, b: Self::V) -> Self::V;
+        /// Calls `f` inlined into a function of its own compiled for the
+        /// unit, not into the caller: a microkernel whose accumulators take
+        /// all the registers has them all to itself (inlined among the
+        /// loops around it, it had two spilled and values shuffled between
+        /// registers on every step).
+        fn apart<R>(self, f: impl FnOnce() -> R) -> R;
         /// The sum of the lanes, in the unit's own order.
         fn sum(self, v: Self::V) -> f32;
         /// The first `n` lanes, `n ≤ LANES`.
@@ -198,6 +255,16 @@ mod x86 {
         fn add(self, a: __m512, b: __m512) -> __m512 {
             // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
             unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn apart<R>(self, f: impl FnOnce() -> R) -> R {
+            #[inline(never)]
+            #[target_feature(enable = "avx512f")]
+            fn run<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { run(f) }
         }
         #[inline(always)]
         fn sum(self, v: __m512) -> f32 {
@@ -271,6 +338,16 @@ mod x86 {
         fn add(self, a: __m256, b: __m256) -> __m256 {
             // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
             unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn apart<R>(self, f: impl FnOnce() -> R) -> R {
+            #[inline(never)]
+            #[target_feature(enable = "avx2,fma")]
+            fn run<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { run(f) }
         }
         #[inline(always)]
         fn sum(self, v: __m256) -> f32 {
@@ -410,19 +487,276 @@ mod x86 {
         };
     }
 
-    /// The kernels for AVX2's 16 registers: axpy in blocks of 4 rows × 2
-    /// registers of columns (8 accumulators), dot products 2 × 4 at a
-    /// time with the last `k % LANES` terms added one by one.
+    /// The kernels for AVX2's 16 registers: `c = a · b (+ c)` with B
+    /// packed into panels of 2 registers of columns and blocks of 6 rows
+    /// (12 accumulators), except A·Bᵀ with both rows contiguous, as dense
+    /// layers make it, whose dot products go 2 × 4 at a time with the last
+    /// `k % LANES` terms added one by one.
     #[inline(always)]
-    pub fn product_narrow<S: Simd>(s: S, a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
-        if b.col_stride == 1 {
-            for cols in panels(a.cols, b.cols) {
-                in_row_blocks!(a.rows, [4, 3, 2, 1], axpy_rows(s, a, b, c, cols.clone()));
+    pub fn product_narrow<S: Simd>(
+        s: S,
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+        accumulate: bool,
+        buf: &mut [f32],
+    ) {
+        if b.col_stride != 1 && a.col_stride == 1 && b.row_stride == 1 {
+            if !accumulate {
+                c.fill(0.0);
             }
-        } else if a.col_stride == 1 && b.row_stride == 1 {
             dot::<S, 2, false>(s, a, b, c);
         } else {
-            naive::<true>(a, b, c);
+            packed::<S, 6, 2>(s, a, b, c, accumulate, buf);
+        }
+    }
+
+    /// `c = a · b (+ c)`, BLIS's loops around a microkernel of MR rows × W
+    /// registers of columns: B in blocks of `kc` rows (at most
+    /// [`KC`](super::KC), `k` split evenly) and as many columns as `buf`
+    /// holds, packed into panels of W registers of columns, each read
+    /// contiguously by the microkernel; A read in place, one broadcast per
+    /// element, in blocks of [`MC`](super::MC) rows that stay in L2 while
+    /// the panels of B go by.
+    ///
+    /// Each entry of C is the same sum whatever `m` and `n` are: its `k`
+    /// terms in the blocks that depend on `k` only, in order.
+    #[inline(always)]
+    pub fn packed<S: Simd, const MR: usize, const W: usize>(
+        s: S,
+        a: Mat<'_>,
+        b: Mat<'_>,
+        c: &mut [f32],
+        accumulate: bool,
+        buf: &mut [f32],
+    ) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let nr = W * S::LANES;
+        let kc_max = k.div_ceil(k.div_ceil(super::KC));
+        let nc_max = (buf.len() / (kc_max * nr)).max(1) * nr;
+        assert!(kc_max * nr <= buf.len(), "gemm: packing buffer too small");
+        let mut jc = 0;
+        while jc < n {
+            let nc = (n - jc).min(nc_max);
+            let mut pc = 0;
+            while pc < k {
+                let kc = (k - pc).min(kc_max);
+                pack_b::<W>(S::LANES, b, pc..pc + kc, jc..jc + nc, buf);
+                let overwrite = !accumulate && pc == 0;
+                let mut ic = 0;
+                while ic < m {
+                    let mc = (m - ic).min(super::MC);
+                    for q in 0..nc.div_ceil(nr) {
+                        let j = jc + q * nr;
+                        let panel = &buf[q * kc * nr..][..kc * nr];
+                        let t = Tile {
+                            a,
+                            pc,
+                            kc,
+                            panel,
+                            j,
+                            width: (n - j).min(nr),
+                            ldc: n,
+                            overwrite,
+                        };
+                        // ⌈mc / MR⌉ blocks of rows as even as can be:
+                        // 16 rows as 6 + 5 + 5, not 6 + 6 + 4, whose last
+                        // block has too few accumulators to hide the
+                        // latency of its multiply-adds
+                        let blocks = mc.div_ceil(MR);
+                        let mut i = ic;
+                        for block in 0..blocks {
+                            let rows = mc / blocks + usize::from(block < mc % blocks);
+                            s.apart(
+                                #[inline(always)]
+                                || match rows {
+                                    1 => t.run::<S, 1, W>(s, c, i),
+                                    2 => t.run::<S, 2, W>(s, c, i),
+                                    3 => t.run::<S, 3, W>(s, c, i),
+                                    4 => t.run::<S, 4, W>(s, c, i),
+                                    5 => t.run::<S, 5, W>(s, c, i),
+                                    _ => {
+                                        assert!(rows == MR && MR <= 6, "blocks of 1 to 6 rows");
+                                        t.run::<S, MR, W>(s, c, i)
+                                    }
+                                },
+                            );
+                            i += rows;
+                        }
+                    }
+                    ic += mc;
+                }
+                pc += kc;
+            }
+            jc += nc;
+        }
+    }
+
+    /// Packs `B[rows, cols]` into `buf` as panels of `W · lanes` columns,
+    /// panel `q` holding its `rows.len()` rows one after the other, the
+    /// columns past `cols` zero.
+    #[inline(always)]
+    fn pack_b<const W: usize>(
+        lanes: usize,
+        b: Mat<'_>,
+        rows: core::ops::Range<usize>,
+        cols: core::ops::Range<usize>,
+        buf: &mut [f32],
+    ) {
+        let nr = W * lanes;
+        let kc = rows.len();
+        let panels = cols.len().div_ceil(nr);
+        if b.col_stride == 1 {
+            // along B's rows, as they lie in memory
+            for (dp, p) in rows.enumerate() {
+                let src = &b.data[p * b.row_stride..][cols.clone()];
+                for (q, src) in src.chunks(nr).enumerate() {
+                    let dst = &mut buf[(q * kc + dp) * nr..][..nr];
+                    if src.len() == nr {
+                        dst.copy_from_slice(src);
+                    } else {
+                        dst[..src.len()].copy_from_slice(src);
+                        dst[src.len()..].fill(0.0);
+                    }
+                }
+            }
+            return;
+        }
+        // any other layout: a column of B at a time, along its stride
+        for (q, panel) in buf.chunks_exact_mut(kc * nr).take(panels).enumerate() {
+            let j = cols.start + q * nr;
+            let width = (cols.end - j).min(nr);
+            for t in 0..nr {
+                if t < width {
+                    let col = &b.data[(j + t) * b.col_stride..];
+                    for (p, dst) in rows.clone().zip(panel.chunks_exact_mut(nr)) {
+                        dst[t] = col[p * b.row_stride];
+                    }
+                } else {
+                    for dst in panel.chunks_exact_mut(nr) {
+                        dst[t] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Σ_p x(r, p) · panel[p]` for ROWS rows, in registers: each row of
+    /// the panel (W registers) loaded once and multiplied by each row's
+    /// element `x(r, p)`, broadcast.
+    ///
+    /// # Safety
+    /// `panel` is valid for reading `kc` rows of W registers, and `x` for
+    /// rows `0..ROWS` and columns `0..kc`.
+    #[inline(always)]
+    unsafe fn microkernel<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        kc: usize,
+        panel: *const f32,
+        x: impl Fn(usize, usize) -> f32,
+    ) -> [[S::V; W]; ROWS] {
+        let mut acc = [[s.zero(); W]; ROWS];
+        let mut bp = panel;
+        for p in 0..kc {
+            let mut bv = [s.zero(); W];
+            for (w, bv_w) in bv.iter_mut().enumerate() {
+                // SAFETY: row p < kc of the panel (the caller's).
+                *bv_w = unsafe { s.load(bp.add(w * S::LANES)) };
+            }
+            fmadd_rows(s, &mut acc, |r| x(r, p), bv);
+            bp = bp.wrapping_add(W * S::LANES);
+        }
+        acc
+    }
+
+    /// One panel of packed B against rows of A: what a microkernel call
+    /// needs besides its rows.
+    #[derive(Clone, Copy)]
+    struct Tile<'a> {
+        a: Mat<'a>,
+        /// The first of A's columns (B's rows) in the panel.
+        pc: usize,
+        /// Rows of the panel.
+        kc: usize,
+        panel: &'a [f32],
+        /// The first of C's columns.
+        j: usize,
+        /// C's columns from `j`, at most the panel's.
+        width: usize,
+        ldc: usize,
+        /// Store into C rather than add to it.
+        overwrite: bool,
+    }
+
+    impl Tile<'_> {
+        /// `C[i..i+ROWS, j..j+width] (+)= A[i..i+ROWS, pc..pc+kc] · panel`:
+        /// a block of ROWS × W registers of C in registers, each row of the
+        /// panel loaded once and multiplied by each row's broadcast element.
+        #[inline(always)]
+        fn run<S: Simd, const ROWS: usize, const W: usize>(self, s: S, c: &mut [f32], i: usize) {
+            let l = S::LANES;
+            assert!(self.panel.len() >= self.kc * W * l);
+            assert!((i + ROWS) * self.ldc <= c.len() && self.j + self.width <= self.ldc);
+            let (a, kc, panel) = (self.a, self.kc, self.panel.as_ptr());
+            let (rs, cs) = (a.row_stride, a.col_stride);
+            // SAFETY: the panel holds kc rows of W registers (asserted);
+            // rows i..i+ROWS and columns pc..pc+kc of A lie inside the view
+            // that `gemm` bounds-checked.
+            let acc = unsafe {
+                let ap = a.data.as_ptr().add(i * rs + self.pc * cs);
+                // A's element (i + r, pc + p) by the layouts the layers
+                // make, each addressed without a multiplication per row
+                if cs == 1 {
+                    let row: [*const f32; ROWS] = core::array::from_fn(|r| ap.add(r * rs));
+                    microkernel::<S, ROWS, W>(s, kc, panel, |r, p| *row[r].add(p))
+                } else if rs == 1 {
+                    microkernel::<S, ROWS, W>(s, kc, panel, |r, p| *ap.add(p * cs + r))
+                } else {
+                    microkernel::<S, ROWS, W>(s, kc, panel, |r, p| *ap.add(r * rs + p * cs))
+                }
+            };
+            let cp = c.as_mut_ptr();
+            // register w of row r, past C's row when w · LANES ≥ width:
+            // masked off then, never dereferenced
+            let at = |r: usize, w: usize| cp.wrapping_add((i + r) * self.ldc + self.j + w * l);
+            if self.width == W * l {
+                // SAFETY: rows i..i+ROWS and columns j..j+W·LANES lie inside
+                // C (asserted).
+                unsafe { self.write(s, &acc, at, [None; W]) };
+            } else {
+                let lanes: [Option<S::Mask>; W] = core::array::from_fn(|w| {
+                    Some(s.first(self.width.saturating_sub(w * l).min(l)))
+                });
+                // SAFETY: rows i..i+ROWS of C exist, and the masks enable
+                // columns j..j+width only, inside C's rows (asserted).
+                unsafe { self.write(s, &acc, at, lanes) };
+            }
+        }
+
+        /// Stores or adds `acc` into C.
+        ///
+        /// # Safety
+        /// As [`add_into`].
+        #[inline(always)]
+        unsafe fn write<S: Simd, const ROWS: usize, const W: usize>(
+            self,
+            s: S,
+            acc: &[[S::V; W]; ROWS],
+            at: impl Fn(usize, usize) -> *mut f32,
+            lanes: [Option<S::Mask>; W],
+        ) {
+            if self.overwrite {
+                for (r, acc_r) in acc.iter().enumerate() {
+                    for (w, &acc_rw) in acc_r.iter().enumerate() {
+                        // SAFETY: `at(r, w)` is valid for writing the lanes
+                        // `lanes[w]` (the caller's).
+                        unsafe { store(s, lanes[w], at(r, w), acc_rw) };
+                    }
+                }
+            } else {
+                // SAFETY: as promised by the caller.
+                unsafe { add_into(s, acc, at, lanes) };
+            }
         }
     }
 
@@ -778,6 +1112,28 @@ mod x86 {
     }
 }
 
+/// Rows of B (columns of A) in a packed block at most: `k` is split into
+/// `⌈k / KC⌉` blocks as even as can be.
+const KC: usize = 256;
+
+/// Rows of A a block of the packed product runs against each panel of B
+/// before the next panel.
+const MC: usize = 72;
+
+/// Floats of packed B each thread keeps: `kc` rows of as many panels as
+/// fit.
+const PACKED_LEN: usize = 32 * 1024;
+
+/// The packed B of [`x86::packed`]; see the module docs.
+struct PackedB([f32; PACKED_LEN]);
+
+thread_local! {
+    /// Packed B, made with the thread (a constant, zero, with nothing to
+    /// drop: no allocation, ever) and reused by every product on it.
+    static PACKED_B: core::cell::RefCell<PackedB> =
+        const { core::cell::RefCell::new(PackedB([0.0; PACKED_LEN])) };
+}
+
 /// Columns of B per panel in the vectorised axpy kernels: a panel of
 /// `k × width` floats stays within about 256 KB (L2), so each row block
 /// reads it from cache; a multiple of 32, the widest column block.
@@ -823,6 +1179,22 @@ pub fn conv_rows_fast() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether [`gemm`] packs B on this CPU (AVX2 and FMA without AVX-512): a
+/// product `A · B` is then fastest with the small operand as B, and A·Bᵀ
+/// with both rows contiguous runs as dot products instead.
+pub fn packs_b() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && !std::is_x86_feature_detected!("avx512f")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -1238,6 +1610,9 @@ mod tests {
         fn add(self, a: [f32; L], b: [f32; L]) -> [f32; L] {
             core::array::from_fn(|l| a[l] + b[l])
         }
+        fn apart<R>(self, f: impl FnOnce() -> R) -> R {
+            f()
+        }
         fn sum(self, v: [f32; L]) -> f32 {
             v.iter().sum()
         }
@@ -1288,14 +1663,17 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         {
             paths.push(("avx2 kernels, emulated lanes", |a, b, c| {
-                x86::product_narrow(Emulated::<8>, a, b, c)
+                x86::product_narrow(Emulated::<8>, a, b, c, true, &mut vec![0.0; PACKED_LEN])
             }));
             paths.push(("avx512 kernels, emulated lanes", |a, b, c| {
                 x86::product_wide(Emulated::<16>, a, b, c)
             }));
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has AVX2 and FMA (checked above).
-                paths.push(("avx2+fma", |a, b, c| unsafe { gemm_avx2_fma(a, b, c) }));
+                paths.push(("avx2+fma", |a, b, c| {
+                    let mut buf = vec![0.0; PACKED_LEN];
+                    // SAFETY: the CPU has AVX2 and FMA (checked above).
+                    unsafe { gemm_avx2_fma(a, b, c, true, &mut buf) }
+                }));
             }
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F (checked above).
@@ -1307,7 +1685,8 @@ mod tests {
 
     #[test]
     fn every_layout_and_awkward_size_matches_the_reference() {
-        // the last two span several column panels of the axpy kernels
+        // the last three span several column panels of the axpy kernels,
+        // blocks of k and, the last, blocks of rows of the packed kernel
         let sizes = [
             (1, 1, 1),
             (3, 5, 7),
@@ -1319,6 +1698,7 @@ mod tests {
             (2, 400, 120),
             (7, 300, 500),
             (13, 1000, 70),
+            (150, 40, 50),
         ];
         for (t, &(m, k, n)) in sizes.iter().enumerate() {
             let a_data = random_vec(m * k, t as u64);
