@@ -235,7 +235,10 @@ fn dropout_training_mask_statistics() {
     let zeros = first.iter().filter(|&&v| v == 0.0).count();
     let n = first.len() as f64;
     let sd = (n * 0.3 * 0.7).sqrt();
-    assert!((zeros as f64 - 0.3 * n).abs() < 5.0 * sd, "{zeros} of {n} zeroed");
+    assert!(
+        (zeros as f64 - 0.3 * n).abs() < 5.0 * sd,
+        "{zeros} of {n} zeroed"
+    );
     let scale = 1.0f32 / (1.0 - 0.3f32);
     for (y, x) in first.iter().zip(&x) {
         assert!(*y == 0.0 || *y == x * scale, "{y} from {x}");
@@ -243,7 +246,11 @@ fn dropout_training_mask_statistics() {
     let second = net.forward(&x).to_vec();
     assert_ne!(first, second, "a new mask per training pass");
     let mut again = Drop::new(5);
-    assert_eq!(again.forward(&x), &first[..], "the same seed, the same masks");
+    assert_eq!(
+        again.forward(&x),
+        &first[..],
+        "the same seed, the same masks"
+    );
     net.eval();
     assert_eq!(net.forward(&x), &x[..]);
 }
