@@ -1,6 +1,7 @@
 //! Kernels side by side in one run: our GEMM against `matrixmultiply` and a
-//! naive loop at the products LeNet-5 makes, the conv kernel against a naive
-//! direct convolution, and a whole LeNet-5 training step.
+//! naive loop at the products LeNet-5 makes, the conv kernel against im2col
+//! with our GEMM and a naive direct convolution (LeNet-5's, VGG-mini's and
+//! ResNet-20's geometries), and a whole LeNet-5 training step.
 //!
 //! `cargo bench --bench conv` (criterion reports FLOP/s for each, so the
 //! ratios read directly off one run).
@@ -134,10 +135,23 @@ fn bench_conv(cr: &mut Criterion) {
         pl: 1,
         pr: 1,
     };
+    // ResNet-20's three stages: 16, 32 and 64 channels on 32², 16², 8²
+    let resnet = |c, hw| Geometry {
+        c,
+        h: hw,
+        w: hw,
+        oc: c,
+        oh: hw,
+        ow: hw,
+        ..vgg2
+    };
     for (name, g) in [
         ("c1_h28_w28_k5_p2", lenet1),
         ("c6_h14_w14_k5", lenet2),
         ("c32_h32_w32_k3_p1", vgg2),
+        ("c16_h32_w32_k3_p1", resnet(16, 32)),
+        ("c32_h16_w16_k3_p1", resnet(32, 16)),
+        ("c64_h8_w8_k3_p1", resnet(64, 8)),
     ] {
         let w = random_vec(g.oc * g.patch_len(), 3);
         let x = random_vec(g.in_len(), 4);
@@ -157,6 +171,16 @@ fn bench_conv(cr: &mut Criterion) {
                     &mut y,
                     &mut scratch,
                 )
+            })
+        });
+        // the patches copied out and our GEMM: what CPUs without the
+        // in-place kernels run
+        let mut col = vec![0.0; g.patch_len() * g.positions()];
+        group.bench_with_input(BenchmarkId::new("im2col_gemm", name), &(), |bch, _| {
+            bch.iter(|| {
+                conv2d::im2col(&g, black_box(&x), &mut col);
+                let (k, p) = (g.patch_len(), g.positions());
+                gemm(Mat::new(&w, g.oc, k), Mat::new(&col, k, p), &mut y, false)
             })
         });
         group.bench_with_input(BenchmarkId::new("naive", name), &(), |bch, _| {

@@ -112,12 +112,13 @@ fn lenet5_table() {
 }
 
 /// The strategy column says what this machine runs: the in-place (implicit)
-/// conv kernels need AVX-512; elsewhere every conv product copies its
-/// patches out.
+/// conv kernels need AVX-512, or AVX2 with FMA; elsewhere every conv
+/// product copies its patches out.
 #[test]
 fn lenet5_strategies_are_what_this_cpu_runs() {
     #[cfg(target_arch = "x86_64")]
-    let in_place = std::is_x86_feature_detected!("avx512f");
+    let in_place = std::is_x86_feature_detected!("avx512f")
+        || (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
     #[cfg(not(target_arch = "x86_64"))]
     let in_place = false;
     let (c1, c2) = if in_place {
