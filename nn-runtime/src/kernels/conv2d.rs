@@ -24,7 +24,7 @@
 //! went from about 440 to 360 ms.
 //! (<https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html>)
 
-use super::gemm::{self, gemm, Columns, ConvRows, Mat};
+use super::gemm::{self, gemm, Columns, ConvRows, Mat, Onto};
 
 /// Output channels from which a stride-1 conv's weight gradient reads its
 /// patches in place rather than copying them out (im2col): they are the
@@ -378,16 +378,18 @@ fn forward_implicit(
         let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
         copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
         let cols = Columns::for_grid(g.oh, g.ow, wp);
-        // start from the bias (or zero), then add the product
         let c = if let Columns::Rows { .. } = cols {
             &mut *y
         } else {
             &mut *wide
         };
-        for (o, plane) in c.chunks_exact_mut(cols.width()).enumerate() {
-            plane.fill(if bias.is_empty() { 0.0 } else { bias[o] });
-        }
-        gemm::gemm_conv(w, padded, rows, cols, c);
+        // the bias (or zero) plus the product, stored: y is not read
+        let onto = if bias.is_empty() {
+            Onto::Zero
+        } else {
+            Onto::Bias(bias)
+        };
+        gemm::gemm_conv(w, padded, rows, cols, c, onto);
         if let Columns::Wide { .. } = cols {
             // the first OW columns of each grid row are the output
             for (dst, src) in y.chunks_exact_mut(g.ow).zip(wide.chunks_exact(wp)) {
@@ -656,10 +658,11 @@ fn backward_transposed(
         copy_into_padded(dy, (g.oh, g.ow), dy_padded, (hq, wq), (top, left));
         match Columns::for_grid(g.h, g.w, wq) {
             // straight into dX, which accumulates
-            cols @ Columns::Rows { .. } => gemm::gemm_conv(flipped, dy_padded, rows, cols, dx),
+            cols @ Columns::Rows { .. } => {
+                gemm::gemm_conv(flipped, dy_padded, rows, cols, dx, Onto::C)
+            }
             cols => {
-                wide.fill(0.0);
-                gemm::gemm_conv(flipped, dy_padded, rows, cols, wide);
+                gemm::gemm_conv(flipped, dy_padded, rows, cols, wide, Onto::Zero);
                 for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
                     dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
                 }

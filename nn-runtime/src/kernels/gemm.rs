@@ -180,7 +180,7 @@ fn gemm_avx512(a: Mat<'_>, b: Mat<'_>, c: &mut [f32]) {
 /// [`Avx2`]: x86::Avx2
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{madd, naive, Columns, ConvRows, Mat};
+    use super::{madd, naive, Columns, ConvRows, Mat, Onto};
     use std::arch::x86_64::*;
 
     /// A vector unit as the microkernels use it: registers of `LANES`
@@ -470,6 +470,31 @@ mod x86 {
                 // SAFETY: `cp` is valid for reading and writing the lanes
                 // `lanes[w]` (the caller's).
                 unsafe { store(s, lanes[w], cp, s.add(load(s, lanes[w], cp), acc_rw)) };
+            }
+        }
+    }
+
+    /// `C = start(r) + acc` for a block of ROWS × W registers, register
+    /// `(r, w)` of C at `at(r, w)` with lanes `lanes[w]`: C is written, not
+    /// read.
+    ///
+    /// # Safety
+    /// Each `at(r, w)` is valid for writing the lanes `lanes[w]` (all when
+    /// `None`).
+    #[inline(always)]
+    unsafe fn store_onto<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        acc: &[[S::V; W]; ROWS],
+        at: impl Fn(usize, usize) -> *mut f32,
+        lanes: [Option<S::Mask>; W],
+        start: impl Fn(usize) -> S::V,
+    ) {
+        for (r, acc_r) in acc.iter().enumerate() {
+            let b = start(r);
+            for (w, &acc_rw) in acc_r.iter().enumerate() {
+                // SAFETY: `at(r, w)` is valid for writing the lanes
+                // `lanes[w]` (the caller's).
+                unsafe { store(s, lanes[w], at(r, w), s.add(b, acc_rw)) };
             }
         }
     }
@@ -977,11 +1002,12 @@ mod x86 {
         rows: ConvRows,
         cols: Columns,
         c: &mut [f32],
+        onto: Onto<'_>,
     ) {
         in_row_blocks!(
             a.rows,
             [8, 7, 6, 5, 4, 3, 2, 1],
-            conv_axpy_rows(s, a, padded, rows, cols, c)
+            conv_axpy_rows(s, a, padded, rows, cols, c, onto)
         );
     }
 
@@ -996,17 +1022,18 @@ mod x86 {
         rows: ConvRows,
         cols: Columns,
         c: &mut [f32],
+        onto: Onto<'_>,
     ) {
         even_row_blocks::<6>(a.rows, |n, i| {
             s.apart(
                 #[inline(always)]
                 || match n {
-                    1 => conv_axpy_rows::<S, 1>(s, a, padded, rows, cols, c, i),
-                    2 => conv_axpy_rows::<S, 2>(s, a, padded, rows, cols, c, i),
-                    3 => conv_axpy_rows::<S, 3>(s, a, padded, rows, cols, c, i),
-                    4 => conv_axpy_rows::<S, 4>(s, a, padded, rows, cols, c, i),
-                    5 => conv_axpy_rows::<S, 5>(s, a, padded, rows, cols, c, i),
-                    _ => conv_axpy_rows::<S, 6>(s, a, padded, rows, cols, c, i),
+                    1 => conv_axpy_rows::<S, 1>(s, a, padded, rows, cols, c, onto, i),
+                    2 => conv_axpy_rows::<S, 2>(s, a, padded, rows, cols, c, onto, i),
+                    3 => conv_axpy_rows::<S, 3>(s, a, padded, rows, cols, c, onto, i),
+                    4 => conv_axpy_rows::<S, 4>(s, a, padded, rows, cols, c, onto, i),
+                    5 => conv_axpy_rows::<S, 5>(s, a, padded, rows, cols, c, onto, i),
+                    _ => conv_axpy_rows::<S, 6>(s, a, padded, rows, cols, c, onto, i),
                 },
             )
         });
@@ -1085,6 +1112,7 @@ mod x86 {
         rows: ConvRows,
         cols: Columns,
         c: &mut [f32],
+        onto: Onto<'_>,
         i: usize,
     ) {
         assert_eq!(cols.run(), S::LANES, "runs of one register");
@@ -1109,10 +1137,10 @@ mod x86 {
             // by `gemm_conv`); masked-off lanes touch no memory.
             unsafe {
                 if len0 == l && len1 == l {
-                    run.add::<S, ROWS>(s, a, padded, rows, c, [None, None]);
+                    run.add::<S, ROWS>(s, a, padded, rows, c, onto, [None, None]);
                 } else {
                     let lanes = [Some(s.first(len0)), Some(s.first(len1))];
-                    run.add::<S, ROWS>(s, a, padded, rows, c, lanes);
+                    run.add::<S, ROWS>(s, a, padded, rows, c, onto, lanes);
                 }
             }
             h += 2;
@@ -1130,12 +1158,13 @@ mod x86 {
     }
 
     impl ConvRun {
-        /// `C[i..i+ROWS, runs] += A[i..i+ROWS, ..] · Patches[.., runs]`.
+        /// `C[i..i+ROWS, runs] = onto + A[i..i+ROWS, ..] · Patches[.., runs]`.
         ///
         /// # Safety
-        /// Rows `i..i+ROWS` of A and C exist; the lanes `lanes[w]` of run
-        /// `w` lie inside C's rows and, from every patch row's offset,
-        /// inside `padded`.
+        /// Rows `i..i+ROWS` of A and C (and of the bias) exist; the lanes
+        /// `lanes[w]` of run `w` lie inside C's rows and, from every patch
+        /// row's offset, inside `padded`.
+        #[allow(clippy::too_many_arguments)]
         #[inline(always)]
         unsafe fn add<S: Simd, const ROWS: usize>(
             self,
@@ -1144,6 +1173,7 @@ mod x86 {
             padded: &[f32],
             rows: ConvRows,
             c: &mut [f32],
+            onto: Onto<'_>,
             lanes: [Option<S::Mask>; 2],
         ) {
             let i = self.i;
@@ -1162,7 +1192,14 @@ mod x86 {
                     self.sum::<S, ROWS>(s, padded, rows, lanes, |r, p| *ap.add(r * rs + p * cs))
                 };
                 let (cp, dst, ldc) = (c.as_mut_ptr(), self.dst, self.ldc);
-                add_into(s, &acc, |r, w| cp.add((i + r) * ldc + dst[w]), lanes);
+                let at = |r: usize, w: usize| cp.add((i + r) * ldc + dst[w]);
+                match onto {
+                    Onto::C => add_into(s, &acc, at, lanes),
+                    Onto::Bias(bias) => {
+                        store_onto(s, &acc, at, lanes, |r| s.splat(*bias.get_unchecked(i + r)))
+                    }
+                    Onto::Zero => store_onto(s, &acc, at, lanes, |_| s.zero()),
+                }
             }
         }
 
@@ -1511,10 +1548,29 @@ impl Columns {
     }
 }
 
-/// `c[m × cols] += a[m × K] · B`, where B's rows are the patch rows `rows`
-/// reads in place from `padded` (`K = channels·KH·KW`) at the positions
-/// `cols` picks.
-pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
+/// What a [`gemm_conv`] product starts from in C.
+#[derive(Clone, Copy, Debug)]
+pub enum Onto<'a> {
+    /// C's own values: the product is added to them.
+    C,
+    /// Row `i`'s bias, `bias[i]`: C is overwritten, never read (no pass
+    /// filling it first).
+    Bias(&'a [f32]),
+    /// Zero: C is overwritten, never read.
+    Zero,
+}
+
+/// `c[m × cols] = onto + a[m × K] · B`, where B's rows are the patch rows
+/// `rows` reads in place from `padded` (`K = channels·KH·KW`) at the
+/// positions `cols` picks.
+pub fn gemm_conv(
+    a: Mat<'_>,
+    padded: &[f32],
+    rows: ConvRows,
+    cols: Columns,
+    c: &mut [f32],
+    onto: Onto<'_>,
+) {
     let k = rows.channels * rows.kh * rows.kw;
     assert_eq!(
         a.cols, k,
@@ -1536,10 +1592,13 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &
         a.rows == 0 || a.last_index() < a.data.len(),
         "gemm_conv: A out of bounds"
     );
+    if let Onto::Bias(bias) = onto {
+        assert!(bias.len() >= a.rows, "gemm_conv: bias too short");
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") && cols.run() == 16 {
         // SAFETY: the CPU supports AVX-512F, checked just above.
-        unsafe { conv_avx512(a, padded, rows, cols, c) };
+        unsafe { conv_avx512(a, padded, rows, cols, c, onto) };
         return;
     }
     #[cfg(target_arch = "x86_64")]
@@ -1548,10 +1607,10 @@ pub fn gemm_conv(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &
         && cols.run() == 8
     {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { conv_avx2_fma(a, padded, rows, cols, c) };
+        unsafe { conv_avx2_fma(a, padded, rows, cols, c, onto) };
         return;
     }
-    conv_portable(a, padded, rows, cols, c);
+    conv_portable(a, padded, rows, cols, c, onto);
 }
 
 /// `c[K × n] += Patches · b`: the weight gradient of a stride-1
@@ -1598,8 +1657,15 @@ pub fn gemm_conv_weight(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn conv_avx512(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
-    x86::conv(x86::Avx512::new(), a, padded, rows, cols, c);
+fn conv_avx512(
+    a: Mat<'_>,
+    padded: &[f32],
+    rows: ConvRows,
+    cols: Columns,
+    c: &mut [f32],
+    onto: Onto<'_>,
+) {
+    x86::conv(x86::Avx512::new(), a, padded, rows, cols, c, onto);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1617,8 +1683,15 @@ fn conv_weight_avx512(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn conv_avx2_fma(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
-    x86::conv_narrow(x86::Avx2::new(), a, padded, rows, cols, c);
+fn conv_avx2_fma(
+    a: Mat<'_>,
+    padded: &[f32],
+    rows: ConvRows,
+    cols: Columns,
+    c: &mut [f32],
+    onto: Onto<'_>,
+) {
+    x86::conv_narrow(x86::Avx2::new(), a, padded, rows, cols, c, onto);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1658,15 +1731,28 @@ fn conv_weight_portable(
 }
 
 /// [`gemm_conv`] in portable Rust, one patch row at a time.
-fn conv_portable(a: Mat<'_>, padded: &[f32], rows: ConvRows, cols: Columns, c: &mut [f32]) {
+fn conv_portable(
+    a: Mat<'_>,
+    padded: &[f32],
+    rows: ConvRows,
+    cols: Columns,
+    c: &mut [f32],
+    onto: Onto<'_>,
+) {
     let (k, ldc) = (rows.channels * rows.kh * rows.kw, cols.width());
     for i in 0..a.rows {
+        let c = &mut c[i * ldc..(i + 1) * ldc];
+        match onto {
+            Onto::C => {}
+            Onto::Bias(bias) => c.fill(bias[i]),
+            Onto::Zero => c.fill(0.0),
+        }
         for p in 0..k {
             let x = a.data[i * a.row_stride + p * a.col_stride];
             let src = &padded[rows.patch_offset(p)..];
             for h in 0..cols.halves() {
                 let (s, d, len) = cols.half(h, rows.row);
-                c[i * ldc + d..][..len]
+                c[d..][..len]
                     .iter_mut()
                     .zip(&src[s..s + len])
                     .for_each(|(c, s)| *c += x * s);
@@ -2047,44 +2133,51 @@ mod tests {
                 .map(|v| v + 1.0)
                 .collect();
             let a = Mat::new(&w, m, k);
-            for run in [8, 16] {
-                let wide = Columns::Wide { n, run };
-                let what = format!("{what}, runs of {run}");
-                let mut c = vec![0.0; m * n];
-                gemm_conv(a, &padded, rows, wide, &mut c);
-                assert_close(&c, &want, 1e-5, &what);
-                let mut c = vec![0.0; m * n];
-                conv_portable(a, &padded, rows, wide, &mut c);
-                assert_close(&c, &want, 1e-5, &format!("{what}, portable"));
-                #[cfg(target_arch = "x86_64")]
-                {
-                    let mut c = vec![0.0; m * n];
-                    if run == 16 {
-                        x86::conv(Emulated::<16>, a, &padded, rows, wide, &mut c);
-                    } else {
-                        x86::conv_narrow(Emulated::<8>, a, &padded, rows, wide, &mut c);
-                    }
-                    assert_close(&c, &want, 1e-5, &format!("{what}, emulated lanes"));
+            let bias: Vec<f32> = (0..m).map(|i| i as f32 - 2.5).collect();
+            let this_cpu = |cols: Columns, c: &mut [f32], onto: Onto<'_>| {
+                gemm_conv(a, &padded, rows, cols, c, onto)
+            };
+            let portable = |cols: Columns, c: &mut [f32], onto: Onto<'_>| {
+                conv_portable(a, &padded, rows, cols, c, onto)
+            };
+            #[cfg(target_arch = "x86_64")]
+            let emulated = |cols: Columns, c: &mut [f32], onto: Onto<'_>| {
+                if cols.run() == 16 {
+                    x86::conv(Emulated::<16>, a, &padded, rows, cols, c, onto);
+                } else {
+                    x86::conv_narrow(Emulated::<8>, a, &padded, rows, cols, c, onto);
                 }
-
-                // only the real output positions, written densely, onto
-                // what is there
-                let cols = Columns::Rows { oh, ow, run };
-                let mut c = vec![1.0; m * oh * ow];
-                gemm_conv(a, &padded, rows, cols, &mut c);
-                assert_close(&c, &dense, 1e-5, &format!("{what}, rows"));
-                let mut c = vec![1.0; m * oh * ow];
-                conv_portable(a, &padded, rows, cols, &mut c);
-                assert_close(&c, &dense, 1e-5, &format!("{what}, rows, portable"));
+            };
+            type Run<'a> = &'a dyn Fn(Columns, &mut [f32], Onto<'_>);
+            let paths: Vec<(&str, Run)> = vec![
+                ("this CPU's", &this_cpu),
+                ("portable", &portable),
                 #[cfg(target_arch = "x86_64")]
-                {
+                ("emulated lanes", &emulated),
+            ];
+            for run in [8, 16] {
+                for (path, conv) in &paths {
+                    let what = format!("{what}, runs of {run}, {path}");
+                    // the whole grid, stored over what is there
+                    let wide = Columns::Wide { n, run };
+                    let mut c = vec![f32::NAN; m * n];
+                    conv(wide, &mut c, Onto::Zero);
+                    assert_close(&c, &want, 1e-5, &what);
+                    let mut c = vec![f32::NAN; m * n];
+                    conv(wide, &mut c, Onto::Bias(&bias));
+                    let want_bias: Vec<f32> = want
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| v + bias[j / n])
+                        .collect();
+                    assert_close(&c, &want_bias, 1e-5, &format!("{what}, bias"));
+
+                    // only the real output positions, written densely,
+                    // added to what is there
+                    let cols = Columns::Rows { oh, ow, run };
                     let mut c = vec![1.0; m * oh * ow];
-                    if run == 16 {
-                        x86::conv(Emulated::<16>, a, &padded, rows, cols, &mut c);
-                    } else {
-                        x86::conv_narrow(Emulated::<8>, a, &padded, rows, cols, &mut c);
-                    }
-                    assert_close(&c, &dense, 1e-5, &format!("{what}, rows, emulated lanes"));
+                    conv(cols, &mut c, Onto::C);
+                    assert_close(&c, &dense, 1e-5, &format!("{what}, rows"));
                 }
             }
         }
