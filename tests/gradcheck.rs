@@ -141,6 +141,17 @@ fn check_in<N: Network>(mode: Mode, batch: usize, seed: u64, limit: usize) {
         "{}: input_grad after backward_params",
         N::NAME
     );
+    // each gradient slot starts from zero in every backward pass: a second
+    // pass gives the same input gradient, not twice it
+    other.params_mut().copy_from_slice(&params);
+    let once = input_grad_of(&mut other, &input, &r);
+    let twice = input_grad_of(&mut other, &input, &r);
+    assert_eq!(
+        once,
+        twice,
+        "{}: input gradient of a second backward",
+        N::NAME
+    );
 }
 
 macro_rules! fd {

@@ -95,6 +95,55 @@ struct Placed {
     grad: bool,
 }
 
+/// One call of the backward pass, and the gradient slot it adds into
+/// (offset and length per sample), if any.
+struct BackwardCall {
+    adds_into: Option<(usize, usize)>,
+    call: TokenStream,
+}
+
+/// The backward calls in order, each gradient slot set to zero just before
+/// the first call that adds into it, rather than all of them before the
+/// pass: the slot is then still in cache when that call adds into it,
+/// where a pass zeroing every slot at once (ResNet-20: 180 MB at batch 64)
+/// left them all to be read back from memory. Should two calls add into
+/// slots that overlap without one holding the other, every slot is zeroed
+/// first instead.
+fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
+    let mut zeroed: Vec<(usize, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for c in calls {
+        if let Some((at, len)) = c.adds_into {
+            let inside = |&(z, zl): &(usize, usize)| z <= at && at + len <= z + zl;
+            let overlaps = |&(z, zl): &(usize, usize)| at < z + zl && z < at + len;
+            if zeroed.iter().any(inside) {
+                // already zeroed, and added into since
+            } else if zeroed.iter().any(overlaps) {
+                // every slot a call adds into (not the output's gradient,
+                // which the caller has put in place), then the calls
+                let fills = calls.iter().filter_map(|c| c.adds_into).map(|(at, len)| {
+                    let (a, l) = (lit(at), lit(len));
+                    quote!(d_acts[batch * #a..batch * (#a + #l)].fill(0.0);)
+                });
+                let calls = calls.iter().map(|c| &c.call);
+                return vec![quote!(#(#fills)* #(#calls)*)];
+            } else {
+                zeroed.push((at, len));
+                let (a, l) = (lit(at), lit(len));
+                let fill = quote!(d_acts[batch * #a..batch * (#a + #l)].fill(0.0););
+                // the network's input gradient only when asked for
+                out.push(if at == 0 {
+                    quote!(if input_grad { #fill })
+                } else {
+                    fill
+                });
+            }
+        }
+        out.push(c.call.clone());
+    }
+    out
+}
+
 /// What only a sound network has: its layers wired into passes.
 struct Body {
     /// The layers' own items (geometry types) and the compile-time checks
@@ -103,7 +152,7 @@ struct Body {
     init: Vec<TokenStream>,
     forward: Vec<TokenStream>,
     /// In the order the layers run backward.
-    backward: Vec<TokenStream>,
+    backward: Vec<BackwardCall>,
     scratch: Vec<TokenStream>,
     infos: Vec<TokenStream>,
     tensors: Vec<TokenStream>,
@@ -357,12 +406,13 @@ impl Body {
             };
             self.forward.extend(forward);
             // the network's input gradient only when asked for
-            self.backward.extend(backward.map(|backward| {
-                if b.is_input() {
+            self.backward.extend(backward.map(|backward| BackwardCall {
+                adds_into: Some((b.grad, b.len)),
+                call: if b.is_input() {
                     quote!(if input_grad { #backward })
                 } else {
                     backward
-                }
+                },
             }));
         }
     }
@@ -437,12 +487,15 @@ impl Body {
         } else {
             quote!(<#ty as #layer_trait>::backward(#args);)
         };
-        self.backward.push(quote! {{
-            let x = &acts[batch * #xa..batch * (#xa + #xl)];
-            let y = &acts[batch * #ya..batch * (#ya + #yl)];
-            let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #yg, batch * #yl, batch * #xg, batch * #xl);
-            #call
-        }});
+        self.backward.push(BackwardCall {
+            adds_into: Some((x.grad, x.len)),
+            call: quote! {{
+                let x = &acts[batch * #xa..batch * (#xa + #xl)];
+                let y = &acts[batch * #ya..batch * (#ya + #yl)];
+                let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #yg, batch * #yl, batch * #xg, batch * #xl);
+                #call
+            }},
+        });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
         let reads_output = layer.reads_output;
         let (n_in, n_out, n_params, n_buffers) = (
@@ -617,7 +670,7 @@ fn items(
         quote!(let batch = pass.batch; let _ = (&buffers, &scratch); #(#calls)*)
     });
     let backward = fill(&|b| {
-        let calls = &b.backward;
+        let calls = zeroed_backward(&b.backward);
         quote!(let batch = pass.batch; let _ = (input_grad, &buffers, &scratch); #(#calls)*)
     });
     let inherent = inherent(
@@ -735,5 +788,54 @@ fn inherent(
                 #summary
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(slots: &[Option<(usize, usize)>]) -> Vec<BackwardCall> {
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, &adds_into)| BackwardCall {
+                adds_into,
+                call: quote!(call(#i);),
+            })
+            .collect()
+    }
+
+    fn text(calls: &[TokenStream]) -> String {
+        quote!(#(#calls)*).to_string().replace(' ', "")
+    }
+
+    #[test]
+    fn each_slot_is_zeroed_before_the_first_call_that_adds_into_it() {
+        let got = text(&zeroed_backward(&calls(&[
+            None,
+            Some((10, 5)),
+            Some((10, 5)),
+            Some((11, 2)),
+            Some((0, 10)),
+        ])));
+        let want = "call(0usize);\
+            d_acts[batch*10..batch*(10+5)].fill(0.0);call(1usize);\
+            call(2usize);call(3usize);\
+            ifinput_grad{d_acts[batch*0..batch*(0+10)].fill(0.0);}call(4usize);";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn overlapping_slots_are_all_zeroed_first() {
+        let got = text(&zeroed_backward(&calls(&[
+            Some((10, 5)),
+            None,
+            Some((12, 8)),
+        ])));
+        let want = "d_acts[batch*10..batch*(10+5)].fill(0.0);\
+            d_acts[batch*12..batch*(12+8)].fill(0.0);\
+            call(0usize);call(1usize);call(2usize);";
+        assert_eq!(got, want);
     }
 }

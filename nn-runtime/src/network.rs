@@ -310,7 +310,8 @@ pub trait Generated: Sized {
         if s.d_acts.len() < need {
             s.d_acts.resize(need, 0.0);
         }
-        s.d_acts[..need].fill(0.0);
+        // each layer's input gradient is zeroed by the generated pass just
+        // before the first layer that adds into it
         let start = batch * output_offset;
         s.d_acts[start..start + d_output.len()].copy_from_slice(d_output);
         let pass = Pass {
