@@ -1,7 +1,8 @@
 //! Speed of LeNet-5, VGG-mini and ResNet-20: training throughput (batch 64, SGD with
-//! momentum, the real training loop), inference latency (batch 1, one
-//! thread) and throughput (batch 64, split across `--threads` copies with
-//! `nn::parallel::Replicas`), and each conv layer's forward GFLOP/s next to
+//! momentum, the real training loop), inference latency (batch 1; with
+//! `--threads` above 1, its convolutions split across the threads by
+//! `nn::parallel::Replicas`) and throughput (batch 64, split across
+//! `--threads` copies), and each conv layer's forward GFLOP/s next to
 //! the machine's large-matrix sgemm (`matrixmultiply`, 512×512). Prints one
 //! JSON object per figure, for `tools/pytorch/compare_speed.py`, which runs
 //! PyTorch alternately.
@@ -98,12 +99,20 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
     let mut net = N::with_seed(1);
     let one = random_vec(LEN, 3);
     let batch = random_vec(64 * LEN, 4);
-    let latency = time(2000.min(200_000_000 / (LEN * 400)), || {
-        black_box(net.forward(black_box(&one)));
-    });
-    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": 1, \"value\": {:.2}}}", latency * 1e6);
-    // batch 64 split across the threads (one copy of the network each)
+    // one sample: on this thread, or with its convolutions split across
+    // the threads
     let mut replicas = Replicas::new(&net, threads);
+    let mut out1 = vec![0.0f32; N::OUTPUT_LEN];
+    let latency = time(2000.min(200_000_000 / (LEN * 400)), || {
+        if threads == 1 {
+            black_box(net.forward(black_box(&one)));
+        } else {
+            replicas.predict(black_box(&one), &mut out1);
+            black_box(&out1);
+        }
+    });
+    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": {threads}, \"value\": {:.2}}}", latency * 1e6);
+    // batch 64 split across the threads (one copy of the network each)
     let mut out = vec![0.0f32; 64 * N::OUTPUT_LEN];
     let t = time(50, || {
         replicas.predict(black_box(&batch), &mut out);

@@ -94,13 +94,16 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     assert!(checksum.is_finite());
     assert_eq!(after - before, 0, "allocations during steady-state steps");
 
-    // batch inference on two threads, after a warm-up batch
+    // batch inference on two threads, after a warm-up batch, and one
+    // sample split across both
     let mut replicas = nn::parallel::Replicas::new(&net, 2);
     replicas.predict(&batch, &mut logits);
+    replicas.predict(&batch[..784], &mut logits[..10]);
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for step in 0..5 {
         replicas.predict(&batch, &mut logits);
         replicas.predict(&batch[..7 * 784], &mut logits[..7 * 10]);
+        replicas.predict(&batch[..784], &mut logits[..10]);
         checksum += logits[step];
     }
     let after = ALLOCATIONS.load(Ordering::SeqCst);

@@ -19,6 +19,35 @@ nn::network! {
     struct Tiny<[4]> { dense(3), relu, dense(2) }
 }
 
+nn::network! {
+    struct SmallResNet<[3, 16, 16]> {
+        conv(16, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+        residual { conv(16, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+                   conv(16, kernel = 3, pad = 1, bias = false), batch_norm },
+        relu,
+        add { [conv(24, kernel = 3, stride = 2, pad = 1), batch_norm, relu, conv(24, kernel = 3, pad = 1)],
+              [conv(24, kernel = 1, stride = 2)] },
+        relu, global_avg_pool, dense(10),
+    }
+}
+
+/// One sample on several threads: its convolutions' output positions
+/// shared out among them, the outputs a single network's, bit for bit.
+#[test]
+fn one_sample_split_across_threads_matches_one_network() {
+    let mut single = SmallResNet::new(3);
+    single.eval();
+    for threads in [2, 3] {
+        let mut replicas = Replicas::new(&single, threads);
+        for seed in 0..3 {
+            let x = random_vec(3 * 16 * 16, seed);
+            let mut out = vec![f32::NAN; 10];
+            replicas.predict(&x, &mut out);
+            assert_eq!(out, single.forward(&x), "{threads} threads, input {seed}");
+        }
+    }
+}
+
 #[test]
 fn every_split_matches_one_network() {
     let mut single = LeNet5::new(7);

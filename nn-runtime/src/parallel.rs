@@ -2,9 +2,12 @@
 //! network per thread, each with its own buffers, and splits a batch into
 //! contiguous shares, one per copy.
 //!
-//! A network's forward pass is sequential, layer after layer, and a single
-//! sample is too small to split; a batch splits cleanly, each sample's
-//! output depending only on that sample. The outputs are a single network's
+//! A network's forward pass is sequential, layer after layer; a batch
+//! splits cleanly, each sample's output depending only on that sample. A
+//! batch of fewer samples than threads (one image, for latency) runs on one
+//! copy instead, and each stride-1 convolution (the bulk of a convnet's
+//! work) shares its output positions out among the threads; the other
+//! layers stay on the calling thread. The outputs are a single network's
 //! up to rounding: dense layers compute batches of fewer than 16 samples as
 //! dot products and larger ones as transposed products, which round
 //! differently, so a share on one side of 16 when the whole batch is on
@@ -63,8 +66,10 @@ impl<N: Network + Send> Replicas<N> {
 
     /// Inference on a batch (`B · INPUT_LEN` floats) into `output`
     /// (`B · OUTPUT_LEN`): the batch split into one contiguous share of
-    /// `⌈B / threads⌉` samples per copy. Allocates only when a share is
-    /// larger than any before.
+    /// `⌈B / threads⌉` samples per copy; a batch smaller than the number of
+    /// threads (a single sample) goes through one copy, whose stride-1
+    /// convolutions split each sample's output positions among the
+    /// threads. Allocates only when a share is larger than any before.
     ///
     /// # Panics
     /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
@@ -80,6 +85,17 @@ impl<N: Network + Send> Replicas<N> {
             batch,
             N::OUTPUT_LEN
         );
+        if batch < self.copies.len() {
+            // too few samples to go round: one copy takes them, and its
+            // convolutions share each sample's output positions out among
+            // the threads
+            let (net, _) = self.copies[0]
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
+            let y = crate::team::lend(&mut self.team, || net.forward(input));
+            output.copy_from_slice(y);
+            return;
+        }
         let share = batch.div_ceil(self.copies.len());
         let copies = &self.copies;
         self.team.run(&|i| {

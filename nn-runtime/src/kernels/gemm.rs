@@ -995,19 +995,23 @@ mod x86 {
     /// [`super::gemm_conv`] in blocks of 8 rows of A: for AVX-512's 32
     /// registers (16 accumulators).
     #[inline(always)]
-    pub fn conv<S: Simd>(
+    ///
+    /// # Safety
+    /// As [`conv_axpy_rows`].
+    pub unsafe fn conv<S: Simd>(
         s: S,
         a: Mat<'_>,
         padded: &[f32],
         rows: ConvRows,
         cols: Columns,
-        c: &mut [f32],
+        c: *mut f32,
         onto: Onto<'_>,
+        runs: core::ops::Range<usize>,
     ) {
         in_row_blocks!(
             a.rows,
             [8, 7, 6, 5, 4, 3, 2, 1],
-            conv_axpy_rows(s, a, padded, rows, cols, c, onto)
+            conv_axpy_rows(s, a, padded, rows, cols, c, onto, runs.clone())
         );
     }
 
@@ -1015,25 +1019,29 @@ mod x86 {
     /// rows of A as even as can be (12 accumulators), each in a function of
     /// its own ([`Simd::apart`]), as in [`packed`].
     #[inline(always)]
-    pub fn conv_narrow<S: Simd>(
+    ///
+    /// # Safety
+    /// As [`conv_axpy_rows`].
+    pub unsafe fn conv_narrow<S: Simd>(
         s: S,
         a: Mat<'_>,
         padded: &[f32],
         rows: ConvRows,
         cols: Columns,
-        c: &mut [f32],
+        c: *mut f32,
         onto: Onto<'_>,
+        runs: core::ops::Range<usize>,
     ) {
         even_row_blocks::<6>(a.rows, |n, i| {
             s.apart(
                 #[inline(always)]
                 || match n {
-                    1 => conv_axpy_rows::<S, 1>(s, a, padded, rows, cols, c, onto, i),
-                    2 => conv_axpy_rows::<S, 2>(s, a, padded, rows, cols, c, onto, i),
-                    3 => conv_axpy_rows::<S, 3>(s, a, padded, rows, cols, c, onto, i),
-                    4 => conv_axpy_rows::<S, 4>(s, a, padded, rows, cols, c, onto, i),
-                    5 => conv_axpy_rows::<S, 5>(s, a, padded, rows, cols, c, onto, i),
-                    _ => conv_axpy_rows::<S, 6>(s, a, padded, rows, cols, c, onto, i),
+                    1 => conv_axpy_rows::<S, 1>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
+                    2 => conv_axpy_rows::<S, 2>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
+                    3 => conv_axpy_rows::<S, 3>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
+                    4 => conv_axpy_rows::<S, 4>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
+                    5 => conv_axpy_rows::<S, 5>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
+                    _ => conv_axpy_rows::<S, 6>(s, a, padded, rows, cols, c, onto, runs.clone(), i),
                 },
             )
         });
@@ -1103,21 +1111,28 @@ mod x86 {
     /// [`super::gemm_conv`]: the axpy kernel with B's row `(c, u, v)` read
     /// from the padded input at its offset, two runs of (at most) `LANES`
     /// columns at a time, one register each; whole runs with plain loads
-    /// and stores, a ragged pair with masked ones.
+    /// and stores, a ragged pair with masked ones. Only the runs `runs`
+    /// (from an even one), so that threads can share the columns.
+    ///
+    /// # Safety
+    /// `c` points to C, `a.rows` rows of `cols.width()`, and `gemm_conv`'s
+    /// checks hold; no other thread writes the columns of `runs`.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn conv_axpy_rows<S: Simd, const ROWS: usize>(
+    unsafe fn conv_axpy_rows<S: Simd, const ROWS: usize>(
         s: S,
         a: Mat<'_>,
         padded: &[f32],
         rows: ConvRows,
         cols: Columns,
-        c: &mut [f32],
+        c: *mut f32,
         onto: Onto<'_>,
+        runs: core::ops::Range<usize>,
         i: usize,
     ) {
         assert_eq!(cols.run(), S::LANES, "runs of one register");
-        let (halves, ldc, l) = (cols.halves(), cols.width(), S::LANES);
-        let mut h = 0;
+        let (halves, ldc, l) = (runs.end.min(cols.halves()), cols.width(), S::LANES);
+        let mut h = runs.start;
         while h < halves {
             let (src0, dst0, len0) = cols.half(h, rows.row);
             let (src1, dst1, len1) = if h + 1 < halves {
@@ -1172,7 +1187,7 @@ mod x86 {
             a: Mat<'_>,
             padded: &[f32],
             rows: ConvRows,
-            c: &mut [f32],
+            c: *mut f32,
             onto: Onto<'_>,
             lanes: [Option<S::Mask>; 2],
         ) {
@@ -1191,8 +1206,8 @@ mod x86 {
                     let (rs, cs) = (a.row_stride, a.col_stride);
                     self.sum::<S, ROWS>(s, padded, rows, lanes, |r, p| *ap.add(r * rs + p * cs))
                 };
-                let (cp, dst, ldc) = (c.as_mut_ptr(), self.dst, self.ldc);
-                let at = |r: usize, w: usize| cp.add((i + r) * ldc + dst[w]);
+                let (dst, ldc) = (self.dst, self.ldc);
+                let at = |r: usize, w: usize| c.add((i + r) * ldc + dst[w]);
                 match onto {
                     Onto::C => add_into(s, &acc, at, lanes),
                     Onto::Bias(bias) => {
@@ -1548,6 +1563,23 @@ impl Columns {
     }
 }
 
+/// C of a product that threads share, each writing columns of its own.
+#[derive(Clone, Copy)]
+struct Out(*mut f32);
+
+// SAFETY: the threads write disjoint columns through it, and the product
+// that made it waits for them all.
+unsafe impl Send for Out {}
+// SAFETY: as above.
+unsafe impl Sync for Out {}
+
+impl Out {
+    /// The pointer (a method, so that closures capture the `Sync` whole).
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// What a [`gemm_conv`] product starts from in C.
 #[derive(Clone, Copy, Debug)]
 pub enum Onto<'a> {
@@ -1596,19 +1628,42 @@ pub fn gemm_conv(
         assert!(bias.len() >= a.rows, "gemm_conv: bias too short");
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") && cols.run() == 16 {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        unsafe { conv_avx512(a, padded, rows, cols, c, onto) };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("fma")
-        && cols.run() == 8
     {
-        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { conv_avx2_fma(a, padded, rows, cols, c, onto) };
-        return;
+        type Kernel = unsafe fn(
+            Mat<'_>,
+            &[f32],
+            ConvRows,
+            Columns,
+            *mut f32,
+            Onto<'_>,
+            core::ops::Range<usize>,
+        );
+        let kernel: Option<Kernel> = if std::is_x86_feature_detected!("avx512f") && cols.run() == 16
+        {
+            Some(conv_avx512)
+        } else if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && cols.run() == 8
+        {
+            Some(conv_avx2_fma)
+        } else {
+            None
+        };
+        if let Some(kernel) = kernel {
+            // the runs in pairs, shared out among the threads of a team
+            // lent to this one (one sample's inference on several
+            // threads), each writing its own columns of C
+            let (runs, out) = (cols.halves(), Out(c.as_mut_ptr()));
+            crate::team::split(&|t, n| {
+                let pairs = runs.div_ceil(2);
+                let mine = 2 * (pairs * t / n)..(2 * (pairs * (t + 1) / n)).min(runs);
+                // SAFETY: the CPU has the kernel's unit (checked above),
+                // `gemm_conv`'s checks hold, and the threads' runs are
+                // disjoint.
+                unsafe { kernel(a, padded, rows, cols, out.get(), onto, mine) };
+            });
+            return;
+        }
     }
     conv_portable(a, padded, rows, cols, c, onto);
 }
@@ -1657,15 +1712,20 @@ pub fn gemm_conv_weight(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn conv_avx512(
+///
+/// # Safety
+/// As `x86::conv_axpy_rows`.
+unsafe fn conv_avx512(
     a: Mat<'_>,
     padded: &[f32],
     rows: ConvRows,
     cols: Columns,
-    c: &mut [f32],
+    c: *mut f32,
     onto: Onto<'_>,
+    runs: core::ops::Range<usize>,
 ) {
-    x86::conv(x86::Avx512::new(), a, padded, rows, cols, c, onto);
+    // SAFETY: as promised by the caller.
+    unsafe { x86::conv(x86::Avx512::new(), a, padded, rows, cols, c, onto, runs) };
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1683,15 +1743,20 @@ fn conv_weight_avx512(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn conv_avx2_fma(
+///
+/// # Safety
+/// As `x86::conv_axpy_rows`.
+unsafe fn conv_avx2_fma(
     a: Mat<'_>,
     padded: &[f32],
     rows: ConvRows,
     cols: Columns,
-    c: &mut [f32],
+    c: *mut f32,
     onto: Onto<'_>,
+    runs: core::ops::Range<usize>,
 ) {
-    x86::conv_narrow(x86::Avx2::new(), a, padded, rows, cols, c, onto);
+    // SAFETY: as promised by the caller.
+    unsafe { x86::conv_narrow(x86::Avx2::new(), a, padded, rows, cols, c, onto, runs) };
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -2142,10 +2207,36 @@ mod tests {
             };
             #[cfg(target_arch = "x86_64")]
             let emulated = |cols: Columns, c: &mut [f32], onto: Onto<'_>| {
-                if cols.run() == 16 {
-                    x86::conv(Emulated::<16>, a, &padded, rows, cols, c, onto);
-                } else {
-                    x86::conv_narrow(Emulated::<8>, a, &padded, rows, cols, c, onto);
+                // in two parts, as two threads would share the runs out
+                let half = cols.halves().div_ceil(4) * 2;
+                for runs in [0..half, half..cols.halves()] {
+                    // SAFETY: `c` holds C (the tests size it) and the
+                    // padded input every run reads.
+                    unsafe {
+                        if cols.run() == 16 {
+                            x86::conv(
+                                Emulated::<16>,
+                                a,
+                                &padded,
+                                rows,
+                                cols,
+                                c.as_mut_ptr(),
+                                onto,
+                                runs,
+                            );
+                        } else {
+                            x86::conv_narrow(
+                                Emulated::<8>,
+                                a,
+                                &padded,
+                                rows,
+                                cols,
+                                c.as_mut_ptr(),
+                                onto,
+                                runs,
+                            );
+                        }
+                    }
                 }
             };
             type Run<'a> = &'a dyn Fn(Columns, &mut [f32], Onto<'_>);
