@@ -96,7 +96,9 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
 ) {
     let ips = train_images_per_second::<N, LEN>(train_samples, threads);
     println!("{{\"net\": \"{name}\", \"figure\": \"train_images_per_second\", \"threads\": {threads}, \"value\": {ips:.1}}}");
+    // inference in evaluation mode, as PyTorch's and ONNX Runtime's
     let mut net = N::with_seed(1);
+    net.eval();
     let one = random_vec(LEN, 3);
     let batch = random_vec(64 * LEN, 4);
     // one sample: on this thread, or with its convolutions split across
