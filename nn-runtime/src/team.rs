@@ -57,18 +57,15 @@ struct Shared {
 /// until the threads spun.
 const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
-/// Spins until `ready()` or [`SPIN`] has passed; returns `ready()`.
-fn spin_until(ready: impl Fn() -> bool) -> bool {
+/// Spins until `ready()` or until [`SPIN`] has passed.
+fn spin_until(ready: impl Fn() -> bool) {
     let start = std::time::Instant::now();
-    loop {
+    while start.elapsed() <= SPIN {
         for _ in 0..64 {
             if ready() {
-                return true;
+                return;
             }
             std::hint::spin_loop();
-        }
-        if start.elapsed() > SPIN {
-            return ready();
         }
     }
 }
@@ -190,16 +187,19 @@ thread_local! {
     static LENT: core::cell::Cell<*mut Team> = const { core::cell::Cell::new(core::ptr::null_mut()) };
 }
 
+/// Lends this thread's kernels the team it holds when dropped, even after a
+/// panic: what `lend` found lent before, or what `split` took out.
+struct Restore(*mut Team);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        LENT.with(|lent| lent.set(self.0));
+    }
+}
+
 /// Runs `f` with `team` lent to the kernels it calls on this thread, which
 /// split one sample's work across the team ([`split`]).
 pub(crate) fn lend<R>(team: &mut Team, f: impl FnOnce() -> R) -> R {
-    /// Puts back what was lent before, even when `f` panics.
-    struct Restore(*mut Team);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            LENT.with(|lent| lent.set(self.0));
-        }
-    }
     let _restore = Restore(LENT.with(|lent| lent.replace(team)));
     f()
 }
@@ -211,13 +211,6 @@ pub(crate) fn split(f: &(dyn Fn(usize, usize) + Sync)) {
     let team = LENT.with(|lent| lent.replace(core::ptr::null_mut()));
     if team.is_null() {
         return f(0, 1);
-    }
-    /// Lends the team again when the split is over, even after a panic.
-    struct Restore(*mut Team);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            LENT.with(|lent| lent.set(self.0));
-        }
     }
     let restore = Restore(team);
     // SAFETY: `lend` holds the team's `&mut` while it is lent, and it was

@@ -1731,6 +1731,7 @@ pub fn gemm_conv_weight(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
+/// [`gemm_conv`]'s runs `runs` with the AVX-512 kernels.
 ///
 /// # Safety
 /// As `x86::conv_axpy_rows`.
@@ -1762,6 +1763,7 @@ fn conv_weight_avx512(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// [`gemm_conv`]'s runs `runs` with the AVX2 and FMA kernels.
 ///
 /// # Safety
 /// As `x86::conv_axpy_rows`.
