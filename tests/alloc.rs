@@ -68,6 +68,18 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     );
     assert!(first.is_finite());
 
+    // nor does evaluation-mode inference on a batch: it goes through in
+    // chunks that fit the activations made at construction
+    net.eval();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    net.predict(&batch, &mut logits);
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst) - before,
+        0,
+        "allocations in batch inference after construction"
+    );
+    net.train();
+
     // warm-up: the largest batch sizes the buffers
     net.forward(&batch);
     net.backward(&d_out);

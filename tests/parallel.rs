@@ -1,7 +1,7 @@
 //! Batch inference on several threads gives a single network's outputs for
-//! every way a batch can split (bit for bit when every share and the whole
-//! batch are on the same side of 16 samples, where dense layers change
-//! kernels), and follows parameter updates.
+//! every way a batch can split, bit for bit, and follows parameter updates;
+//! inference in evaluation mode, a few samples at a time, gives what a
+//! forward pass gives.
 
 use nn::parallel::Replicas;
 use nn::prelude::*;
@@ -48,9 +48,36 @@ fn one_sample_split_across_threads_matches_one_network() {
     }
 }
 
+/// Inference in evaluation mode goes a few samples at a time (four here)
+/// and gives what one forward pass over the whole batch gives; it keeps
+/// nothing for backward.
+#[test]
+fn evaluation_predict_in_chunks_matches_forward() {
+    assert_eq!(SmallResNet::INFER_CHUNK, 4);
+    let mut net = SmallResNet::new(5);
+    net.eval();
+    for batch in [1, 3, 4, 7, 9] {
+        let x = random_vec(batch * 3 * 16 * 16, batch as u64);
+        let mut out = vec![f32::NAN; batch * 10];
+        net.predict(&x, &mut out);
+        assert_eq!(out, net.forward(&x), "batch {batch}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "backward needs a forward pass first")]
+fn evaluation_predict_keeps_nothing_for_backward() {
+    let mut net = SmallResNet::new(5);
+    net.forward(&[0.5; 2 * 3 * 16 * 16]);
+    net.eval();
+    net.predict(&[0.5; 3 * 16 * 16], &mut [0.0; 10]);
+    net.backward(&[1.0; 10]);
+}
+
 #[test]
 fn every_split_matches_one_network() {
     let mut single = LeNet5::new(7);
+    single.eval();
     for threads in [1, 2, 3] {
         let mut replicas = Replicas::new(&single, threads);
         assert_eq!(replicas.threads(), threads);
@@ -60,14 +87,13 @@ fn every_split_matches_one_network() {
             let x = random_vec(batch * 784, batch as u64);
             let mut out = vec![f32::NAN; batch * 10];
             replicas.predict(&x, &mut out);
-            let want = single.forward(&x);
             let what = format!("{threads} threads, batch {batch}");
-            let share = batch.div_ceil(threads);
-            if (share >= 16) == (batch >= 16) {
-                assert_eq!(out, want, "{what}");
-            } else {
-                assert_close(&out, want, 1e-5, &what);
-            }
+            let mut want = vec![0.0; batch * 10];
+            single.predict(&x, &mut want);
+            assert_eq!(out, want, "{what}");
+            // a forward pass over the whole batch: its dense layers take
+            // another kernel from 16 samples
+            assert_close(&out, single.forward(&x), 1e-5, &what);
         }
     }
 }

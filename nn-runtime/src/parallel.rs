@@ -92,8 +92,7 @@ impl<N: Network + Send> Replicas<N> {
             let (net, _) = self.copies[0]
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner);
-            let y = crate::team::lend(&mut self.team, || net.forward(input));
-            output.copy_from_slice(y);
+            crate::team::lend(&mut self.team, || net.predict(input, output));
             return;
         }
         let share = batch.div_ceil(self.copies.len());
@@ -105,7 +104,8 @@ impl<N: Network + Send> Replicas<N> {
             out.clear();
             if !samples.is_empty() {
                 let x = &input[samples.start * N::INPUT_LEN..samples.end * N::INPUT_LEN];
-                out.extend_from_slice(net.forward(x));
+                out.resize(samples.len() * N::OUTPUT_LEN, 0.0);
+                net.predict(x, out);
             }
         });
         for (copy, y) in self

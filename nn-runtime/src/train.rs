@@ -304,15 +304,17 @@ where
     );
     let mut confusion = vec![vec![0usize; classes]; classes];
     let (mut total_loss, mut correct) = (0.0f64, 0usize);
-    let mut d_out = Vec::new();
+    let (mut outputs, mut d_out) = (Vec::new(), Vec::new());
     let batch_size = batch_size.max(1);
     for start in (0..data.len()).step_by(batch_size) {
         let end = (start + batch_size).min(data.len());
         let inputs = &data.inputs()[start * LEN..end * LEN];
         let labels = &data.labels()[start..end];
-        let outputs = net.forward(inputs);
+        // inference a few samples at a time (see `Network::predict`)
+        outputs.resize(labels.len() * classes, 0.0);
+        net.predict(inputs, &mut outputs);
         d_out.resize(outputs.len(), 0.0);
-        total_loss += loss.loss(outputs, labels, &mut d_out) as f64 * labels.len() as f64;
+        total_loss += loss.loss(&outputs, labels, &mut d_out) as f64 * labels.len() as f64;
         for (y, &label) in outputs.chunks_exact(classes).zip(labels) {
             let predicted = loss::argmax(y);
             correct += usize::from(predicted == label as usize);
