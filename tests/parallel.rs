@@ -48,19 +48,46 @@ fn one_sample_split_across_threads_matches_one_network() {
     }
 }
 
-/// Inference in evaluation mode goes a few samples at a time (four here)
-/// and gives what one forward pass over the whole batch gives; it keeps
-/// nothing for backward.
+/// Inference in evaluation mode goes a few samples at a time (four here),
+/// each conv applying the batch norm and ReLU after it, and gives what one
+/// forward pass over the whole batch gives; it keeps nothing for backward.
 #[test]
 fn evaluation_predict_in_chunks_matches_forward() {
     assert_eq!(SmallResNet::INFER_CHUNK, 4);
+    // the batch norms after convs and the ReLUs after those, folded
+    let folded: Vec<&str> = SmallResNet::LAYERS
+        .iter()
+        .filter(|l| l.strategy() == nn::Strategy::Folded)
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(
+        folded,
+        ["1", "2", "3.0.1", "3.0.2", "3.0.4", "5.0.1", "5.0.2"]
+    );
     let mut net = SmallResNet::new(5);
+    // running statistics of their own, and parameters of batch norms and a
+    // conv's bias away from 1 and 0
+    for step in 0..3 {
+        net.forward(&random_vec(8 * 3 * 16 * 16, 100 + step));
+    }
+    let shifts = [
+        ("1.weight", 0.7),
+        ("3.0.4.bias", -0.2),
+        ("5.0.0.bias", 0.3),
+        ("5.0.1.weight", 1.3),
+    ];
+    for (name, v) in shifts {
+        net.tensor_mut(name)
+            .unwrap()
+            .iter_mut()
+            .for_each(|p| *p += v);
+    }
     net.eval();
     for batch in [1, 3, 4, 7, 9] {
         let x = random_vec(batch * 3 * 16 * 16, batch as u64);
         let mut out = vec![f32::NAN; batch * 10];
         net.predict(&x, &mut out);
-        assert_eq!(out, net.forward(&x), "batch {batch}");
+        assert_close(&out, net.forward(&x), 1e-5, &format!("batch {batch}"));
     }
 }
 

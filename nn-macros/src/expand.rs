@@ -145,6 +145,37 @@ fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
     out
 }
 
+/// A layer's forward call: its runtime type, its ranges of parameters and
+/// buffers, and its input and output.
+struct Call {
+    ty: TokenStream,
+    params: (usize, usize),
+    buffers: (usize, usize),
+    x: Val,
+    y: Val,
+}
+
+/// The conv at the head of `nodes` and the layers after it that it runs in
+/// inference: a batch norm, a ReLU, or both in that order (empty if none).
+/// Only the last of them may be a list's last node, whose output a block
+/// may merge, so nothing else reads the values between them.
+fn fusion(nodes: &[ir::Node]) -> Vec<ir::Fuse> {
+    let fuse = |n: Option<&ir::Node>| match n {
+        Some(ir::Node::Layer(l)) => l.fuse,
+        _ => ir::Fuse::None,
+    };
+    use ir::Fuse::{Conv, Norm, Relu};
+    if fuse(nodes.first()) != Conv {
+        return Vec::new();
+    }
+    match (fuse(nodes.get(1)), fuse(nodes.get(2))) {
+        (Norm, Relu) => vec![Conv, Norm, Relu],
+        (Norm, _) => vec![Conv, Norm],
+        (Relu, _) => vec![Conv, Relu],
+        _ => Vec::new(),
+    }
+}
+
 /// What only a sound network has: its layers wired into passes.
 struct Body {
     /// The layers' own items (geometry types) and the compile-time checks
@@ -161,6 +192,9 @@ struct Body {
     /// The layers' own items already emitted (layers of one geometry share
     /// their geometry type).
     emitted: std::collections::HashSet<String>,
+    /// The last layer's call, for inference's fusion of a conv with what
+    /// follows it.
+    last_call: Option<Call>,
     param_count: usize,
     buffer_len: usize,
     activations_per_sample: usize,
@@ -179,6 +213,7 @@ impl Body {
             tensors: Vec::new(),
             buffer_tensors: Vec::new(),
             emitted: std::collections::HashSet::new(),
+            last_call: None,
             param_count: 0,
             buffer_len: 0,
             activations_per_sample: net.input.len(),
@@ -208,7 +243,8 @@ impl Body {
     }
 
     /// The nodes of a list in order from `x`; returns the last output, and
-    /// what the last node took of `target`.
+    /// what the last node took of `target`. A conv and the batch norm and
+    /// ReLU after it run as one in inference ([`Body::fused`]).
     fn nodes(
         &mut self,
         nodes: &[ir::Node],
@@ -217,22 +253,76 @@ impl Body {
         target: Option<Target>,
     ) -> (Val, Placed) {
         let mut placed = Placed::default();
-        for (i, node) in nodes.iter().enumerate() {
-            let target = target.filter(|_| i + 1 == nodes.len());
-            (x, placed) = match node {
-                ir::Node::Layer(layer) => self.layer(layer, x, depth, target),
-                ir::Node::Block(block) => self.block(block, x, depth, target),
-            };
+        let mut i = 0;
+        while i < nodes.len() {
+            let members = fusion(&nodes[i..]);
+            let start = self.forward.len();
+            let mut calls = Vec::new();
+            for (k, node) in nodes[i..i + members.len().max(1)].iter().enumerate() {
+                let target = target.filter(|_| i + k + 1 == nodes.len());
+                let folded = k > 0;
+                (x, placed) = match node {
+                    ir::Node::Layer(layer) => self.layer(layer, x, depth, target, folded),
+                    ir::Node::Block(block) => self.block(block, x, depth, target),
+                };
+                calls.extend(self.last_call.take());
+            }
+            if !members.is_empty() {
+                self.fused(&members, &calls, start);
+            }
+            i += members.len().max(1);
         }
         (x, placed)
     }
 
+    /// Wraps the forward calls of a conv and the layers after it that it
+    /// takes (`members`, whose calls are `calls` and whose forward calls
+    /// begin at `start`) into a choice: in inference, the conv's `infer`
+    /// straight from its input to the last one's output; otherwise, the
+    /// layers one after the other.
+    fn fused(&mut self, members: &[ir::Fuse], calls: &[Call], start: usize) {
+        let (conv, last) = (&calls[0], &calls[calls.len() - 1]);
+        let norm = members
+            .iter()
+            .position(|&m| m == ir::Fuse::Norm)
+            .map(|k| &calls[k]);
+        let relu = members.contains(&ir::Fuse::Relu);
+        let (x, y) = (conv.x, last.y);
+        let [xa, xl, ya, yl, p0, p1] =
+            [x.act, x.len, y.act, y.len, conv.params.0, conv.params.1].map(lit);
+        let conv_ty = &conv.ty;
+        let (norm_ty, norm_args) = match norm {
+            Some(n) => {
+                let [q0, q1, b0, b1] = [n.params.0, n.params.1, n.buffers.0, n.buffers.1].map(lit);
+                let ty = &n.ty;
+                (quote!(#ty), quote!((&params[#q0..#q1], &buffers[#b0..#b1])))
+            }
+            None => (quote!(::nn::__private::Identity), quote!((&[], &[]))),
+        };
+        let separate = self.forward.split_off(start);
+        self.forward.push(quote! {
+            if pass.inference {
+                let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, batch * #ya, batch * #yl);
+                <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
+                    pass, params: &params[#p0..#p1], input: x, output: y, scratch,
+                    buffers: &mut [],
+                }, #norm_args);
+            } else {
+                #(#separate)*
+            }
+        });
+        self.scratch.push(quote!(<#conv_ty>::INFER_SCRATCH));
+    }
+
+    /// A layer from `x`; `folded` when a conv before it runs it in
+    /// inference.
     fn layer(
         &mut self,
         layer: &ir::Layer,
         x: Val,
         depth: usize,
         target: Option<Target>,
+        folded: bool,
     ) -> (Val, Placed) {
         let params = self.add_tensors(layer);
         let buffers = self.add_buffers(layer);
@@ -265,6 +355,7 @@ impl Body {
         };
         let strategy = match &layer.runtime {
             Runtime::View => quote!(::nn::__private::Strategy::view),
+            Runtime::Layer { .. } if folded => quote!(::nn::__private::Strategy::folded),
             Runtime::Layer { ty, .. } => quote!(<#ty as ::nn::__private::Layer>::strategy),
         };
         let buffers: usize = layer.buffers.iter().map(ir::Tensor::len).sum();
@@ -457,6 +548,13 @@ impl Body {
         x: Val,
         y: Val,
     ) {
+        self.last_call = Some(Call {
+            ty: ty.clone(),
+            params: (p0, p1),
+            buffers: (b0, b1),
+            x,
+            y,
+        });
         let first = x.is_input();
         let [xa, xg, xl, ya, yg, yl, p0, p1, b0, b1] =
             [x.act, x.grad, x.len, y.act, y.grad, y.len, p0, p1, b0, b1].map(lit);
@@ -832,5 +930,37 @@ mod tests {
             d_acts[batch*12..batch*(12+8)].fill(0.0);\
             call(0usize);call(1usize);";
         assert_eq!(got, want);
+    }
+
+    fn layers(kinds: &[ir::Fuse]) -> Vec<ir::Node> {
+        kinds
+            .iter()
+            .map(|&f| {
+                let shape = Shape::Flat(4);
+                let runtime = Runtime::Layer {
+                    ty: quote!(T),
+                    items: quote!(),
+                };
+                ir::Node::Layer(ir::Layer::new(shape, shape, String::new(), runtime).fuse(f))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_conv_takes_the_batch_norm_and_relu_right_after_it() {
+        use ir::Fuse::{Conv, None, Norm, Relu};
+        let cases: [(&[ir::Fuse], &[ir::Fuse]); 8] = [
+            (&[Conv, Norm, Relu, Relu], &[Conv, Norm, Relu]),
+            (&[Conv, Norm, Norm], &[Conv, Norm]),
+            (&[Conv, Norm], &[Conv, Norm]),
+            (&[Conv, Relu, Norm], &[Conv, Relu]),
+            (&[Conv, None, Relu], &[]),
+            (&[Conv], &[]),
+            (&[Norm, Relu], &[]),
+            (&[Relu, Conv, Norm], &[]),
+        ];
+        for (list, want) in cases {
+            assert_eq!(fusion(&layers(list)), want, "{list:?}");
+        }
     }
 }

@@ -202,7 +202,20 @@ pub struct Layer {
     /// Its backward reads its own output (`Layer::READS_OUTPUT`), so a block
     /// may not write the merged output over it.
     pub reads_output: bool,
+    /// Its part in inference's fusion of a conv with what follows it.
+    pub fuse: Fuse,
     pub runtime: Runtime,
+}
+
+/// A conv runs the batch norm (in evaluation) and ReLU that follow it as
+/// part of its own pass in inference (`Conv2d::infer`): which layers can.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fuse {
+    #[default]
+    None,
+    Conv,
+    Norm,
+    Relu,
 }
 
 impl Layer {
@@ -220,8 +233,15 @@ impl Layer {
             receptive_field: [0, 0],
             description,
             reads_output: false,
+            fuse: Fuse::None,
             runtime,
         }
+    }
+
+    /// Marks a layer that a conv can take into its inference pass.
+    pub fn fuse(mut self, fuse: Fuse) -> Self {
+        self.fuse = fuse;
+        self
     }
 
     /// Marks a layer whose backward reads its own output.

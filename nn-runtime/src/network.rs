@@ -349,6 +349,7 @@ pub trait Generated: Sized {
         let pass = Pass {
             batch,
             mode: s.mode,
+            inference: false,
             noise: s.noise.last,
             first_sample: s.noise.first_sample,
         };
@@ -463,6 +464,7 @@ pub trait Network: Generated {
         let pass = Pass {
             batch,
             mode: s.mode,
+            inference: false,
             noise,
             first_sample: s.noise.first_sample,
         };
@@ -514,7 +516,10 @@ pub trait Network: Generated {
         {
             let batch = x.len() / len_in;
             s.acts[..x.len()].copy_from_slice(x);
-            let pass = Pass::new(batch, Mode::Eval);
+            let pass = Pass {
+                inference: true,
+                ..Pass::new(batch, Mode::Eval)
+            };
             Self::forward_layers(pass, &s.params, &mut s.buffers, &mut s.acts, &mut s.scratch);
             let start = batch * Self::LAYOUT.output_offset;
             y.copy_from_slice(&s.acts[start..start + y.len()]);

@@ -71,7 +71,7 @@ impl Spec for Plain {
         let layer = same_shape(cx, name.into(), ty);
         // sigmoid, tanh and softmax differentiate through their output
         Some(match self {
-            Plain::Relu => layer,
+            Plain::Relu => layer.fuse(ir::Fuse::Relu),
             _ => layer.reads_output(),
         })
     }

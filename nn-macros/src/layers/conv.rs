@@ -144,7 +144,8 @@ impl Spec for Conv {
             ir::Layer::new(cx.input, output, description, runtime)
                 .tensors(tensors)
                 .macs(macs)
-                .window(r.window),
+                .window(r.window)
+                .fuse(ir::Fuse::Conv),
         )
     }
 }

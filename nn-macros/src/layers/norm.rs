@@ -103,7 +103,8 @@ impl Spec for BatchNorm {
             layer
                 .tensors(tensors)
                 .buffers(buffers, buffer_len)
-                .macs(cx.input.len()),
+                .macs(cx.input.len())
+                .fuse(ir::Fuse::Norm),
         )
     }
 }

@@ -323,8 +323,65 @@ pub fn forward(
     output: &mut [f32],
     scratch: &mut [f32],
 ) {
+    forward_storing(g, batch, weight, Store::Bias(bias), input, output, scratch)
+}
+
+/// [`forward`] without bias, each output channel `o` then scaled by
+/// `scale[o]` and shifted by `shift[o]`, and clamped at zero when `relu`
+/// (a NaN passes): inference through a conv, a batch norm and a ReLU in
+/// one pass, the implicit GEMM applying them while the product is in
+/// registers.
+#[inline(always)]
+pub fn forward_affine(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    (scale, shift, relu): (&[f32], &[f32], bool),
+    input: &[f32],
+    output: &mut [f32],
+    scratch: &mut [f32],
+) {
+    assert!(scale.len() >= g.oc && shift.len() >= g.oc);
+    let store = Store::Affine { scale, shift, relu };
+    forward_storing(g, batch, weight, store, input, output, scratch)
+}
+
+/// What a forward pass stores per output channel.
+#[derive(Clone, Copy)]
+enum Store<'a> {
+    /// The product plus the bias (`[OC]`, or empty for none).
+    Bias(&'a [f32]),
+    /// `max(0, product·scale + shift)`, or without `max` unless `relu`.
+    Affine {
+        scale: &'a [f32],
+        shift: &'a [f32],
+        relu: bool,
+    },
+}
+
+impl<'a> Store<'a> {
+    /// As the implicit GEMM's start or epilogue.
+    fn onto(self) -> Onto<'a> {
+        match self {
+            Store::Bias([]) => Onto::Zero,
+            Store::Bias(bias) => Onto::Bias(bias),
+            Store::Affine { scale, shift, relu } => Onto::Affine { scale, shift, relu },
+        }
+    }
+}
+
+#[inline(always)]
+fn forward_storing(
+    g: &Geometry,
+    batch: usize,
+    weight: &[f32],
+    store: Store<'_>,
+    input: &[f32],
+    output: &mut [f32],
+    scratch: &mut [f32],
+) {
     if g.plan().forward == Lowering::Implicit {
-        return forward_implicit(g, batch, weight, bias, input, output, scratch);
+        return forward_implicit(g, batch, weight, store, input, output, scratch);
     }
     let (k, p) = (g.patch_len(), g.positions());
     let col = &mut scratch[..k * p];
@@ -332,15 +389,29 @@ pub fn forward(
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
         let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
-        if bias.is_empty() {
-            im2col(g, x, col);
-            gemm(w, Mat::new(col, k, p), y, false);
-        } else {
-            for (o, &b) in bias.iter().enumerate() {
-                y[o * p..(o + 1) * p].fill(b);
+        im2col(g, x, col);
+        match store {
+            Store::Bias([]) => gemm(w, Mat::new(col, k, p), y, false),
+            Store::Bias(bias) => {
+                for (o, &b) in bias.iter().enumerate() {
+                    y[o * p..(o + 1) * p].fill(b);
+                }
+                gemm(w, Mat::new(col, k, p), y, true);
             }
-            im2col(g, x, col);
-            gemm(w, Mat::new(col, k, p), y, true);
+            Store::Affine { scale, shift, relu } => {
+                gemm(w, Mat::new(col, k, p), y, false);
+                // this sample's output, still in cache
+                for (o, plane) in y.chunks_exact_mut(p).enumerate() {
+                    let (a, b) = (scale[o], shift[o]);
+                    for v in plane {
+                        *v = v.mul_add(a, b);
+                        // a NaN passes through, as the ReLU layer lets it
+                        if relu && *v < 0.0 {
+                            *v = 0.0;
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -354,7 +425,7 @@ fn forward_implicit(
     g: &Geometry,
     batch: usize,
     weight: &[f32],
-    bias: &[f32],
+    store: Store<'_>,
     input: &[f32],
     output: &mut [f32],
     scratch: &mut [f32],
@@ -383,13 +454,8 @@ fn forward_implicit(
         } else {
             &mut *wide
         };
-        // the bias (or zero) plus the product, stored: y is not read
-        let onto = if bias.is_empty() {
-            Onto::Zero
-        } else {
-            Onto::Bias(bias)
-        };
-        gemm::gemm_conv(w, padded, rows, cols, c, onto);
+        // stored, not added: y is not read
+        gemm::gemm_conv(w, padded, rows, cols, c, store.onto());
         if let Columns::Wide { .. } = cols {
             // the first OW columns of each grid row are the output
             for (dst, src) in y.chunks_exact_mut(g.ow).zip(wide.chunks_exact(wp)) {
@@ -830,6 +896,35 @@ mod tests {
                         &format!("{g:?}"),
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn affine_forward_is_forward_scaled_shifted_and_clamped() {
+        for (t, g) in geometries().into_iter().enumerate() {
+            let batch = 2;
+            let w = random_vec(g.oc * g.patch_len(), 10 + t as u64);
+            let (scale, shift) = (
+                random_vec(g.oc, 40 + t as u64),
+                random_vec(g.oc, 50 + t as u64),
+            );
+            let x = random_vec(batch * g.in_len(), 30 + t as u64);
+            let mut scratch = vec![0.0; g.scratch_len()];
+            let mut plain = vec![f32::NAN; batch * g.out_len()];
+            forward(&g, batch, &w, &[], &x, &mut plain, &mut scratch);
+            for relu in [false, true] {
+                let mut y = vec![f32::NAN; batch * g.out_len()];
+                let affine = (&scale[..], &shift[..], relu);
+                forward_affine(&g, batch, &w, affine, &x, &mut y, &mut scratch);
+                let p = g.positions();
+                let want: Vec<f32> = plain
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| v * scale[j / p % g.oc] + shift[j / p % g.oc])
+                    .map(|v| if relu { v.max(0.0) } else { v })
+                    .collect();
+                assert_close(&y, &want, 1e-5, &format!("{g:?}, relu {relu}"));
             }
         }
     }

@@ -198,6 +198,9 @@ mod x86 {
         /// `a · b + c`, rounded once.
         fn fmadd(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
         fn add(self, a: Self::V, b: Self::V) -> Self::V;
+        /// The larger of each pair of lanes (`b` where either is NaN, as
+        /// `maxps`).
+        fn max(self, a: Self::V, b: Self::V) -> Self::V;
         /// Calls `f` inlined into a function of its own compiled for the
         /// unit, not into the caller: a microkernel whose accumulators take
         /// all the registers has them all to itself (inlined among the
@@ -263,6 +266,11 @@ mod x86 {
         fn add(self, a: __m512, b: __m512) -> __m512 {
             // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
             unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn max(self, a: __m512, b: __m512) -> __m512 {
+            // SAFETY: an `Avx512` is only made where the CPU has AVX-512F.
+            unsafe { _mm512_max_ps(a, b) }
         }
         #[inline(always)]
         fn apart<R>(self, f: impl FnOnce() -> R) -> R {
@@ -346,6 +354,11 @@ mod x86 {
         fn add(self, a: __m256, b: __m256) -> __m256 {
             // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
             unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        fn max(self, a: __m256, b: __m256) -> __m256 {
+            // SAFETY: an `Avx2` is only made where the CPU has AVX2 and FMA.
+            unsafe { _mm256_max_ps(a, b) }
         }
         #[inline(always)]
         fn apart<R>(self, f: impl FnOnce() -> R) -> R {
@@ -495,6 +508,37 @@ mod x86 {
                 // SAFETY: `at(r, w)` is valid for writing the lanes
                 // `lanes[w]` (the caller's).
                 unsafe { store(s, lanes[w], at(r, w), s.add(b, acc_rw)) };
+            }
+        }
+    }
+
+    /// `C = scale(r) · acc + shift(r)`, then `max(·, 0)` when `relu`, for a
+    /// block of ROWS × W registers, as [`store_onto`]: C is written, not
+    /// read.
+    ///
+    /// # Safety
+    /// As [`store_onto`].
+    #[inline(always)]
+    unsafe fn store_affine<S: Simd, const ROWS: usize, const W: usize>(
+        s: S,
+        acc: &[[S::V; W]; ROWS],
+        at: impl Fn(usize, usize) -> *mut f32,
+        lanes: [Option<S::Mask>; W],
+        affine: impl Fn(usize) -> (S::V, S::V),
+        relu: bool,
+    ) {
+        for (r, acc_r) in acc.iter().enumerate() {
+            let (a, b) = affine(r);
+            for (w, &acc_rw) in acc_r.iter().enumerate() {
+                let mut v = s.fmadd(acc_rw, a, b);
+                if relu {
+                    // `max` gives its second operand for a NaN: a NaN
+                    // passes through, as the ReLU layer lets it
+                    v = s.max(s.zero(), v);
+                }
+                // SAFETY: `at(r, w)` is valid for writing the lanes
+                // `lanes[w]` (the caller's).
+                unsafe { store(s, lanes[w], at(r, w), v) };
             }
         }
     }
@@ -1214,6 +1258,13 @@ mod x86 {
                         store_onto(s, &acc, at, lanes, |r| s.splat(*bias.get_unchecked(i + r)))
                     }
                     Onto::Zero => store_onto(s, &acc, at, lanes, |_| s.zero()),
+                    Onto::Affine { scale, shift, relu } => {
+                        let affine = |r: usize| {
+                            let (a, b) = (scale.get_unchecked(i + r), shift.get_unchecked(i + r));
+                            (s.splat(*a), s.splat(*b))
+                        };
+                        store_affine(s, &acc, at, lanes, affine, relu)
+                    }
                 }
             }
         }
@@ -1590,6 +1641,15 @@ pub enum Onto<'a> {
     Bias(&'a [f32]),
     /// Zero: C is overwritten, never read.
     Zero,
+    /// Row `i` of the product times `scale[i]` plus `shift[i]`, then
+    /// `max(·, 0)` when `relu`: C is overwritten, never read. Inference
+    /// through a conv's bias, a batch norm and a ReLU while the product is
+    /// in registers.
+    Affine {
+        scale: &'a [f32],
+        shift: &'a [f32],
+        relu: bool,
+    },
 }
 
 /// `c[m × cols] = onto + a[m × K] · B`, where B's rows are the patch rows
@@ -1624,8 +1684,13 @@ pub fn gemm_conv(
         a.rows == 0 || a.last_index() < a.data.len(),
         "gemm_conv: A out of bounds"
     );
-    if let Onto::Bias(bias) = onto {
-        assert!(bias.len() >= a.rows, "gemm_conv: bias too short");
+    match onto {
+        Onto::Bias(bias) => assert!(bias.len() >= a.rows, "gemm_conv: bias too short"),
+        Onto::Affine { scale, shift, .. } => assert!(
+            scale.len() >= a.rows && shift.len() >= a.rows,
+            "gemm_conv: scale or shift too short"
+        ),
+        Onto::C | Onto::Zero => {}
     }
     #[cfg(target_arch = "x86_64")]
     {
@@ -1831,7 +1896,7 @@ fn conv_portable(
         match onto {
             Onto::C => {}
             Onto::Bias(bias) => c.fill(bias[i]),
-            Onto::Zero => c.fill(0.0),
+            Onto::Zero | Onto::Affine { .. } => c.fill(0.0),
         }
         for p in 0..k {
             let x = a.data[i * a.row_stride + p * a.col_stride];
@@ -1842,6 +1907,18 @@ fn conv_portable(
                     .iter_mut()
                     .zip(&src[s..s + len])
                     .for_each(|(c, s)| *c += x * s);
+            }
+        }
+        if let Onto::Affine { scale, shift, relu } = onto {
+            for h in 0..cols.halves() {
+                let (_, d, len) = cols.half(h, rows.row);
+                for v in &mut c[d..][..len] {
+                    *v = v.mul_add(scale[i], shift[i]);
+                    // a NaN passes through, as the ReLU layer lets it
+                    if relu && *v < 0.0 {
+                        *v = 0.0;
+                    }
+                }
             }
         }
     }
@@ -2056,6 +2133,10 @@ mod tests {
         }
         fn add(self, a: [f32; L], b: [f32; L]) -> [f32; L] {
             core::array::from_fn(|l| a[l] + b[l])
+        }
+        fn max(self, a: [f32; L], b: [f32; L]) -> [f32; L] {
+            // as `maxps`: the second operand unless the first is greater
+            core::array::from_fn(|l| if a[l] > b[l] { a[l] } else { b[l] })
         }
         fn apart<R>(self, f: impl FnOnce() -> R) -> R {
             f()
@@ -2283,6 +2364,26 @@ mod tests {
                         .map(|(j, v)| v + bias[j / n])
                         .collect();
                     assert_close(&c, &want_bias, 1e-5, &format!("{what}, bias"));
+                    // scaled, shifted and clamped at zero (inference
+                    // through batch norm and ReLU)
+                    let scale: Vec<f32> = (0..m).map(|i| 0.5 + i as f32 * 0.25).collect();
+                    for relu in [false, true] {
+                        let mut c = vec![f32::NAN; m * n];
+                        let onto = Onto::Affine {
+                            scale: &scale,
+                            shift: &bias,
+                            relu,
+                        };
+                        conv(wide, &mut c, onto);
+                        let want_affine: Vec<f32> = want
+                            .iter()
+                            .enumerate()
+                            .map(|(j, v)| v * scale[j / n] + bias[j / n])
+                            .map(|v| if relu { v.max(0.0) } else { v })
+                            .collect();
+                        let what = format!("{what}, affine, relu {relu}");
+                        assert_close(&c, &want_affine, 1e-5, &what);
+                    }
 
                     // only the real output positions, written densely,
                     // added to what is there

@@ -136,10 +136,21 @@ pub fn eval_forward(
     y: &mut [f32],
 ) {
     for ch in 0..c {
-        let alpha = gamma[ch] * running_invstd(running_var[ch], eps);
-        let shift = beta[ch] - running_mean[ch] * alpha;
+        let (alpha, shift) = eval_affine(
+            (gamma[ch], beta[ch]),
+            eps,
+            (running_mean[ch], running_var[ch]),
+        );
         transform(x, y, (c, p, batch, ch), alpha, shift);
     }
+}
+
+/// Evaluation as `y = x·α + β'` on one channel: `(α, β')` from γ, β and the
+/// running statistics.
+#[inline(always)]
+pub fn eval_affine((gamma, beta): (f32, f32), eps: f32, (mean, var): (f32, f32)) -> (f32, f32) {
+    let alpha = gamma * running_invstd(var, eps);
+    (alpha, beta - mean * alpha)
 }
 
 /// Backward on channel statistics `(mean, invstd)`: *accumulates* into

@@ -18,6 +18,7 @@ mod activation;
 mod conv;
 mod dense;
 mod dropout;
+mod fused;
 pub mod merge;
 mod norm;
 mod pool;
@@ -26,6 +27,7 @@ pub use activation::{LeakyRelu, Prelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv2d, Window};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use fused::{ChannelAffine, Identity};
 pub use norm::BatchNorm;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
 
@@ -51,6 +53,11 @@ pub struct Pass {
     pub batch: usize,
     /// Training or evaluation.
     pub mode: Mode,
+    /// Inference only (`predict` in evaluation mode): nothing reads this
+    /// pass's activations but its output, and no backward pass follows, so
+    /// that a conv may apply the batch norm and ReLU after it and leave
+    /// the slots between them unwritten.
+    pub inference: bool,
     /// The key of this pass's random draws (dropout masks): a new one for
     /// each training pass, from the network's seed and a step count, so a
     /// seed gives the same draws run after run. Backward sees the key its
@@ -68,6 +75,7 @@ impl Pass {
         Pass {
             batch,
             mode,
+            inference: false,
             noise: 0,
             first_sample: 0,
         }
@@ -87,6 +95,10 @@ pub enum Strategy {
     /// No computation: the output is the input seen with another shape
     /// (`flatten`).
     View,
+    /// A batch norm or ReLU after a conv: computed directly in training
+    /// and by `forward`, and applied by the conv to its product in
+    /// `predict` in evaluation mode (batch norm folded into the conv).
+    Folded,
 }
 
 impl Strategy {
@@ -94,6 +106,12 @@ impl Strategy {
     #[doc(hidden)]
     pub fn view() -> Self {
         Strategy::View
+    }
+
+    /// [`Strategy::Folded`], as a function for generated tables.
+    #[doc(hidden)]
+    pub fn folded() -> Self {
+        Strategy::Folded
     }
 
     /// [`Strategy::Direct`], as a function for generated tables.
@@ -110,6 +128,7 @@ impl fmt::Display for Strategy {
             Strategy::Gemm => f.write_str("gemm"),
             Strategy::Direct => f.write_str("direct"),
             Strategy::View => f.write_str("view"),
+            Strategy::Folded => f.write_str("direct; into conv in predict"),
         }
     }
 }
