@@ -168,7 +168,7 @@ fn bench_conv(cr: &mut Criterion) {
                     black_box(&w),
                     &[],
                     black_box(&x),
-                    &mut y,
+                    (&mut y, g.out_len()),
                     &mut scratch,
                 )
             })

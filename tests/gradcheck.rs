@@ -228,6 +228,7 @@ fd_modes! {
             [conv(2, kernel = 1), tanh, conv(3, kernel = 3, pad = 1)],
             [avg_pool(3, stride = 1, pad = 1), conv(2, kernel = 1)],
             [],
+            [conv(2, kernel = 3, pad = 1), leaky_relu(0.1)],
         },
         flatten, dense(4),
     }

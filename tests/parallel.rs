@@ -31,6 +31,41 @@ nn::network! {
     }
 }
 
+nn::network! {
+    struct SmallInception<[4, 8, 8]> {
+        conv(8, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+        concat {
+            [conv(4, kernel = 1), relu],
+            [conv(4, kernel = 1, bias = false), batch_norm, relu, conv(6, kernel = 3, pad = 1), batch_norm],
+            [max_pool(3, stride = 1, pad = 1), conv(3, kernel = 1, bias = false), batch_norm, relu],
+            [],
+        },
+        global_avg_pool, dense(5),
+    }
+}
+
+/// A `concat` whose branches end in convs with their batch norm and ReLU:
+/// each writes its part of every output sample, in training and in
+/// inference.
+#[test]
+fn evaluation_predict_writes_concat_parts_in_place() {
+    let mut net = SmallInception::new(9);
+    for step in 0..3 {
+        net.forward(&random_vec(6 * 4 * 8 * 8, 200 + step));
+    }
+    net.tensor_mut("3.0.0.bias")
+        .unwrap()
+        .iter_mut()
+        .for_each(|p| *p += 0.2);
+    net.eval();
+    for batch in [1, 2, 5] {
+        let x = random_vec(batch * 4 * 8 * 8, 300 + batch as u64);
+        let mut out = vec![f32::NAN; batch * 5];
+        net.predict(&x, &mut out);
+        assert_close(&out, net.forward(&x), 1e-5, &format!("batch {batch}"));
+    }
+}
+
 /// One sample on several threads: its convolutions' output positions
 /// shared out among them, the outputs a single network's, bit for bit.
 #[test]

@@ -68,12 +68,35 @@ struct Val {
     act: usize,
     grad: usize,
     len: usize,
+    /// Values `at .. at + len` of each sample of `stride` values (a
+    /// `concat` branch's part of the block's output), or `at = 0` and
+    /// `stride = len`.
+    at: usize,
+    stride: usize,
 }
 
 impl Val {
+    /// `len` values at `act` and `grad`, a sample after another.
+    fn dense(act: usize, grad: usize, len: usize) -> Self {
+        Val {
+            act,
+            grad,
+            len,
+            at: 0,
+            stride: len,
+        }
+    }
+
     /// Slot 0's: the network's input, whose gradient only `backward` wants.
     fn is_input(self) -> bool {
         self.grad == 0
+    }
+
+    /// Where the values (`slot` = `act`) or their gradients (`grad`)
+    /// start in the batch's buffer, and how far they reach.
+    fn span(self, slot: usize) -> (TokenStream, TokenStream) {
+        let (slot, at, stride) = (lit(slot), lit(self.at), lit(self.stride));
+        (quote!(batch * #slot + #at), quote!(batch * #stride - #at))
     }
 }
 
@@ -86,6 +109,11 @@ impl Val {
 struct Target {
     act: Option<usize>,
     grad: usize,
+    /// For `concat`: the branch's part (`at`) of each sample of the
+    /// block's output (`stride` values), where both values and gradient
+    /// go; for `add`, 0 and the output's length.
+    at: usize,
+    stride: usize,
 }
 
 /// Which parts of a [`Target`] a branch took.
@@ -155,6 +183,19 @@ struct Call {
     y: Val,
 }
 
+/// Whether a `concat` branch's last layer writes its part of each sample of
+/// the block's output, and reads its part of the gradient, itself: a layer
+/// that takes an output stride (`Layer::STRIDED`) and whose backward does
+/// not read its output. Otherwise the merge copies.
+fn takes_part(nodes: &[ir::Node]) -> bool {
+    match nodes.last() {
+        Some(ir::Node::Layer(l)) => {
+            l.strided && !l.reads_output && matches!(l.runtime, Runtime::Layer { .. })
+        }
+        _ => false,
+    }
+}
+
 /// The conv at the head of `nodes` and the layers after it that it runs in
 /// inference: a batch norm, a ReLU, or both in that order (empty if none).
 /// Only the last of them may be a list's last node, whose output a block
@@ -219,11 +260,7 @@ impl Body {
             activations_per_sample: net.input.len(),
             output_offset: 0,
         };
-        let input = Val {
-            act: 0,
-            grad: 0,
-            len: net.input.len(),
-        };
+        let input = Val::dense(0, 0, net.input.len());
         let (out, _) = body.nodes(&net.nodes, input, 0, None);
         // pushed in forward order, each node's backward after its parts
         body.backward.reverse();
@@ -235,11 +272,7 @@ impl Body {
     fn slot(&mut self, len: usize) -> Val {
         let at = self.activations_per_sample;
         self.activations_per_sample += len;
-        Val {
-            act: at,
-            grad: at,
-            len,
-        }
+        Val::dense(at, at, len)
     }
 
     /// The nodes of a list in order from `x`; returns the last output, and
@@ -288,8 +321,9 @@ impl Body {
             .map(|k| &calls[k]);
         let relu = members.contains(&ir::Fuse::Relu);
         let (x, y) = (conv.x, last.y);
-        let [xa, xl, ya, yl, p0, p1] =
-            [x.act, x.len, y.act, y.len, conv.params.0, conv.params.1].map(lit);
+        let [xa, xl, p0, p1, stride] =
+            [x.act, x.len, conv.params.0, conv.params.1, y.stride].map(lit);
+        let (y0, yl) = y.span(y.act);
         let conv_ty = &conv.ty;
         let (norm_ty, norm_args) = match norm {
             Some(n) => {
@@ -302,10 +336,10 @@ impl Body {
         let separate = self.forward.split_off(start);
         self.forward.push(quote! {
             if pass.inference {
-                let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, batch * #ya, batch * #yl);
+                let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #y0, #yl);
                 <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
-                    pass, params: &params[#p0..#p1], input: x, output: y, scratch,
-                    buffers: &mut [],
+                    pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
+                    scratch, buffers: &mut [],
                 }, #norm_args);
             } else {
                 #(#separate)*
@@ -330,6 +364,7 @@ impl Body {
         let out = match &layer.runtime {
             Runtime::View => Val {
                 len: layer.output.len(),
+                stride: layer.output.len(),
                 ..x
             },
             Runtime::Layer { ty, items } => {
@@ -337,16 +372,13 @@ impl Body {
                 // added to
                 let act = target.and_then(|t| t.act).filter(|_| !layer.reads_output);
                 let mut out = match act {
-                    Some(act) => Val {
-                        act,
-                        grad: act,
-                        len: layer.output.len(),
-                    },
+                    Some(act) => Val::dense(act, act, layer.output.len()),
                     None => self.slot(layer.output.len()),
                 };
                 placed.act = act.is_some();
                 if let Some(t) = target {
                     out.grad = t.grad;
+                    (out.at, out.stride) = (t.at, t.stride);
                     placed.grad = true;
                 }
                 self.add_calls(layer, (ty, items), params, buffers, x, out);
@@ -404,11 +436,7 @@ impl Body {
             role: "Block",
         });
         let mut out = match target.and_then(|t| t.act) {
-            Some(act) => Val {
-                act,
-                grad: act,
-                len: block.output.len(),
-            },
+            Some(act) => Val::dense(act, act, block.output.len()),
             None => self.slot(block.output.len()),
         };
         let mut placed = Placed::default();
@@ -419,7 +447,7 @@ impl Body {
                 grad: true,
             };
         }
-        let mut outs = Vec::new();
+        let (mut outs, mut at) = (Vec::new(), 0);
         for (k, branch) in block.branches.iter().enumerate() {
             let kind = if branch.nodes.is_empty() {
                 "identity"
@@ -438,10 +466,23 @@ impl Body {
                 depth: depth + 1,
                 role: "Branch",
             });
-            let target = (block.merge == ir::Merge::Add).then_some(Target {
-                act: (k == 0).then_some(out.act),
-                grad: out.grad,
-            });
+            let target = match block.merge {
+                ir::Merge::Add => Some(Target {
+                    act: (k == 0).then_some(out.act),
+                    grad: out.grad,
+                    at: 0,
+                    stride: out.len,
+                }),
+                // its last layer writes its part of each output sample and
+                // reads its part of the gradient, if it can
+                ir::Merge::Concat => takes_part(&branch.nodes).then_some(Target {
+                    act: Some(out.act),
+                    grad: out.grad,
+                    at,
+                    stride: out.len,
+                }),
+            };
+            at += branch.output.len();
             outs.push(self.nodes(&branch.nodes, x, depth + 2, target));
         }
         self.merge(block.merge, &outs, out);
@@ -486,14 +527,13 @@ impl Body {
                 ir::Merge::Concat => {
                     let a = lit(at);
                     at += b.len;
-                    (
-                        Some(
-                            quote!(::nn::__private::merge::concat_forward(acts, batch, (#oa, #ol), #a, (#ba, #bl));),
-                        ),
-                        Some(
-                            quote!(::nn::__private::merge::concat_backward(d_acts, batch, (#og, #ol), #a, (#bg, #bl));),
-                        ),
-                    )
+                    let forward = (!placed.act).then(|| {
+                        quote!(::nn::__private::merge::concat_forward(acts, batch, (#oa, #ol), #a, (#ba, #bl));)
+                    });
+                    let backward = (!placed.grad).then(|| {
+                        quote!(::nn::__private::merge::concat_backward(d_acts, batch, (#og, #ol), #a, (#bg, #bl));)
+                    });
+                    (forward, backward)
                 }
             };
             self.forward.extend(forward);
@@ -556,20 +596,21 @@ impl Body {
             y,
         });
         let first = x.is_input();
-        let [xa, xg, xl, ya, yg, yl, p0, p1, b0, b1] =
-            [x.act, x.grad, x.len, y.act, y.grad, y.len, p0, p1, b0, b1].map(lit);
+        let [xa, xg, xl, p0, p1, b0, b1, stride] =
+            [x.act, x.grad, x.len, p0, p1, b0, b1, y.stride].map(lit);
+        let ((ya, yl), (yg, _)) = (y.span(y.act), y.span(y.grad));
         let layer_trait = quote!(::nn::__private::Layer);
         self.forward.push(quote! {{
-            let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, batch * #ya, batch * #yl);
+            let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #ya, #yl);
             <#ty as #layer_trait>::forward(::nn::__private::Forward {
-                pass, params: &params[#p0..#p1], input: x, output: y, scratch,
-                buffers: &mut buffers[#b0..#b1],
+                pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
+                scratch, buffers: &mut buffers[#b0..#b1],
             });
         }});
         let args = quote! {
             ::nn::__private::Backward {
                 pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
-                d_input: dx, d_params: &mut grads[#p0..#p1], scratch,
+                out_stride: #stride, d_input: dx, d_params: &mut grads[#p0..#p1], scratch,
                 buffers: &buffers[#b0..#b1],
             }
         };
@@ -590,13 +631,13 @@ impl Body {
             adds_into: (x.grad, x.len),
             call: quote! {{
                 let x = &acts[batch * #xa..batch * (#xa + #xl)];
-                let y = &acts[batch * #ya..batch * (#ya + #yl)];
-                let (dy, dx) = ::nn::__private::split_slots(d_acts, batch * #yg, batch * #yl, batch * #xg, batch * #xl);
+                let y = &acts[#ya..][..#yl];
+                let (dy, dx) = ::nn::__private::split_slots(d_acts, #yg, #yl, batch * #xg, batch * #xl);
                 #call
             }},
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
-        let reads_output = layer.reads_output;
+        let (reads_output, strided) = (layer.reads_output, layer.strided);
         let (n_in, n_out, n_params, n_buffers) = (
             lit(layer.input.len()),
             lit(layer.output.len()),
@@ -617,7 +658,8 @@ impl Body {
                     && <#ty as #layer_trait>::OUT == #n_out
                     && <#ty as #layer_trait>::PARAMS == #n_params
                     && <#ty as #layer_trait>::BUFFERS == #n_buffers
-                    && <#ty as #layer_trait>::READS_OUTPUT == #reads_output,
+                    && <#ty as #layer_trait>::READS_OUTPUT == #reads_output
+                    && <#ty as #layer_trait>::STRIDED == #strided,
                 #drift
             );
         });

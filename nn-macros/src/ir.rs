@@ -204,6 +204,9 @@ pub struct Layer {
     pub reads_output: bool,
     /// Its part in inference's fusion of a conv with what follows it.
     pub fuse: Fuse,
+    /// It takes an output stride (`Layer::STRIDED`): as a `concat` branch's
+    /// last layer, it writes its part of the block's output itself.
+    pub strided: bool,
     pub runtime: Runtime,
 }
 
@@ -234,8 +237,15 @@ impl Layer {
             description,
             reads_output: false,
             fuse: Fuse::None,
+            strided: false,
             runtime,
         }
+    }
+
+    /// Marks a layer that takes an output stride.
+    pub fn strided(mut self) -> Self {
+        self.strided = true;
+        self
     }
 
     /// Marks a layer that a conv can take into its inference pass.

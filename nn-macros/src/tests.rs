@@ -223,8 +223,45 @@ fn add_merges_in_place_where_the_branches_allow() {
     let tanh_first = expand("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
     assert_eq!(count(&tanh_first, "add_forward"), 2);
     assert_eq!(count(&tanh_first, "add_backward"), 0);
-    let concat = expand("concat { [conv(2, kernel = 1)], [conv(2, kernel = 1)] }");
-    assert_eq!(count(&concat, "concat_forward"), 2);
+}
+
+/// A `concat` merges without copies where its branches let it: a branch
+/// whose last layer takes an output stride (conv, and the activations that
+/// do not differentiate through their output) writes its part of each
+/// output sample and reads its part of the gradient; an identity branch, a
+/// pool, a batch norm or a sigmoid last need the merge's loops.
+#[test]
+fn concat_merges_in_place_where_the_branches_allow() {
+    let expand = |body: &str| {
+        let source = format!("struct Net<[4, 6, 6]> {{ {body} }}");
+        expand::network(TokenStream::from_str(&source).unwrap()).to_string()
+    };
+    let count = |out: &str, f: &str| out.matches(&format!("merge :: {f}")).count();
+    let cases = [
+        ("[conv(2, kernel = 1)], [conv(2, kernel = 1), relu]", 0),
+        (
+            "[conv(2, kernel = 1), leaky_relu(0.1)], [conv(2, kernel = 1), batch_norm, relu]",
+            0,
+        ),
+        ("[conv(2, kernel = 1)], []", 1),
+        (
+            "[conv(2, kernel = 1)], [max_pool(3, stride = 1, pad = 1)]",
+            1,
+        ),
+        (
+            "[conv(2, kernel = 1), batch_norm], [conv(2, kernel = 1), sigmoid]",
+            2,
+        ),
+        (
+            "[add { [conv(2, kernel = 1)], [conv(2, kernel = 1)] }], [conv(2, kernel = 1)]",
+            1,
+        ),
+    ];
+    for (branches, copies) in cases {
+        let out = expand(&format!("concat {{ {branches} }}"));
+        assert_eq!(count(&out, "concat_forward"), copies, "{branches}");
+        assert_eq!(count(&out, "concat_backward"), copies, "{branches}");
+    }
 }
 
 /// Applies random edits to a network's pieces.

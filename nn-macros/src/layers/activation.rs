@@ -68,7 +68,7 @@ impl Spec for Plain {
                 ("softmax", quote!(::nn::__private::Softmax<#n>))
             }
         };
-        let layer = same_shape(cx, name.into(), ty);
+        let layer = same_shape(cx, name.into(), ty).strided();
         // sigmoid, tanh and softmax differentiate through their output
         Some(match self {
             Plain::Relu => layer.fuse(ir::Fuse::Relu),
@@ -120,7 +120,7 @@ impl Spec for LeakyRelu {
         // const generics cannot be floats: the slope goes as its bits
         let bits = Literal::u32_suffixed(self.0.to_bits());
         let ty = quote!(::nn::__private::LeakyRelu<#n, #bits>);
-        Some(same_shape(cx, format!("leaky_relu {}", self.0), ty))
+        Some(same_shape(cx, format!("leaky_relu {}", self.0), ty).strided())
     }
 }
 

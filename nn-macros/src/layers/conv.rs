@@ -145,7 +145,8 @@ impl Spec for Conv {
                 .tensors(tensors)
                 .macs(macs)
                 .window(r.window)
-                .fuse(ir::Fuse::Conv),
+                .fuse(ir::Fuse::Conv)
+                .strided(),
         )
     }
 }

@@ -311,8 +311,10 @@ pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
 }
 
 /// Forward pass over a batch: `input [B, C, H, W]` → `output [B, OC, OH, OW]`
-/// (overwritten). `bias` is `[OC]` or empty for a conv without bias.
-/// `scratch` holds at least [`Geometry::scratch_len`] floats.
+/// (overwritten), sample `n`'s output at `n · out_stride` (`out_stride ≥
+/// OC·OH·OW`: wider for a part of a larger output). `bias` is `[OC]` or
+/// empty for a conv without bias. `scratch` holds at least
+/// [`Geometry::scratch_len`] floats.
 #[inline(always)]
 pub fn forward(
     g: &Geometry,
@@ -320,10 +322,19 @@ pub fn forward(
     weight: &[f32],
     bias: &[f32],
     input: &[f32],
-    output: &mut [f32],
+    (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
-    forward_storing(g, batch, weight, Store::Bias(bias), input, output, scratch)
+    let store = Store::Bias(bias);
+    forward_storing(
+        g,
+        batch,
+        weight,
+        store,
+        input,
+        (output, out_stride),
+        scratch,
+    )
 }
 
 /// [`forward`] without bias, each output channel `o` then scaled by
@@ -338,7 +349,7 @@ pub fn forward_affine(
     weight: &[f32],
     (scale, shift, relu): (&[f32], &[f32], bool),
     input: &[f32],
-    output: &mut [f32],
+    output: (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
     assert!(scale.len() >= g.oc && shift.len() >= g.oc);
@@ -377,10 +388,12 @@ fn forward_storing(
     weight: &[f32],
     store: Store<'_>,
     input: &[f32],
-    output: &mut [f32],
+    (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
+    debug_assert!(out_stride >= g.out_len());
     if g.plan().forward == Lowering::Implicit {
+        let output = (output, out_stride);
         return forward_implicit(g, batch, weight, store, input, output, scratch);
     }
     let (k, p) = (g.patch_len(), g.positions());
@@ -388,7 +401,7 @@ fn forward_storing(
     let w = Mat::new(weight, g.oc, k);
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-        let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
+        let y = &mut output[n * out_stride..][..g.out_len()];
         im2col(g, x, col);
         match store {
             Store::Bias([]) => gemm(w, Mat::new(col, k, p), y, false),
@@ -427,7 +440,7 @@ fn forward_implicit(
     weight: &[f32],
     store: Store<'_>,
     input: &[f32],
-    output: &mut [f32],
+    (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
     let (hp, wp) = (g.oh + g.kh - 1, g.padded_width());
@@ -446,7 +459,7 @@ fn forward_implicit(
     let w = Mat::new(weight, g.oc, g.patch_len());
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-        let y = &mut output[n * g.out_len()..(n + 1) * g.out_len()];
+        let y = &mut output[n * out_stride..][..g.out_len()];
         copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
         let cols = Columns::for_grid(g.oh, g.ow, wp);
         let c = if let Columns::Rows { .. } = cols {
@@ -615,7 +628,8 @@ impl<'a> WeightGrad<'a> {
 
 /// Backward pass over a batch; *accumulates* into `d_input [B, C, H, W]`
 /// (skipped when `None`: nothing needs it), `d_weight [OC, C, KH, KW]` and
-/// `d_bias [OC]` (empty without bias).
+/// `d_bias [OC]` (empty without bias). Sample `n`'s output gradient is at
+/// `n · out_stride`, as [`forward`] wrote its output.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn backward(
@@ -623,7 +637,7 @@ pub fn backward(
     batch: usize,
     weight: &[f32],
     input: &[f32],
-    d_output: &[f32],
+    (d_output, out_stride): (&[f32], usize),
     d_input: Option<&mut [f32]>,
     d_weight: &mut [f32],
     d_bias: &mut [f32],
@@ -638,7 +652,7 @@ pub fn backward(
             batch,
             weight,
             input,
-            d_output,
+            (d_output, out_stride),
             d_input,
             d_weight,
             d_bias,
@@ -650,7 +664,7 @@ pub fn backward(
             let w = Mat::new(weight, g.oc, k);
             for n in 0..batch {
                 let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-                let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
+                let dy = &d_output[n * out_stride..][..g.out_len()];
                 let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
                 bias_grad(g, dy, d_bias);
                 weight_grad.sample(g, x, dy, d_weight);
@@ -662,7 +676,7 @@ pub fn backward(
         None => {
             for n in 0..batch {
                 let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-                let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
+                let dy = &d_output[n * out_stride..][..g.out_len()];
                 bias_grad(g, dy, d_bias);
                 weight_grad.sample(g, x, dy, d_weight);
             }
@@ -682,7 +696,7 @@ fn backward_transposed(
     batch: usize,
     weight: &[f32],
     input: &[f32],
-    d_output: &[f32],
+    (d_output, out_stride): (&[f32], usize),
     d_input: &mut [f32],
     d_weight: &mut [f32],
     d_bias: &mut [f32],
@@ -716,7 +730,7 @@ fn backward_transposed(
     dy_padded.fill(0.0);
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-        let dy = &d_output[n * g.out_len()..(n + 1) * g.out_len()];
+        let dy = &d_output[n * out_stride..][..g.out_len()];
         let dx = &mut d_input[n * g.in_len()..(n + 1) * g.in_len()];
         bias_grad(g, dy, d_bias);
         weight_grad.sample(g, x, dy, d_weight);
@@ -883,17 +897,19 @@ mod tests {
                     vec![]
                 };
                 let x = random_vec(batch * g.in_len(), 30 + t as u64);
-                let mut y = vec![f32::NAN; batch * g.out_len()];
+                // each sample's output part of a wider one, as in a concat
+                let stride = g.out_len() + 3;
+                let mut y = vec![f32::NAN; batch * stride];
                 let mut scratch = vec![0.0; g.scratch_len()];
-                forward(&g, batch, &w, &b, &x, &mut y, &mut scratch);
+                forward(&g, batch, &w, &b, &x, (&mut y, stride), &mut scratch);
                 for n in 0..batch {
                     let want =
                         reference_forward(&g, &w, &b, &x[n * g.in_len()..(n + 1) * g.in_len()]);
-                    assert_close(
-                        &y[n * g.out_len()..(n + 1) * g.out_len()],
-                        &want,
-                        1e-5,
-                        &format!("{g:?}"),
+                    let (part, rest) = y[n * stride..(n + 1) * stride].split_at(g.out_len());
+                    assert_close(part, &want, 1e-5, &format!("{g:?}"));
+                    assert!(
+                        rest.iter().all(|v| v.is_nan()),
+                        "{g:?}: wrote past its part"
                     );
                 }
             }
@@ -912,11 +928,20 @@ mod tests {
             let x = random_vec(batch * g.in_len(), 30 + t as u64);
             let mut scratch = vec![0.0; g.scratch_len()];
             let mut plain = vec![f32::NAN; batch * g.out_len()];
-            forward(&g, batch, &w, &[], &x, &mut plain, &mut scratch);
+            forward(
+                &g,
+                batch,
+                &w,
+                &[],
+                &x,
+                (&mut plain, g.out_len()),
+                &mut scratch,
+            );
             for relu in [false, true] {
                 let mut y = vec![f32::NAN; batch * g.out_len()];
                 let affine = (&scale[..], &shift[..], relu);
-                forward_affine(&g, batch, &w, affine, &x, &mut y, &mut scratch);
+                let output = (&mut y[..], g.out_len());
+                forward_affine(&g, batch, &w, affine, &x, output, &mut scratch);
                 let p = g.positions();
                 let want: Vec<f32> = plain
                     .iter()
@@ -945,7 +970,7 @@ mod tests {
                 batch,
                 &w,
                 &x,
-                &dy,
+                (&dy, g.out_len()),
                 Some(&mut dx),
                 &mut dw,
                 &mut db,
@@ -954,7 +979,7 @@ mod tests {
             let loss = |w: &[f32], b: &[f32], x: &[f32]| -> f64 {
                 let mut y = vec![0.0; batch * g.out_len()];
                 let mut s = vec![0.0; g.scratch_len()];
-                forward(&g, batch, w, b, x, &mut y, &mut s);
+                forward(&g, batch, w, b, x, (&mut y, g.out_len()), &mut s);
                 y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum()
             };
             grad_check(&x, &dx, |x| loss(&w, &b, x), &format!("dx {g:?}"));
@@ -968,7 +993,7 @@ mod tests {
                 batch,
                 &w,
                 &x,
-                &dy,
+                (&dy, g.out_len()),
                 None,
                 &mut dw2,
                 &mut db2,
@@ -1060,10 +1085,12 @@ mod tests {
             let wt = random_vec(g.oc * g.patch_len(), 100 + t);
             let b = random_vec(g.oc, 200 + t);
             let x = random_vec(batch * g.in_len(), 300 + t);
-            let dy = random_vec(batch * g.out_len(), 400 + t);
+            // every other geometry writes its part of wider samples
+            let stride = g.out_len() + if t % 2 == 0 { 0 } else { 5 };
+            let dy = random_vec(batch * stride, 400 + t);
             let mut scratch = vec![0.0; g.scratch_len()];
-            let mut y = vec![f32::NAN; batch * g.out_len()];
-            forward(&g, batch, &wt, &b, &x, &mut y, &mut scratch);
+            let mut y = vec![f32::NAN; batch * stride];
+            forward(&g, batch, &wt, &b, &x, (&mut y, stride), &mut scratch);
             let (mut dx, mut dw, mut db) =
                 (vec![0.0; x.len()], vec![0.0; wt.len()], vec![0.0; g.oc]);
             backward(
@@ -1071,7 +1098,7 @@ mod tests {
                 batch,
                 &wt,
                 &x,
-                &dy,
+                (&dy, stride),
                 Some(&mut dx),
                 &mut dw,
                 &mut db,
@@ -1081,7 +1108,7 @@ mod tests {
             for n in 0..batch {
                 let (xs, ys) = (
                     n * g.in_len()..(n + 1) * g.in_len(),
-                    n * g.out_len()..(n + 1) * g.out_len(),
+                    n * stride..n * stride + g.out_len(),
                 );
                 let what = format!("{g:?}, sample {n}");
                 assert_close(

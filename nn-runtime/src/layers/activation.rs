@@ -5,6 +5,18 @@ use crate::kernels::activation;
 use crate::kernels::simd::vectorized;
 use core::marker::PhantomData;
 
+/// The runs of values an elementwise layer goes over and their length:
+/// the whole batch at once, or a sample at a time when its output is part
+/// of wider samples (`stride > n`).
+#[inline(always)]
+fn runs(batch: usize, n: usize, stride: usize) -> (usize, usize) {
+    if stride == n {
+        (1, batch * n)
+    } else {
+        (batch, n)
+    }
+}
+
 /// An activation without parameters over `N` values per sample: its
 /// forward from `(x, y)`, its backward from `(x, y, dy, dx)`, where each
 /// is the batch's part of the slice.
@@ -18,20 +30,30 @@ macro_rules! elementwise {
             const OUT: usize = N;
             const PARAMS: usize = 0;
             const READS_OUTPUT: bool = $reads;
+            const STRIDED: bool = true;
 
             #[inline]
             fn forward(f: Forward<'_>) {
-                let n = f.pass.batch * N;
-                let ($x, $y) = (&f.input[..n], &mut f.output[..n]);
-                vectorized(#[inline(always)] || $fwd)
+                let (runs, len) = runs(f.pass.batch, N, f.out_stride);
+                for r in 0..runs {
+                    let ($x, $y) = (&f.input[r * len..][..len], &mut f.output[r * f.out_stride..][..len]);
+                    vectorized(#[inline(always)] || $fwd)
+                }
             }
 
             #[inline]
             fn backward(b: Backward<'_>) {
-                let n = b.pass.batch * N;
-                let ($bx, $by, $dy, $dx) =
-                    (&b.input[..n], &b.output[..n], &b.d_output[..n], &mut b.d_input[..n]);
-                vectorized(#[inline(always)] || $bwd)
+                let (runs, len) = runs(b.pass.batch, N, b.out_stride);
+                for r in 0..runs {
+                    let (at, out) = (r * len, r * b.out_stride);
+                    let ($bx, $by, $dy, $dx) = (
+                        &b.input[at..][..len],
+                        &b.output[out..][..len],
+                        &b.d_output[out..][..len],
+                        &mut b.d_input[at..][..len],
+                    );
+                    vectorized(#[inline(always)] || $bwd)
+                }
             }
         }
     };

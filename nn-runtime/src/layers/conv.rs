@@ -30,7 +30,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
                 let (dw, db) = b.d_params.split_at_mut(Self::WEIGHTS);
                 let w = &b.params[..Self::WEIGHTS];
                 let dx = input_grad.then_some(b.d_input);
-                let (x, dy) = (b.input, b.d_output);
+                let (x, dy) = (b.input, (b.d_output, b.out_stride));
                 conv2d::backward(&Self::G, b.pass.batch, w, x, dy, dx, dw, db, b.scratch);
             },
         )
@@ -42,6 +42,7 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
     const OUT: usize = Self::G.out_len();
     const PARAMS: usize = Self::WEIGHTS + if BIAS { Self::G.oc } else { 0 };
     const SCRATCH: usize = Self::G.scratch_len();
+    const STRIDED: bool = true;
 
     fn strategy() -> Strategy {
         Strategy::Conv(Self::G.plan())
@@ -56,7 +57,8 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
             || {
                 let (w, b) = f.params.split_at(Self::WEIGHTS);
                 let batch = f.pass.batch;
-                conv2d::forward(&Self::G, batch, w, b, f.input, f.output, f.scratch);
+                let output = (f.output, f.out_stride);
+                conv2d::forward(&Self::G, batch, w, b, f.input, output, f.scratch);
             },
         )
     }

@@ -56,7 +56,8 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
 
     /// Inference through this conv, then `N` (a batch norm in evaluation
     /// mode, or [`Identity`]), then a ReLU when `RELU`: `f.output` is what
-    /// the last of them would write; `norm` holds `N`'s parameters and
+    /// the last of them would write (with `f.out_stride`, wider when that
+    /// is a `concat` branch's last layer); `norm` holds `N`'s parameters and
     /// buffers; `f.scratch` holds at least [`Conv2d::INFER_SCRATCH`]
     /// floats; `f.buffers` is not used.
     #[inline(never)]
@@ -83,7 +84,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
                     w,
                     affine,
                     f.input,
-                    f.output,
+                    (f.output, f.out_stride),
                     scratch,
                 )
             },
@@ -160,6 +161,7 @@ mod tests {
             params: &conv_params,
             input: &x,
             output: &mut conv_out,
+            out_stride: C * P,
             scratch: &mut scratch,
             buffers: &mut [],
         });
@@ -168,6 +170,7 @@ mod tests {
             params: &bn_params,
             input: &conv_out,
             output: &mut bn_out,
+            out_stride: C * P,
             scratch: &mut scratch,
             buffers: &mut bn_buffers.clone(),
         });
@@ -186,6 +189,7 @@ mod tests {
                 params: &conv_params,
                 input: &x,
                 output: &mut y,
+                out_stride: C * P,
                 scratch: &mut vec![0.0; Conv2d::<G, BIAS>::INFER_SCRATCH],
                 buffers: &mut [],
             };

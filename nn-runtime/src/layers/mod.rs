@@ -141,8 +141,12 @@ pub struct Forward<'a> {
     pub params: &'a [f32],
     /// `[batch, IN]`
     pub input: &'a [f32],
-    /// `[batch, OUT]`, overwritten.
+    /// `[batch, OUT]`, overwritten: sample `n`'s values at
+    /// `n · out_stride ..`.
     pub output: &'a mut [f32],
+    /// [`Layer::OUT`], unless the layer writes its part of each sample of a
+    /// `concat` block's output (given only to [`Layer::STRIDED`] layers).
+    pub out_stride: usize,
     /// At least [`Layer::SCRATCH`] floats, shared by the layers.
     pub scratch: &'a mut [f32],
     /// This layer's [`Layer::BUFFERS`] floats, kept from pass to pass.
@@ -157,8 +161,11 @@ pub struct Backward<'a> {
     /// What the forward pass saw and wrote.
     pub input: &'a [f32],
     pub output: &'a [f32],
-    /// `[batch, OUT]`
+    /// `[batch, OUT]`; sample `n`'s values (and its output's) at
+    /// `n · out_stride ..`.
     pub d_output: &'a [f32],
+    /// As in [`Forward`].
+    pub out_stride: usize,
     /// `[batch, IN]`, accumulated into.
     pub d_input: &'a mut [f32],
     /// `[PARAMS]`, accumulated into.
@@ -188,6 +195,12 @@ pub trait Layer {
     /// softmax differentiate through it). A block writes a branch's last
     /// layer's output straight into its merged output only when not.
     const READS_OUTPUT: bool = false;
+
+    /// Whether the layer takes an `out_stride` above [`Layer::OUT`]: its
+    /// output and output gradient as part of each sample of wider values,
+    /// so that the last layer of a `concat` block's branch writes straight
+    /// into its part of the block's output.
+    const STRIDED: bool = false;
 
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {
