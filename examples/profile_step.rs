@@ -4,7 +4,7 @@
 //! [trainer THREADS | infer]`.
 //! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
 //! with momentum, random data) on THREADS threads, as in the speed figures;
-//! with `infer`, forward passes of batch 64 in evaluation mode.
+//! with `infer`, `predict` on batches of 64 in evaluation mode.
 use nn::batch::Batching;
 use nn::data::Dataset;
 use nn::loss::SoftmaxCrossEntropy;
@@ -58,9 +58,11 @@ fn infer<N: Network>(steps: usize) {
     let mut net = N::with_seed(1);
     net.eval();
     let x = nn_runtime::testing::random_vec(64 * N::INPUT_LEN, 5);
+    let mut out = vec![0.0f32; 64 * N::OUTPUT_LEN];
     let start = std::time::Instant::now();
     for _ in 0..steps {
-        std::hint::black_box(net.forward(&x));
+        net.predict(&x, &mut out);
+        std::hint::black_box(&out);
     }
     let ms = start.elapsed().as_secs_f64() * 1e3 / steps as f64;
     println!(
