@@ -9,7 +9,9 @@ faster everywhere), and the same against ONNX Runtime for inference when
     pip install torch onnx onnxruntime
     python3 tools/pytorch/compare_speed.py --rounds 3
 
-Batch-1 latency is single-threaded on our side (one sample is not split);
+Inference runs in evaluation mode through `predict` on our side (a sample at
+a time, batch norm and ReLU folded into the convs); batch-1 latency with 2
+threads shares each convolution's output positions out between them, and
 training and batch-64 inference split the batch across the threads.
 
 `--baseline DIR` also runs the `speed` example of another checkout (built

@@ -1286,13 +1286,42 @@ mod x86 {
             lanes: [Option<S::Mask>; 2],
             x: impl Fn(usize, usize) -> f32,
         ) -> [[S::V; 2]; ROWS] {
+            // SAFETY: as promised by the caller.
+            unsafe {
+                if rows.kh == 3 && rows.kw == 3 {
+                    self.sum_window::<S, ROWS, 3, 3>(s, padded, rows, lanes, x)
+                } else {
+                    self.sum_window::<S, ROWS, 0, 0>(s, padded, rows, lanes, x)
+                }
+            }
+        }
+
+        /// [`ConvRun::sum`] for a `KH × KW` window known when compiling
+        /// (its taps unrolled), or any window when `KH = KW = 0`.
+        ///
+        /// # Safety
+        /// As [`ConvRun::sum`]; a nonzero `KH × KW` is the window's.
+        #[inline(always)]
+        unsafe fn sum_window<S: Simd, const ROWS: usize, const KH: usize, const KW: usize>(
+            self,
+            s: S,
+            padded: &[f32],
+            rows: ConvRows,
+            lanes: [Option<S::Mask>; 2],
+            x: impl Fn(usize, usize) -> f32,
+        ) -> [[S::V; 2]; ROWS] {
+            let (kh, kw) = if KH == 0 {
+                (rows.kh, rows.kw)
+            } else {
+                (KH, KW)
+            };
             let mut acc = [[s.zero(); 2]; ROWS];
             let mut p = 0;
             let mut plane = padded.as_ptr();
             for _ in 0..rows.channels {
                 let mut row = plane;
-                for _ in 0..rows.kh {
-                    for v in 0..rows.kw {
+                for _ in 0..kh {
+                    for v in 0..kw {
                         // SAFETY: as promised by the caller.
                         let bv = unsafe {
                             let bp = row.add(v);
