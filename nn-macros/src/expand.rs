@@ -124,10 +124,19 @@ struct Placed {
 }
 
 /// One call of the backward pass and the gradient slot it adds into
-/// (offset and length per sample).
+/// (offset and length per sample); for a layer, also the call that may
+/// store into the slot instead, when it is the first to write it, and
+/// whether its layer can (`Layer::STORES_INPUT_GRAD`, a constant of the
+/// runtime's).
 struct BackwardCall {
     adds_into: (usize, usize),
     call: TokenStream,
+    storing: Option<Storing>,
+}
+
+struct Storing {
+    call: TokenStream,
+    stores: TokenStream,
 }
 
 /// Sets a gradient slot to zero.
@@ -140,9 +149,11 @@ fn zero(slot: (usize, usize)) -> TokenStream {
 /// the first call that adds into it, rather than all of them before the
 /// pass, so that the slot is in cache when that call adds into it (ResNet-20
 /// zeroed 180 MB at batch 64 up front; no change of its step time was
-/// measurable on the project's shared machine). Should two calls add into
-/// slots that overlap without one holding the other, every slot is zeroed
-/// first instead.
+/// measurable on the project's shared machine). A layer that can store its
+/// input gradient (conv, batch norm, ReLU) stores it when it is the first
+/// to write the slot, which is then not zeroed at all. Should two calls
+/// add into slots that overlap without one holding the other, every slot is
+/// zeroed first instead, and every call adds.
 fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
     let mut zeroed: Vec<(usize, usize)> = Vec::new();
     let mut out = Vec::new();
@@ -152,6 +163,18 @@ fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
         let overlaps = |&(z, zl): &(usize, usize)| at < z + zl && z < at + len;
         if zeroed.iter().any(inside) {
             // already zeroed, and added into since
+        } else if let (false, Some(storing)) = (zeroed.iter().any(overlaps), &c.storing) {
+            // the first writer: zeroed only if its layer cannot store
+            zeroed.push(c.adds_into);
+            let (fill, stores, call) = (zero(c.adds_into), &storing.stores, &storing.call);
+            let fill = quote!(if !#stores { #fill });
+            out.push(if at == 0 {
+                quote!(if input_grad { #fill })
+            } else {
+                fill
+            });
+            out.push(call.clone());
+            continue;
         } else if zeroed.iter().any(overlaps) {
             // every slot a call adds into (not the output's gradient, which
             // the caller has put in place), then the calls
@@ -539,6 +562,7 @@ impl Body {
             self.forward.extend(forward);
             // the network's input gradient only when asked for
             self.backward.extend(backward.map(|backward| BackwardCall {
+                storing: None,
                 adds_into: (b.grad, b.len),
                 call: if b.is_input() {
                     quote!(if input_grad { #backward })
@@ -607,34 +631,42 @@ impl Body {
                 scratch, buffers: &mut buffers[#b0..#b1],
             });
         }});
-        let args = quote! {
-            ::nn::__private::Backward {
-                pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
-                out_stride: #stride, d_input: dx, d_params: &mut grads[#p0..#p1], scratch,
-                buffers: &buffers[#b0..#b1],
-            }
-        };
-        // a layer on the network's input: its input gradient is the
-        // network's, skipped when nothing asks for it
-        let call = if first {
-            quote! {
-                if input_grad {
-                    <#ty as #layer_trait>::backward(#args);
-                } else {
-                    <#ty as #layer_trait>::backward_params(#args);
+        let call = |fresh: TokenStream| {
+            let args = quote! {
+                ::nn::__private::Backward {
+                    pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
+                    out_stride: #stride, d_input: dx, fresh: #fresh,
+                    d_params: &mut grads[#p0..#p1], scratch, buffers: &buffers[#b0..#b1],
                 }
-            }
-        } else {
-            quote!(<#ty as #layer_trait>::backward(#args);)
-        };
-        self.backward.push(BackwardCall {
-            adds_into: (x.grad, x.len),
-            call: quote! {{
+            };
+            // a layer on the network's input: its input gradient is the
+            // network's, skipped when nothing asks for it
+            let call = if first {
+                quote! {
+                    if input_grad {
+                        <#ty as #layer_trait>::backward(#args);
+                    } else {
+                        <#ty as #layer_trait>::backward_params(#args);
+                    }
+                }
+            } else {
+                quote!(<#ty as #layer_trait>::backward(#args);)
+            };
+            quote! {{
                 let x = &acts[batch * #xa..batch * (#xa + #xl)];
                 let y = &acts[#ya..][..#yl];
                 let (dy, dx) = ::nn::__private::split_slots(d_acts, #yg, #yl, batch * #xg, batch * #xl);
                 #call
-            }},
+            }}
+        };
+        let stores = quote!(<#ty as #layer_trait>::STORES_INPUT_GRAD);
+        self.backward.push(BackwardCall {
+            adds_into: (x.grad, x.len),
+            call: call(quote!(false)),
+            storing: Some(Storing {
+                call: call(stores.clone()),
+                stores,
+            }),
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
         let (reads_output, strided) = (layer.reads_output, layer.strided);
@@ -941,6 +973,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &adds_into)| BackwardCall {
+                storing: None,
                 adds_into,
                 call: quote!(call(#i);),
             })
@@ -962,6 +995,22 @@ mod tests {
         let want = "d_acts[batch*10..batch*(10+5)].fill(0.0);call(0usize);\
             call(1usize);call(2usize);\
             ifinput_grad{d_acts[batch*0..batch*(0+10)].fill(0.0);}call(3usize);";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_first_writer_that_can_store_is_not_zeroed_for() {
+        let mut calls = calls(&[(10, 5), (10, 5), (0, 10)]);
+        for (i, c) in calls.iter_mut().enumerate() {
+            c.storing = Some(Storing {
+                call: quote!(store(#i);),
+                stores: quote!(S),
+            });
+        }
+        let got = text(&zeroed_backward(&calls));
+        let want = "if!S{d_acts[batch*10..batch*(10+5)].fill(0.0);}store(0usize);\
+            call(1usize);\
+            ifinput_grad{if!S{d_acts[batch*0..batch*(0+10)].fill(0.0);}}store(2usize);";
         assert_eq!(got, want);
     }
 

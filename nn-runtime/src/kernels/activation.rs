@@ -29,6 +29,15 @@ pub fn relu_backward(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
     }
 }
 
+/// ReLU backward into a `d_input` that holds nothing yet: stores `dy`
+/// where `x > 0` and 0 elsewhere.
+#[inline(always)]
+pub fn relu_backward_store(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
+    for ((d, &x), &g) in d_input.iter_mut().zip(input).zip(d_output) {
+        *d = if x > 0.0 { g } else { 0.0 };
+    }
+}
+
 /// Leaky ReLU forward with negative slope `a`.
 #[inline(always)]
 pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {

@@ -627,9 +627,10 @@ impl<'a> WeightGrad<'a> {
 }
 
 /// Backward pass over a batch; *accumulates* into `d_input [B, C, H, W]`
-/// (skipped when `None`: nothing needs it), `d_weight [OC, C, KH, KW]` and
-/// `d_bias [OC]` (empty without bias). Sample `n`'s output gradient is at
-/// `n · out_stride`, as [`forward`] wrote its output.
+/// (skipped when `None`: nothing needs it; stored, not added, when its
+/// flag is set), `d_weight [OC, C, KH, KW]` and `d_bias [OC]` (empty
+/// without bias). Sample `n`'s output gradient is at `n · out_stride`, as
+/// [`forward`] wrote its output.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn backward(
@@ -638,7 +639,7 @@ pub fn backward(
     weight: &[f32],
     input: &[f32],
     (d_output, out_stride): (&[f32], usize),
-    d_input: Option<&mut [f32]>,
+    (d_input, store): (Option<&mut [f32]>, bool),
     d_weight: &mut [f32],
     d_bias: &mut [f32],
     scratch: &mut [f32],
@@ -653,7 +654,7 @@ pub fn backward(
             weight,
             input,
             (d_output, out_stride),
-            d_input,
+            (d_input, store),
             d_weight,
             d_bias,
             &mut weight_grad,
@@ -670,6 +671,9 @@ pub fn backward(
                 weight_grad.sample(g, x, dy, d_weight);
                 // input gradient: dcol[K, P] = Wᵀ[K, OC] · dY[OC, P], then col2im
                 gemm(w.t(), Mat::new(dy, g.oc, p), d_col, false);
+                if store {
+                    dx.fill(0.0);
+                }
                 col2im_add(g, d_col, dx);
             }
         }
@@ -697,7 +701,7 @@ fn backward_transposed(
     weight: &[f32],
     input: &[f32],
     (d_output, out_stride): (&[f32], usize),
-    d_input: &mut [f32],
+    (d_input, store): (&mut [f32], bool),
     d_weight: &mut [f32],
     d_bias: &mut [f32],
     weight_grad: &mut WeightGrad<'_>,
@@ -737,14 +741,19 @@ fn backward_transposed(
         // input gradient: dY padded, convolved with the flipped kernel
         copy_into_padded(dy, (g.oh, g.ow), dy_padded, (hq, wq), (top, left));
         match Columns::for_grid(g.h, g.w, wq) {
-            // straight into dX, which accumulates
+            // straight into dX, which accumulates or is overwritten
             cols @ Columns::Rows { .. } => {
-                gemm::gemm_conv(flipped, dy_padded, rows, cols, dx, Onto::C)
+                let onto = if store { Onto::Zero } else { Onto::C };
+                gemm::gemm_conv(flipped, dy_padded, rows, cols, dx, onto)
             }
             cols => {
                 gemm::gemm_conv(flipped, dy_padded, rows, cols, wide, Onto::Zero);
                 for (dst, src) in dx.chunks_exact_mut(g.w).zip(wide.chunks_exact(wq)) {
-                    dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
+                    if store {
+                        dst.copy_from_slice(&src[..g.w]);
+                    } else {
+                        dst.iter_mut().zip(&src[..g.w]).for_each(|(d, s)| *d += s);
+                    }
                 }
             }
         }
@@ -971,7 +980,7 @@ mod tests {
                 &w,
                 &x,
                 (&dy, g.out_len()),
-                Some(&mut dx),
+                (Some(&mut dx), false),
                 &mut dw,
                 &mut db,
                 &mut scratch,
@@ -994,13 +1003,28 @@ mod tests {
                 &w,
                 &x,
                 (&dy, g.out_len()),
-                None,
+                (None, false),
                 &mut dw2,
                 &mut db2,
                 &mut scratch,
             );
             assert_eq!(dw2, dw, "dw without dx {g:?}");
             assert_eq!(db2, db, "db without dx {g:?}");
+
+            // dx stored over stale values: what adding onto zeros gave
+            let mut stored = vec![f32::NAN; x.len()];
+            backward(
+                &g,
+                batch,
+                &w,
+                &x,
+                (&dy, g.out_len()),
+                (Some(&mut stored), true),
+                &mut dw2,
+                &mut db2,
+                &mut scratch,
+            );
+            assert_eq!(stored, dx, "dx stored {g:?}");
         }
     }
 
@@ -1093,13 +1117,18 @@ mod tests {
             forward(&g, batch, &wt, &b, &x, (&mut y, stride), &mut scratch);
             let (mut dx, mut dw, mut db) =
                 (vec![0.0; x.len()], vec![0.0; wt.len()], vec![0.0; g.oc]);
+            // every third geometry stores dx over stale values
+            let store = t % 3 == 1;
+            if store {
+                dx.fill(f32::NAN);
+            }
             backward(
                 &g,
                 batch,
                 &wt,
                 &x,
                 (&dy, stride),
-                Some(&mut dx),
+                (Some(&mut dx), store),
                 &mut dw,
                 &mut db,
                 &mut scratch,

@@ -154,7 +154,8 @@ pub fn eval_affine((gamma, beta): (f32, f32), eps: f32, (mean, var): (f32, f32))
 }
 
 /// Backward on channel statistics `(mean, invstd)`: *accumulates* into
-/// `d_gamma`, `d_beta` and, when given, `d_input`. With `batch_stats` the
+/// `d_gamma`, `d_beta` and, when given, `d_input` (or stores into it, when
+/// `store`). With `batch_stats` the
 /// statistics were the batch's own (training), so the gradient also flows
 /// through them: `dx = γ·invstd·(dy − Σdy/n − x̂·Σ(dy·x̂)/n)`; otherwise
 /// they were constants and `dx = γ·invstd·dy`.
@@ -165,7 +166,7 @@ pub fn backward(
     stats: Saved<'_>,
     batch_stats: bool,
     (x, dy): (&[f32], &[f32]),
-    mut d_input: Option<&mut [f32]>,
+    (mut d_input, store): (Option<&mut [f32]>, bool),
     (d_gamma, d_beta): (&mut [f32], &mut [f32]),
 ) {
     let n = (batch * p) as f64;
@@ -208,8 +209,14 @@ pub fn backward(
         for s in 0..batch {
             let at = (s * c + ch) * p;
             let rows = dx[at..at + p].iter_mut().zip(&dy[at..at + p]);
-            for ((d, &g), &v) in rows.zip(&x[at..at + p]) {
-                *d += scale * g - a - v * b;
+            if store {
+                for ((d, &g), &v) in rows.zip(&x[at..at + p]) {
+                    *d = scale * g - a - v * b;
+                }
+            } else {
+                for ((d, &g), &v) in rows.zip(&x[at..at + p]) {
+                    *d += scale * g - a - v * b;
+                }
             }
         }
     }
@@ -379,9 +386,27 @@ mod tests {
             saved,
             true,
             (&x, &g),
-            Some(&mut dx),
+            (Some(&mut dx), false),
             (&mut dg, &mut db),
         );
+        // stored over stale values: the same input gradient
+        let mut stored = vec![f32::NAN; x.len()];
+        let (mut dg2, mut db2) = (vec![0.0; c], vec![0.0; c]);
+        let saved = Saved {
+            mean: &sm,
+            invstd: &si,
+        };
+        let d_input = (Some(&mut stored[..]), true);
+        backward(
+            (c, p, batch),
+            &gamma,
+            saved,
+            true,
+            (&x, &g),
+            d_input,
+            (&mut dg2, &mut db2),
+        );
+        assert_eq!(stored, dx);
         let h = 1e-2f32;
         let numeric = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
         for i in 0..x.len() {

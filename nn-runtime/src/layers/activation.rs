@@ -21,7 +21,7 @@ fn runs(batch: usize, n: usize, stride: usize) -> (usize, usize) {
 /// forward from `(x, y)`, its backward from `(x, y, dy, dx)`, where each
 /// is the batch's part of the slice.
 macro_rules! elementwise {
-    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, reads_output: $reads:literal, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident| $bwd:expr) => {
+    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, reads_output: $reads:literal, stores: $stores:literal, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident, $fresh:ident| $bwd:expr) => {
         $(#[$doc])*
         pub struct $name<const N: usize $(, const $slope: u32)?>(PhantomData<()>);
 
@@ -31,6 +31,7 @@ macro_rules! elementwise {
             const PARAMS: usize = 0;
             const READS_OUTPUT: bool = $reads;
             const STRIDED: bool = true;
+            const STORES_INPUT_GRAD: bool = $stores;
 
             #[inline]
             fn forward(f: Forward<'_>) {
@@ -46,11 +47,12 @@ macro_rules! elementwise {
                 let (runs, len) = runs(b.pass.batch, N, b.out_stride);
                 for r in 0..runs {
                     let (at, out) = (r * len, r * b.out_stride);
-                    let ($bx, $by, $dy, $dx) = (
+                    let ($bx, $by, $dy, $dx, $fresh) = (
                         &b.input[at..][..len],
                         &b.output[out..][..len],
                         &b.d_output[out..][..len],
                         &mut b.d_input[at..][..len],
+                        b.fresh,
                     );
                     vectorized(#[inline(always)] || $bwd)
                 }
@@ -61,19 +63,20 @@ macro_rules! elementwise {
 
 elementwise!(
     /// `relu` over `N` values per sample.
-    Relu, reads_output: false, |x, y| activation::relu_forward(x, y), |x, _y, dy, dx| activation::relu_backward(x, dy, dx)
+    Relu, reads_output: false, stores: true, |x, y| activation::relu_forward(x, y),
+    |x, _y, dy, dx, fresh| if fresh { activation::relu_backward_store(x, dy, dx) } else { activation::relu_backward(x, dy, dx) }
 );
 elementwise!(
     /// `sigmoid` over `N` values per sample.
-    Sigmoid, reads_output: true, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx| activation::sigmoid_backward(y, dy, dx)
+    Sigmoid, reads_output: true, stores: false, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx, _fresh| activation::sigmoid_backward(y, dy, dx)
 );
 elementwise!(
     /// `tanh` over `N` values per sample.
-    Tanh, reads_output: true, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx| activation::tanh_backward(y, dy, dx)
+    Tanh, reads_output: true, stores: false, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx, _fresh| activation::tanh_backward(y, dy, dx)
 );
 elementwise!(
     /// `softmax` over the `N` values of each sample.
-    Softmax, reads_output: true, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx| activation::softmax_backward(N, y, dy, dx)
+    Softmax, reads_output: true, stores: false, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx, _fresh| activation::softmax_backward(N, y, dy, dx)
 );
 elementwise!(
     /// `leaky_relu(A)` over `N` values per sample; the slope is passed as
@@ -81,8 +84,9 @@ elementwise!(
     /// generics cannot be floats.
     LeakyRelu<SLOPE_BITS>,
     reads_output: false,
+    stores: false,
     |x, y| activation::leaky_relu_forward(f32::from_bits(SLOPE_BITS), x, y),
-    |x, _y, dy, dx| activation::leaky_relu_backward(f32::from_bits(SLOPE_BITS), x, dy, dx)
+    |x, _y, dy, dx, _fresh| activation::leaky_relu_backward(f32::from_bits(SLOPE_BITS), x, dy, dx)
 );
 
 /// `prelu`: one learnable slope per channel of `[C, H, W]` (`PLANE = H·W`) or

@@ -29,7 +29,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
             || {
                 let (dw, db) = b.d_params.split_at_mut(Self::WEIGHTS);
                 let w = &b.params[..Self::WEIGHTS];
-                let dx = input_grad.then_some(b.d_input);
+                let dx = (input_grad.then_some(b.d_input), b.fresh);
                 let (x, dy) = (b.input, (b.d_output, b.out_stride));
                 conv2d::backward(&Self::G, b.pass.batch, w, x, dy, dx, dw, db, b.scratch);
             },
@@ -43,6 +43,7 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
     const PARAMS: usize = Self::WEIGHTS + if BIAS { Self::G.oc } else { 0 };
     const SCRATCH: usize = Self::G.scratch_len();
     const STRIDED: bool = true;
+    const STORES_INPUT_GRAD: bool = true;
 
     fn strategy() -> Strategy {
         Strategy::Conv(Self::G.plan())

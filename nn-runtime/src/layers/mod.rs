@@ -166,8 +166,13 @@ pub struct Backward<'a> {
     pub d_output: &'a [f32],
     /// As in [`Forward`].
     pub out_stride: usize,
-    /// `[batch, IN]`, accumulated into.
+    /// `[batch, IN]`, accumulated into; or, when `fresh`, overwritten.
     pub d_input: &'a mut [f32],
+    /// `d_input` holds stale values and nothing has added into it yet:
+    /// the layer stores its input gradient instead of adding it (given
+    /// only to layers with [`Layer::STORES_INPUT_GRAD`], so that the slot
+    /// is not zeroed first).
+    pub fresh: bool,
     /// `[PARAMS]`, accumulated into.
     pub d_params: &'a mut [f32],
     pub scratch: &'a mut [f32],
@@ -201,6 +206,10 @@ pub trait Layer {
     /// so that the last layer of a `concat` block's branch writes straight
     /// into its part of the block's output.
     const STRIDED: bool = false;
+
+    /// Whether backward can store its input gradient rather than add it
+    /// ([`Backward::fresh`]), writing every value of `d_input`.
+    const STORES_INPUT_GRAD: bool = false;
 
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {

@@ -43,7 +43,7 @@ impl<const C: usize, const P: usize, const MOMENTUM_BITS: u32, const EPS_BITS: u
                     saved,
                     train,
                     (&b.input[..n], &b.d_output[..n]),
-                    dx,
+                    (dx, b.fresh),
                     (d_gamma, d_beta),
                 )
             },
@@ -58,6 +58,7 @@ impl<const C: usize, const P: usize, const MOMENTUM_BITS: u32, const EPS_BITS: u
     const OUT: usize = C * P;
     const PARAMS: usize = 2 * C;
     const BUFFERS: usize = 4 * C + 1;
+    const STORES_INPUT_GRAD: bool = true;
 
     // not inlined: one copy per shape, however many layers share it
     // (compile time; the call costs nothing next to the passes over the
