@@ -7,12 +7,13 @@
 //! batch of fewer samples than threads (one image, for latency) runs on one
 //! copy instead, and each stride-1 convolution (the bulk of a convnet's
 //! work) shares its output positions out among the threads; the other
-//! layers stay on the calling thread. The outputs are a single network's
-//! up to rounding: dense layers compute batches of fewer than 16 samples as
-//! dot products and larger ones as transposed products, which round
-//! differently, so a share on one side of 16 when the whole batch is on
-//! the other can differ in the last bits (a batch of 20 on two threads, for
-//! example). Otherwise they are equal bit for bit.
+//! layers stay on the calling thread. Each copy runs
+//! [`Network::predict`] in evaluation mode, a few samples at a time, so the
+//! outputs are the single network's `predict` outputs bit for bit, however
+//! the batch splits; against one `forward` pass over the whole batch they
+//! can differ in the last bits (batch norm folded into the convs, and dense
+//! layers that compute batches of fewer than 16 samples as dot products and
+//! larger ones as transposed products).
 //!
 //! An example is in the README ("Inference on several threads").
 
