@@ -160,6 +160,30 @@ fn every_split_matches_one_network() {
     }
 }
 
+nn::network! {
+    struct Mlp<[64]> { dense(48), relu, dense(8) }
+}
+
+/// A network whose batches go through 16 samples at a time (dense layers
+/// round differently from 16 samples on): the shares are whole chunks,
+/// so each copy rounds as the single network does.
+#[test]
+fn every_split_of_a_dense_network_matches_one_network() {
+    let mut single = Mlp::new(4);
+    single.eval();
+    assert_eq!(Mlp::INFER_CHUNK, 16);
+    for threads in [2, 3] {
+        let mut replicas = Replicas::new(&single, threads);
+        for batch in [5, 20, 40, 64] {
+            let x = random_vec(batch * 64, 50 + batch as u64);
+            let (mut out, mut want) = (vec![f32::NAN; batch * 8], vec![0.0; batch * 8]);
+            replicas.predict(&x, &mut out);
+            single.predict(&x, &mut want);
+            assert_eq!(out, want, "{threads} threads, batch {batch}");
+        }
+    }
+}
+
 #[test]
 fn sync_copies_new_parameters() {
     let mut net = Tiny::new(1);

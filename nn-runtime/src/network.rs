@@ -78,7 +78,8 @@ pub struct State {
 
 impl State {
     /// Buffers for network `N`, with parameters initialised from `seed`
-    /// and room for one sample.
+    /// and room for [`Network::INFER_CHUNK`] samples (what `predict` needs
+    /// in evaluation mode).
     pub fn new<N: Generated>(seed: u64) -> Self {
         let l = N::LAYOUT;
         let mut params = vec![0.0f32; l.param_count].into_boxed_slice();
@@ -479,7 +480,7 @@ pub trait Network: Generated {
     /// Inference on a batch into `output` (`B · OUTPUT_LEN` floats).
     ///
     /// In evaluation mode the samples go through the network a few at a
-    /// time ([`Generated::INFER_CHUNK`]), so that each layer's input and
+    /// time ([`Network::INFER_CHUNK`]), so that each layer's input and
     /// output stay in the CPU's caches, and nothing is kept for
     /// [`Network::backward`] (which then needs a [`Network::forward`]
     /// first); the activations allocated at construction suffice for any

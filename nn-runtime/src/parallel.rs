@@ -8,9 +8,10 @@
 //! copy instead, and each stride-1 convolution (the bulk of a convnet's
 //! work) shares its output positions out among the threads; the other
 //! layers stay on the calling thread. Each copy runs
-//! [`Network::predict`] in evaluation mode, a few samples at a time, so the
-//! outputs are the single network's `predict` outputs bit for bit, however
-//! the batch splits; against one `forward` pass over the whole batch they
+//! [`Network::predict`] in evaluation mode, a few samples at a time
+//! ([`Network::INFER_CHUNK`]), on a share of whole chunks, so the outputs
+//! are the single network's `predict` outputs bit for bit, however the
+//! batch splits; against one `forward` pass over the whole batch they
 //! can differ in the last bits (batch norm folded into the convs, and dense
 //! layers that compute batches of fewer than 16 samples as dot products and
 //! larger ones as transposed products).
@@ -96,7 +97,11 @@ impl<N: Network + Send> Replicas<N> {
             crate::team::lend(&mut self.team, || net.predict(input, output));
             return;
         }
-        let share = batch.div_ceil(self.copies.len());
+        // shares of whole chunks, so that each copy's chunks are the ones
+        // a single network's `predict` would run, and round alike
+        let share = batch
+            .div_ceil(self.copies.len())
+            .next_multiple_of(N::INFER_CHUNK);
         let copies = &self.copies;
         self.team.run(&|i| {
             let samples = (i * share).min(batch)..((i + 1) * share).min(batch);

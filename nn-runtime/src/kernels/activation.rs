@@ -8,7 +8,8 @@
 //! - Softmax over each sample's `N` values, with the maximum subtracted;
 //!   `dx = y ⊙ (dy − ⟨dy, y⟩)`.
 //!
-//! Backward functions *accumulate* into `d_input`.
+//! Backward functions *accumulate* into `d_input` (`relu_backward_store`
+//! stores).
 
 /// ReLU forward.
 #[inline(always)]

@@ -219,7 +219,8 @@ pub trait Layer {
     /// `input` → `output`.
     fn forward(f: Forward<'_>);
 
-    /// From `d_output`, *accumulates* into `d_input` and `d_params`.
+    /// From `d_output`, *accumulates* into `d_input` (or stores into it,
+    /// when [`Backward::fresh`]) and `d_params`.
     fn backward(b: Backward<'_>);
 
     /// [`Layer::backward`] for a network's first layer when nothing needs
