@@ -67,8 +67,10 @@ impl<N: Network + Send> Replicas<N> {
     }
 
     /// Inference on a batch (`B · INPUT_LEN` floats) into `output`
-    /// (`B · OUTPUT_LEN`): the batch split into one contiguous share of
-    /// `⌈B / threads⌉` samples per copy; a batch smaller than the number of
+    /// (`B · OUTPUT_LEN`): the batch split into one contiguous share per
+    /// copy, `⌈B / threads⌉` samples rounded up to a whole number of
+    /// [`Network::INFER_CHUNK`]s (so that some copies may get none); a
+    /// batch smaller than the number of
     /// threads (a single sample) goes through one copy, whose stride-1
     /// convolutions split each sample's output positions among the
     /// threads. Allocates only when a share is larger than any before.
