@@ -200,6 +200,17 @@ fn the_valid_networks_expand() {
     }
 }
 
+/// The expansion of a network on `[4, 6, 6]` with items `body`.
+fn expand_items(body: &str) -> String {
+    let source = format!("struct Net<[4, 6, 6]> {{ {body} }}");
+    expand::network(TokenStream::from_str(&source).unwrap()).to_string()
+}
+
+/// How many calls of the merge function `f` an expansion holds.
+fn merges(out: &str, f: &str) -> usize {
+    out.matches(&format!("merge :: {f}")).count()
+}
+
 /// An `add` merges without copies where its branches let it: the first
 /// branch's last layer writes the block's output and every branch's last
 /// layer reads the block's output gradient; only an identity branch, and a
@@ -207,22 +218,17 @@ fn the_valid_networks_expand() {
 /// need the merge's loops.
 #[test]
 fn add_merges_in_place_where_the_branches_allow() {
-    let expand = |body: &str| {
-        let source = format!("struct Net<[4, 6, 6]> {{ {body} }}");
-        expand::network(TokenStream::from_str(&source).unwrap()).to_string()
-    };
-    let count = |out: &str, f: &str| out.matches(&format!("merge :: {f}")).count();
-    let residual = expand("residual { conv(4, kernel = 3, pad = 1), batch_norm }");
-    assert_eq!(count(&residual, "add_forward"), 1, "{residual}");
-    assert_eq!(count(&residual, "add_backward"), 1, "{residual}");
+    let residual = expand_items("residual { conv(4, kernel = 3, pad = 1), batch_norm }");
+    assert_eq!(merges(&residual, "add_forward"), 1, "{residual}");
+    assert_eq!(merges(&residual, "add_backward"), 1, "{residual}");
     let projection =
-        expand("add { [conv(4, kernel = 3, pad = 1)], [conv(4, kernel = 1), batch_norm] }");
-    assert_eq!(count(&projection, "add_forward"), 1);
-    assert_eq!(count(&projection, "add_backward"), 0);
+        expand_items("add { [conv(4, kernel = 3, pad = 1)], [conv(4, kernel = 1), batch_norm] }");
+    assert_eq!(merges(&projection, "add_forward"), 1);
+    assert_eq!(merges(&projection, "add_backward"), 0);
     // tanh differentiates through its output: the sum goes to a slot of its own
-    let tanh_first = expand("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
-    assert_eq!(count(&tanh_first, "add_forward"), 2);
-    assert_eq!(count(&tanh_first, "add_backward"), 0);
+    let tanh_first = expand_items("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
+    assert_eq!(merges(&tanh_first, "add_forward"), 2);
+    assert_eq!(merges(&tanh_first, "add_backward"), 0);
 }
 
 /// A `concat` merges without copies where its branches let it: a branch
@@ -232,11 +238,6 @@ fn add_merges_in_place_where_the_branches_allow() {
 /// pool, a batch norm or a sigmoid last need the merge's loops.
 #[test]
 fn concat_merges_in_place_where_the_branches_allow() {
-    let expand = |body: &str| {
-        let source = format!("struct Net<[4, 6, 6]> {{ {body} }}");
-        expand::network(TokenStream::from_str(&source).unwrap()).to_string()
-    };
-    let count = |out: &str, f: &str| out.matches(&format!("merge :: {f}")).count();
     let cases = [
         ("[conv(2, kernel = 1)], [conv(2, kernel = 1), relu]", 0),
         (
@@ -258,9 +259,9 @@ fn concat_merges_in_place_where_the_branches_allow() {
         ),
     ];
     for (branches, copies) in cases {
-        let out = expand(&format!("concat {{ {branches} }}"));
-        assert_eq!(count(&out, "concat_forward"), copies, "{branches}");
-        assert_eq!(count(&out, "concat_backward"), copies, "{branches}");
+        let out = expand_items(&format!("concat {{ {branches} }}"));
+        assert_eq!(merges(&out, "concat_forward"), copies, "{branches}");
+        assert_eq!(merges(&out, "concat_backward"), copies, "{branches}");
     }
 }
 

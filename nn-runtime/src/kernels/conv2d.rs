@@ -415,14 +415,10 @@ fn forward_storing(
                 gemm(w, Mat::new(col, k, p), y, false);
                 // this sample's output, still in cache
                 for (o, plane) in y.chunks_exact_mut(p).enumerate() {
-                    let (a, b) = (scale[o], shift[o]);
-                    for v in plane {
-                        *v = v.mul_add(a, b);
-                        // a NaN passes through, as the ReLU layer lets it
-                        if relu && *v < 0.0 {
-                            *v = 0.0;
-                        }
-                    }
+                    let ab = (scale[o], shift[o]);
+                    plane
+                        .iter_mut()
+                        .for_each(|v| *v = gemm::affine(*v, ab, relu));
                 }
             }
         }
@@ -972,19 +968,14 @@ mod tests {
             let x = random_vec(batch * g.in_len(), 60 + t as u64);
             let dy = random_vec(batch * g.out_len(), 70 + t as u64);
             let mut scratch = vec![0.0; g.scratch_len()];
+            // backward into dx (stored when `store`), dw and db
+            let mut run = |dx: Option<&mut [f32]>, store: bool, dw: &mut [f32], db: &mut [f32]| {
+                let dy = (&dy[..], g.out_len());
+                backward(&g, batch, &w, &x, dy, (dx, store), dw, db, &mut scratch)
+            };
             let (mut dx, mut dw, mut db) =
                 (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; b.len()]);
-            backward(
-                &g,
-                batch,
-                &w,
-                &x,
-                (&dy, g.out_len()),
-                (Some(&mut dx), false),
-                &mut dw,
-                &mut db,
-                &mut scratch,
-            );
+            run(Some(&mut dx), false, &mut dw, &mut db);
             let loss = |w: &[f32], b: &[f32], x: &[f32]| -> f64 {
                 let mut y = vec![0.0; batch * g.out_len()];
                 let mut s = vec![0.0; g.scratch_len()];
@@ -997,33 +988,13 @@ mod tests {
 
             // without the input gradient: the same parameter gradients
             let (mut dw2, mut db2) = (vec![0.0; w.len()], vec![0.0; b.len()]);
-            backward(
-                &g,
-                batch,
-                &w,
-                &x,
-                (&dy, g.out_len()),
-                (None, false),
-                &mut dw2,
-                &mut db2,
-                &mut scratch,
-            );
+            run(None, false, &mut dw2, &mut db2);
             assert_eq!(dw2, dw, "dw without dx {g:?}");
             assert_eq!(db2, db, "db without dx {g:?}");
 
             // dx stored over stale values: what adding onto zeros gave
             let mut stored = vec![f32::NAN; x.len()];
-            backward(
-                &g,
-                batch,
-                &w,
-                &x,
-                (&dy, g.out_len()),
-                (Some(&mut stored), true),
-                &mut dw2,
-                &mut db2,
-                &mut scratch,
-            );
+            run(Some(&mut stored), true, &mut dw2, &mut db2);
             assert_eq!(stored, dx, "dx stored {g:?}");
         }
     }

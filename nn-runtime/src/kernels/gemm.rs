@@ -1946,14 +1946,23 @@ fn conv_portable(
             for h in 0..cols.halves() {
                 let (_, d, len) = cols.half(h, rows.row);
                 for v in &mut c[d..][..len] {
-                    *v = v.mul_add(scale[i], shift[i]);
-                    // a NaN passes through, as the ReLU layer lets it
-                    if relu && *v < 0.0 {
-                        *v = 0.0;
-                    }
+                    *v = affine(*v, (scale[i], shift[i]), relu);
                 }
             }
         }
+    }
+}
+
+/// `v·a + b` rounded once, then clamped at zero when `relu` (a NaN passes
+/// through, as the ReLU layer lets it): [`Onto::Affine`] one value at a
+/// time, outside the vector kernels.
+#[inline(always)]
+pub fn affine(v: f32, (a, b): (f32, f32), relu: bool) -> f32 {
+    let v = v.mul_add(a, b);
+    if relu && v < 0.0 {
+        0.0
+    } else {
+        v
     }
 }
 

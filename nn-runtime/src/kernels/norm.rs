@@ -374,38 +374,29 @@ mod tests {
             &mut sm,
             &mut si,
         );
+        // backward into dx (stored when `store`), dγ and dβ
+        let run = |dx: &mut [f32], store: bool, dg: &mut [f32], db: &mut [f32]| {
+            let saved = Saved {
+                mean: &sm,
+                invstd: &si,
+            };
+            let d_input = (Some(dx), store);
+            backward(
+                (c, p, batch),
+                &gamma,
+                saved,
+                true,
+                (&x, &g),
+                d_input,
+                (dg, db),
+            );
+        };
         let mut dx = vec![0.0; x.len()];
         let (mut dg, mut db) = (vec![0.0; c], vec![0.0; c]);
-        let saved = Saved {
-            mean: &sm,
-            invstd: &si,
-        };
-        backward(
-            (c, p, batch),
-            &gamma,
-            saved,
-            true,
-            (&x, &g),
-            (Some(&mut dx), false),
-            (&mut dg, &mut db),
-        );
+        run(&mut dx, false, &mut dg, &mut db);
         // stored over stale values: the same input gradient
         let mut stored = vec![f32::NAN; x.len()];
-        let (mut dg2, mut db2) = (vec![0.0; c], vec![0.0; c]);
-        let saved = Saved {
-            mean: &sm,
-            invstd: &si,
-        };
-        let d_input = (Some(&mut stored[..]), true);
-        backward(
-            (c, p, batch),
-            &gamma,
-            saved,
-            true,
-            (&x, &g),
-            d_input,
-            (&mut dg2, &mut db2),
-        );
+        run(&mut stored, true, &mut vec![0.0; c], &mut vec![0.0; c]);
         assert_eq!(stored, dx);
         let h = 1e-2f32;
         let numeric = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
