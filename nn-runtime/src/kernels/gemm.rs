@@ -107,13 +107,30 @@ impl<'a> Mat<'a> {
         }
     }
 
-    fn last_index(&self) -> usize {
+    /// Index of the last element, `None` if it overflows `usize` (the
+    /// fields are public: a view may claim any size).
+    fn last_index(&self) -> Option<usize> {
         if self.rows == 0 || self.cols == 0 {
-            0
+            Some(0)
         } else {
-            (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+            (self.rows - 1)
+                .checked_mul(self.row_stride)?
+                .checked_add((self.cols - 1).checked_mul(self.col_stride)?)
         }
     }
+
+    /// Whether every element lies inside `data`: what the kernels' unchecked
+    /// reads rely on.
+    fn in_bounds(&self) -> bool {
+        self.last_index().is_some_and(|last| last < self.data.len())
+    }
+}
+
+/// `a · b · …` in `usize`, `None` if it overflows: the sizes that guard the
+/// kernels' unchecked accesses are computed with this, so that a claimed
+/// size too large to exist is refused instead of wrapping to a small one.
+fn product_of(factors: &[usize]) -> Option<usize> {
+    factors.iter().try_fold(1usize, |p, &f| p.checked_mul(f))
 }
 
 /// `c[m×n] = a · b + (accumulate ? c : 0)`, where `c` is row-major with
@@ -121,16 +138,16 @@ impl<'a> Mat<'a> {
 pub fn gemm(a: Mat<'_>, b: Mat<'_>, c: &mut [f32], accumulate: bool) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "gemm: inner dimensions differ");
-    assert!(c.len() >= m * n, "gemm: output too small");
-    let c = &mut c[..m * n];
+    let mn = product_of(&[m, n]).filter(|&mn| mn <= c.len());
+    let c = &mut c[..mn.expect("gemm: output too small")];
     if m == 0 || n == 0 || k == 0 {
         if !accumulate {
             c.fill(0.0);
         }
         return;
     }
-    assert!(a.last_index() < a.data.len(), "gemm: A out of bounds");
-    assert!(b.last_index() < b.data.len(), "gemm: B out of bounds");
+    assert!(a.in_bounds(), "gemm: A out of bounds");
+    assert!(b.in_bounds(), "gemm: B out of bounds");
     #[cfg(target_arch = "x86_64")]
     if packs_b() {
         PACKED_B.with_borrow_mut(|buf| {
@@ -1513,8 +1530,27 @@ impl ConvRows {
     }
     /// Floats the padded input must hold so that every row's `n` columns
     /// are inside it.
+    ///
+    /// # Panics
+    /// If that is more than `usize` holds.
     pub fn needed(&self, n: usize) -> usize {
-        self.offset(self.channels - 1, self.kh - 1, self.kw - 1) + n
+        self.checked_needed(n)
+            .expect("conv rows: the padded input's size overflows usize")
+    }
+
+    /// [`ConvRows::needed`], `None` where it overflows (a window of no
+    /// rows needs nothing).
+    fn checked_needed(&self, n: usize) -> Option<usize> {
+        let last = |count: usize, stride: usize| count.saturating_sub(1).checked_mul(stride);
+        last(self.channels, self.plane)?
+            .checked_add(last(self.kh, self.row)?)?
+            .checked_add(self.kw.saturating_sub(1))?
+            .checked_add(n)
+    }
+
+    /// Patch rows: `channels · KH · KW`, `None` where it overflows.
+    fn count(&self) -> Option<usize> {
+        product_of(&[self.channels, self.kh, self.kw])
     }
 }
 
@@ -1601,10 +1637,18 @@ impl Columns {
     }
 
     /// Columns of C.
+    ///
+    /// # Panics
+    /// If that overflows `usize`.
     pub fn width(&self) -> usize {
+        self.checked_width()
+            .expect("conv columns: the output's size overflows usize")
+    }
+
+    fn checked_width(&self) -> Option<usize> {
         match *self {
-            Columns::Wide { n, .. } => n,
-            Columns::Rows { oh, ow, .. } => oh * ow,
+            Columns::Wide { n, .. } => Some(n),
+            Columns::Rows { oh, ow, .. } => oh.checked_mul(ow),
         }
     }
 
@@ -1637,12 +1681,15 @@ impl Columns {
         }
     }
 
-    /// Floats past a patch row's offset the runs read.
-    fn reach(&self, grid_row: usize) -> usize {
+    /// Floats past a patch row's offset the runs read, `None` where that
+    /// overflows.
+    fn reach(&self, grid_row: usize) -> Option<usize> {
         match *self {
-            Columns::Wide { n, .. } => n,
-            Columns::Rows { oh, ow, .. } if oh > 0 => (oh - 1) * grid_row + ow,
-            Columns::Rows { .. } => 0,
+            Columns::Wide { n, .. } => Some(n),
+            Columns::Rows { oh, ow, .. } if oh > 0 => {
+                (oh - 1).checked_mul(grid_row)?.checked_add(ow)
+            }
+            Columns::Rows { .. } => Some(0),
         }
     }
 }
@@ -1696,7 +1743,9 @@ pub fn gemm_conv(
     c: &mut [f32],
     onto: Onto<'_>,
 ) {
-    let k = rows.channels * rows.kh * rows.kw;
+    let k = rows
+        .count()
+        .expect("gemm_conv: the patch rows overflow usize");
     assert_eq!(
         a.cols, k,
         "gemm_conv: A has {} columns for {k} patch rows",
@@ -1706,17 +1755,18 @@ pub fn gemm_conv(
         assert!(ow <= rows.row, "gemm_conv: output wider than the grid");
     }
     assert!(
-        padded.len() >= rows.needed(cols.reach(rows.row)),
+        cols.reach(rows.row)
+            .and_then(|reach| rows.checked_needed(reach))
+            .is_some_and(|needed| padded.len() >= needed),
         "gemm_conv: padded input too small"
     );
     assert!(
-        c.len() >= a.rows * cols.width(),
+        cols.checked_width()
+            .and_then(|width| width.checked_mul(a.rows))
+            .is_some_and(|len| c.len() >= len),
         "gemm_conv: output too small"
     );
-    assert!(
-        a.rows == 0 || a.last_index() < a.data.len(),
-        "gemm_conv: A out of bounds"
-    );
+    assert!(a.rows == 0 || a.in_bounds(), "gemm_conv: A out of bounds");
     match onto {
         Onto::Bias(bias) => assert!(bias.len() >= a.rows, "gemm_conv: bias too short"),
         Onto::Affine { scale, shift, .. } => assert!(
@@ -1798,7 +1848,9 @@ pub fn gemm_conv_weight(
     n: usize,
     c: &mut [f32],
 ) {
-    let k = rows.channels * rows.kh * rows.kw;
+    let k = rows
+        .count()
+        .expect("gemm_conv_weight: the patch rows overflow usize");
     if k == 0 || oh == 0 || ow == 0 || n == 0 {
         return;
     }
@@ -1806,12 +1858,21 @@ pub fn gemm_conv_weight(
         ow <= rows.row,
         "gemm_conv_weight: output wider than the grid"
     );
+    let reach = Columns::Rows { oh, ow, run: 1 }.reach(rows.row);
     assert!(
-        padded.len() >= rows.needed((oh - 1) * rows.row + ow),
+        reach
+            .and_then(|reach| rows.checked_needed(reach))
+            .is_some_and(|needed| padded.len() >= needed),
         "gemm_conv_weight: padded input too small"
     );
-    assert!(b.len() >= oh * ow * n, "gemm_conv_weight: B too small");
-    assert!(c.len() >= k * n, "gemm_conv_weight: output too small");
+    assert!(
+        product_of(&[oh, ow, n]).is_some_and(|len| b.len() >= len),
+        "gemm_conv_weight: B too small"
+    );
+    assert!(
+        product_of(&[k, n]).is_some_and(|len| c.len() >= len),
+        "gemm_conv_weight: output too small"
+    );
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
@@ -2251,6 +2312,81 @@ mod tests {
             }
         }
         paths
+    }
+
+    // Sizes whose products wrap around `usize`: each used to pass its
+    // check with a small wrapped value and send the kernel past the data
+    // (a segfault); each must be refused with a panic instead.
+
+    #[test]
+    #[should_panic(expected = "gemm: output too small")]
+    fn an_output_size_that_wraps_is_refused() {
+        // 2^60 rows (all on one row of data) × 16 columns: m·n wraps to 0
+        let (a, b) = ([1.0f32], [1.0f32; 16]);
+        let a = Mat {
+            data: &a,
+            rows: 1 << 60,
+            cols: 1,
+            row_stride: 0,
+            col_stride: 1,
+        };
+        gemm(a, Mat::new(&b, 1, 16), &mut [], false);
+    }
+
+    #[test]
+    #[should_panic(expected = "gemm: B out of bounds")]
+    fn an_operand_whose_last_index_wraps_is_refused() {
+        // B's last element at 2^63 · 2, which wraps to 0
+        let k = (1usize << 63) + 1;
+        let (a, b) = ([1.0f32], [1.0f32]);
+        let a = Mat {
+            data: &a,
+            rows: 1,
+            cols: k,
+            row_stride: 0,
+            col_stride: 0,
+        };
+        let b = Mat {
+            data: &b,
+            rows: k,
+            cols: 1,
+            row_stride: 2,
+            col_stride: 1,
+        };
+        gemm(a, b, &mut [0.0], false);
+    }
+
+    #[test]
+    #[should_panic(expected = "gemm_conv: padded input too small")]
+    fn a_padded_input_whose_size_wraps_is_refused() {
+        // channel planes 2^62 apart: the last of 5 at 2^64, wrapped to 0
+        let rows = ConvRows {
+            channels: 5,
+            kh: 1,
+            kw: 1,
+            plane: 1 << 62,
+            row: 8,
+        };
+        let (a, padded, mut c) = ([1.0f32; 5], [1.0f32; 8], [0.0f32; 8]);
+        let cols = Columns::Wide {
+            n: 8,
+            run: conv_run(),
+        };
+        gemm_conv(Mat::new(&a, 1, 5), &padded, rows, cols, &mut c, Onto::Zero);
+    }
+
+    #[test]
+    #[should_panic(expected = "gemm_conv_weight: padded input too small")]
+    fn a_weight_gradient_whose_input_size_wraps_is_refused() {
+        let rows = ConvRows {
+            channels: 5,
+            kh: 1,
+            kw: 1,
+            plane: 1 << 62,
+            row: 8,
+        };
+        let (padded, b, mut c) = ([1.0f32; 8], [1.0f32; 8], [0.0f32; 5]);
+        gemm_conv_weight(&padded, rows, (1, 8), &b, 1, &mut c);
     }
 
     #[test]

@@ -8,8 +8,12 @@
 
 /// `dst[cols × rows] = srcᵀ` for a row-major `src[rows × cols]`.
 pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
-    assert!(src.len() >= rows * cols, "transpose: source too small");
-    assert!(dst.len() >= rows * cols, "transpose: destination too small");
+    // checked: a product that wrapped would let the tiles read past `src`
+    let len = rows
+        .checked_mul(cols)
+        .expect("transpose: rows × cols overflows usize");
+    assert!(src.len() >= len, "transpose: source too small");
+    assert!(dst.len() >= len, "transpose: destination too small");
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx") {
         // SAFETY: the CPU supports AVX, checked just above.
@@ -92,6 +96,13 @@ fn tiles_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
 mod tests {
     use super::*;
     use crate::testing::random_vec;
+
+    #[test]
+    #[should_panic(expected = "transpose: rows × cols overflows usize")]
+    fn a_size_that_wraps_is_refused() {
+        // 2^33 × 2^31 wraps to 0, which an empty source used to satisfy
+        transpose(&[], 1 << 33, 1 << 31, &mut []);
+    }
 
     #[test]
     fn matches_the_definition_on_every_edge_case() {
