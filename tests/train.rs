@@ -7,7 +7,7 @@
 use nn::batch::Batching;
 use nn::data::{mnist, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
-use nn::optim::Sgd;
+use nn::optim::{Adam, Optimizer, Sgd};
 use nn::prelude::*;
 use nn::train::{evaluate, TrainConfig, TrainError, Trainer};
 use nn_runtime::testing::TempDir;
@@ -278,4 +278,68 @@ fn dropout_draws_the_same_masks_on_any_number_of_threads() {
         .map(|(a, b)| (a - b).abs())
         .sum();
     assert!(other > 0.05 * moved, "{other} of {moved}");
+}
+
+#[test]
+fn a_checkpoint_of_another_optimizer_is_refused_and_changes_nothing() {
+    let (train, test) = digits();
+    let tmp = TempDir::new("nn-train", "other-optimizer");
+    let checkpoint = tmp.0.join("adam.safetensors");
+    let mut net = Tiny::new(5);
+    Trainer::new(
+        SoftmaxCrossEntropy,
+        Adam::new(1e-3),
+        TrainConfig {
+            checkpoint: Some(checkpoint.clone()),
+            ..config(1, 1)
+        },
+    )
+    .fit(&mut net, &every(&train, 4), &test)
+    .unwrap();
+
+    // resumed with SGD: the weights fit, the optimizer's state does not
+    let mut other = Tiny::new(6);
+    let before = other.params().to_vec();
+    let mut trainer = Trainer::new(
+        SoftmaxCrossEntropy,
+        Sgd::new(0.1).momentum(0.9),
+        config(2, 1),
+    );
+    let err = trainer.resume(&mut other, &checkpoint).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TrainError::Resume { .. }), "{text}");
+    assert!(text.contains("`adam` optimizer"), "{text}");
+    assert_eq!(other.params(), &before[..], "the weights are untouched");
+    assert!(trainer.history.epochs.is_empty());
+}
+
+#[test]
+fn optimizer_buffers_for_another_parameter_count_are_refused() {
+    let tmp = TempDir::new("nn-train", "buffer-length");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    // momentum for 3 parameters, saved beside Tiny's weights
+    let mut optimizer = Sgd::new(0.1).momentum(0.9);
+    optimizer.step(&mut [1.0, 2.0, 3.0], &[0.5; 3]);
+    Trainer::new(SoftmaxCrossEntropy, optimizer, config(1, 1))
+        .save_checkpoint(&Tiny::new(5), &checkpoint)
+        .unwrap();
+
+    let mut other = Tiny::new(6);
+    let before = other.params().to_vec();
+    let mut trainer = Trainer::new(
+        SoftmaxCrossEntropy,
+        Sgd::new(0.1).momentum(0.9),
+        config(1, 1),
+    );
+    let err = trainer.resume(&mut other, &checkpoint).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.ends_with(&format!(
+            "cannot resume: optimizer buffer `momentum_buffer` has 3 values, \
+             but `Tiny` has {} parameters",
+            Tiny::PARAM_COUNT
+        )),
+        "{text}"
+    );
+    assert_eq!(other.params(), &before[..]);
 }

@@ -208,3 +208,28 @@ fn a_file_without_the_buffers_is_refused_and_changes_nothing() {
     );
     assert_eq!(other.params(), &before[..]);
 }
+
+#[test]
+fn a_tensor_with_fewer_values_than_its_shape_is_refused_and_changes_nothing() {
+    // `Tensor`'s fields are public, so its shape may claim more than its
+    // data holds; the last tensor checked is short, after every other has
+    // been found to fit (it used to panic after writing those)
+    let net = LeNet5::new(1);
+    let tmp = TempDir::new("nn-weights", "short-tensor");
+    let path = tmp.0.join("weights.safetensors");
+    weights::save(&net, &path).unwrap();
+    let (mut tensors, _) = weights::read(&path).unwrap();
+    let last = LeNet5::TENSORS.last().unwrap().name;
+    let short = tensors.iter_mut().find(|t| t.name == last).unwrap();
+    short.data.truncate(5);
+    let mut other = LeNet5::new(2);
+    let before = other.params().to_vec();
+    let err = weights::load_tensors(&mut other, &tensors, &path, &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, WeightsError::Mismatch { .. }), "{text}");
+    assert!(
+        text.contains(&format!("{last}: 5 values for shape [10], expected 10")),
+        "{text}"
+    );
+    assert_eq!(other.params(), &before[..]);
+}

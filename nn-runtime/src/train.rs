@@ -242,6 +242,18 @@ pub enum ResumeError {
     /// The optimizer's state does not fit this optimizer.
     #[error("{0}")]
     Optimizer(#[from] StateError),
+    /// The optimizer's state is for another number of parameters than the
+    /// network has.
+    #[error(
+        "optimizer buffer `{name}` has {len} values, \
+         but `{network}` has {params} parameters"
+    )]
+    OptimizerParams {
+        name: String,
+        len: usize,
+        network: &'static str,
+        params: usize,
+    },
 }
 
 /// Why the training curves could not be drawn or written.
@@ -641,16 +653,37 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     /// Fails with [`TrainError::Checkpoint`] if the file cannot be read or its
     /// tensors do not match the network's, and with [`TrainError::Resume`] if
     /// its metadata is missing or damaged or the optimizer's state does not
-    /// fit this optimizer.
+    /// fit this optimizer and this network. Everything is checked before
+    /// anything changes: on error the network and the trainer are as they
+    /// were.
     pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
         let checkpoint = Checkpoint::read(path)?;
-        weights::load_tensors(net, &checkpoint.tensors, path, &[OPTIMIZER_PREFIX])?;
+        let refused = |source: ResumeError| TrainError::Resume {
+            path: path.to_path_buf(),
+            source,
+        };
+        let weights = weights::check_tensors::<N>(&checkpoint.tensors, path, &[OPTIMIZER_PREFIX])?;
+        // the optimizer's buffers hold one value per parameter of the
+        // network (or none, before its first step)
+        let params = N::PARAM_COUNT;
+        if let Some((name, buffer)) = checkpoint
+            .optimizer
+            .buffers
+            .iter()
+            .find(|(_, b)| !b.is_empty() && b.len() != params)
+        {
+            return Err(refused(ResumeError::OptimizerParams {
+                name: name.clone(),
+                len: buffer.len(),
+                network: N::NAME,
+                params,
+            }));
+        }
+        // all or nothing itself, and the last check that can fail
         self.optimizer
             .load_state(&checkpoint.optimizer)
-            .map_err(|e| TrainError::Resume {
-                path: path.to_path_buf(),
-                source: e.into(),
-            })?;
+            .map_err(|e| refused(e.into()))?;
+        weights.apply(net);
         self.history = checkpoint.history;
         if let Some((seed, step)) = checkpoint.dropout {
             net.set_dropout_state(seed, step);

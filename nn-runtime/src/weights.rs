@@ -239,16 +239,49 @@ pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), WeightsError> {
 }
 
 /// Loads parameters into `net` from `tensors`; every tensor of the network
-/// must be there with its shape, and nothing else (names starting with one
-/// of `ignore_prefixes` are skipped). Nothing is changed on error.
+/// must be there with its shape (and as many values as its shape holds),
+/// and nothing else (names starting with one of `ignore_prefixes` are
+/// skipped). Everything is checked before anything is written: on error
+/// the network is unchanged.
 pub fn load_tensors<N: Network>(
     net: &mut N,
     tensors: &[Tensor],
     path: &Path,
     ignore_prefixes: &[&str],
 ) -> Result<(), WeightsError> {
+    let checked = check_tensors::<N>(tensors, path, ignore_prefixes)?;
+    checked.apply(net);
+    Ok(())
+}
+
+/// Tensors found to fit network `N` by [`check_tensors`]: writing them
+/// into it cannot fail.
+pub(crate) struct Checked<'a, N> {
+    tensors: Vec<(&'static str, &'a [f32])>,
+    network: core::marker::PhantomData<N>,
+}
+
+impl<N: Network> Checked<'_, N> {
+    /// Writes every tensor into `net`.
+    pub(crate) fn apply(self, net: &mut N) {
+        for (name, data) in self.tensors {
+            net.state_tensor_mut(name)
+                .expect("the network's own tensor")
+                .copy_from_slice(data);
+        }
+    }
+}
+
+/// Checks that `tensors` are exactly network `N`'s (see [`load_tensors`])
+/// without touching a network.
+pub(crate) fn check_tensors<'a, N: Network>(
+    tensors: &'a [Tensor],
+    path: &Path,
+    ignore_prefixes: &[&str],
+) -> Result<Checked<'a, N>, WeightsError> {
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
+    let mut found = Vec::new();
     let expected = || N::TENSORS.iter().chain(N::BUFFERS);
     for info in expected() {
         match tensors.iter().find(|t| t.name == info.name) {
@@ -259,7 +292,16 @@ pub fn load_tensors<N: Network>(
                 shape_text(&t.shape),
                 shape_text(info.shape)
             )),
-            Some(_) => {}
+            // the fields are public: a tensor may claim a shape its data
+            // does not fill
+            Some(t) if t.data.len() != info.shape.iter().product::<usize>() => wrong.push(format!(
+                "{}: {} values for shape {}, expected {}",
+                info.name,
+                t.data.len(),
+                shape_text(info.shape),
+                info.shape.iter().product::<usize>()
+            )),
+            Some(t) => found.push((info.name, &t.data[..])),
         }
     }
     let extra: Vec<String> = tensors
@@ -277,16 +319,10 @@ pub fn load_tensors<N: Network>(
             wrong,
         });
     }
-    for info in expected() {
-        let t = tensors
-            .iter()
-            .find(|t| t.name == info.name)
-            .expect("checked above");
-        net.state_tensor_mut(info.name)
-            .expect("the network's own tensor")
-            .copy_from_slice(&t.data);
-    }
-    Ok(())
+    Ok(Checked {
+        tensors: found,
+        network: core::marker::PhantomData,
+    })
 }
 
 /// Loads the network's parameters and buffers from a safetensors file. A file with
