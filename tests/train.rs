@@ -343,3 +343,63 @@ fn optimizer_buffers_for_another_parameter_count_are_refused() {
     );
     assert_eq!(other.params(), &before[..]);
 }
+
+#[test]
+fn a_checkpoint_with_a_nan_in_its_history_resumes() {
+    // one NaN pixel in the test set: every epoch's test loss is NaN, which
+    // the checkpoint once wrote as `null` and could not read back
+    let (train, test) = digits();
+    let mut inputs = test.inputs().to_vec();
+    inputs[5 * 784 + 300] = f32::NAN;
+    let test = Dataset::<784>::new(inputs, test.labels().to_vec(), 10).unwrap();
+    let train = every(&train, 4);
+    let tmp = TempDir::new("nn-train", "nan-history");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let mut net = Tiny::new(2);
+    let mut trainer = Trainer::new(
+        SoftmaxCrossEntropy,
+        Sgd::new(0.05),
+        TrainConfig {
+            checkpoint: Some(checkpoint.clone()),
+            ..config(1, 1)
+        },
+    );
+    let history = trainer.fit(&mut net, &train, &test).unwrap();
+    assert!(history.epochs[0].test_loss.is_nan());
+
+    let mut resumed = Tiny::new(3);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(2, 1));
+    trainer.resume(&mut resumed, &checkpoint).unwrap();
+    assert_eq!(resumed.params(), net.params());
+    let back = &trainer.history.epochs[0];
+    assert!(back.test_loss.is_nan());
+    assert_eq!(back.train_loss, history.epochs[0].train_loss);
+    trainer.fit(&mut resumed, &train, &test).unwrap();
+    assert_eq!(trainer.history.epochs.len(), 2);
+}
+
+#[test]
+fn a_checkpoint_after_half_a_million_epochs_resumes() {
+    // as JSON in the file's header, the history outgrew the header's
+    // 100 MB limit after about 470,000 epochs
+    let tmp = TempDir::new("nn-train", "long-history");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let net = Tiny::new(4);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1, 1));
+    let stats = |epoch| nn::train::EpochStats {
+        epoch,
+        learning_rate: 0.05,
+        train_loss: 1.0 / epoch as f64,
+        train_accuracy: 0.123456789,
+        test_loss: 2.0 / epoch as f64,
+        test_accuracy: 0.987654321,
+        images_per_second: 12345.678,
+    };
+    trainer.history.epochs = (1..=500_000).map(stats).collect();
+    trainer.save_checkpoint(&net, &checkpoint).unwrap();
+
+    let mut resumed = Tiny::new(5);
+    let mut other = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1, 1));
+    other.resume(&mut resumed, &checkpoint).unwrap();
+    assert_eq!(other.history, trainer.history);
+}

@@ -18,7 +18,7 @@ use crate::network::{Network, TakesInput};
 use crate::optim::{Optimizer, OptimizerState, StateError};
 use crate::schedule::Schedule;
 use crate::team::Team;
-use crate::weights::{self, WeightsError};
+use crate::weights::{self, Values, WeightsError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt;
@@ -84,50 +84,61 @@ pub struct History {
 }
 
 impl History {
-    fn to_json(&self) -> String {
-        let rows: Vec<serde_json::Value> = self
-            .epochs
+    /// Figures stored per epoch in a checkpoint, in this order (the epoch's
+    /// number is its row's, counted from 1).
+    pub const COLUMNS: [&'static str; 6] = [
+        "learning_rate",
+        "train_loss",
+        "train_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "images_per_second",
+    ];
+
+    /// The history as the rows of an `[epochs, 6]` f64 tensor: stored as
+    /// numbers, a NaN or infinite loss comes back as it was (JSON, where the
+    /// history was before, has no such numbers and wrote `null`), and the
+    /// file's header stays the same size however long the training.
+    fn to_rows(&self) -> Vec<f64> {
+        self.epochs
             .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "epoch": e.epoch, "learning_rate": e.learning_rate,
-                    "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
-                    "test_loss": e.test_loss, "test_accuracy": e.test_accuracy,
-                    "images_per_second": e.images_per_second,
-                })
+            .flat_map(|e| {
+                [
+                    f64::from(e.learning_rate),
+                    e.train_loss,
+                    e.train_accuracy,
+                    e.test_loss,
+                    e.test_accuracy,
+                    e.images_per_second,
+                ]
             })
-            .collect();
-        serde_json::Value::Array(rows).to_string()
+            .collect()
     }
 
-    fn from_json(text: &str) -> Result<History, ResumeError> {
-        let rows: Vec<serde_json::Value> =
-            serde_json::from_str(text).map_err(|source| ResumeError::History { source })?;
-        let epochs = rows
-            .iter()
+    /// The history of `done` epochs from the tensor [`History::to_rows`]
+    /// made.
+    fn from_tensor(tensor: &weights::Tensor64, done: usize) -> Result<History, ResumeError> {
+        let columns = Self::COLUMNS.len();
+        if tensor.shape != [done, columns] || tensor.data.len() != done * columns {
+            return Err(ResumeError::HistoryShape {
+                shape: tensor.shape.clone(),
+                done,
+            });
+        }
+        let epochs = tensor
+            .data
+            .chunks_exact(columns)
             .enumerate()
-            .map(|(record, r)| {
-                let bad = |field: &'static str| {
-                    move |source| ResumeError::HistoryRecord {
-                        record,
-                        field,
-                        source,
-                    }
-                };
-                let number = |field: &'static str| {
-                    serde_json::from_value::<f64>(r[field].clone()).map_err(bad(field))
-                };
-                Ok(EpochStats {
-                    epoch: serde_json::from_value(r["epoch"].clone()).map_err(bad("epoch"))?,
-                    learning_rate: number("learning_rate")? as f32,
-                    train_loss: number("train_loss")?,
-                    train_accuracy: number("train_accuracy")?,
-                    test_loss: number("test_loss")?,
-                    test_accuracy: number("test_accuracy")?,
-                    images_per_second: number("images_per_second")?,
-                })
+            .map(|(i, row)| EpochStats {
+                epoch: i + 1,
+                learning_rate: row[0] as f32,
+                train_loss: row[1],
+                train_accuracy: row[2],
+                test_loss: row[3],
+                test_accuracy: row[4],
+                images_per_second: row[5],
             })
-            .collect::<Result<Vec<_>, ResumeError>>()?;
+            .collect();
         Ok(History { epochs })
     }
 }
@@ -225,20 +236,16 @@ pub enum ResumeError {
         key: &'static str,
         source: ParseIntError,
     },
-    /// The history is not JSON, or not a list of records.
-    #[error("metadata `{META_HISTORY}` is not a valid history: {source}")]
-    History { source: serde_json::Error },
-    /// A record of the history lacks a field or holds the wrong type there.
-    #[error("metadata `{META_HISTORY}`: record {record}, field `{field}`: {source}")]
-    HistoryRecord {
-        /// 0-based.
-        record: usize,
-        field: &'static str,
-        source: serde_json::Error,
-    },
-    /// The history and the count of epochs done disagree.
-    #[error("the history has {epochs} epochs but {done} are done")]
-    HistoryLength { epochs: usize, done: usize },
+    /// The f64 tensor of the history is missing.
+    #[error("the history, an f64 tensor `{HISTORY}`, is missing")]
+    MissingHistory,
+    /// The history's tensor is not one row of figures per epoch done.
+    #[error(
+        "tensor `{HISTORY}` has shape {}, expected [{done}, {}] (epochs done × figures)",
+        crate::summary::shape_string(shape),
+        History::COLUMNS.len()
+    )]
+    HistoryShape { shape: Vec<usize>, done: usize },
     /// The optimizer's state does not fit this optimizer.
     #[error("{0}")]
     Optimizer(#[from] StateError),
@@ -405,7 +412,8 @@ pub struct Trainer<L, O> {
 }
 
 const META_EPOCH: &str = "nn.epochs_done";
-const META_HISTORY: &str = "nn.history";
+/// The f64 tensor of the history, `[epochs, History::COLUMNS]`.
+const HISTORY: &str = "nn.history";
 const META_OPTIMIZER: &str = "nn.optimizer.kind";
 const META_STEPS: &str = "nn.optimizer.steps";
 const META_DROPOUT_SEED: &str = "nn.dropout_seed";
@@ -622,16 +630,18 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             .map(|(n, _)| format!("{OPTIMIZER_PREFIX}{n}"))
             .collect();
         let shapes: Vec<[usize; 1]> = state.buffers.iter().map(|(_, b)| [b.len()]).collect();
-        let mut tensors: Vec<(&str, &[usize], &[f32])> = Vec::new();
+        let mut tensors: Vec<(&str, &[usize], Values)> = Vec::new();
         for ((name, shape), (_, data)) in names.iter().zip(&shapes).zip(&state.buffers) {
-            tensors.push((name, shape, data));
+            tensors.push((name, shape, Values::F32(data)));
         }
+        let history = self.history.to_rows();
+        let history_shape = [self.history.epochs.len(), History::COLUMNS.len()];
+        tensors.push((HISTORY, &history_shape, Values::F64(&history)));
         let metadata = HashMap::from([
             (
                 META_EPOCH.to_string(),
                 self.history.epochs.len().to_string(),
             ),
-            (META_HISTORY.to_string(), self.history.to_json()),
             (META_OPTIMIZER.to_string(), state.kind.clone()),
             (META_STEPS.to_string(), state.steps.to_string()),
             (
@@ -706,16 +716,20 @@ struct Checkpoint {
 impl Checkpoint {
     /// Reads a checkpoint written by [`Trainer::save_checkpoint`].
     fn read(path: &Path) -> Result<Checkpoint, TrainError> {
-        let (tensors, metadata) = weights::read(path)?;
-        Checkpoint::from_parts(tensors, &metadata).map_err(|source| TrainError::Resume {
-            path: path.to_path_buf(),
-            source,
+        let file = weights::read_file(path)?;
+        Checkpoint::from_parts(file.tensors, &file.f64, &file.metadata).map_err(|source| {
+            TrainError::Resume {
+                path: path.to_path_buf(),
+                source,
+            }
         })
     }
 
-    /// The checkpoint made of a file's tensors and metadata, checked.
+    /// The checkpoint made of a file's tensors (f32 and f64) and metadata,
+    /// checked.
     fn from_parts(
         tensors: Vec<weights::Tensor>,
+        f64: &[weights::Tensor64],
         metadata: &HashMap<String, String>,
     ) -> Result<Checkpoint, ResumeError> {
         let kind = entry(metadata, META_OPTIMIZER)?.to_string();
@@ -728,13 +742,11 @@ impl Checkpoint {
             )),
             false => None,
         };
-        let history = History::from_json(entry(metadata, META_HISTORY)?)?;
-        if history.epochs.len() != done {
-            return Err(ResumeError::HistoryLength {
-                epochs: history.epochs.len(),
-                done,
-            });
-        }
+        let history = f64
+            .iter()
+            .find(|t| t.name == HISTORY)
+            .ok_or(ResumeError::MissingHistory)?;
+        let history = History::from_tensor(history, done)?;
         let buffers = tensors
             .iter()
             .filter_map(|t| {
@@ -892,24 +904,44 @@ mod tests {
     fn metadata(epochs: usize) -> HashMap<String, String> {
         HashMap::from([
             (META_EPOCH.to_string(), epochs.to_string()),
-            (META_HISTORY.to_string(), history(epochs).to_json()),
             (META_OPTIMIZER.to_string(), "sgd".to_string()),
             (META_STEPS.to_string(), "40".to_string()),
         ])
     }
 
-    /// The error `from_parts` gives for `metadata`.
-    fn refused(metadata: &HashMap<String, String>) -> ResumeError {
-        match Checkpoint::from_parts(Vec::new(), metadata) {
+    /// The history's tensor, as a checkpoint stores it.
+    fn stored(history: &History) -> Vec<weights::Tensor64> {
+        vec![weights::Tensor64 {
+            name: HISTORY.to_string(),
+            shape: vec![history.epochs.len(), History::COLUMNS.len()],
+            data: history.to_rows(),
+        }]
+    }
+
+    /// The error `from_parts` gives for `metadata` and the history's tensor
+    /// `f64`.
+    fn refused(metadata: &HashMap<String, String>, f64: &[weights::Tensor64]) -> ResumeError {
+        match Checkpoint::from_parts(Vec::new(), f64, metadata) {
             Err(e) => e,
-            Ok(_) => panic!("the metadata was accepted"),
+            Ok(_) => panic!("the checkpoint was accepted"),
         }
     }
 
     #[test]
-    fn history_and_state_come_back_from_the_metadata() {
-        let checkpoint = Checkpoint::from_parts(Vec::new(), &metadata(2)).unwrap();
-        assert_eq!(checkpoint.history, history(2));
+    fn history_and_state_come_back_from_the_file() {
+        // non-finite figures too (a NaN in the test set makes a NaN test
+        // loss): as JSON, the history was written with `null` there
+        let mut h = history(3);
+        h.epochs[1].test_loss = f64::NAN;
+        h.epochs[2].train_loss = f64::INFINITY;
+        h.epochs[2].learning_rate = f32::NEG_INFINITY;
+        let checkpoint = Checkpoint::from_parts(Vec::new(), &stored(&h), &metadata(3)).unwrap();
+        let back = &checkpoint.history.epochs;
+        assert!(back[1].test_loss.is_nan());
+        assert_eq!(back[2].train_loss, f64::INFINITY);
+        assert_eq!(back[2].learning_rate, f32::NEG_INFINITY);
+        assert_eq!(back[0], h.epochs[0]);
+        assert_eq!(back.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(checkpoint.optimizer.kind, "sgd");
         assert_eq!(checkpoint.optimizer.steps, 40);
     }
@@ -918,7 +950,7 @@ mod tests {
     fn a_missing_entry_is_named() {
         let mut m = metadata(1);
         m.remove(META_STEPS);
-        let err = refused(&m);
+        let err = refused(&m, &stored(&history(1)));
         assert!(
             matches!(err, ResumeError::MissingMetadata { key: META_STEPS }),
             "{err:?}"
@@ -931,7 +963,7 @@ mod tests {
     fn a_count_that_is_not_one_has_the_parse_error_as_source() {
         let mut m = metadata(1);
         m.insert(META_EPOCH.to_string(), "one".to_string());
-        let err = refused(&m);
+        let err = refused(&m, &stored(&history(1)));
         assert!(
             matches!(
                 err,
@@ -950,55 +982,38 @@ mod tests {
     }
 
     #[test]
-    fn a_history_that_is_not_json_has_the_json_error_as_source() {
-        let mut m = metadata(1);
-        m.insert(META_HISTORY.to_string(), "[{\"epoch\": 1".to_string());
-        let err = refused(&m);
-        assert!(matches!(err, ResumeError::History { .. }), "{err:?}");
-        let source = source_of::<serde_json::Error>(&err);
-        assert!(source.is_eof(), "{source}");
+    fn a_missing_history_is_named() {
+        let err = refused(&metadata(1), &[]);
+        assert!(matches!(err, ResumeError::MissingHistory), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!("metadata `nn.history` is not a valid history: {source}")
+            "the history, an f64 tensor `nn.history`, is missing"
         );
     }
 
     #[test]
-    fn a_history_record_without_a_field_names_record_and_field() {
-        let mut m = metadata(2);
-        let damaged = m[META_HISTORY].replacen("\"test_loss\"", "\"lost\"", 2);
-        m.insert(META_HISTORY.to_string(), damaged);
-        let err = refused(&m);
+    fn a_history_of_another_shape_than_the_epochs_done_is_refused() {
+        // three epochs' rows where two are done
+        let err = refused(&metadata(2), &stored(&history(3)));
         assert!(
-            matches!(
-                err,
-                ResumeError::HistoryRecord {
-                    record: 0,
-                    field: "test_loss",
-                    ..
-                }
-            ),
+            matches!(&err, ResumeError::HistoryShape { shape, done: 2 } if shape == &[3, 6]),
             "{err:?}"
         );
-        let source = source_of::<serde_json::Error>(&err);
-        assert!(source.is_data(), "{source}");
-        assert!(
-            err.to_string()
-                .starts_with("metadata `nn.history`: record 0, field `test_loss`: "),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "tensor `nn.history` has shape [3, 6], expected [2, 6] (epochs done × figures)"
         );
-    }
-
-    #[test]
-    fn a_history_of_another_length_than_the_epochs_done_is_refused() {
-        let mut m = metadata(3);
-        m.insert(META_EPOCH.to_string(), "2".to_string());
-        let err = refused(&m);
-        assert!(
-            matches!(err, ResumeError::HistoryLength { epochs: 3, done: 2 }),
-            "{err:?}"
-        );
-        assert_eq!(err.to_string(), "the history has 3 epochs but 2 are done");
+        // rows of five figures
+        let mut short = stored(&history(2));
+        short[0].shape = vec![2, 5];
+        short[0].data.truncate(10);
+        let err = refused(&metadata(2), &short);
+        assert!(matches!(err, ResumeError::HistoryShape { .. }), "{err:?}");
+        // a shape its data does not fill
+        let mut hollow = stored(&history(2));
+        hollow[0].data.truncate(11);
+        let err = refused(&metadata(2), &hollow);
+        assert!(matches!(err, ResumeError::HistoryShape { .. }), "{err:?}");
     }
 
     #[test]

@@ -113,33 +113,54 @@ pub fn write(
 ) -> Result<(), WeightsError> {
     let typed: Vec<_> = tensors
         .iter()
-        .map(|&(name, shape, data)| (name, shape, data, false))
+        .map(|&(name, shape, data)| (name, shape, Values::F32(data)))
         .collect();
     write_typed(path, &typed, metadata)
 }
 
-/// [`write()`] where a tensor marked as a count is written as `int64`.
-fn write_typed(
-    path: &Path,
-    tensors: &[(&str, &[usize], &[f32], bool)],
-    metadata: HashMap<String, String>,
-) -> Result<(), WeightsError> {
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|&(_, _, data, count)| match count {
-            true => data
+/// A tensor's values as they are written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Values<'a> {
+    F32(&'a [f32]),
+    /// A count held in f32, written as `int64`.
+    Count(&'a [f32]),
+    /// Written as `float64` (a checkpoint's history).
+    F64(&'a [f64]),
+}
+
+impl Values<'_> {
+    fn dtype(self) -> Dtype {
+        match self {
+            Values::F32(_) => Dtype::F32,
+            Values::Count(_) => Dtype::I64,
+            Values::F64(_) => Dtype::F64,
+        }
+    }
+
+    fn bytes(self) -> Vec<u8> {
+        match self {
+            Values::F32(data) => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Values::Count(data) => data
                 .iter()
                 .flat_map(|&v| (v as i64).to_le_bytes())
                 .collect(),
-            false => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        })
-        .collect();
+            Values::F64(data) => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+}
+
+/// [`write()`] with each tensor's values of their own type.
+fn write_typed(
+    path: &Path,
+    tensors: &[(&str, &[usize], Values<'_>)],
+    metadata: HashMap<String, String>,
+) -> Result<(), WeightsError> {
+    let bytes: Vec<Vec<u8>> = tensors.iter().map(|&(_, _, v)| v.bytes()).collect();
     let views = tensors
         .iter()
         .zip(&bytes)
-        .map(|(&(name, shape, _, count), b)| {
-            let dtype = if count { Dtype::I64 } else { Dtype::F32 };
-            TensorView::new(dtype, shape.to_vec(), b)
+        .map(|(&(name, shape, values), b)| {
+            TensorView::new(values.dtype(), shape.to_vec(), b)
                 .map(|v| (name.to_string(), v))
                 .map_err(|source| WeightsError::Tensor {
                     path: path.to_path_buf(),
@@ -165,11 +186,41 @@ fn write_typed(
 /// be f32, or int64 with values an f32 holds exactly (|v| ≤ 2^24: PyTorch's
 /// `num_batches_tracked`), read as f32.
 pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), WeightsError> {
+    let file = read_file(path)?;
+    match file.f64.first() {
+        Some(t) => Err(WeightsError::NotF32 {
+            path: path.to_path_buf(),
+            name: t.name.clone(),
+            dtype: Dtype::F64,
+        }),
+        None => Ok((file.tensors, file.metadata)),
+    }
+}
+
+/// A named f64 tensor read from a file.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Tensor64 {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+/// What [`read_file`] found: the f32 tensors (counts included), the f64
+/// ones apart, and the metadata.
+pub(crate) struct File {
+    pub tensors: Vec<Tensor>,
+    pub f64: Vec<Tensor64>,
+    pub metadata: HashMap<String, String>,
+}
+
+/// [`read()`], with f64 tensors kept apart instead of refused (a
+/// checkpoint's history is one).
+pub(crate) fn read_file(path: &Path) -> Result<File, WeightsError> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid(path))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let file = SafeTensors::deserialize(&bytes).map_err(invalid(path))?;
-    let mut tensors = Vec::new();
+    let (mut tensors, mut f64) = (Vec::new(), Vec::new());
     let mut names: Vec<String> = file.names().into_iter().cloned().collect();
     names.sort();
     for name in names {
@@ -198,6 +249,19 @@ pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), Weigh
                 })
                 .collect::<Option<Vec<f32>>>()
                 .ok_or_else(not_f32)?,
+            Dtype::F64 => {
+                let data = view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("chunks of 8")))
+                    .collect();
+                f64.push(Tensor64 {
+                    name,
+                    shape: view.shape().to_vec(),
+                    data,
+                });
+                continue;
+            }
             _ => return Err(not_f32()),
         };
         tensors.push(Tensor {
@@ -206,7 +270,11 @@ pub fn read(path: &Path) -> Result<(Vec<Tensor>, HashMap<String, String>), Weigh
             data,
         });
     }
-    Ok((tensors, metadata))
+    Ok(File {
+        tensors,
+        f64,
+        metadata,
+    })
 }
 
 fn shape_text(shape: &[usize]) -> String {
@@ -214,22 +282,28 @@ fn shape_text(shape: &[usize]) -> String {
 }
 
 /// The network's parameters and buffers as [`write_with`] takes them.
-fn entries<N: Network>(net: &N) -> Vec<(&'static str, &'static [usize], &[f32], bool)> {
+fn entries<N: Network>(net: &N) -> Vec<(&'static str, &'static [usize], Values<'_>)> {
     net.state_tensors()
-        .map(|(t, data)| (t.name, t.shape, data, t.count))
+        .map(|(t, data)| {
+            let values = match t.count {
+                true => Values::Count(data),
+                false => Values::F32(data),
+            };
+            (t.name, t.shape, values)
+        })
         .collect()
 }
 
-/// Writes the network's parameters and buffers, then `extra` f32 tensors,
-/// with `metadata`, to `path` (atomically).
-pub(crate) fn write_with<N: Network>(
-    net: &N,
-    extra: &[(&str, &[usize], &[f32])],
+/// Writes the network's parameters and buffers, then `extra` tensors, with
+/// `metadata`, to `path` (atomically).
+pub(crate) fn write_with<'a, N: Network>(
+    net: &'a N,
+    extra: &[(&'a str, &'a [usize], Values<'a>)],
     metadata: HashMap<String, String>,
     path: &Path,
 ) -> Result<(), WeightsError> {
     let mut tensors = entries(net);
-    tensors.extend(extra.iter().map(|&(n, s, d)| (n, s, d, false)));
+    tensors.extend_from_slice(extra);
     write_typed(path, &tensors, metadata)
 }
 

@@ -1529,17 +1529,8 @@ impl ConvRows {
         self.offset(cu / self.kh, cu % self.kh, v)
     }
     /// Floats the padded input must hold so that every row's `n` columns
-    /// are inside it.
-    ///
-    /// # Panics
-    /// If that is more than `usize` holds.
-    pub fn needed(&self, n: usize) -> usize {
-        self.checked_needed(n)
-            .expect("conv rows: the padded input's size overflows usize")
-    }
-
-    /// [`ConvRows::needed`], `None` where it overflows (a window of no
-    /// rows needs nothing).
+    /// are inside it, `None` where that overflows (a window of no rows
+    /// needs nothing).
     fn checked_needed(&self, n: usize) -> Option<usize> {
         let last = |count: usize, stride: usize| count.saturating_sub(1).checked_mul(stride);
         last(self.channels, self.plane)?
@@ -2458,7 +2449,7 @@ mod tests {
             };
             let k = ch * kh * kw;
             let n = (hp - kh + 1) * wp;
-            let padded = random_vec(rows.needed(n), 1);
+            let padded = random_vec(rows.checked_needed(n).unwrap(), 1);
             // the patch matrix, copied out
             let patches: Vec<f32> = (0..k)
                 .flat_map(|p| padded[rows.patch_offset(p)..][..n].to_vec())
@@ -2621,7 +2612,7 @@ mod tests {
                 row: wp,
             };
             let (k, oh, ow) = (ch * kh * kw, hp - kh + 1, wp - kw + 1);
-            let padded = random_vec(rows.needed((oh - 1) * wp + ow), 3);
+            let padded = random_vec(rows.checked_needed((oh - 1) * wp + ow).unwrap(), 3);
             let patches: Vec<f32> = (0..k)
                 .flat_map(|i| {
                     let row = &padded[rows.patch_offset(i)..];
