@@ -9,7 +9,8 @@ use nn::data::{mnist, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::{Adam, Optimizer, Sgd};
 use nn::prelude::*;
-use nn::train::{evaluate, TrainConfig, TrainError, Trainer};
+use nn::schedule::{Constant, ExponentialDecay, Schedule, StepDecay};
+use nn::train::{evaluate, TrainConfig, TrainError, Trainer, Watched};
 use nn_runtime::testing::TempDir;
 
 nn::network! {
@@ -402,4 +403,183 @@ fn a_checkpoint_after_half_a_million_epochs_resumes() {
     let mut other = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1, 1));
     other.resume(&mut resumed, &checkpoint).unwrap();
     assert_eq!(other.history, trainer.history);
+}
+
+/// Softmax cross-entropy whose gradient is infinite at the `poisoned`-th
+/// training batch (counting the calls with `batch` labels; evaluation
+/// calls, with other counts, pass through).
+struct InfiniteGradientAt {
+    poisoned: usize,
+    batch: usize,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl nn::loss::Loss for InfiniteGradientAt {
+    type Target = u32;
+
+    fn loss(&self, outputs: &[f32], targets: &[u32], d_outputs: &mut [f32]) -> f32 {
+        let loss = SoftmaxCrossEntropy.loss(outputs, targets, d_outputs);
+        if targets.len() == self.batch {
+            let call = self
+                .calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            if call == self.poisoned {
+                d_outputs[0] = f32::INFINITY;
+            }
+        }
+        loss
+    }
+}
+
+#[test]
+fn an_infinite_gradient_stops_before_the_step_and_leaves_the_weights() {
+    // one batch per epoch, so a step taken would be evaluated and
+    // checkpointed as the epoch's result; the infinite output gradient
+    // meets zeros on its way back, so the norm is NaN
+    let (train, test) = digits();
+    let train = Dataset::<784>::new(
+        train.inputs()[..32 * 784].to_vec(),
+        train.labels()[..32].to_vec(),
+        10,
+    )
+    .unwrap();
+    let test = every(&test, 20);
+    assert_ne!(test.len(), 32);
+    let tmp = TempDir::new("nn-train", "infinite-gradient");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let config = |epochs| TrainConfig {
+        checkpoint: Some(checkpoint.clone()),
+        ..config(epochs, 1)
+    };
+
+    let mut one_epoch = Tiny::new(7);
+    Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1))
+        .fit(&mut one_epoch, &train, &test)
+        .unwrap();
+
+    let mut net = Tiny::new(7);
+    let loss = InfiniteGradientAt {
+        poisoned: 2,
+        batch: 32,
+        calls: Default::default(),
+    };
+    let mut trainer = Trainer::new(loss, Sgd::new(0.05), config(3));
+    let err = trainer.fit(&mut net, &train, &test).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                epoch: 2,
+                batch: 1,
+                what: Watched::GradientNorm,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "training stopped before the step of epoch 2, batch 1: the gradient's norm is NaN; \
+         the weights are those before it; lower the learning rate or check the data"
+    );
+    assert_eq!(net.params(), one_epoch.params(), "the step was not taken");
+    assert_eq!(trainer.history.epochs.len(), 1);
+    let mut resumed = Tiny::new(8);
+    Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(3))
+        .resume(&mut resumed, &checkpoint)
+        .unwrap();
+    assert_eq!(
+        resumed.params(),
+        one_epoch.params(),
+        "checkpoint of epoch 1"
+    );
+}
+
+/// A schedule that gives NaN from epoch `from` on.
+struct NanFrom(f32);
+
+impl Schedule for NanFrom {
+    fn learning_rate(&self, epoch: f32) -> f32 {
+        if epoch >= self.0 {
+            f32::NAN
+        } else {
+            0.05
+        }
+    }
+}
+
+#[test]
+fn a_nan_learning_rate_stops_before_the_step() {
+    let (train, test) = digits();
+    let train = every(&train, 4);
+    let mut one_epoch = Tiny::new(7);
+    Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1, 1))
+        .fit(&mut one_epoch, &train, &test)
+        .unwrap();
+
+    let mut net = Tiny::new(7);
+    let mut trainer =
+        Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(3, 1)).with_schedule(NanFrom(1.0));
+    let err = trainer.fit(&mut net, &train, &test).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TrainError::NonFinite {
+                epoch: 2,
+                batch: 1,
+                what: Watched::LearningRate,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("the learning rate is NaN; the weights are those before it; check the learning-rate schedule"),
+        "{err}"
+    );
+    assert_eq!(net.params(), one_epoch.params());
+}
+
+#[test]
+fn a_schedule_that_gives_no_rate_is_refused_before_training() {
+    let (train, test) = digits();
+    let refused = |schedule: Box<dyn Schedule + Send>, message: &str| {
+        let mut net = Tiny::new(7);
+        let before = net.params().to_vec();
+        let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(1, 1));
+        trainer.schedule = Some(schedule);
+        let err = trainer.fit(&mut net, &train, &test).unwrap_err();
+        assert!(matches!(err, TrainError::Schedule(_)), "{err:?}");
+        assert_eq!(err.to_string(), message);
+        assert_eq!(net.params(), &before[..]);
+    };
+    refused(
+        Box::new(Constant(-0.05)),
+        "`Constant`: `rate` is -0.05, it must be finite and at least 0",
+    );
+    refused(
+        Box::new(ExponentialDecay {
+            base: 0.1,
+            decay: 0.5,
+            steps: 0.0,
+            staircase: false,
+        }),
+        "`ExponentialDecay`: `steps` is 0, it must be more than 0",
+    );
+    refused(
+        Box::new(StepDecay {
+            base: 0.1,
+            gamma: 0.5,
+            step_size: 0,
+        }),
+        "`StepDecay`: `step_size` is 0, it must be more than 0",
+    );
+}
+
+#[test]
+#[should_panic(expected = "sgd: invalid learning rate -1 (it must be finite and at least 0)")]
+fn a_negative_learning_rate_is_refused_by_the_setter() {
+    Sgd::new(0.1).set_learning_rate(-1.0);
 }

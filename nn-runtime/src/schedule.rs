@@ -30,6 +30,52 @@ use std::f64::consts::PI;
 pub trait Schedule {
     /// The learning rate after `epoch` epochs (fractional mid-epoch).
     fn learning_rate(&self, epoch: f32) -> f32;
+
+    /// Whether the schedule's settings make learning rates at all: the
+    /// trainer checks this before its first step. The schedules here refuse
+    /// rates that are negative, NaN or infinite and periods of zero (which
+    /// would divide by zero into a NaN rate); the default accepts anything.
+    fn check(&self) -> Result<(), ScheduleError> {
+        Ok(())
+    }
+}
+
+/// A schedule setting that gives no usable learning rate: which schedule,
+/// which setting, its value and what it must be.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("`{schedule}`: `{setting}` is {value}, it must be {must}")]
+pub struct ScheduleError {
+    pub schedule: &'static str,
+    pub setting: &'static str,
+    pub value: String,
+    pub must: &'static str,
+}
+
+/// Checks one setting of `schedule`.
+fn setting<T: std::fmt::Display>(
+    schedule: &'static str,
+    (setting, value): (&'static str, T),
+    (ok, must): (bool, &'static str),
+) -> Result<(), ScheduleError> {
+    match ok {
+        true => Ok(()),
+        false => Err(ScheduleError {
+            schedule,
+            setting,
+            value: value.to_string(),
+            must,
+        }),
+    }
+}
+
+/// A rate, or a factor between rates: finite and at least 0.
+fn rate(v: f32) -> (bool, &'static str) {
+    (v.is_finite() && v >= 0.0, "finite and at least 0")
+}
+
+/// A period: more than 0 (and finite).
+fn period(v: f64) -> (bool, &'static str) {
+    (v.is_finite() && v > 0.0, "more than 0")
 }
 
 /// Exponential decay: `lr = base · decay^(epoch / steps)`, or with
@@ -65,6 +111,13 @@ impl Schedule for ExponentialDecay {
         };
         (self.base as f64 * (self.decay as f64).powf(periods)) as f32
     }
+
+    fn check(&self) -> Result<(), ScheduleError> {
+        let name = "ExponentialDecay";
+        setting(name, ("base", self.base), rate(self.base))?;
+        setting(name, ("decay", self.decay), rate(self.decay))?;
+        setting(name, ("steps", self.steps), period(self.steps as f64))
+    }
 }
 
 /// Step decay, PyTorch's `StepLR`
@@ -85,6 +138,17 @@ impl Schedule for StepDecay {
     fn learning_rate(&self, epoch: f32) -> f32 {
         let drops = (epoch.max(0.0) as f64 / self.step_size as f64).floor();
         (self.base as f64 * (self.gamma as f64).powf(drops)) as f32
+    }
+
+    fn check(&self) -> Result<(), ScheduleError> {
+        let name = "StepDecay";
+        setting(name, ("base", self.base), rate(self.base))?;
+        setting(name, ("gamma", self.gamma), rate(self.gamma))?;
+        setting(
+            name,
+            ("step_size", self.step_size),
+            period(self.step_size as f64),
+        )
     }
 }
 
@@ -108,6 +172,13 @@ impl Schedule for Cosine {
         let progress = (epoch.max(0.0) as f64 / self.epochs as f64).min(1.0);
         let (base, min) = (self.base as f64, self.min as f64);
         (min + (base - min) * (1.0 + (PI * progress).cos()) / 2.0) as f32
+    }
+
+    fn check(&self) -> Result<(), ScheduleError> {
+        let name = "Cosine";
+        setting(name, ("base", self.base), rate(self.base))?;
+        setting(name, ("min", self.min), rate(self.min))?;
+        setting(name, ("epochs", self.epochs), period(self.epochs as f64))
     }
 }
 
@@ -201,6 +272,25 @@ impl Schedule for OneCycle {
         };
         lr as f32
     }
+
+    fn check(&self) -> Result<(), ScheduleError> {
+        let name = "OneCycle";
+        setting(name, ("max", self.max), rate(self.max))?;
+        setting(name, ("epochs", self.epochs), period(self.epochs as f64))?;
+        let steps = self.steps_per_epoch;
+        setting(name, ("steps_per_epoch", steps), period(steps as f64))?;
+        let pct = self.pct_start;
+        let fraction = ((0.0..=1.0).contains(&pct), "between 0 and 1");
+        setting(name, ("pct_start", pct), fraction)?;
+        let div = self.div_factor;
+        setting(name, ("div_factor", div), period(div as f64))?;
+        let final_div = self.final_div_factor;
+        setting(
+            name,
+            ("final_div_factor", final_div),
+            period(final_div as f64),
+        )
+    }
 }
 
 /// The same rate at every epoch.
@@ -211,11 +301,85 @@ impl Schedule for Constant {
     fn learning_rate(&self, _epoch: f32) -> f32 {
         self.0
     }
+
+    fn check(&self) -> Result<(), ScheduleError> {
+        setting("Constant", ("rate", self.0), rate(self.0))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_that_give_no_rate_are_refused() {
+        let valid: [&dyn Schedule; 5] = [
+            &ExponentialDecay {
+                base: 0.1,
+                decay: 0.5,
+                steps: 2.0,
+                staircase: false,
+            },
+            &StepDecay {
+                base: 0.1,
+                gamma: 0.1,
+                step_size: 3,
+            },
+            &Cosine {
+                base: 0.1,
+                min: 0.0,
+                epochs: 10,
+            },
+            &OneCycle::new(0.1, 10, 100),
+            &Constant(0.0),
+        ];
+        for s in valid {
+            assert_eq!(s.check(), Ok(()));
+        }
+        let refused = |s: &dyn Schedule, message: &str| {
+            assert_eq!(s.check().unwrap_err().to_string(), message);
+        };
+        refused(
+            &Cosine {
+                base: 0.1,
+                min: f32::NAN,
+                epochs: 10,
+            },
+            "`Cosine`: `min` is NaN, it must be finite and at least 0",
+        );
+        refused(
+            &Cosine {
+                base: 0.1,
+                min: 0.0,
+                epochs: 0,
+            },
+            "`Cosine`: `epochs` is 0, it must be more than 0",
+        );
+        refused(
+            &OneCycle {
+                pct_start: 1.5,
+                ..OneCycle::new(0.1, 10, 100)
+            },
+            "`OneCycle`: `pct_start` is 1.5, it must be between 0 and 1",
+        );
+        refused(
+            &OneCycle::new(0.1, 10, 0),
+            "`OneCycle`: `steps_per_epoch` is 0, it must be more than 0",
+        );
+        refused(
+            &ExponentialDecay {
+                base: f32::INFINITY,
+                decay: 0.5,
+                steps: 1.0,
+                staircase: true,
+            },
+            "`ExponentialDecay`: `base` is inf, it must be finite and at least 0",
+        );
+        refused(
+            &Constant(-0.05),
+            "`Constant`: `rate` is -0.05, it must be finite and at least 0",
+        );
+    }
 
     /// Checks `schedule` at each `(epoch, rate)` to 1e-6 relative.
     fn check(schedule: &dyn Schedule, cases: &[(f32, f64)]) {

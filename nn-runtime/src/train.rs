@@ -16,7 +16,7 @@ use crate::data::Dataset;
 use crate::loss::{self, Loss};
 use crate::network::{Network, TakesInput};
 use crate::optim::{Optimizer, OptimizerState, StateError};
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, ScheduleError};
 use crate::team::Team;
 use crate::weights::{self, Values, WeightsError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -201,16 +201,24 @@ impl fmt::Display for Evaluation {
 /// [`ResumeError`] of one that does not fit, the [`PlotError`] of the curves.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// The loss became NaN or infinite.
+    /// A batch's loss or gradient, or the learning rate for it, is not a
+    /// finite number (or the rate is negative): training stopped before
+    /// that batch's step, and the weights are those after the step before.
     #[error(
-        "training stopped: the loss became {loss} at epoch {epoch}, batch {batch}; \
-         lower the learning rate or check the data"
+        "training stopped before the step of epoch {epoch}, batch {batch}: {what} is {value}; \
+         the weights are those before it; {}",
+        what.advice()
     )]
     NonFinite {
         epoch: usize,
         batch: usize,
-        loss: f32,
+        /// Which figure it was.
+        what: Watched,
+        value: f64,
     },
+    /// The learning-rate schedule's settings give no usable rate.
+    #[error("{0}")]
+    Schedule(#[from] ScheduleError),
     /// A checkpoint could not be written or read.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] WeightsError),
@@ -221,6 +229,37 @@ pub enum TrainError {
     /// The curves image could not be drawn or written.
     #[error("{0}")]
     Curves(#[from] PlotError),
+}
+
+/// What the trainer checks before each step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watched {
+    /// The batch's mean loss.
+    Loss,
+    /// The L2 norm of the batch's gradient (NaN or infinite when any of its
+    /// values is).
+    GradientNorm,
+    /// The learning rate the schedule gave for the batch.
+    LearningRate,
+}
+
+impl Watched {
+    fn advice(self) -> &'static str {
+        match self {
+            Watched::Loss | Watched::GradientNorm => "lower the learning rate or check the data",
+            Watched::LearningRate => "check the learning-rate schedule",
+        }
+    }
+}
+
+impl fmt::Display for Watched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Watched::Loss => "the loss",
+            Watched::GradientNorm => "the gradient's norm",
+            Watched::LearningRate => "the learning rate",
+        })
+    }
 }
 
 /// Why a checkpoint that was read does not fit: a metadata entry is missing
@@ -351,6 +390,26 @@ where
     }
 }
 
+/// The L2 norm of `values`, summed in f64 (in which no f32 squared
+/// overflows): NaN or infinite exactly when a value is.
+fn norm(values: &[f32]) -> f64 {
+    crate::kernels::simd::vectorized(
+        #[inline(always)]
+        || {
+            let mut acc = [0.0f64; 8];
+            let chunks = values.chunks_exact(8);
+            let rest = chunks.remainder();
+            for chunk in chunks {
+                for (a, &v) in acc.iter_mut().zip(chunk) {
+                    *a += f64::from(v) * f64::from(v);
+                }
+            }
+            let rest: f64 = rest.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            (acc.iter().sum::<f64>() + rest).sqrt()
+        },
+    )
+}
+
 /// `into += from`, element by element, vectorised.
 fn add_into(into: &mut [f32], from: &[f32]) {
     crate::kernels::simd::vectorized(
@@ -468,6 +527,9 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 N::OUTPUT_LEN
             );
         }
+        if let Some(schedule) = &self.schedule {
+            schedule.check()?;
+        }
         let threads = self.threads().max(1);
         let mut team = Team::new(threads);
         let mut workers: Vec<Mutex<Worker<N>>> = (0..threads)
@@ -490,10 +552,25 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             let started = Instant::now();
             batching.order(train.len(), epoch, &mut order);
             let bar = self.progress_bar(epoch, batches);
-            let lr_at_start = self.set_learning_rate(epoch as f32);
             let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            let mut lr_at_start = self.optimizer.learning_rate();
             for (b, indices) in order.chunks(batching.batch_size).enumerate() {
-                self.set_learning_rate(epoch as f32 + b as f32 / batches.max(1) as f32);
+                // each figure is checked before the step: if one is not
+                // finite, the step is not taken
+                let stop = |what, value: f64| TrainError::NonFinite {
+                    epoch: epoch + 1,
+                    batch: b + 1,
+                    what,
+                    value,
+                };
+                let lr = self.set_learning_rate(epoch as f32 + b as f32 / batches.max(1) as f32);
+                let lr = lr.map_err(|lr| {
+                    bar.abandon();
+                    stop(Watched::LearningRate, lr.into())
+                })?;
+                if b == 0 {
+                    lr_at_start = lr;
+                }
                 let batch_len = indices.len();
                 let share = batch_len.div_ceil(threads);
                 // replicas start from the network's parameters, buffers and
@@ -537,11 +614,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 let batch_loss = batch_loss / batch_len as f64;
                 if !batch_loss.is_finite() {
                     bar.abandon();
-                    return Err(TrainError::NonFinite {
-                        epoch: epoch + 1,
-                        batch: b + 1,
-                        loss: batch_loss as f32,
-                    });
+                    return Err(stop(Watched::Loss, batch_loss));
                 }
                 // the batch's gradient: the first share's, then the others
                 // added in a fixed order
@@ -562,6 +635,11 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     });
                     net.state_mut()
                         .average_buffers(N::BUFFERS, (size(0), batch_len), replicas);
+                }
+                let norm = norm(net.grads());
+                if !norm.is_finite() {
+                    bar.abandon();
+                    return Err(stop(Watched::GradientNorm, norm));
                 }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
@@ -599,11 +677,18 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         Ok(self.history.clone())
     }
 
-    fn set_learning_rate(&mut self, epoch: f32) -> f32 {
+    /// Sets the schedule's learning rate for `epoch` (if there is a
+    /// schedule) and returns the rate, or the schedule's rate as an error
+    /// if it is negative, NaN or infinite.
+    fn set_learning_rate(&mut self, epoch: f32) -> Result<f32, f32> {
         if let Some(s) = &self.schedule {
-            self.optimizer.set_learning_rate(s.learning_rate(epoch));
+            let lr = s.learning_rate(epoch);
+            if !(lr.is_finite() && lr >= 0.0) {
+                return Err(lr);
+            }
+            self.optimizer.set_learning_rate(lr);
         }
-        self.optimizer.learning_rate()
+        Ok(self.optimizer.learning_rate())
     }
 
     fn progress_bar(&self, epoch: usize, batches: usize) -> ProgressBar {

@@ -49,7 +49,7 @@ impl Adagrad {
     /// Adagrad with learning rate `lr` (PyTorch's default is 0.01).
     pub fn new(lr: f32) -> Self {
         Adagrad {
-            lr: non_negative(KIND, "learning rate", lr),
+            lr: super::learning_rate(KIND, lr),
             lr_decay: 0.0,
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,

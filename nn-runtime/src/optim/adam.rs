@@ -50,7 +50,7 @@ impl Moments {
     fn new(kind: &'static str, lr: f32, weight_decay: f64, decoupled: bool) -> Self {
         Moments {
             kind,
-            lr: non_negative(kind, "learning rate", lr),
+            lr: super::learning_rate(kind, lr),
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,

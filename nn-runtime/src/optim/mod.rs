@@ -75,8 +75,11 @@ macro_rules! optimizer {
                 self$(.$field)?.lr
             }
 
+            #[track_caller]
             fn set_learning_rate(&mut self, lr: f32) {
-                self$(.$field)?.lr = lr;
+                use $crate::optim::Rule as _;
+                let kind = self$(.$field)?.kind();
+                self$(.$field)?.lr = $crate::optim::learning_rate(kind, lr);
             }
 
             fn state(&self) -> $crate::optim::OptimizerState {
@@ -115,6 +118,10 @@ pub trait Optimizer: Send {
 
     /// Sets the learning rate used from the next step on (e.g. from a
     /// [`Schedule`](crate::schedule::Schedule)).
+    ///
+    /// # Panics
+    /// If `lr` is negative, NaN or infinite (it would train uphill, or
+    /// make every weight NaN).
     fn set_learning_rate(&mut self, lr: f32);
 
     /// A copy of everything needed to resume: step count and buffers.
@@ -275,8 +282,19 @@ fn ensure_len(buf: &mut Vec<f32>, n: usize, init: f32, kind: &str, name: &str) {
     }
 }
 
+/// `lr`, checked to be a learning rate: finite and at least 0.
+#[track_caller]
+pub(crate) fn learning_rate(kind: &str, lr: f32) -> f32 {
+    assert!(
+        lr.is_finite() && lr >= 0.0,
+        "{kind}: invalid learning rate {lr} (it must be finite and at least 0)"
+    );
+    lr
+}
+
 /// `value` of option `option` of optimizer `kind`, checked to be at least 0
 /// (so not NaN either).
+#[track_caller]
 pub(crate) fn non_negative<T: PartialOrd + Default + std::fmt::Display>(
     kind: &str,
     option: &str,

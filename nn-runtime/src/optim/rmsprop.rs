@@ -58,7 +58,7 @@ impl RmsProp {
     /// RMSprop with learning rate `lr` (PyTorch's default is 0.01).
     pub fn new(lr: f32) -> Self {
         RmsProp {
-            lr: non_negative(KIND, "learning rate", lr),
+            lr: super::learning_rate(KIND, lr),
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,

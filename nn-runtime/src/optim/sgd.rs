@@ -52,7 +52,7 @@ impl Sgd {
     /// Plain SGD with learning rate `lr`.
     pub fn new(lr: f32) -> Self {
         Sgd {
-            lr: non_negative(KIND, "learning rate", lr),
+            lr: super::learning_rate(KIND, lr),
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
