@@ -583,3 +583,56 @@ fn a_schedule_that_gives_no_rate_is_refused_before_training() {
 fn a_negative_learning_rate_is_refused_by_the_setter() {
     Sgd::new(0.1).set_learning_rate(-1.0);
 }
+
+#[test]
+fn training_that_would_do_nothing_is_refused() {
+    let (train, test) = digits();
+    let empty = Dataset::<784>::new(Vec::new(), Vec::new(), 10).unwrap();
+    let refused = |config: TrainConfig, train: &Dataset<784>, test: &Dataset<784>, why: &str| {
+        let mut net = Tiny::new(1);
+        let before = net.params().to_vec();
+        let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config);
+        let err = trainer.fit(&mut net, train, test).unwrap_err();
+        assert!(matches!(err, TrainError::Nothing(_)), "{err:?}");
+        assert_eq!(err.to_string(), format!("nothing to train: {why}"));
+        assert_eq!(net.params(), &before[..]);
+        assert!(trainer.history.epochs.is_empty());
+    };
+    refused(config(1, 1), &empty, &test, "the training set is empty");
+    refused(
+        config(1, 1),
+        &train,
+        &empty,
+        "the test set is empty (no test loss or accuracy to report)",
+    );
+    let too_big = TrainConfig {
+        batching: Batching::new(train.len() + 1).drop_last(true),
+        ..config(1, 1)
+    };
+    refused(
+        too_big,
+        &train,
+        &test,
+        &format!(
+            "batches of {} with `drop_last` leave no batch of the {} training samples",
+            train.len() + 1,
+            train.len()
+        ),
+    );
+    // the field is public, so a batch size of 0 can get past `Batching::new`
+    let mut zero = config(1, 1);
+    zero.batching.batch_size = 0;
+    refused(
+        zero,
+        &train,
+        &test,
+        "batches of 0 samples (the batch size must be at least 1)",
+    );
+}
+
+#[test]
+fn an_empty_set_evaluates_to_nan_not_zero() {
+    let empty = Dataset::<784>::new(Vec::new(), Vec::new(), 10).unwrap();
+    let eval = evaluate(&mut Tiny::new(1), &empty, &SoftmaxCrossEntropy, 16);
+    assert!(eval.loss.is_nan() && eval.accuracy.is_nan(), "{eval:?}");
+}

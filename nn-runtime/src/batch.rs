@@ -24,6 +24,10 @@ pub struct Batching {
 
 impl Batching {
     /// Batches of `batch_size` in the data set's order, the last one kept.
+    ///
+    /// # Panics
+    /// If `batch_size` is 0.
+    #[track_caller]
     pub fn new(batch_size: usize) -> Self {
         assert!(batch_size >= 1, "batch size must be at least 1");
         Batching {
@@ -31,6 +35,14 @@ impl Batching {
             shuffle: None,
             drop_last: false,
         }
+    }
+
+    #[track_caller]
+    fn check(&self) {
+        assert!(
+            self.batch_size >= 1,
+            "batch size must be at least 1 (Batching {{ batch_size: 0, .. }})"
+        );
     }
 
     /// Shuffled with `seed`, a new order every epoch.
@@ -50,7 +62,12 @@ impl Batching {
     }
 
     /// Number of batches in an epoch over `len` samples.
+    ///
+    /// # Panics
+    /// If `batch_size` is 0 (it is a public field).
+    #[track_caller]
     pub fn batches(&self, len: usize) -> usize {
+        self.check();
         if self.drop_last {
             len / self.batch_size
         } else {
@@ -59,7 +76,12 @@ impl Batching {
     }
 
     /// Writes the sample order of `epoch` into `order` (reusing its memory).
+    ///
+    /// # Panics
+    /// If `batch_size` is 0 (it is a public field).
+    #[track_caller]
     pub fn order(&self, len: usize, epoch: usize, order: &mut Vec<usize>) {
+        self.check();
         order.clear();
         order.extend(0..len);
         if let Some(seed) = self.shuffle {

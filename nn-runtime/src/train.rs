@@ -219,6 +219,11 @@ pub enum TrainError {
     /// The learning-rate schedule's settings give no usable rate.
     #[error("{0}")]
     Schedule(#[from] ScheduleError),
+    /// The data sets and the batching leave nothing to train on or to
+    /// report: an empty training or test set, batches of 0 samples, or
+    /// `drop_last` with batches larger than the training set.
+    #[error("nothing to train: {0}")]
+    Nothing(String),
     /// A checkpoint could not be written or read.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] WeightsError),
@@ -337,6 +342,7 @@ impl PlotError {
 }
 
 /// Evaluates `net` on `data` in evaluation mode (restoring the mode after).
+/// An empty data set has no loss or accuracy: both are NaN.
 ///
 /// # Panics
 /// If the data set has more classes than the network has outputs.
@@ -382,7 +388,8 @@ where
     if was_training {
         net.train();
     }
-    let n = data.len().max(1) as f64;
+    // 0 / 0 for an empty set: NaN, not a loss of 0 and an accuracy of 0
+    let n = data.len() as f64;
     Evaluation {
         loss: total_loss / n,
         accuracy: correct as f64 / n,
@@ -530,6 +537,24 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         if let Some(schedule) = &self.schedule {
             schedule.check()?;
         }
+        let batching = self.config.batching;
+        let nothing = |why: String| Err(TrainError::Nothing(why));
+        if train.is_empty() {
+            return nothing("the training set is empty".into());
+        }
+        if test.is_empty() {
+            return nothing("the test set is empty (no test loss or accuracy to report)".into());
+        }
+        if batching.batch_size == 0 {
+            return nothing("batches of 0 samples (the batch size must be at least 1)".into());
+        }
+        if batching.batches(train.len()) == 0 {
+            return nothing(format!(
+                "batches of {} with `drop_last` leave no batch of the {} training samples",
+                batching.batch_size,
+                train.len()
+            ));
+        }
         let threads = self.threads().max(1);
         let mut team = Team::new(threads);
         let mut workers: Vec<Mutex<Worker<N>>> = (0..threads)
@@ -544,7 +569,6 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 })
             })
             .collect();
-        let batching = self.config.batching;
         let batches = batching.batches(train.len());
         let mut order = Vec::new();
         net.train();
