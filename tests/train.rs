@@ -636,3 +636,33 @@ fn an_empty_set_evaluates_to_nan_not_zero() {
     let eval = evaluate(&mut Tiny::new(1), &empty, &SoftmaxCrossEntropy, 16);
     assert!(eval.loss.is_nan() && eval.accuracy.is_nan(), "{eval:?}");
 }
+
+#[test]
+fn a_checkpoint_path_that_cannot_be_written_is_found_before_training() {
+    let (train, test) = digits();
+    let tmp = TempDir::new("nn-train", "bad-path");
+    for (checkpoint, curves) in [
+        (Some(tmp.0.join("missing/checkpoint.safetensors")), None),
+        (None, Some(tmp.0.join("missing/curves.svg"))),
+    ] {
+        let mut net = Tiny::new(1);
+        let before = net.params().to_vec();
+        let mut trainer = Trainer::new(
+            SoftmaxCrossEntropy,
+            Sgd::new(0.05),
+            TrainConfig {
+                checkpoint,
+                curves,
+                ..config(1, 1)
+            },
+        );
+        let err = trainer.fit(&mut net, &train, &test).unwrap_err();
+        assert!(
+            matches!(err, TrainError::Checkpoint(_) | TrainError::Curves(_)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("missing"), "{err}");
+        assert_eq!(net.params(), &before[..], "no epoch was trained");
+        assert!(trainer.history.epochs.is_empty());
+    }
+}

@@ -233,3 +233,32 @@ fn a_tensor_with_fewer_values_than_its_shape_is_refused_and_changes_nothing() {
     );
     assert_eq!(other.params(), &before[..]);
 }
+
+#[test]
+fn a_failed_write_leaves_no_temporary_file() {
+    let tmp = TempDir::new("nn-weights", "failed-write");
+    // a directory where the file should go: the rename over it fails
+    let path = tmp.0.join("weights.safetensors");
+    std::fs::create_dir(&path).unwrap();
+    let err = weights::save(&LeNet5::new(1), &path).unwrap_err();
+    assert!(matches!(err, WeightsError::Io { .. }), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&tmp.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["weights.safetensors"], "only the directory");
+}
+
+#[test]
+fn writers_do_not_share_a_temporary_name() {
+    // something already at `<path>.tmp`, as another writer's would be:
+    // with a fixed temporary name, the write failed
+    let tmp = TempDir::new("nn-weights", "tmp-taken");
+    let path = tmp.0.join("weights.safetensors");
+    std::fs::create_dir(tmp.0.join("weights.safetensors.tmp")).unwrap();
+    let net = LeNet5::new(3);
+    weights::save(&net, &path).unwrap();
+    let mut back = LeNet5::new(4);
+    weights::load(&mut back, &path).unwrap();
+    assert_eq!(back.params(), net.params());
+}

@@ -569,6 +569,20 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 })
             })
             .collect();
+        // files written after every epoch: a path that cannot take them is
+        // found now, not after the first epoch's work
+        if let Some(path) = &self.config.checkpoint {
+            weights::check_writable(path)?;
+        }
+        if let Some(path) = &self.config.curves {
+            weights::check_writable(path).map_err(|e| match e {
+                WeightsError::Io { path, source } => PlotError::Io { path, source },
+                e => PlotError::Draw {
+                    path: path.clone(),
+                    source: Box::new(e),
+                },
+            })?;
+        }
         let batches = batching.batches(train.len());
         let mut order = Vec::new();
         net.train();

@@ -8,8 +8,11 @@
 //! the last as `int64`, as PyTorch stores it), and an `int64` tensor of a
 //! file loads into a count.
 //!
-//! Files are written atomically: to `<path>.tmp`, synced, then renamed over
-//! `path`, so a crash never leaves a half-written file under the real name.
+//! Files are written atomically: to a temporary file of a unique name in
+//! the same directory (the `tempfile` crate's), synced, renamed over `path`,
+//! and the directory synced, so a crash never leaves a half-written file
+//! under the real name and the new one is there after it; a write that
+//! fails removes its temporary file, and two writers never share one.
 
 use crate::network::Network;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
@@ -171,15 +174,53 @@ fn write_typed(
         .collect::<Result<Vec<_>, _>>()?;
     let metadata = (!metadata.is_empty()).then_some(metadata);
     let buffer = safetensors::serialize(views, &metadata).map_err(invalid(path))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(&buffer).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
+    let dir = directory(path);
+    // dropped on any error before `persist`, which deletes it
+    let mut tmp = temporary_in(dir, path)?;
+    tmp.write_all(&buffer).map_err(io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io(tmp.path()))?;
+    tmp.persist(path).map_err(|e| io(path)(e.error))?;
+    sync_directory(dir).map_err(io(dir))
+}
+
+/// The directory a file at `path` goes in.
+fn directory(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     }
-    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// A new temporary file in `dir` for writing `path`, named after it.
+fn temporary_in(dir: &Path, path: &Path) -> Result<tempfile::NamedTempFile, WeightsError> {
+    if path.is_dir() {
+        let source = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+        return Err(io(path)(source));
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io(dir))
+}
+
+/// Syncs the directory `dir`, so that a rename in it survives a crash
+/// (on Unix; elsewhere a directory cannot be opened to sync it).
+fn sync_directory(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Checks, without writing it, that a file can be written at `path`: its
+/// directory exists and takes a new file, and `path` is not a directory.
+/// The trainer calls it before the first epoch, so that a bad checkpoint
+/// path is found at once rather than after an epoch's work.
+pub fn check_writable(path: &Path) -> Result<(), WeightsError> {
+    temporary_in(directory(path), path).map(drop)
 }
 
 /// Reads every tensor and the metadata of a safetensors file. Tensors must
