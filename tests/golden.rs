@@ -144,6 +144,8 @@ golden! {
     conv_valid: [2, 8, 8] { conv(3, kernel = 3, stride = 2, pad = valid) }
     conv_no_bias: [2, 5, 5] { conv(3, kernel = 2, bias = false) }
     conv_stride3_pad_rect: [2, 10, 13] { conv(3, kernel = (2, 4), stride = 3, pad = (1, 2, 0, 1)) => [3, 4, 4] }
+    conv_pad_over_kernel: [1, 4, 4] { conv(2, kernel = 1, pad = 1) => [2, 6, 6] }
+    conv_pad_over_kernel_strided: [2, 5, 4] { conv(3, kernel = 2, stride = 2, pad = (3, 2, 2, 3)) => [3, 5, 4] }
     max_pool_basic: [3, 7, 7] { max_pool(3, stride = 2) }
     max_pool_pad: [2, 6, 6] { max_pool(3, stride = 2, pad = 1) }
     max_pool_ceil: [2, 7, 7] { max_pool(2, round = ceil) }

@@ -443,7 +443,8 @@ impl Body {
     ) -> (Val, Placed) {
         let direct = quote!(::nn::__private::Strategy::direct);
         let params: usize = block.branches.iter().map(ir::Branch::params).sum();
-        let macs = block.branches.iter().map(ir::Branch::macs).sum::<usize>() + block.macs;
+        let macs =
+            (block.branches.iter().map(ir::Branch::macs)).fold(block.macs, usize::saturating_add);
         let buffers = |nodes: &[ir::Node]| -> usize { nodes.iter().map(node_buffers).sum() };
         let total_buffers: usize = block.branches.iter().map(|b| buffers(&b.nodes)).sum();
         self.add_info(Row {

@@ -49,7 +49,10 @@ impl Node {
     pub fn macs(&self) -> usize {
         match self {
             Node::Layer(l) => l.macs,
-            Node::Block(b) => b.branches.iter().map(Branch::macs).sum::<usize>() + b.macs,
+            // saturating: a layer may count up to 2^62, and no more is real
+            Node::Block(b) => {
+                (b.branches.iter().map(Branch::macs)).fold(b.macs, usize::saturating_add)
+            }
         }
     }
 
@@ -109,7 +112,10 @@ impl Branch {
     }
 
     pub fn macs(&self) -> usize {
-        self.nodes.iter().map(Node::macs).sum()
+        self.nodes
+            .iter()
+            .map(Node::macs)
+            .fold(0, usize::saturating_add)
     }
 }
 

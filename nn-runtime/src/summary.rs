@@ -93,7 +93,8 @@ impl Summary {
             .iter()
             .filter(|l| matches!(l.role, Role::Layer | Role::Merge))
             .map(|l| l.macs)
-            .sum()
+            // saturating: a layer may count up to 2^62
+            .fold(0, usize::saturating_add)
     }
 }
 

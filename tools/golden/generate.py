@@ -257,6 +257,12 @@ CASES = [
      lambda: seq(conv(2, 3, 2, bias=False)), [3, 4, 4]),
     ("conv_stride3_pad_rect", "conv(3, kernel = (2, 4), stride = 3, pad = (1, 2, 0, 1))", [2, 10, 13], 3,
      lambda: seq(conv(2, 3, (2, 4), stride=3, pad=(1, 2, 0, 1))), [3, 4, 4]),
+    # padding as large as the kernel or larger, as PyTorch allows: windows
+    # wholly in the padding give the bias
+    ("conv_pad_over_kernel", "conv(2, kernel = 1, pad = 1)", [1, 4, 4], 3,
+     lambda: seq(conv(1, 2, 1, pad=1)), [2, 6, 6]),
+    ("conv_pad_over_kernel_strided", "conv(3, kernel = 2, stride = 2, pad = (3, 2, 2, 3))", [2, 5, 4], 3,
+     lambda: seq(conv(2, 3, 2, stride=2, pad=(3, 2, 2, 3))), [3, 5, 4]),
     ("max_pool_basic", "max_pool(3, stride = 2)", [3, 7, 7], 3,
      lambda: seq(nn.MaxPool2d(3, 2)), [3, 3, 3]),
     ("max_pool_pad", "max_pool(3, stride = 2, pad = 1)", [2, 6, 6], 3,

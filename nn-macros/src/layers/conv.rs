@@ -116,9 +116,11 @@ impl Spec for Conv {
         let r = ws.resolve(cx.head, cx.span, cx.input, (h, w), errors)?;
         let (out, (kh, kw)) = (self.out, self.kernel);
         let patch = c * kh * kw;
-        cx.product(&[out, r.oh, r.ow], errors)?;
-        cx.product(&[out, patch], errors)?;
-        let macs = cx.product(&[out, r.oh, r.ow, patch], errors)?;
+        cx.tensor_len(&[out, r.oh, r.ow], "output", errors)?;
+        cx.tensor_len(&[out, patch], "weight", errors)?;
+        // no limit of their own: each factor is at most 2^31 above, so the
+        // count (at most 2^62) is exact in the kernels' `usize`
+        let macs = (out * r.oh * r.ow).saturating_mul(patch);
         let tensors = weight_and_bias(
             vec![out, c, kh, kw],
             self.init,

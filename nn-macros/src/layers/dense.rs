@@ -38,7 +38,7 @@ impl Spec for Dense {
         let n = cx.flat(errors)?;
         cx.check_in(self.in_n, n, "features", errors)?;
         let out = self.out;
-        let macs = cx.product(&[out, n], errors)?;
+        let macs = cx.tensor_len(&[out, n], "weight", errors)?;
         let tensors = weight_and_bias(vec![out, n], self.init, (n, out), self.bias);
         let description = if self.bias { "dense" } else { "dense no bias" };
         let (nl, ol, bias) = (lit(n), lit(out), self.bias);

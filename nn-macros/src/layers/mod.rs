@@ -243,15 +243,20 @@ impl Cx<'_> {
         }
     }
 
-    /// The product of `sizes` within the runtime's limits, or an error.
-    pub fn product(&self, sizes: &[usize], errors: &mut Errors) -> Option<usize> {
+    /// The size of one of the layer's tensors, `what` (its weight, or its
+    /// output per sample), the product of `sizes`: at most [`MAX_LEN`]
+    /// floats, or an error that names it.
+    pub fn tensor_len(&self, sizes: &[usize], what: &str, errors: &mut Errors) -> Option<usize> {
         let p = shape::product(sizes);
         if p.is_none() {
+            let total: u128 = sizes.iter().map(|&s| s as u128).product();
             errors.push(
                 self.span,
                 Message::new(
                     self.head,
-                    format!("the layer has more than {MAX_LEN} parameters or outputs"),
+                    format!(
+                        "its {what} would hold {total} values; a tensor holds at most {MAX_LEN}"
+                    ),
                 )
                 .input(self.input),
             );

@@ -7,7 +7,7 @@ use super::lit;
 use crate::args::Pad;
 use crate::diagnostics::{Errors, Message};
 use crate::ir::Window;
-use crate::shape::{self, Axis, Dir, Round, Shape, WindowError};
+use crate::shape::{self, Axis, Dir, Round, Shape, WindowError, MAX_DIM};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
@@ -54,6 +54,22 @@ impl WindowSpec {
             }
             Pad::Valid => ((0, 0, 0, 0), Round::Floor),
         };
+        // every dimension is at most MAX_DIM, the padded input's too (and
+        // so the output's)
+        let (ph, pw) = (h + pads.0 + pads.1, w + pads.2 + pads.3);
+        if ph.max(pw) > MAX_DIM as usize {
+            let m = Message::new(
+                head,
+                format!("the padded input is {ph}x{pw}; a dimension is at most {MAX_DIM}"),
+            )
+            .help(format!(
+                "pad at most {} rows and {} columns in all",
+                MAX_DIM as usize - h,
+                MAX_DIM as usize - w
+            ));
+            errors.push(span, m.input(input));
+            return None;
+        }
         let axis = |size, i: usize, (before, after)| Axis {
             size,
             kernel: if i == 0 { self.kernel.0 } else { self.kernel.1 },

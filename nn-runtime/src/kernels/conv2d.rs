@@ -64,7 +64,8 @@ impl Geometry {
     /// message: a backstop for hand-written geometries, evaluated at
     /// compile time when used in a constant. Every size is at least 1, the
     /// window fits the padded input, and the last window starts inside the
-    /// top- and left-padded input.
+    /// top- and left-padded input (a pool's last window may hang past the
+    /// bottom or right, with `round = ceil`).
     pub const fn checked(self) -> Self {
         assert!(self.c >= 1 && self.h >= 1 && self.w >= 1 && self.oc >= 1);
         assert!(self.kh >= 1 && self.kw >= 1 && self.sh >= 1 && self.sw >= 1);
@@ -77,6 +78,26 @@ impl Geometry {
             (self.oh - 1) * self.sh < self.h + self.pt
                 && (self.ow - 1) * self.sw < self.w + self.pl,
             "geometry: output larger than the input allows"
+        );
+        self
+    }
+
+    /// [`Geometry::checked`] for a convolution, whose windows may also lie
+    /// wholly in the bottom or right padding (a padding as large as the
+    /// kernel, which PyTorch allows; their output is the bias): every window
+    /// starts inside the padded input.
+    pub const fn checked_conv(self) -> Self {
+        assert!(self.c >= 1 && self.h >= 1 && self.w >= 1 && self.oc >= 1);
+        assert!(self.kh >= 1 && self.kw >= 1 && self.sh >= 1 && self.sw >= 1);
+        assert!(self.oh >= 1 && self.ow >= 1, "geometry: empty output");
+        assert!(
+            self.h + self.pt + self.pb >= self.kh && self.w + self.pl + self.pr >= self.kw,
+            "geometry: the window does not fit the padded input"
+        );
+        assert!(
+            (self.oh - 1) * self.sh < self.h + self.pt + self.pb
+                && (self.ow - 1) * self.sw < self.w + self.pl + self.pr,
+            "geometry: a window starts past the padded input"
         );
         self
     }
@@ -874,20 +895,20 @@ mod tests {
 
     #[test]
     fn checked_geometry_passes_valid_sizes() {
-        // (the later geometries have windows wholly in the padding, which
-        // the kernels handle and `checked` refuses)
-        for g in &geometries()[..7] {
-            assert_eq!(g.checked(), *g);
+        // windows wholly in the padding among them (the later geometries),
+        // as PyTorch allows
+        for g in &geometries() {
+            assert_eq!(g.checked_conv(), *g);
         }
     }
 
     #[test]
-    #[should_panic(expected = "output larger than the input allows")]
-    fn checked_geometry_rejects_a_window_past_the_input() {
+    #[should_panic(expected = "geometry: a window starts past the padded input")]
+    fn checked_geometry_rejects_a_window_past_the_padded_input() {
+        // 7 rows, no padding: the 8th output row's window would start at row 7
         let mut g = geometries()[1];
         g.oh += 3;
-        g.pb += 3;
-        g.checked();
+        g.checked_conv();
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub trait Window {
 pub struct Conv2d<G, const BIAS: bool>(PhantomData<G>);
 
 impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
-    pub(super) const G: Geometry = G::GEOMETRY.checked();
+    pub(super) const G: Geometry = G::GEOMETRY.checked_conv();
     pub(super) const WEIGHTS: usize = Self::G.oc * Self::G.patch_len();
 
     /// The parameter gradients, and the input gradient when `input_grad`.

@@ -1,0 +1,36 @@
+//! Layers beyond 2^31 multiply-adds a sample compile and run, and padding as
+//! large as the kernel or larger is PyTorch's: windows wholly in the padding
+//! give the bias.
+use nn::prelude::*;
+
+nn::network! {
+    /// 64 → 64 channels, 3×3, on 256²: 2,415,919,104 multiply-adds a sample.
+    pub struct Wide<[64, 256, 256]> {
+        conv(64, kernel = 3, pad = 1),
+    }
+}
+
+nn::network! {
+    pub struct Padded<[1, 4, 4]> {
+        conv(1, kernel = 1, pad = 1) => [1, 6, 6],
+        conv(2, kernel = 2, stride = 2, pad = (3, 2, 2, 3)) => [2, 5, 5],
+        flatten,
+    }
+}
+
+fn main() {
+    assert_eq!(Wide::summary().macs(), 64 * 256 * 256 * 64 * 9);
+    let mut wide = Wide::new(0);
+    let y = wide.forward(&vec![0.5; Wide::INPUT_LEN]).to_vec();
+    assert!(y.iter().all(|v| v.is_finite()));
+
+    let mut net = Padded::new(1);
+    net.tensor_mut("0.bias").unwrap().copy_from_slice(&[0.25]);
+    let y = net.forward(&[1.0; 16]).to_vec();
+    assert_eq!(y.len(), 50);
+    net.backward(&[1.0; 50]);
+    assert!(net.input_grad().iter().all(|g| g.is_finite()));
+    // the first conv's output border is its bias: the second conv's
+    // windows there see only it and padding
+    println!("{}", Padded::summary());
+}
