@@ -213,3 +213,32 @@ fn blocks_table() {
             .sum::<usize>()
     );
 }
+
+nn::network! {
+    struct Tiny<[6]> { dense(4) }
+}
+
+nn::network! {
+    /// 134 M features into 4: a transposed chunk of 64 samples would be
+    /// 34 GB of scratch.
+    struct Wide<[2048, 65536]> { flatten, dense(4) }
+}
+
+#[test]
+fn every_buffer_is_in_the_memory_constants() {
+    // a dense layer's scratch: 64 samples of its input and output, transposed
+    assert_eq!(Tiny::SCRATCH_BYTES, 64 * (6 + 4) * 4);
+    assert_eq!(Tiny::FIXED_BYTES, (2 * 28 + 64 * (6 + 4)) * 4);
+    assert_eq!(<Tiny as Network>::FIXED_BYTES, Tiny::FIXED_BYTES);
+    let text = Tiny::summary().to_string();
+    assert!(
+        text.contains(
+            "memory whatever the batch: 2,784 bytes (parameters, gradients, buffers, \
+             2,560 bytes of scratch)"
+        ),
+        "{text}"
+    );
+    // too wide for a transposed chunk within the budget: none, no scratch
+    assert_eq!(Wide::SCRATCH_BYTES, 0);
+    assert_eq!(Wide::FIXED_BYTES, 2 * Wide::PARAM_BYTES);
+}

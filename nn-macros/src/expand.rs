@@ -950,6 +950,11 @@ fn inherent(
             pub const PARAM_BYTES: usize = #param_count * 4;
             /// Bytes of training workspace per sample (activations and their gradients).
             pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
+            /// Bytes held whatever the batch: parameters, gradients, buffers
+            /// and the layers' scratch (see `Network::FIXED_BYTES`).
+            pub const FIXED_BYTES: usize = <Self as ::nn::Network>::FIXED_BYTES;
+            /// Bytes of the scratch the layers share, part of `FIXED_BYTES`.
+            pub const SCRATCH_BYTES: usize = <Self as ::nn::Network>::SCRATCH_BYTES;
 
             /// A network with parameters drawn from `seed`, in training mode.
             pub fn new(seed: u64) -> Self {

@@ -396,6 +396,20 @@ pub trait Network: Generated {
     /// Bytes of training workspace per sample: activations and their gradients.
     const WORKSPACE_BYTES_PER_SAMPLE: usize =
         2 * Self::LAYOUT.activations_per_sample * core::mem::size_of::<f32>();
+    /// Bytes of the scratch the layers share (im2col matrices, padded
+    /// inputs, transposed chunks of a dense layer's batch): allocated once,
+    /// whatever the batch; part of [`Network::FIXED_BYTES`].
+    const SCRATCH_BYTES: usize = Self::LAYOUT.scratch_len * core::mem::size_of::<f32>();
+    /// Bytes a network holds whatever the batch: the parameters, their
+    /// gradients, the layers' buffers (running statistics, and what a
+    /// training pass keeps for backward) and the scratch. A network holds
+    /// this plus the activations of its largest batch so far (and their
+    /// gradients after a backward pass): `WORKSPACE_BYTES_PER_SAMPLE / 2`
+    /// per sample of activations, for [`Network::INFER_CHUNK`] samples from
+    /// construction on.
+    const FIXED_BYTES: usize =
+        (2 * Self::LAYOUT.param_count + Self::LAYOUT.buffer_len + Self::LAYOUT.scratch_len)
+            * core::mem::size_of::<f32>();
     /// One entry per layer, in order.
     const LAYERS: &'static [LayerInfo] = Self::LAYOUT.layers;
     /// The parameter tensors, in order.
@@ -434,6 +448,8 @@ pub trait Network: Generated {
             buffers: Self::BUFFER_COUNT,
             param_bytes: Self::PARAM_BYTES,
             workspace_bytes_per_sample: Self::WORKSPACE_BYTES_PER_SAMPLE,
+            fixed_bytes: Self::FIXED_BYTES,
+            scratch_bytes: Self::SCRATCH_BYTES,
         }
     }
 

@@ -84,6 +84,10 @@ pub struct Summary {
     /// Bytes of training workspace per sample (activations and their
     /// gradients).
     pub workspace_bytes_per_sample: usize,
+    /// Bytes held whatever the batch ([`Network::FIXED_BYTES`](crate::Network::FIXED_BYTES)).
+    pub fixed_bytes: usize,
+    /// Of those, the layers' shared scratch.
+    pub scratch_bytes: usize,
 }
 
 impl Summary {
@@ -208,6 +212,12 @@ impl fmt::Display for Summary {
             )?;
         }
         writeln!(f, "mult-adds per sample: {}", thousands(self.macs()))?;
+        writeln!(
+            f,
+            "memory whatever the batch: {} bytes (parameters, gradients, buffers, {} bytes of scratch)",
+            thousands(self.fixed_bytes),
+            thousands(self.scratch_bytes)
+        )?;
         write!(
             f,
             "training workspace per sample: {} bytes",

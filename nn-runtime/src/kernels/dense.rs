@@ -12,10 +12,30 @@ const CHUNK: usize = 64;
 /// Batches from this size on take the transposed forward pass.
 const TRANSPOSED_FROM: usize = 16;
 
+/// Most scratch floats [`forward`] takes: 2 M (8 MB), enough for VGG-16's
+/// 25088 → 4096 (64 · 29,184 = 1.9 M); a layer with a huge input, such as
+/// 134 M features into 4, would otherwise reserve 64 times its input (34
+/// GB) for a transposed chunk.
+const SCRATCH_BUDGET: usize = 2 * 1024 * 1024;
+
+/// Samples per transposed chunk for an `i → o` layer: 64, fewer where that
+/// passes [`SCRATCH_BUDGET`], 0 (no transposed pass) below
+/// [`TRANSPOSED_FROM`].
+const fn chunk(i: usize, o: usize) -> usize {
+    let fits = SCRATCH_BUDGET / (i + o);
+    if fits >= CHUNK {
+        CHUNK
+    } else if fits >= TRANSPOSED_FROM {
+        fits
+    } else {
+        0
+    }
+}
+
 /// Scratch floats [`forward`] needs: a chunk of the input and of the
-/// output, transposed.
+/// output, transposed (none where the chunk would pass the budget).
 pub const fn scratch_len(i: usize, o: usize) -> usize {
-    CHUNK * (i + o)
+    chunk(i, o) * (i + o)
 }
 
 /// `output[B, O] = input[B, I] · weightᵀ + bias` (overwritten; `bias` may be
@@ -23,10 +43,11 @@ pub const fn scratch_len(i: usize, o: usize) -> usize {
 ///
 /// Both operands have `I` contiguous, so the direct product is a set of dot
 /// products, which stream two long rows per pair from L2. From
-/// 16 samples on, chunks of up to 64 are transposed instead and computed as
-/// `yᵀ[O, B] = W[O, I] · xᵀ[I, B]` by the axpy kernel (a row of W broadcast
-/// against rows of xᵀ): VGG-mini's 4096 → 256 at batch 64 took 1.11 ms the
-/// direct way.
+/// 16 samples on, chunks of up to 64 (fewer for a layer so wide that 64
+/// would pass the scratch budget, and none past that) are transposed instead
+/// and computed as `yᵀ[O, B] = W[O, I] · xᵀ[I, B]` by the axpy kernel (a row
+/// of W broadcast against rows of xᵀ): VGG-mini's 4096 → 256 at batch 64
+/// took 1.11 ms the direct way.
 #[inline(always)]
 pub fn forward(
     i: usize,
@@ -39,13 +60,14 @@ pub fn forward(
     scratch: &mut [f32],
 ) {
     let out = &mut output[..batch * o];
-    if batch >= TRANSPOSED_FROM {
-        let (xt, rest) = scratch.split_at_mut(CHUNK * i);
-        let yt = &mut rest[..CHUNK * o];
+    let chunk = chunk(i, o);
+    if batch >= TRANSPOSED_FROM && chunk > 0 {
+        let (xt, rest) = scratch.split_at_mut(chunk * i);
+        let yt = &mut rest[..chunk * o];
         let w = Mat::new(weight, o, i);
         for (x, y) in input[..batch * i]
-            .chunks(CHUNK * i)
-            .zip(out.chunks_mut(CHUNK * o))
+            .chunks(chunk * i)
+            .zip(out.chunks_mut(chunk * o))
         {
             let nb = x.len() / i;
             let (xt, yt) = (&mut xt[..i * nb], &mut yt[..o * nb]);
@@ -131,8 +153,19 @@ mod tests {
     }
 
     #[test]
+    fn the_scratch_stays_within_its_budget() {
+        assert_eq!(chunk(4096, 256), 64);
+        assert_eq!(scratch_len(25_088, 4096), 64 * 29_184);
+        assert_eq!(chunk(60_000, 3), 34);
+        // [2048, 65536] flattened into dense(4): 34 GB before the budget
+        assert_eq!(scratch_len(2048 * 65536, 4), 0);
+    }
+
+    #[test]
     fn matches_reference_and_finite_differences() {
-        // batches of 16 and more take the transposed path, in chunks of 64
+        // batches of 16 and more take the transposed path, in chunks of 64,
+        // or of 34 (a layer too wide for 64 within the scratch budget), or
+        // not at all (too wide for 16)
         for &(i, o, batch) in &[
             (1, 1, 1),
             (7, 5, 3),
@@ -141,6 +174,8 @@ mod tests {
             (9, 17, 16),
             (40, 33, 64),
             (30, 7, 150),
+            (60_000, 3, 40),
+            (200_000, 2, 16),
         ] {
             let w = random_vec(o * i, 1);
             let b = random_vec(o, 2);
