@@ -58,6 +58,17 @@ impl Parse for ShapeLit {
                     "a shape is a list of whole numbers, like `[1, 28, 28]`",
                 )
             })?;
+            // syn reads `-4` as one literal: not a size, and not to be
+            // wrapped around into 18446744073709551612
+            if lit.base10_digits().starts_with('-') {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "a shape's dimensions are whole numbers of at least 1, not {}",
+                        lit.base10_digits()
+                    ),
+                ));
+            }
             dims.push((lit.base10_parse::<u64>().unwrap_or(u64::MAX), lit.span()));
             if content.is_empty() {
                 break;
@@ -176,6 +187,13 @@ impl Parse for Value {
         } else {
             None
         };
+        // syn reads `-1` as one literal, so `--1` would be minus minus one
+        if let (Some(span), true) = (neg, input.peek(Token![-])) {
+            return Err(syn::Error::new(
+                span,
+                "a number takes one minus sign at most",
+            ));
+        }
         if input.peek(Lit) {
             let lit: Lit = input.parse()?;
             let end = lit.span();
