@@ -294,8 +294,9 @@ fn check_totals(ident: &Ident, input: Shape, nodes: &[ir::Node], errors: &mut Er
     }
 }
 
-/// A shape literal as a [`Shape`]: rank 1–3, no zero, no huge dimension.
-/// For an asserted shape, `layer` gives the layer's head and real output.
+/// A shape literal as a [`Shape`]: rank 1–3, no zero, at most [`MAX_LEN`]
+/// values, and for the input, no dimension above [`MAX_DIM`]. For an
+/// asserted shape, `layer` gives the layer's head and real output.
 fn check_shape_lit(
     lit: &ast::ShapeLit,
     what: &str,
@@ -344,7 +345,9 @@ fn check_shape_lit(
             format!("has a 0 as dimension {i}; every dimension must be at least 1"),
         );
     }
-    if let Some((_, span)) = lit.dims.iter().find(|d| d.0 > MAX_DIM) {
+    // the input's dimensions are limited; a layer's output (a flatten's)
+    // may be a longer vector, so an asserted shape is held to the total
+    if let Some((_, span)) = lit.dims.iter().find(|d| d.0 > MAX_DIM && layer.is_none()) {
         return fail(*span, format!("has a dimension larger than {MAX_DIM}"));
     }
     let d: Vec<usize> = dims.iter().map(|&d| d as usize).collect();

@@ -860,12 +860,15 @@ fn items(
     // a stub only takes the input it is known to take: no follow-up errors
     let takes_input =
         input.map(|_| quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}));
+    // the struct's `#[cfg]`s apply to everything made for it
+    let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
     quote! {
         #(#attrs)*
         #vis struct #ident {
             __state: ::nn::__private::State,
         }
 
+        #(#cfgs)*
         const _: () = {
             #(#layer_items)*
 
@@ -952,9 +955,9 @@ fn inherent(
             pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
             /// Bytes held whatever the batch: parameters, gradients, buffers
             /// and the layers' scratch (see `Network::FIXED_BYTES`).
-            pub const FIXED_BYTES: usize = <Self as ::nn::Network>::FIXED_BYTES;
+            pub const FIXED_BYTES: usize = <Self as ::nn::__private::Network>::FIXED_BYTES;
             /// Bytes of the scratch the layers share, part of `FIXED_BYTES`.
-            pub const SCRATCH_BYTES: usize = <Self as ::nn::Network>::SCRATCH_BYTES;
+            pub const SCRATCH_BYTES: usize = <Self as ::nn::__private::Network>::SCRATCH_BYTES;
 
             /// A network with parameters drawn from `seed`, in training mode.
             pub fn new(seed: u64) -> Self {

@@ -1,4 +1,5 @@
-//! Layers beyond 2^31 multiply-adds a sample compile and run, and padding as
+//! Layers beyond 2^31 multiply-adds a sample compile and run, a flatten
+//! longer than the input's dimension limit may be asserted, and padding as
 //! large as the kernel or larger is PyTorch's: windows wholly in the padding
 //! give the bias.
 use nn::prelude::*;
@@ -11,6 +12,14 @@ nn::network! {
 }
 
 nn::network! {
+    /// A flatten longer than the input's dimension limit, asserted.
+    pub struct Long<[4, 1024, 1024]> {
+        flatten => [4194304],
+        dense(2),
+    }
+}
+
+nn::network! {
     pub struct Padded<[1, 4, 4]> {
         conv(1, kernel = 1, pad = 1) => [1, 6, 6],
         conv(2, kernel = 2, stride = 2, pad = (3, 2, 2, 3)) => [2, 5, 5],
@@ -19,6 +28,7 @@ nn::network! {
 }
 
 fn main() {
+    assert_eq!(Long::LAYERS[0].output_shape, [4194304]);
     assert_eq!(Wide::summary().macs(), 64 * 256 * 256 * 64 * 9);
     let mut wide = Wide::new(0);
     let y = wide.forward(&vec![0.5; Wide::INPUT_LEN]).to_vec();
