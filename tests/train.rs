@@ -666,3 +666,42 @@ fn a_checkpoint_path_that_cannot_be_written_is_found_before_training() {
         assert!(trainer.history.epochs.is_empty());
     }
 }
+
+#[test]
+fn the_default_thread_count_is_the_same_on_every_machine() {
+    // one per core would make a seed's weights depend on the machine
+    assert_eq!(TrainConfig::new(3, 32).threads, 1);
+}
+
+#[test]
+fn one_thread_per_core_resumes_on_the_checkpoints_count() {
+    let (train, test) = digits();
+    let tmp = TempDir::new("nn-train", "resume-threads");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let optimizer = || Sgd::new(0.05).momentum(0.9);
+
+    let mut unbroken = Tiny::new(9);
+    Trainer::new(SoftmaxCrossEntropy, optimizer(), config(2, 2))
+        .fit(&mut unbroken, &train, &test)
+        .unwrap();
+
+    let mut first = Tiny::new(9);
+    Trainer::new(
+        SoftmaxCrossEntropy,
+        optimizer(),
+        TrainConfig {
+            checkpoint: Some(checkpoint.clone()),
+            ..config(1, 2)
+        },
+    )
+    .fit(&mut first, &train, &test)
+    .unwrap();
+
+    // resumed with "one per core": the 2 threads the checkpoint records
+    let mut resumed = Tiny::new(1234);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(2, 0));
+    trainer.resume(&mut resumed, &checkpoint).unwrap();
+    assert_eq!(trainer.config.threads, 2);
+    trainer.fit(&mut resumed, &train, &test).unwrap();
+    assert_eq!(resumed.params(), unbroken.params(), "bit for bit");
+}

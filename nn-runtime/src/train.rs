@@ -35,7 +35,12 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Batch size, shuffling seed, short last batch.
     pub batching: Batching,
-    /// Threads that share each batch; 0 means one per core.
+    /// Threads that share each batch, each running its share on a copy of
+    /// the network (with its own batch-norm statistics), the shares'
+    /// gradients summed in a fixed order. A seed gives the same weights for
+    /// the same count, on any machine; another count rounds differently.
+    /// Checkpoints record it. 0 means one per core, so that results then
+    /// depend on the machine. [`TrainConfig::new`] sets 1.
     pub threads: usize,
     /// Show a progress bar and print a line per epoch.
     pub verbose: bool,
@@ -48,12 +53,14 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// `epochs` of shuffled batches of `batch_size` (seed 0), on every core.
+    /// `epochs` of shuffled batches of `batch_size` (seed 0), on one
+    /// thread: the same seed trains the same weights on any machine (set
+    /// `threads` for more; see there).
     pub fn new(epochs: usize, batch_size: usize) -> Self {
         TrainConfig {
             epochs,
             batching: Batching::new(batch_size).shuffled(0),
-            threads: 0,
+            threads: 1,
             verbose: false,
             checkpoint: None,
             curves: None,
@@ -483,6 +490,8 @@ const HISTORY: &str = "nn.history";
 const META_OPTIMIZER: &str = "nn.optimizer.kind";
 const META_STEPS: &str = "nn.optimizer.steps";
 const META_DROPOUT_SEED: &str = "nn.dropout_seed";
+/// The threads the batches were split across (results depend on it).
+const META_THREADS: &str = "nn.threads";
 const META_DROPOUT_STEP: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
@@ -767,6 +776,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             ),
             (META_OPTIMIZER.to_string(), state.kind.clone()),
             (META_STEPS.to_string(), state.steps.to_string()),
+            (META_THREADS.to_string(), self.threads().to_string()),
             (
                 META_DROPOUT_SEED.to_string(),
                 net.dropout_state().0.to_string(),
@@ -789,6 +799,10 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     /// fit this optimizer and this network. Everything is checked before
     /// anything changes: on error the network and the trainer are as they
     /// were.
+    ///
+    /// The rest of the training matches an unbroken run when it runs on as
+    /// many threads as the checkpoint records; with `threads` 0 ("one per
+    /// core") the config takes the checkpoint's count.
     pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
         let checkpoint = Checkpoint::read(path)?;
         let refused = |source: ResumeError| TrainError::Resume {
@@ -818,6 +832,11 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
             .map_err(|e| refused(e.into()))?;
         weights.apply(net);
         self.history = checkpoint.history;
+        // "one per core" continues on as many as the run before had, so
+        // that it goes on as that run would have
+        if let (0, Some(threads)) = (self.config.threads, checkpoint.threads) {
+            self.config.threads = threads;
+        }
         if let Some((seed, step)) = checkpoint.dropout {
             net.set_dropout_state(seed, step);
         }
@@ -832,6 +851,9 @@ struct Checkpoint {
     /// The dropout masks' seed and training passes before the checkpoint
     /// (absent from files written before dropout existed).
     dropout: Option<(u64, u64)>,
+    /// The threads the batches were split across (absent from files
+    /// written before it was recorded).
+    threads: Option<usize>,
     optimizer: OptimizerState,
     history: History,
 }
@@ -865,6 +887,10 @@ impl Checkpoint {
             )),
             false => None,
         };
+        let threads = match metadata.contains_key(META_THREADS) {
+            true => Some(count(metadata, META_THREADS)?),
+            false => None,
+        };
         let history = f64
             .iter()
             .find(|t| t.name == HISTORY)
@@ -886,6 +912,7 @@ impl Checkpoint {
         Ok(Checkpoint {
             tensors,
             dropout,
+            threads,
             optimizer,
             history,
         })
@@ -1067,6 +1094,24 @@ mod tests {
         assert_eq!(back.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(checkpoint.optimizer.kind, "sgd");
         assert_eq!(checkpoint.optimizer.steps, 40);
+        // files from before the thread count was recorded have none
+        assert_eq!(checkpoint.threads, None);
+        let mut m = metadata(3);
+        m.insert(META_THREADS.to_string(), "2".to_string());
+        let checkpoint = Checkpoint::from_parts(Vec::new(), &stored(&h), &m).unwrap();
+        assert_eq!(checkpoint.threads, Some(2));
+        m.insert(META_THREADS.to_string(), "two".to_string());
+        let err = refused(&m, &stored(&h));
+        assert!(
+            matches!(
+                err,
+                ResumeError::Count {
+                    key: META_THREADS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]
