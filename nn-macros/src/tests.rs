@@ -101,7 +101,8 @@ fn vocabulary() -> Vec<&'static str> {
 }
 
 /// Runs the pipeline; fails the property if the output is neither a clean
-/// error nor parseable Rust.
+/// error nor parseable Rust, or if an error points anywhere but at the
+/// user's tokens.
 fn run(source: &str) -> Result<(), TestCaseError> {
     let Ok(tokens) = TokenStream::from_str(source) else {
         return Ok(());
@@ -113,8 +114,47 @@ fn run(source: &str) -> Result<(), TestCaseError> {
             syn::parse2::<syn::File>(out).is_ok(),
             "expansion is not valid Rust:\n{text}"
         );
+        return Ok(());
+    }
+    for span in error_spans(out) {
+        // a span of the source has its place in it; one the macro made up
+        // (`Span::call_site()`) is empty
+        let range = span.byte_range();
+        prop_assert!(
+            !range.is_empty() && range.end <= source.len(),
+            "an error at {range:?}, not at the user's tokens, in `{source}`:\n{text}"
+        );
     }
     Ok(())
+}
+
+/// The span of each `compile_error!` in `tokens` (syn gives the macro's
+/// name the error's span).
+fn error_spans(tokens: TokenStream) -> Vec<proc_macro2::Span> {
+    let mut spans = Vec::new();
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) if i == "compile_error" => spans.push(i.span()),
+            proc_macro2::TokenTree::Group(g) => spans.extend(error_spans(g.stream())),
+            _ => {}
+        }
+    }
+    spans
+}
+
+#[test]
+fn an_error_at_the_call_site_would_be_caught() {
+    // the check above on an error the macro did not place
+    let made_up = syn::Error::new(proc_macro2::Span::call_site(), "x").to_compile_error();
+    let spans = error_spans(made_up);
+    assert_eq!(spans.len(), 1);
+    assert!(spans[0].byte_range().is_empty());
+    // and on one it did
+    let source = "struct Net<[0]> { dense(2) }";
+    let out = expand::network(TokenStream::from_str(source).unwrap());
+    let spans = error_spans(out);
+    assert!(!spans.is_empty());
+    assert!(spans.iter().all(|s| !s.byte_range().is_empty()));
 }
 
 fn pieces(source: &str) -> Vec<String> {
