@@ -2397,6 +2397,8 @@ mod tests {
             (13, 1000, 70),
             (150, 40, 50),
         ];
+        // Miri (`tools/miri.sh`) runs a thousand times slower: the small ones
+        let sizes = if cfg!(miri) { &sizes[..4] } else { &sizes[..] };
         for (t, &(m, k, n)) in sizes.iter().enumerate() {
             let a_data = random_vec(m * k, t as u64);
             let b_data = random_vec(k * n, 100 + t as u64);
@@ -2424,8 +2426,9 @@ mod tests {
 
     #[test]
     fn implicit_conv_products_match_explicit_patches() {
-        // (channels, kh, kw, hp, wp, m): the patch rows of a padded input
-        for &(ch, kh, kw, hp, wp, m) in &[
+        // (channels, kh, kw, hp, wp, m): the patch rows of a padded input;
+        // under Miri the small ones
+        let cases = [
             (1, 5, 5, 32, 32, 6),
             (3, 3, 3, 34, 34, 32),
             (2, 2, 3, 5, 7, 3),
@@ -2439,7 +2442,11 @@ mod tests {
             // rows as 6 + 5 + 5
             (16, 3, 3, 10, 10, 16),
             (3, 3, 3, 8, 15, 7),
-        ] {
+        ];
+        let small = |&&(ch, kh, kw, hp, wp, m): &&(usize, usize, usize, usize, usize, usize)| {
+            !cfg!(miri) || ch * kh * kw * hp * wp * m <= 2000
+        };
+        for &(ch, kh, kw, hp, wp, m) in cases.iter().filter(small) {
             let rows = ConvRows {
                 channels: ch,
                 kh,
@@ -2594,8 +2601,9 @@ mod tests {
     #[test]
     fn implicit_weight_products_match_explicit_patches() {
         // (channels, kh, kw, hp, wp, n): the patch rows of a padded input,
-        // `OW = WP − KW + 1` columns of each grid row, times B[P, n]
-        for &(ch, kh, kw, hp, wp, n) in &[
+        // `OW = WP − KW + 1` columns of each grid row, times B[P, n]; under
+        // Miri the small ones
+        let cases = [
             (1, 5, 5, 32, 32, 6),
             (3, 3, 3, 34, 34, 32),
             (2, 2, 3, 5, 7, 3),
@@ -2603,7 +2611,11 @@ mod tests {
             (4, 3, 3, 10, 10, 64),
             (3, 3, 2, 6, 9, 40),
             (1, 1, 1, 1, 1, 1),
-        ] {
+        ];
+        let small = |&&(ch, kh, kw, hp, wp, n): &&(usize, usize, usize, usize, usize, usize)| {
+            !cfg!(miri) || ch * kh * kw * hp * wp * n <= 2000
+        };
+        for &(ch, kh, kw, hp, wp, n) in cases.iter().filter(small) {
             let rows = ConvRows {
                 channels: ch,
                 kh,
