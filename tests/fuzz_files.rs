@@ -261,18 +261,30 @@ fn load_weights(path: &Path) -> Result<(), String> {
 /// A checkpoint resumed from: on error, the network and trainer unchanged.
 fn resume(path: &Path) -> Result<(), String> {
     let mut net = Small::new(7);
-    let before = net.params().to_vec();
     let mut trainer = Trainer::new(
         SoftmaxCrossEntropy,
         Sgd::new(0.1).momentum(0.9),
-        TrainConfig::new(3, 4),
+        TrainConfig {
+            threads: 0,
+            ..TrainConfig::new(3, 4)
+        },
     );
+    let network = |net: &Small| {
+        let buffers: Vec<f32> = (Small::BUFFERS.iter())
+            .flat_map(|b| net.buffer(b.name).unwrap().to_vec())
+            .collect();
+        (net.params().to_vec(), buffers, net.dropout_state())
+    };
+    let trainer_now = |t: &Trainer<SoftmaxCrossEntropy, Sgd>| {
+        (t.history.clone(), t.optimizer.state(), t.config.threads)
+    };
+    let before = (network(&net), trainer_now(&trainer));
     match trainer.resume(&mut net, path) {
         Ok(()) => Ok(()),
-        Err(e) if net.params() != &before[..] => {
+        Err(e) if network(&net) != before.0 => {
             Err(format!("refused ({e}) but changed the network"))
         }
-        Err(e) if !trainer.history.epochs.is_empty() || trainer.optimizer.state().steps > 0 => {
+        Err(e) if trainer_now(&trainer) != before.1 => {
             Err(format!("refused ({e}) but changed the trainer"))
         }
         Err(_) => Ok(()),

@@ -59,10 +59,24 @@ fn save_then_load_gives_the_same_network() {
     assert_ne!(net.params(), other.params());
     weights::load(&mut other, &path).unwrap();
     assert_eq!(net.params(), other.params());
-    assert!(
-        !path.with_extension("safetensors.tmp").exists(),
+    let left: Vec<_> = std::fs::read_dir(&tmp.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["weights.safetensors"],
         "the temporary file is renamed away"
     );
+    // with the permissions of any new file, not only the owner's
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = tmp.0.join("probe");
+        std::fs::write(&probe, b"").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&probe));
+    }
 }
 
 #[test]
@@ -237,7 +251,8 @@ fn a_tensor_with_fewer_values_than_its_shape_is_refused_and_changes_nothing() {
 #[test]
 fn a_failed_write_leaves_no_temporary_file() {
     let tmp = TempDir::new("nn-weights", "failed-write");
-    // a directory where the file should go: the rename over it fails
+    // a directory where the file should go: the temporary file is
+    // written, and the rename over the directory fails
     let path = tmp.0.join("weights.safetensors");
     std::fs::create_dir(&path).unwrap();
     let err = weights::save(&LeNet5::new(1), &path).unwrap_err();

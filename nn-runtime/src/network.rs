@@ -106,6 +106,17 @@ impl State {
         }
     }
 
+    /// The layers' buffers (running statistics, and what a training pass
+    /// keeps for backward), for the trainer to put back after a refused
+    /// step.
+    pub(crate) fn buffer_values(&self) -> &[f32] {
+        &self.buffers
+    }
+
+    pub(crate) fn buffer_values_mut(&mut self) -> &mut [f32] {
+        &mut self.buffers
+    }
+
     /// Makes this copy (a trainer's replica) start a step where `main`
     /// stands: its parameters, buffers and draws, for the share of the
     /// mini-batch that starts at sample `first_sample`.

@@ -210,7 +210,9 @@ impl fmt::Display for Evaluation {
 pub enum TrainError {
     /// A batch's loss or gradient, or the learning rate for it, is not a
     /// finite number (or the rate is negative): training stopped before
-    /// that batch's step, and the weights are those after the step before.
+    /// that batch's step, and the network (weights, batch norm's running
+    /// statistics, dropout's draws) and the optimizer are as they were
+    /// after the step before.
     #[error(
         "training stopped before the step of epoch {epoch}, batch {batch}: {what} is {value}; \
          the weights are those before it; {}",
@@ -290,6 +292,18 @@ pub enum ResumeError {
     /// The f64 tensor of the history is missing.
     #[error("the history, an f64 tensor `{HISTORY}`, is missing")]
     MissingHistory,
+    /// The history is JSON metadata: the checkpoint is from an earlier
+    /// version.
+    #[error(
+        "the history is JSON metadata `{HISTORY}`, as an earlier version of nn wrote \
+         checkpoints; this version keeps it as an f64 tensor and cannot resume the file \
+         (its weights load with `weights::read` and `weights::load_tensors`, skipping the \
+         names that start with `optimizer.`)"
+    )]
+    OldHistory,
+    /// The thread count recorded is not one a run can have had.
+    #[error("metadata `{META_THREADS}` is {threads}, expected 1 to {MAX_THREADS}")]
+    Threads { threads: usize },
     /// The history's tensor is not one row of figures per epoch done.
     #[error(
         "tensor `{HISTORY}` has shape {}, expected [{done}, {}] (epochs done × figures)",
@@ -492,6 +506,9 @@ const META_STEPS: &str = "nn.optimizer.steps";
 const META_DROPOUT_SEED: &str = "nn.dropout_seed";
 /// The threads the batches were split across (results depend on it).
 const META_THREADS: &str = "nn.threads";
+/// The most threads a checkpoint may record: a resume with `threads: 0`
+/// starts that many, so a damaged file must not ask for millions.
+const MAX_THREADS: usize = 1024;
 const META_DROPOUT_STEP: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
@@ -594,6 +611,10 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         }
         let batches = batching.batches(train.len());
         let mut order = Vec::new();
+        // the buffers as they were before the batch: a refused step puts
+        // them back (batch norm's running statistics would otherwise keep
+        // a batch of NaNs)
+        let mut kept_buffers = net.state().buffer_values().to_vec();
         net.train();
         for epoch in self.history.epochs.len()..self.config.epochs {
             let started = Instant::now();
@@ -618,6 +639,16 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 if b == 0 {
                     lr_at_start = lr;
                 }
+                kept_buffers.copy_from_slice(net.state().buffer_values());
+                let kept_draws = net.dropout_state();
+                let refuse = |net: &mut N, what, value| {
+                    bar.abandon();
+                    net.state_mut()
+                        .buffer_values_mut()
+                        .copy_from_slice(&kept_buffers);
+                    net.set_dropout_state(kept_draws.0, kept_draws.1);
+                    stop(what, value)
+                };
                 let batch_len = indices.len();
                 let share = batch_len.div_ceil(threads);
                 // replicas start from the network's parameters, buffers and
@@ -660,8 +691,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 }
                 let batch_loss = batch_loss / batch_len as f64;
                 if !batch_loss.is_finite() {
-                    bar.abandon();
-                    return Err(stop(Watched::Loss, batch_loss));
+                    return Err(refuse(net, Watched::Loss, batch_loss));
                 }
                 // the batch's gradient: the first share's, then the others
                 // added in a fixed order
@@ -685,8 +715,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 }
                 let norm = norm(net.grads());
                 if !norm.is_finite() {
-                    bar.abandon();
-                    return Err(stop(Watched::GradientNorm, norm));
+                    return Err(refuse(net, Watched::GradientNorm, norm));
                 }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
@@ -891,10 +920,16 @@ impl Checkpoint {
             true => Some(count(metadata, META_THREADS)?),
             false => None,
         };
-        let history = f64
-            .iter()
-            .find(|t| t.name == HISTORY)
-            .ok_or(ResumeError::MissingHistory)?;
+        if let Some(threads) = threads.filter(|t| !(1..=MAX_THREADS).contains(t)) {
+            return Err(ResumeError::Threads { threads });
+        }
+        let history =
+            f64.iter()
+                .find(|t| t.name == HISTORY)
+                .ok_or(match metadata.contains_key(HISTORY) {
+                    true => ResumeError::OldHistory,
+                    false => ResumeError::MissingHistory,
+                })?;
         let history = History::from_tensor(history, done)?;
         let buffers = tensors
             .iter()
@@ -1112,6 +1147,22 @@ mod tests {
             ),
             "{err:?}"
         );
+        // a count no run had: a resume with "one per core" would start them
+        m.insert(META_THREADS.to_string(), "1000000000".to_string());
+        let err = refused(&m, &stored(&h));
+        assert!(
+            matches!(
+                err,
+                ResumeError::Threads {
+                    threads: 1000000000
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "metadata `nn.threads` is 1000000000, expected 1 to 1024"
+        );
     }
 
     #[test]
@@ -1157,6 +1208,16 @@ mod tests {
             err.to_string(),
             "the history, an f64 tensor `nn.history`, is missing"
         );
+    }
+
+    #[test]
+    fn a_checkpoint_of_an_earlier_version_is_named_as_such() {
+        // the history as JSON metadata, no tensor
+        let mut m = metadata(1);
+        m.insert(HISTORY.to_string(), "[]".to_string());
+        let err = refused(&m, &[]);
+        assert!(matches!(err, ResumeError::OldHistory), "{err:?}");
+        assert!(err.to_string().contains("an earlier version"), "{err}");
     }
 
     #[test]

@@ -10,9 +10,10 @@
 //!
 //! Files are written atomically: to a temporary file of a unique name in
 //! the same directory (the `tempfile` crate's), synced, renamed over `path`,
-//! and the directory synced, so a crash never leaves a half-written file
-//! under the real name and the new one is there after it; a write that
-//! fails removes its temporary file, and two writers never share one.
+//! and (on Unix) the directory synced, so a crash never leaves a
+//! half-written file under the real name and the new one is there after
+//! it; a write that fails removes its temporary file, and two writers
+//! never share one. The file gets the permissions of any new file.
 
 use crate::network::Network;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
@@ -191,18 +192,20 @@ fn directory(path: &Path) -> &Path {
     }
 }
 
-/// A new temporary file in `dir` for writing `path`, named after it.
+/// A new temporary file in `dir` for writing `path`, named after it, with
+/// the permissions a new file gets (tempfile's own are owner-only).
 fn temporary_in(dir: &Path, path: &Path) -> Result<tempfile::NamedTempFile, WeightsError> {
-    if path.is_dir() {
-        let source = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
-        return Err(io(path)(source));
-    }
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io(dir))
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // less the umask, as `File::create` does
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir).map_err(io(dir))
 }
 
 /// Syncs the directory `dir`, so that a rename in it survives a crash
@@ -220,6 +223,10 @@ fn sync_directory(dir: &Path) -> std::io::Result<()> {
 /// The trainer calls it before the first epoch, so that a bad checkpoint
 /// path is found at once rather than after an epoch's work.
 pub fn check_writable(path: &Path) -> Result<(), WeightsError> {
+    if path.is_dir() {
+        let source = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+        return Err(io(path)(source));
+    }
     temporary_in(directory(path), path).map(drop)
 }
 

@@ -20,6 +20,13 @@ nn::network! {
 }
 
 nn::network! {
+    /// Padding larger than the 1×1 kernel: a border of bias.
+    pub struct Border<[1, 2, 2]> {
+        conv(1, kernel = 1, pad = 1) => [1, 4, 4],
+    }
+}
+
+nn::network! {
     pub struct Padded<[1, 4, 4]> {
         conv(1, kernel = 1, pad = 1) => [1, 6, 6],
         conv(2, kernel = 2, stride = 2, pad = (3, 2, 2, 3)) => [2, 5, 5],
@@ -33,6 +40,20 @@ fn main() {
     let mut wide = Wide::new(0);
     let y = wide.forward(&vec![0.5; Wide::INPUT_LEN]).to_vec();
     assert!(y.iter().all(|v| v.is_finite()));
+
+    let mut border = Border::new(1);
+    border.tensor_mut("0.weight").unwrap().copy_from_slice(&[2.0]);
+    border.tensor_mut("0.bias").unwrap().copy_from_slice(&[0.25]);
+    let y = border.forward(&[1.0, 2.0, 3.0, 4.0]).to_vec();
+    let b = 0.25;
+    #[rustfmt::skip]
+    let want = [
+        b, b, b, b,
+        b, 2.25, 4.25, b,
+        b, 6.25, 8.25, b,
+        b, b, b, b,
+    ];
+    assert_eq!(y, want);
 
     let mut net = Padded::new(1);
     net.tensor_mut("0.bias").unwrap().copy_from_slice(&[0.25]);
