@@ -13,7 +13,7 @@
 //! had no error (an error in one network can keep rustc from the later
 //! checks of the others, so the second pass must have none at all).
 //!
-//! `NN_FUZZ_CASES` sets the number of mutations (default 160),
+//! `NN_FUZZ_CASES` sets the number of mutations (default 400),
 //! `NN_FUZZ_SEED` the seed.
 
 use rand::{Rng, SeedableRng};
@@ -312,7 +312,7 @@ fn env(name: &str, default: u64) -> u64 {
 fn mutated_definitions_fail_only_at_the_users_tokens() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nn-fuzz-compile");
-    let (seed, count) = (env("NN_FUZZ_SEED", 20261126), env("NN_FUZZ_CASES", 160));
+    let (seed, count) = (env("NN_FUZZ_SEED", 20261126), env("NN_FUZZ_CASES", 400));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // the bases themselves first: they must compile
     let cases: Vec<(usize, String)> = (BASES.iter().map(|b| b.to_string()))
