@@ -16,6 +16,7 @@
 //! `NN_FUZZ_CASES` sets the number of mutations (default 400),
 //! `NN_FUZZ_SEED` the seed.
 
+use nn_runtime::testing::env_or;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -301,18 +302,14 @@ fn case_at(lines: &[(usize, usize, usize)], line: usize) -> Option<usize> {
         .map(|&(id, ..)| id)
 }
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn mutated_definitions_fail_only_at_the_users_tokens() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nn-fuzz-compile");
-    let (seed, count) = (env("NN_FUZZ_SEED", 20261126), env("NN_FUZZ_CASES", 400));
+    let (seed, count) = (
+        env_or("NN_FUZZ_SEED", 20261126),
+        env_or("NN_FUZZ_CASES", 400),
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // the bases themselves first: they must compile
     let cases: Vec<(usize, String)> = (BASES.iter().map(|b| b.to_string()))

@@ -20,7 +20,7 @@ use nn::optim::{Optimizer, Sgd};
 use nn::prelude::*;
 use nn::train::{TrainConfig, Trainer};
 use nn::weights;
-use nn_runtime::testing::TempDir;
+use nn_runtime::testing::{env_or, TempDir};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -291,20 +291,13 @@ fn resume(path: &Path) -> Result<(), String> {
     }
 }
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn mutated_files_are_refused_cleanly() {
     let tmp = TempDir::new("nn-fuzz", "files");
     let dir = tmp.0.clone();
     let run = (
-        env("NN_FUZZ_SEED", 20261126),
-        env("NN_FUZZ_CASES", 400) as usize,
+        env_or("NN_FUZZ_SEED", 20261126),
+        env_or("NN_FUZZ_CASES", 400) as usize,
     );
 
     // the valid files

@@ -67,19 +67,7 @@ impl Geometry {
     /// top- and left-padded input (a pool's last window may hang past the
     /// bottom or right, with `round = ceil`).
     pub const fn checked(self) -> Self {
-        assert!(self.c >= 1 && self.h >= 1 && self.w >= 1 && self.oc >= 1);
-        assert!(self.kh >= 1 && self.kw >= 1 && self.sh >= 1 && self.sw >= 1);
-        assert!(self.oh >= 1 && self.ow >= 1, "geometry: empty output");
-        assert!(
-            self.h + self.pt + self.pb >= self.kh && self.w + self.pl + self.pr >= self.kw,
-            "geometry: the window does not fit the padded input"
-        );
-        assert!(
-            (self.oh - 1) * self.sh < self.h + self.pt
-                && (self.ow - 1) * self.sw < self.w + self.pl,
-            "geometry: output larger than the input allows"
-        );
-        self
+        self.checked_windows(false)
     }
 
     /// [`Geometry::checked`] for a convolution, whose windows may also lie
@@ -87,18 +75,35 @@ impl Geometry {
     /// kernel, which PyTorch allows; their output is the bias): every window
     /// starts inside the padded input.
     pub const fn checked_conv(self) -> Self {
+        self.checked_windows(true)
+    }
+
+    /// The checks of both, windows starting in the bottom and right padding
+    /// allowed when `in_padding`.
+    const fn checked_windows(self, in_padding: bool) -> Self {
         assert!(self.c >= 1 && self.h >= 1 && self.w >= 1 && self.oc >= 1);
         assert!(self.kh >= 1 && self.kw >= 1 && self.sh >= 1 && self.sw >= 1);
         assert!(self.oh >= 1 && self.ow >= 1, "geometry: empty output");
+        let (rows, cols) = (self.h + self.pt + self.pb, self.w + self.pl + self.pr);
         assert!(
-            self.h + self.pt + self.pb >= self.kh && self.w + self.pl + self.pr >= self.kw,
+            rows >= self.kh && cols >= self.kw,
             "geometry: the window does not fit the padded input"
         );
-        assert!(
-            (self.oh - 1) * self.sh < self.h + self.pt + self.pb
-                && (self.ow - 1) * self.sw < self.w + self.pl + self.pr,
-            "geometry: a window starts past the padded input"
-        );
+        let (rows, cols) = match in_padding {
+            true => (rows, cols),
+            false => (self.h + self.pt, self.w + self.pl),
+        };
+        let starts_inside = (self.oh - 1) * self.sh < rows && (self.ow - 1) * self.sw < cols;
+        match in_padding {
+            true => assert!(
+                starts_inside,
+                "geometry: a window starts past the padded input"
+            ),
+            false => assert!(
+                starts_inside,
+                "geometry: output larger than the input allows"
+            ),
+        }
         self
     }
 
