@@ -96,3 +96,39 @@ fn resnet20_matches_pytorch_in_both_modes() {
         assert_close(net.tensor_grad(t.name).unwrap(), &want, GRAD_REL, &what);
     }
 }
+
+/// `predict` in evaluation mode runs the convs of 32 and 64 channels by
+/// Winograd's algorithm on kernels it transforms once and keeps: it matches
+/// PyTorch, and follows the weights when they change (a load, a write
+/// through `tensor_mut`) instead of reusing stale kernels.
+#[test]
+fn predict_matches_pytorch_and_follows_changed_weights() {
+    let bytes = std::fs::read(golden("resnet20_torch_io.safetensors")).unwrap();
+    let io = SafeTensors::deserialize(&bytes).unwrap();
+    let input = tensor(&io, "input");
+    let mut out = vec![0.0; input.len() / ResNet20::INPUT_LEN * ResNet20::OUTPUT_LEN];
+    let mut net = ResNet20::new(0);
+    net.eval();
+    // kernels prepared from the seed's weights, then the weights replaced
+    net.predict(&input, &mut out);
+    nn::weights::load(&mut net, &golden("resnet20_torch.safetensors")).unwrap();
+    net.predict(&input, &mut out);
+    assert_close(&out, &tensor(&io, "eval_output"), REL, "predict after load");
+    // a 32-channel 3×3 kernel changed in place
+    let t = ResNet20::TENSORS
+        .iter()
+        .find(|t| t.shape == [32, 32, 3, 3])
+        .expect("a 32-channel conv");
+    let before = out.clone();
+    net.tensor_mut(t.name)
+        .unwrap()
+        .iter_mut()
+        .for_each(|w| *w *= -2.0);
+    net.predict(&input, &mut out);
+    let forward = net.forward(&input).to_vec();
+    assert_close(&out, &forward, REL, "predict after a weight changed");
+    assert!(
+        out.iter().zip(&before).any(|(a, b)| (a - b).abs() > 1e-3),
+        "the change reached the output"
+    );
+}

@@ -202,6 +202,7 @@ struct Call {
     ty: TokenStream,
     params: (usize, usize),
     buffers: (usize, usize),
+    prepared: (usize, usize),
     x: Val,
     y: Val,
 }
@@ -249,6 +250,8 @@ struct Body {
     forward: Vec<TokenStream>,
     /// In the order the layers run backward.
     backward: Vec<BackwardCall>,
+    /// The calls that fill the prepared floats from the parameters.
+    prepare: Vec<TokenStream>,
     scratch: Vec<TokenStream>,
     infos: Vec<TokenStream>,
     tensors: Vec<TokenStream>,
@@ -261,6 +264,7 @@ struct Body {
     last_call: Option<Call>,
     param_count: usize,
     buffer_len: usize,
+    prepared_len: usize,
     activations_per_sample: usize,
     output_offset: usize,
 }
@@ -272,6 +276,7 @@ impl Body {
             init: Vec::new(),
             forward: Vec::new(),
             backward: Vec::new(),
+            prepare: Vec::new(),
             scratch: Vec::new(),
             infos: Vec::new(),
             tensors: Vec::new(),
@@ -280,6 +285,7 @@ impl Body {
             last_call: None,
             param_count: 0,
             buffer_len: 0,
+            prepared_len: 0,
             activations_per_sample: net.input.len(),
             output_offset: 0,
         };
@@ -344,8 +350,16 @@ impl Body {
             .map(|k| &calls[k]);
         let relu = members.contains(&ir::Fuse::Relu);
         let (x, y) = (conv.x, last.y);
-        let [xa, xl, p0, p1, stride] =
-            [x.act, x.len, conv.params.0, conv.params.1, y.stride].map(lit);
+        let [xa, xl, p0, p1, stride, r0, r1] = [
+            x.act,
+            x.len,
+            conv.params.0,
+            conv.params.1,
+            y.stride,
+            conv.prepared.0,
+            conv.prepared.1,
+        ]
+        .map(lit);
         let (y0, yl) = y.span(y.act);
         let conv_ty = &conv.ty;
         let (norm_ty, norm_args) = match norm {
@@ -362,7 +376,7 @@ impl Body {
                 let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #y0, #yl);
                 <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
                     pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                    scratch, buffers: &mut [],
+                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1],
                 }, #norm_args);
             } else {
                 #(#separate)*
@@ -404,7 +418,9 @@ impl Body {
                     (out.at, out.stride) = (t.at, t.stride);
                     placed.grad = true;
                 }
-                self.add_calls(layer, (ty, items), params, buffers, x, out);
+                let prepared = (self.prepared_len, self.prepared_len + layer.prepared);
+                self.prepared_len += layer.prepared;
+                self.add_calls(layer, (ty, items), (params, buffers, prepared), x, out);
                 out
             }
         };
@@ -608,8 +624,7 @@ impl Body {
         &mut self,
         layer: &ir::Layer,
         (ty, items): (&TokenStream, &TokenStream),
-        (p0, p1): (usize, usize),
-        (b0, b1): (usize, usize),
+        ((p0, p1), (b0, b1), (r0, r1)): ((usize, usize), (usize, usize), (usize, usize)),
         x: Val,
         y: Val,
     ) {
@@ -617,21 +632,27 @@ impl Body {
             ty: ty.clone(),
             params: (p0, p1),
             buffers: (b0, b1),
+            prepared: (r0, r1),
             x,
             y,
         });
         let first = x.is_input();
-        let [xa, xg, xl, p0, p1, b0, b1, stride] =
-            [x.act, x.grad, x.len, p0, p1, b0, b1, y.stride].map(lit);
+        let [xa, xg, xl, p0, p1, b0, b1, stride, r0, r1] =
+            [x.act, x.grad, x.len, p0, p1, b0, b1, y.stride, r0, r1].map(lit);
         let ((ya, yl), (yg, _)) = (y.span(y.act), y.span(y.grad));
         let layer_trait = quote!(::nn::__private::Layer);
         self.forward.push(quote! {{
             let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #ya, #yl);
             <#ty as #layer_trait>::forward(::nn::__private::Forward {
                 pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                scratch, buffers: &mut buffers[#b0..#b1],
+                scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1],
             });
         }});
+        if layer.prepared > 0 {
+            self.prepare.push(quote! {
+                <#ty as #layer_trait>::prepare(&params[#p0..#p1], &mut prepared[#r0..#r1]);
+            });
+        }
         let call = |fresh: TokenStream| {
             let args = quote! {
                 ::nn::__private::Backward {
@@ -671,11 +692,12 @@ impl Body {
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
         let (reads_output, strided) = (layer.reads_output, layer.strided);
-        let (n_in, n_out, n_params, n_buffers) = (
+        let (n_in, n_out, n_params, n_buffers, n_prepared) = (
             lit(layer.input.len()),
             lit(layer.output.len()),
             lit(layer.params()),
             lit(layer.buffer_len),
+            lit(layer.prepared),
         );
         let drift = format!(
             "nn: layer `{}`: the runtime layer's sizes differ from the network! macro's; \
@@ -691,6 +713,7 @@ impl Body {
                     && <#ty as #layer_trait>::OUT == #n_out
                     && <#ty as #layer_trait>::PARAMS == #n_params
                     && <#ty as #layer_trait>::BUFFERS == #n_buffers
+                    && <#ty as #layer_trait>::PREPARED == #n_prepared
                     && <#ty as #layer_trait>::READS_OUTPUT == #reads_output
                     && <#ty as #layer_trait>::STRIDED == #strided,
                 #drift
@@ -820,16 +843,18 @@ fn items(
     let (in_len, out_len) = (lit(in_len), lit(out_len));
     let stub = quote!(::core::unreachable!());
     let fill = |f: &dyn Fn(&Body) -> TokenStream| body.map_or_else(|| stub.clone(), f);
-    let (param_count, acts, output_offset, buffer_len) = body.map_or((0, 0, 0, 0), |b| {
-        (
-            b.param_count,
-            b.activations_per_sample,
-            b.output_offset,
-            b.buffer_len,
-        )
-    });
-    let [param_count, acts, output_offset, buffer_len] =
-        [param_count, acts, output_offset, buffer_len].map(lit);
+    let (param_count, acts, output_offset, buffer_len, prepared_len) =
+        body.map_or((0, 0, 0, 0, 0), |b| {
+            (
+                b.param_count,
+                b.activations_per_sample,
+                b.output_offset,
+                b.buffer_len,
+                b.prepared_len,
+            )
+        });
+    let [param_count, acts, output_offset, buffer_len, prepared_len] =
+        [param_count, acts, output_offset, buffer_len, prepared_len].map(lit);
     let layer_items = body.map(|b| &b.items[..]).unwrap_or_default();
     let scratch = body.map(|b| &b.scratch[..]).unwrap_or_default();
     let infos = body.map(|b| &b.infos[..]).unwrap_or_default();
@@ -841,7 +866,11 @@ fn items(
     });
     let forward = fill(&|b| {
         let calls = &b.forward;
-        quote!(let batch = pass.batch; let _ = (&buffers, &scratch); #(#calls)*)
+        quote!(let batch = pass.batch; let _ = (&buffers, &scratch, &prepared); #(#calls)*)
+    });
+    let prepare = fill(&|b| {
+        let calls = &b.prepare;
+        quote!(let _ = (&params, &prepared); #(#calls)*)
     });
     let backward = fill(&|b| {
         let calls = zeroed_backward(&b.backward);
@@ -891,6 +920,7 @@ fn items(
                     output_offset: #output_offset,
                     scratch_len: ::nn::__private::max_of(&[0 #(, #scratch)*]),
                     buffer_len: #buffer_len,
+                    prepared_len: #prepared_len,
                     layers: &[#(#infos),*],
                     tensors: &[#(#tensors),*],
                     buffers: &[#(#buffer_tensors),*],
@@ -908,7 +938,10 @@ fn items(
                 fn init_params(params: &mut [f32], buffers: &mut [f32], rng: &mut ::nn::__private::ChaCha8Rng) {
                     #init
                 }
-                fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &mut [f32], acts: &mut [f32], scratch: &mut [f32]) {
+                fn prepare_layers(params: &[f32], prepared: &mut [f32]) {
+                    #prepare
+                }
+                fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &mut [f32], prepared: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
                     #forward
                 }
                 fn backward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {

@@ -24,6 +24,8 @@ impl Network {
 }
 
 /// An item of a list: a layer, or a block of branches.
+// a few hundred bytes a layer, built once per expansion: boxing buys nothing
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     Layer(Layer),
     Block(Block),
@@ -197,6 +199,9 @@ pub struct Layer {
     /// All the buffer floats the runtime layer keeps (`Layer::BUFFERS`):
     /// the named ones and what forward leaves for backward.
     pub buffer_len: usize,
+    /// Floats the runtime layer derives from its parameters for inference
+    /// (`Layer::PREPARED`: a conv's Winograd-transformed kernels).
+    pub prepared: usize,
     /// Multiply-adds per sample.
     pub macs: usize,
     /// The window, for the receptive field.
@@ -237,6 +242,7 @@ impl Layer {
             tensors: Vec::new(),
             buffers: Vec::new(),
             buffer_len: 0,
+            prepared: 0,
             macs: 0,
             window: None,
             receptive_field: [0, 0],
@@ -275,6 +281,12 @@ impl Layer {
     pub fn buffers(mut self, buffers: Vec<Tensor>, buffer_len: usize) -> Self {
         self.buffers = buffers;
         self.buffer_len = buffer_len;
+        self
+    }
+
+    /// The runtime layer's prepared floats (`Layer::PREPARED`).
+    pub fn prepared(mut self, prepared: usize) -> Self {
+        self.prepared = prepared;
         self
     }
 

@@ -67,6 +67,11 @@ pub struct State {
     acts: Vec<f32>,
     d_acts: Vec<f32>,
     scratch: Box<[f32]>,
+    /// What the layers derive from the parameters for inference
+    /// (`Layer::prepare`), and whether the parameters may have changed
+    /// since it was made: every `&mut` to them sets this.
+    prepared: Box<[f32]>,
+    prepared_stale: bool,
     /// Batch of the last forward pass (what `backward` differentiates).
     batch: usize,
     /// Whether that pass kept what backward needs.
@@ -99,11 +104,20 @@ impl State {
             acts: vec![0.0; infer_chunk(&l) * l.activations_per_sample],
             d_acts: Vec::new(),
             scratch: vec![0.0; l.scratch_len].into_boxed_slice(),
+            prepared: vec![0.0; l.prepared_len].into_boxed_slice(),
+            prepared_stale: true,
             batch: 0,
             backward_ready: false,
             input_grad_ready: false,
             mode: Mode::Train,
         }
+    }
+
+    /// The parameters, to change: what the layers prepared from them is
+    /// made again before the next inference pass.
+    fn params_mut(&mut self) -> &mut [f32] {
+        self.prepared_stale = true;
+        &mut self.params
     }
 
     /// The layers' buffers (running statistics, and what a training pass
@@ -121,7 +135,7 @@ impl State {
     /// stands: its parameters, buffers and draws, for the share of the
     /// mini-batch that starts at sample `first_sample`.
     pub(crate) fn follow(&mut self, main: &State, first_sample: usize) {
-        self.params.copy_from_slice(&main.params);
+        self.params_mut().copy_from_slice(&main.params);
         self.buffers.copy_from_slice(&main.buffers);
         self.noise = Noise {
             first_sample,
@@ -234,6 +248,9 @@ pub struct Layout {
     pub output_offset: usize,
     /// Scratch floats shared by the layers.
     pub scratch_len: usize,
+    /// Floats the layers derive from the parameters for inference
+    /// (`Layer::PREPARED`, summed).
+    pub prepared_len: usize,
     /// Floats of layer buffers: the named ones and what forward passes
     /// leave for backward.
     pub buffer_len: usize,
@@ -291,11 +308,16 @@ pub trait Generated: Sized {
     fn state_mut(&mut self) -> &mut State;
     /// Draws the parameters and sets the buffers' starting values.
     fn init_params(params: &mut [f32], buffers: &mut [f32], rng: &mut rand_chacha::ChaCha8Rng);
-    /// Runs every layer forward on `pass.batch` samples already in slot 0.
+    /// Fills `prepared` from the parameters (`Layer::prepare` of each layer).
+    fn prepare_layers(params: &[f32], prepared: &mut [f32]);
+    /// Runs every layer forward on `pass.batch` samples already in slot 0;
+    /// `prepared` is what `prepare_layers` made of `params` when
+    /// `pass.inference`.
     fn forward_layers(
         pass: Pass,
         params: &[f32],
         buffers: &mut [f32],
+        prepared: &[f32],
         acts: &mut [f32],
         scratch: &mut [f32],
     );
@@ -413,14 +435,18 @@ pub trait Network: Generated {
     const SCRATCH_BYTES: usize = Self::LAYOUT.scratch_len * core::mem::size_of::<f32>();
     /// Bytes a network holds whatever the batch: the parameters, their
     /// gradients, the layers' buffers (running statistics, and what a
-    /// training pass keeps for backward) and the scratch. A network holds
+    /// training pass keeps for backward), the scratch, and what the layers
+    /// prepare from the parameters for inference (Winograd's transformed
+    /// kernels: 16 floats for each 3×3 kernel it runs). A network holds
     /// this plus the activations of its largest batch so far (and their
     /// gradients after a backward pass): `WORKSPACE_BYTES_PER_SAMPLE / 2`
     /// per sample of activations, for [`Network::INFER_CHUNK`] samples from
     /// construction on.
-    const FIXED_BYTES: usize =
-        (2 * Self::LAYOUT.param_count + Self::LAYOUT.buffer_len + Self::LAYOUT.scratch_len)
-            * core::mem::size_of::<f32>();
+    const FIXED_BYTES: usize = (2 * Self::LAYOUT.param_count
+        + Self::LAYOUT.buffer_len
+        + Self::LAYOUT.scratch_len
+        + Self::LAYOUT.prepared_len)
+        * core::mem::size_of::<f32>();
     /// One entry per layer, in order.
     const LAYERS: &'static [LayerInfo] = Self::LAYOUT.layers;
     /// The parameter tensors, in order.
@@ -496,7 +522,15 @@ pub trait Network: Generated {
             noise,
             first_sample: s.noise.first_sample,
         };
-        Self::forward_layers(pass, &s.params, &mut s.buffers, &mut s.acts, &mut s.scratch);
+        let (params, prepared) = (&s.params, &s.prepared);
+        Self::forward_layers(
+            pass,
+            params,
+            &mut s.buffers,
+            prepared,
+            &mut s.acts,
+            &mut s.scratch,
+        );
         s.batch = batch;
         s.backward_ready = true;
         s.input_grad_ready = false;
@@ -537,6 +571,10 @@ pub trait Network: Generated {
         if s.acts.len() < need {
             s.acts.resize(need, 0.0);
         }
+        if s.prepared_stale {
+            Self::prepare_layers(&s.params, &mut s.prepared);
+            s.prepared_stale = false;
+        }
         let (len_in, len_out) = (Self::INPUT_LEN, Self::OUTPUT_LEN);
         for (x, y) in input
             .chunks(chunk * len_in)
@@ -548,7 +586,9 @@ pub trait Network: Generated {
                 inference: true,
                 ..Pass::new(batch, Mode::Eval)
             };
-            Self::forward_layers(pass, &s.params, &mut s.buffers, &mut s.acts, &mut s.scratch);
+            let (params, prepared) = (&s.params, &s.prepared);
+            let (buffers, acts) = (&mut s.buffers, &mut s.acts);
+            Self::forward_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
             let start = batch * Self::LAYOUT.output_offset;
             y.copy_from_slice(&s.acts[start..start + y.len()]);
         }
@@ -606,7 +646,7 @@ pub trait Network: Generated {
     }
     /// All parameters, mutable.
     fn params_mut(&mut self) -> &mut [f32] {
-        &mut self.state_mut().params
+        self.state_mut().params_mut()
     }
     /// All parameter gradients, in the parameters' order.
     fn grads(&self) -> &[f32] {
@@ -619,6 +659,7 @@ pub trait Network: Generated {
     /// Parameters (mutable) and their gradients together, for optimizers.
     fn params_and_grads(&mut self) -> (&mut [f32], &[f32]) {
         let s = self.state_mut();
+        s.prepared_stale = true;
         (&mut s.params, &s.grads)
     }
 
@@ -746,6 +787,7 @@ mod tests {
             activations_per_sample: 2,
             output_offset: 1,
             scratch_len: 0,
+            prepared_len: 0,
             layers: &[LayerInfo {
                 name: "0",
                 kind: "probe",
@@ -772,7 +814,15 @@ mod tests {
             &mut self.0
         }
         fn init_params(_: &mut [f32], _: &mut [f32], _: &mut rand_chacha::ChaCha8Rng) {}
-        fn forward_layers(pass: Pass, _: &[f32], _: &mut [f32], acts: &mut [f32], _: &mut [f32]) {
+        fn prepare_layers(_: &[f32], _: &mut [f32]) {}
+        fn forward_layers(
+            pass: Pass,
+            _: &[f32],
+            _: &mut [f32],
+            _: &[f32],
+            acts: &mut [f32],
+            _: &mut [f32],
+        ) {
             let mark = match pass.mode {
                 Mode::Train => 1.0,
                 Mode::Eval => 2.0,

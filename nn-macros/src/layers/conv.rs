@@ -145,10 +145,27 @@ impl Spec for Conv {
         Some(
             ir::Layer::new(cx.input, output, description, runtime)
                 .tensors(tensors)
+                .prepared(winograd_kernels((c, out), self.kernel, self.stride))
                 .macs(macs)
                 .window(r.window)
                 .fuse(ir::Fuse::Conv)
                 .strided(),
         )
+    }
+}
+
+/// Floats of the kernels the runtime's conv transforms once for Winograd's
+/// F(2×2, 3×3) (`nn_runtime`'s `winograd::applies`: 3×3, stride 1, at
+/// least 32 channels in and out): 16 per kernel, else none.
+fn winograd_kernels(
+    (c, out): (usize, usize),
+    kernel: (usize, usize),
+    stride: (usize, usize),
+) -> usize {
+    const MIN_CHANNELS: usize = 32;
+    if kernel == (3, 3) && stride == (1, 1) && c >= MIN_CHANNELS && out >= MIN_CHANNELS {
+        16 * out * c
+    } else {
+        0
     }
 }

@@ -25,6 +25,7 @@
 //! (<https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html>)
 
 use super::gemm::{self, gemm, Columns, ConvRows, Mat, Onto};
+use super::winograd;
 
 /// Output channels from which a stride-1 conv's weight gradient reads its
 /// patches in place rather than copying them out (im2col): they are the
@@ -138,7 +139,12 @@ impl Geometry {
             + self.kw
             + self.c * self.h * wq;
         let backward = WeightGrad::scratch_len(self) + max(k * p, transposed);
-        max(forward, backward)
+        let winograd = if winograd::applies(self) {
+            winograd::scratch_len(self)
+        } else {
+            0
+        };
+        max(max(forward, winograd), backward)
     }
 
     /// Width of the padded input of a stride-1 convolution: `OW + KW − 1`.
@@ -164,7 +170,9 @@ impl Geometry {
     /// without the kernels that read patches in place. The one
     /// place the strategy is chosen: `forward` and `backward` follow it, and
     /// the summary shows it.
-    /// - forward: in place for stride 1;
+    /// - forward: by Winograd's F(2×2, 3×3) where [`winograd::applies`]
+    ///   (3×3, stride 1, at least [`winograd::MIN_CHANNELS`] channels in
+    ///   and out), else in place for stride 1;
     /// - weight gradient: in place for stride 1 from
     ///   [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels;
     /// - input gradient: a stride-1 convolution of dY with the flipped
@@ -191,7 +199,11 @@ impl Geometry {
             }
         }
         Plan {
-            forward: lowering(implicit),
+            forward: if implicit && winograd::applies(self) {
+                Lowering::Winograd
+            } else {
+                lowering(implicit)
+            },
             weight_grad: lowering(implicit && self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC),
             input_grad: lowering(transposed),
         }
@@ -206,6 +218,9 @@ pub enum Lowering {
     Im2col,
     /// Patches read in place from a zero-padded copy of the input.
     Implicit,
+    /// Winograd's F(2×2, 3×3): 2×2 output tiles from transformed 4×4
+    /// input tiles, 16 matrix products (forward only).
+    Winograd,
 }
 
 /// How a convolution is computed: forward, weight gradient, input gradient.
@@ -222,11 +237,13 @@ impl core::fmt::Display for Plan {
         match self.forward {
             Lowering::Im2col => f.write_str("im2col + gemm")?,
             Lowering::Implicit => f.write_str("implicit gemm")?,
+            Lowering::Winograd => f.write_str("winograd")?,
         }
-        if self.forward == Lowering::Implicit && self.weight_grad == Lowering::Im2col {
+        let implicit = self.forward != Lowering::Im2col;
+        if implicit && self.weight_grad == Lowering::Im2col {
             f.write_str(", dW im2col")?;
         }
-        if self.forward == Lowering::Implicit && self.input_grad == Lowering::Im2col {
+        if implicit && self.input_grad == Lowering::Im2col {
             f.write_str(", dX col2im")?;
         }
         Ok(())
@@ -342,10 +359,26 @@ pub fn col2im_add(g: &Geometry, col: &[f32], dx: &mut [f32]) {
 /// empty for a conv without bias. `scratch` holds at least
 /// [`Geometry::scratch_len`] floats.
 #[inline(always)]
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // tests and benches
 pub fn forward(
     g: &Geometry,
     batch: usize,
     weight: &[f32],
+    bias: &[f32],
+    input: &[f32],
+    output: (&mut [f32], usize),
+    scratch: &mut [f32],
+) {
+    forward_prepared(g, batch, (weight, &[]), bias, input, output, scratch)
+}
+
+/// [`forward`] with the weights as [`prepare`] made them as well (or
+/// empty: made here, once per call, where the plan needs them).
+#[inline(always)]
+pub fn forward_prepared(
+    g: &Geometry,
+    batch: usize,
+    weight: (&[f32], &[f32]),
     bias: &[f32],
     input: &[f32],
     (output, out_stride): (&mut [f32], usize),
@@ -363,7 +396,27 @@ pub fn forward(
     )
 }
 
-/// [`forward`] without bias, each output channel `o` then scaled by
+/// Floats of what [`prepare`] derives from the weights for the forward
+/// pass: Winograd's transformed kernels where it [applies](winograd::applies),
+/// else none.
+pub const fn prepared_len(g: &Geometry) -> usize {
+    if winograd::applies(g) {
+        winograd::prepared_len(g)
+    } else {
+        0
+    }
+}
+
+/// What the forward pass derives from `weight` alone, into `prepared`
+/// ([`prepared_len`] floats), to be reused while the weights stay the same.
+#[inline(always)]
+pub fn prepare(g: &Geometry, weight: &[f32], prepared: &mut [f32]) {
+    if winograd::applies(g) {
+        winograd::prepare(g, weight, prepared);
+    }
+}
+
+/// [`forward_prepared`] without bias, each output channel `o` then scaled by
 /// `scale[o]` and shifted by `shift[o]`, and clamped at zero when `relu`
 /// (a NaN passes): inference through a conv, a batch norm and a ReLU in
 /// one pass, the implicit GEMM applying them while the product is in
@@ -372,7 +425,7 @@ pub fn forward(
 pub fn forward_affine(
     g: &Geometry,
     batch: usize,
-    weight: &[f32],
+    weight: (&[f32], &[f32]),
     (scale, shift, relu): (&[f32], &[f32], bool),
     input: &[f32],
     output: (&mut [f32], usize),
@@ -411,13 +464,18 @@ impl<'a> Store<'a> {
 fn forward_storing(
     g: &Geometry,
     batch: usize,
-    weight: &[f32],
+    (weight, prepared): (&[f32], &[f32]),
     store: Store<'_>,
     input: &[f32],
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
     debug_assert!(out_stride >= g.out_len());
+    if g.plan().forward == Lowering::Winograd {
+        let output = (output, out_stride);
+        let weight = (weight, prepared);
+        return winograd::forward(g, batch, weight, store.onto(), input, output, scratch);
+    }
     if g.plan().forward == Lowering::Implicit {
         let output = (output, out_stride);
         return forward_implicit(g, batch, weight, store, input, output, scratch);
@@ -853,7 +911,7 @@ mod tests {
 
     #[test]
     fn plan_follows_stride_channels_padding_and_cpu() {
-        use Lowering::{Im2col, Implicit};
+        use Lowering::{Im2col, Implicit, Winograd};
         let plan = |g: Geometry, cpu| {
             let p = g.plan_for(cpu);
             (p.forward, p.weight_grad, p.input_grad, p.to_string())
@@ -883,6 +941,17 @@ mod tests {
                 Im2col,
                 "implicit gemm, dX col2im".into()
             )
+        );
+        // 3×3, stride 1, 32 channels in and out: Winograd forward
+        let tiles = Geometry {
+            c: 32,
+            oc: 32,
+            ..g[9]
+        };
+        assert_eq!((tiles.kh, tiles.kw, tiles.sh, tiles.sw), (3, 3, 1, 1));
+        assert_eq!(
+            plan(tiles, true),
+            (Winograd, Implicit, Implicit, "winograd".into())
         );
         // stride 2
         assert_eq!(
@@ -972,7 +1041,7 @@ mod tests {
                 let mut y = vec![f32::NAN; batch * g.out_len()];
                 let affine = (&scale[..], &shift[..], relu);
                 let output = (&mut y[..], g.out_len());
-                forward_affine(&g, batch, &w, affine, &x, output, &mut scratch);
+                forward_affine(&g, batch, (&w, &[]), affine, &x, output, &mut scratch);
                 let p = g.positions();
                 let want: Vec<f32> = plain
                     .iter()

@@ -648,6 +648,7 @@ mod x86 {
                             pc,
                             kc,
                             panel,
+                            panel_row: nr,
                             j,
                             width: (n - j).min(nr),
                             ldc: n,
@@ -684,6 +685,67 @@ mod x86 {
             }
             jc += nc;
         }
+    }
+
+    /// `c = a · b` (stored, row stride `ldc`) with B read in place as
+    /// panels of W registers of columns, rows `ldb` floats apart, the
+    /// columns past `n` up to the panel's width read and dropped: for a B
+    /// small enough to stay in cache, laid out by its maker as the
+    /// microkernel reads it (Winograd's transformed input). Blocks of rows
+    /// as [`packed`] makes them.
+    ///
+    /// # Safety
+    /// `b` holds `k` rows of `ldb` floats, `ldb` at least `n` rounded up
+    /// to `W · LANES`; `c` holds `m` rows of `ldc ≥ n` floats; `a` is in
+    /// bounds.
+    #[inline(always)]
+    pub unsafe fn in_place_b<S: Simd, const MR: usize, const W: usize>(
+        s: S,
+        a: Mat<'_>,
+        (b, ldb): (&[f32], usize),
+        (c, ldc): (&mut [f32], usize),
+        n: usize,
+    ) {
+        let (m, k) = (a.rows, a.cols);
+        let nr = W * S::LANES;
+        // one call apart for the whole product: its blocks are short (`k`
+        // is a conv's input channels, 16 for ResNet-20's first stage)
+        s.apart(
+            #[inline(always)]
+            || {
+                for q in 0..n.div_ceil(nr) {
+                    let j = q * nr;
+                    let t = Tile {
+                        a,
+                        pc: 0,
+                        kc: k,
+                        panel: b.get(j..).unwrap_or_default(),
+                        panel_row: ldb,
+                        j,
+                        width: (n - j).min(nr),
+                        ldc,
+                        overwrite: true,
+                    };
+                    let blocks = m.div_ceil(MR);
+                    let mut i = 0;
+                    for block in 0..blocks {
+                        let rows = m / blocks + usize::from(block < m % blocks);
+                        match rows {
+                            1 => t.run::<S, 1, W>(s, c, i),
+                            2 => t.run::<S, 2, W>(s, c, i),
+                            3 => t.run::<S, 3, W>(s, c, i),
+                            4 => t.run::<S, 4, W>(s, c, i),
+                            5 => t.run::<S, 5, W>(s, c, i),
+                            _ => {
+                                assert!(rows == MR && MR <= 6, "blocks of 1 to 6 rows");
+                                t.run::<S, MR, W>(s, c, i)
+                            }
+                        }
+                        i += rows;
+                    }
+                }
+            },
+        );
     }
 
     /// Packs `B[rows, cols]` into `buf` as panels of `W · lanes` columns,
@@ -736,8 +798,8 @@ mod x86 {
     }
 
     /// `Σ_p x(r, p) · panel[p]` for ROWS rows, in registers: each row of
-    /// the panel (W registers) loaded once and multiplied by each row's
-    /// element `x(r, p)`, broadcast.
+    /// the panel (W registers, rows `panel_row` floats apart) loaded once
+    /// and multiplied by each row's element `x(r, p)`, broadcast.
     ///
     /// # Safety
     /// `panel` is valid for reading `kc` rows of W registers, and `x` for
@@ -745,7 +807,7 @@ mod x86 {
     #[inline(always)]
     unsafe fn microkernel<S: Simd, const ROWS: usize, const W: usize>(
         s: S,
-        kc: usize,
+        (kc, panel_row): (usize, usize),
         panel: *const f32,
         x: impl Fn(usize, usize) -> f32,
     ) -> [[S::V; W]; ROWS] {
@@ -758,7 +820,7 @@ mod x86 {
                 *bv_w = unsafe { s.load(bp.add(w * S::LANES)) };
             }
             fmadd_rows(s, &mut acc, |r| x(r, p), bv);
-            bp = bp.wrapping_add(W * S::LANES);
+            bp = bp.wrapping_add(panel_row);
         }
         acc
     }
@@ -773,6 +835,9 @@ mod x86 {
         /// Rows of the panel.
         kc: usize,
         panel: &'a [f32],
+        /// Floats from one row of the panel to the next: `W · LANES` when
+        /// packed, B's row stride when read in place.
+        panel_row: usize,
         /// The first of C's columns.
         j: usize,
         /// C's columns from `j`, at most the panel's.
@@ -789,9 +854,10 @@ mod x86 {
         #[inline(always)]
         fn run<S: Simd, const ROWS: usize, const W: usize>(self, s: S, c: &mut [f32], i: usize) {
             let l = S::LANES;
-            assert!(self.panel.len() >= self.kc * W * l);
+            let reach = self.kc.saturating_sub(1) * self.panel_row + W * l;
+            assert!(self.kc == 0 || self.panel.len() >= reach);
             assert!((i + ROWS) * self.ldc <= c.len() && self.j + self.width <= self.ldc);
-            let (a, kc, panel) = (self.a, self.kc, self.panel.as_ptr());
+            let (a, kc, panel) = (self.a, (self.kc, self.panel_row), self.panel.as_ptr());
             let (rs, cs) = (a.row_stride, a.col_stride);
             // SAFETY: the panel holds kc rows of W registers (asserted);
             // rows i..i+ROWS and columns pc..pc+kc of A lie inside the view
@@ -1501,6 +1567,79 @@ thread_local! {
 /// reads it from cache; a multiple of 32, the widest column block.
 fn panel_width(k: usize) -> usize {
     ((65_536 / k.max(1)) / 32).max(1) * 32
+}
+
+/// Columns of B that [`gemm_in_place_b`] reads per panel on this CPU:
+/// two vector registers (32 with AVX-512, 16 otherwise).
+pub fn panel_columns() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        return 32;
+    }
+    16
+}
+
+/// `c[m × n] = a · b`, stored in rows `ldc` floats apart, with B `[k × n]`
+/// read in place from rows `ldb` floats apart: no packing, for a B its
+/// maker lays out as the microkernel reads it. `ldb` is at least `n`
+/// rounded up to [`panel_columns`]; the columns between are read and their
+/// products dropped.
+///
+/// # Panics
+/// If a matrix is smaller than its sizes say.
+pub fn gemm_in_place_b(
+    a: Mat<'_>,
+    (b, ldb): (&[f32], usize),
+    (c, ldc): (&mut [f32], usize),
+    n: usize,
+) {
+    let (m, k) = (a.rows, a.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let width = n.div_ceil(panel_columns()) * panel_columns();
+    assert!(ldb >= width && ldc >= n, "gemm_in_place_b: rows too short");
+    assert!(
+        k == 0 || product_of(&[k - 1, ldb]).and_then(|r| r.checked_add(width)) <= Some(b.len()),
+        "gemm_in_place_b: B out of bounds"
+    );
+    assert!(
+        product_of(&[m - 1, ldc]).and_then(|r| r.checked_add(n)) <= Some(c.len()),
+        "gemm_in_place_b: C out of bounds"
+    );
+    assert!(a.in_bounds(), "gemm_in_place_b: A out of bounds");
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        #[target_feature(enable = "avx512f")]
+        fn run(a: Mat<'_>, b: (&[f32], usize), c: (&mut [f32], usize), n: usize) {
+            // SAFETY: the sizes are checked by the caller.
+            unsafe { x86::in_place_b::<_, 6, 2>(x86::Avx512::new(), a, b, c, n) }
+        }
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        unsafe { run(a, (b, ldb), (c, ldc), n) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        #[target_feature(enable = "avx2,fma")]
+        fn run(a: Mat<'_>, b: (&[f32], usize), c: (&mut [f32], usize), n: usize) {
+            // SAFETY: the sizes are checked by the caller.
+            unsafe { x86::in_place_b::<_, 6, 2>(x86::Avx2::new(), a, b, c, n) }
+        }
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+        unsafe { run(a, (b, ldb), (c, ldc), n) };
+        return;
+    }
+    for i in 0..m {
+        let c = &mut c[i * ldc..][..n];
+        c.fill(0.0);
+        for p in 0..k {
+            let x = a.data[i * a.row_stride + p * a.col_stride];
+            c.iter_mut()
+                .zip(&b[p * ldb..][..n])
+                .for_each(|(c, b)| *c = x.mul_add(*b, *c));
+        }
+    }
 }
 
 /// The rows of a convolution's input patches read in place from a

@@ -13,6 +13,7 @@ pub mod norm;
 pub mod pool;
 pub mod simd;
 pub mod transpose;
+pub mod winograd;
 
 /// Sum of `values` with 16 independent partial sums, so the loop vectorises
 /// (a plain `.sum()` is one dependency chain, four cycles an element).

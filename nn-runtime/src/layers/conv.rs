@@ -1,6 +1,6 @@
 //! `conv`: a 2-D convolution (cross-correlation), PyTorch's `Conv2d`.
 
-use super::{Backward, Forward, Layer, Strategy};
+use super::{Backward, Forward, Layer, Pass, Strategy};
 use crate::kernels::conv2d::{self, Geometry};
 use crate::kernels::simd::vectorized;
 use core::marker::PhantomData;
@@ -20,6 +20,17 @@ pub struct Conv2d<G, const BIAS: bool>(PhantomData<G>);
 impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
     pub(super) const G: Geometry = G::GEOMETRY.checked_conv();
     pub(super) const WEIGHTS: usize = Self::G.oc * Self::G.patch_len();
+
+    /// The prepared weights when the pass may read them, else none (the
+    /// kernel prepares them itself).
+    #[inline(always)]
+    pub(super) fn prepared(pass: Pass, prepared: &[f32]) -> &[f32] {
+        if pass.inference {
+            &prepared[..<Self as Layer>::PREPARED]
+        } else {
+            &[]
+        }
+    }
 
     /// The parameter gradients, and the input gradient when `input_grad`.
     #[inline(always)]
@@ -44,9 +55,19 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
     const SCRATCH: usize = Self::G.scratch_len();
     const STRIDED: bool = true;
     const STORES_INPUT_GRAD: bool = true;
+    const PREPARED: usize = conv2d::prepared_len(&Self::G);
 
     fn strategy() -> Strategy {
         Strategy::Conv(Self::G.plan())
+    }
+
+    #[inline(never)]
+    fn prepare(params: &[f32], prepared: &mut [f32]) {
+        let w = &params[..Self::WEIGHTS];
+        vectorized(
+            #[inline(always)]
+            || conv2d::prepare(&Self::G, w, prepared),
+        )
     }
 
     // not inlined: one copy per geometry, however many layers share it,
@@ -59,7 +80,8 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
                 let (w, b) = f.params.split_at(Self::WEIGHTS);
                 let batch = f.pass.batch;
                 let output = (f.output, f.out_stride);
-                conv2d::forward(&Self::G, batch, w, b, f.input, output, f.scratch);
+                let w = (w, Self::prepared(f.pass, f.prepared));
+                conv2d::forward_prepared(&Self::G, batch, w, b, f.input, output, f.scratch);
             },
         )
     }

@@ -81,7 +81,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
                 conv2d::forward_affine(
                     &Self::G,
                     f.pass.batch,
-                    w,
+                    (w, Self::prepared(f.pass, f.prepared)),
                     affine,
                     f.input,
                     (f.output, f.out_stride),
@@ -164,6 +164,7 @@ mod tests {
             out_stride: C * P,
             scratch: &mut scratch,
             buffers: &mut [],
+            prepared: &[],
         });
         <Bn<C, P> as Layer>::forward(Forward {
             pass,
@@ -173,12 +174,16 @@ mod tests {
             out_stride: C * P,
             scratch: &mut scratch,
             buffers: &mut bn_buffers.clone(),
+            prepared: &[],
         });
         relu_out
             .iter_mut()
             .zip(&bn_out)
             .for_each(|(y, &v)| *y = v.max(0.0));
         let what = format!("{:?}, bias {BIAS}", G::GEOMETRY);
+        // what `predict` prepares once: Winograd's kernels where it applies
+        let mut prepared = vec![f32::NAN; <Conv2d<G, BIAS> as Layer>::PREPARED];
+        <Conv2d<G, BIAS> as Layer>::prepare(&conv_params, &mut prepared);
         let run = |norm: bool, relu: bool| {
             let mut y = vec![f32::NAN; n];
             let f = Forward {
@@ -192,6 +197,7 @@ mod tests {
                 out_stride: C * P,
                 scratch: &mut vec![0.0; Conv2d::<G, BIAS>::INFER_SCRATCH],
                 buffers: &mut [],
+                prepared: &prepared,
             };
             let norm_args = (&bn_params[..], &bn_buffers[..]);
             match (norm, relu) {
@@ -219,8 +225,22 @@ mod tests {
         assert_eq!(run(false, false), conv_out, "{what}: conv");
     }
 
+    /// 32 → 32 channels 3×3 on 6×7, stride 1: Winograd's, with the
+    /// kernels prepared for inference and made afresh by `forward`.
+    struct Tiles;
+    impl Window for Tiles {
+        const GEOMETRY: crate::layers::Geometry = crate::layers::Geometry {
+            c: 32,
+            oc: 32,
+            ..Wide::GEOMETRY
+        };
+    }
+
     #[test]
     fn infer_gives_the_layers_one_after_the_other() {
+        const { assert!(<Conv2d<Tiles, true> as Layer>::PREPARED > 0) };
+        check::<Tiles, true, 32, 42>(5);
+        check::<Tiles, false, 32, 42>(6);
         check::<Wide, true, 16, 42>(1);
         check::<Wide, false, 16, 42>(2);
         check::<Strided, true, 5, 12>(3);

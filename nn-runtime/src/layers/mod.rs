@@ -151,6 +151,10 @@ pub struct Forward<'a> {
     pub scratch: &'a mut [f32],
     /// This layer's [`Layer::BUFFERS`] floats, kept from pass to pass.
     pub buffers: &'a mut [f32],
+    /// This layer's [`Layer::PREPARED`] floats: in an inference pass
+    /// ([`Pass::inference`]), what [`Layer::prepare`] made of `params`;
+    /// in any other pass, not to be read (it may be stale or empty).
+    pub prepared: &'a [f32],
 }
 
 /// What a layer's backward pass reads, and the gradients it accumulates
@@ -195,6 +199,10 @@ pub trait Layer {
     /// statistics, saved with the weights and never trained), then what its
     /// forward pass leaves for backward.
     const BUFFERS: usize = 0;
+    /// Floats the layer derives from its parameters alone for inference
+    /// ([`Layer::prepare`]; Winograd's transformed kernels for a conv): made
+    /// once and reused by every inference pass until the parameters change.
+    const PREPARED: usize = 0;
 
     /// Whether backward reads the layer's own output (sigmoid, tanh and
     /// softmax differentiate through it). A block writes a branch's last
@@ -214,6 +222,13 @@ pub trait Layer {
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {
         Strategy::Direct
+    }
+
+    /// Fills `prepared` ([`Layer::PREPARED`] floats) from the layer's
+    /// parameters, for the inference passes that follow.
+    #[inline]
+    fn prepare(params: &[f32], prepared: &mut [f32]) {
+        let _ = (params, prepared);
     }
 
     /// `input` → `output`.
