@@ -84,7 +84,13 @@ fn check_in<N: Network>(mode: Mode, batch: usize, seed: u64, limit: usize) {
     }
     // biases start at 0; move them so that their gradients are exercised
     let shift = random_vec(N::PARAM_COUNT, seed + 1);
-    for t in N::TENSORS.iter().filter(|t| t.name.ends_with("bias")) {
+    // (`bias`, and the recurrent layers' `bias_ih_l0` and `bias_hh_l0`)
+    let is_bias = |name: &str| {
+        name.rsplit('.')
+            .next()
+            .is_some_and(|s| s.starts_with("bias"))
+    };
+    for t in N::TENSORS.iter().filter(|t| is_bias(t.name)) {
         let range = t.offset..t.offset + t.len;
         for (p, s) in net.params_mut()[range.clone()]
             .iter_mut()
@@ -173,6 +179,19 @@ fd! {
     global_avg_pool: [3, 5, 4] { conv(4, kernel = 1), global_avg_pool, dense(2) }
     dense_stack: [13] { dense(7), dense(5, bias = false), dense(3) }
     activations: [2, 4, 5] { leaky_relu(0.2), prelu, sigmoid, tanh, relu, flatten, dense(6), prelu, leaky_relu, softmax }
+    rnn_last: [4, 3] { rnn(5), dense(2) }
+    lstm_last: [4, 3] { lstm(3), dense(2) }
+    gru_last: [5, 2] { gru(4), tanh, dense(2) }
+    // stacked: each step of one into the next, an activation on [T, H]
+    // between, and every step out of the last
+    recurrent_stacked: [4, 3] { lstm(3, seq = all), tanh, gru(3, seq = all), rnn(2, seq = all), flatten, dense(3) }
+    // a recurrent layer on the network's input inside a block, and a
+    // residual over a sequence
+    recurrent_in_blocks: [3, 4] {
+        add { [gru(3, seq = all)], [lstm(3, seq = all)] },
+        residual { rnn(3, seq = all) },
+        concat { [lstm(2)], [gru(3, seq = all), flatten] },
+    }
     conv_chain: [2, 9, 11] {
         conv(3, kernel = (3, 5), stride = (2, 3), pad = (1, 2)), tanh, avg_pool(2, round = floor), flatten, dense(4), sigmoid
     }

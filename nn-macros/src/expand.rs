@@ -376,7 +376,7 @@ impl Body {
                 let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #y0, #yl);
                 <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
                     pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1],
+                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1], saved: &mut [],
                 }, #norm_args);
             } else {
                 #(#separate)*
@@ -420,7 +420,9 @@ impl Body {
                 }
                 let prepared = (self.prepared_len, self.prepared_len + layer.prepared);
                 self.prepared_len += layer.prepared;
-                self.add_calls(layer, (ty, items), (params, buffers, prepared), x, out);
+                let saved = self.slot(layer.saved);
+                let slots = (x, out, saved);
+                self.add_calls(layer, (ty, items), (params, buffers, prepared), slots);
                 out
             }
         };
@@ -625,8 +627,7 @@ impl Body {
         layer: &ir::Layer,
         (ty, items): (&TokenStream, &TokenStream),
         ((p0, p1), (b0, b1), (r0, r1)): ((usize, usize), (usize, usize), (usize, usize)),
-        x: Val,
-        y: Val,
+        (x, y, saved): (Val, Val, Val),
     ) {
         self.last_call = Some(Call {
             ty: ty.clone(),
@@ -641,11 +642,42 @@ impl Body {
             [x.act, x.grad, x.len, p0, p1, b0, b1, y.stride, r0, r1].map(lit);
         let ((ya, yl), (yg, _)) = (y.span(y.act), y.span(y.grad));
         let layer_trait = quote!(::nn::__private::Layer);
+        // a layer that keeps values per sample for backward (`Layer::SAVED`)
+        // has a slot of its own for them, and its gradient's for working space
+        let [sa, sl] = [saved.act, saved.len].map(lit);
+        let (split, split_grads) = if saved.len > 0 {
+            (
+                quote! {
+                    let (x, y, saved) = ::nn::__private::split_three(
+                        acts,
+                        [(batch * #xa, batch * #xl), (#ya, #yl), (batch * #sa, batch * #sl)],
+                    );
+                },
+                quote! {
+                    let (dy, dx, d_saved) = ::nn::__private::split_three(
+                        d_acts,
+                        [(#yg, #yl), (batch * #xg, batch * #xl), (batch * #sa, batch * #sl)],
+                    );
+                    let saved = &acts[batch * #sa..batch * (#sa + #sl)];
+                },
+            )
+        } else {
+            (
+                quote! {
+                    let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #ya, #yl);
+                    let saved: &mut [f32] = &mut [];
+                },
+                quote! {
+                    let (dy, dx) = ::nn::__private::split_slots(d_acts, #yg, #yl, batch * #xg, batch * #xl);
+                    let (saved, d_saved): (&[f32], &mut [f32]) = (&[], &mut []);
+                },
+            )
+        };
         self.forward.push(quote! {{
-            let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #ya, #yl);
+            #split
             <#ty as #layer_trait>::forward(::nn::__private::Forward {
                 pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1],
+                scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1], saved,
             });
         }});
         if layer.prepared > 0 {
@@ -659,6 +691,7 @@ impl Body {
                     pass, params: &params[#p0..#p1], input: x, output: y, d_output: dy,
                     out_stride: #stride, d_input: dx, fresh: #fresh,
                     d_params: &mut grads[#p0..#p1], scratch, buffers: &buffers[#b0..#b1],
+                    saved, d_saved,
                 }
             };
             // a layer on the network's input: its input gradient is the
@@ -677,7 +710,7 @@ impl Body {
             quote! {{
                 let x = &acts[batch * #xa..batch * (#xa + #xl)];
                 let y = &acts[#ya..][..#yl];
-                let (dy, dx) = ::nn::__private::split_slots(d_acts, #yg, #yl, batch * #xg, batch * #xl);
+                #split_grads
                 #call
             }}
         };
@@ -692,13 +725,15 @@ impl Body {
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
         let (reads_output, strided) = (layer.reads_output, layer.strided);
-        let (n_in, n_out, n_params, n_buffers, n_prepared) = (
-            lit(layer.input.len()),
-            lit(layer.output.len()),
-            lit(layer.params()),
-            lit(layer.buffer_len),
-            lit(layer.prepared),
-        );
+        let [n_in, n_out, n_params, n_buffers, n_prepared, n_saved] = [
+            layer.input.len(),
+            layer.output.len(),
+            layer.params(),
+            layer.buffer_len,
+            layer.prepared,
+            layer.saved,
+        ]
+        .map(lit);
         let drift = format!(
             "nn: layer `{}`: the runtime layer's sizes differ from the network! macro's; \
              the nn-macros and nn-runtime crates must be the same version",
@@ -714,6 +749,7 @@ impl Body {
                     && <#ty as #layer_trait>::PARAMS == #n_params
                     && <#ty as #layer_trait>::BUFFERS == #n_buffers
                     && <#ty as #layer_trait>::PREPARED == #n_prepared
+                    && <#ty as #layer_trait>::SAVED == #n_saved
                     && <#ty as #layer_trait>::READS_OUTPUT == #reads_output
                     && <#ty as #layer_trait>::STRIDED == #strided,
                 #drift

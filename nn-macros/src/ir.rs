@@ -59,10 +59,10 @@ impl Node {
     }
 
     /// Values of activations the node adds per sample (its layers'
-    /// outputs and the merge's), for the totals' check.
+    /// outputs and saved slots, and the merge's), for the totals' check.
     pub fn activations(&self) -> usize {
         match self {
-            Node::Layer(l) => l.output.len(),
+            Node::Layer(l) => l.output.len().saturating_add(l.saved),
             Node::Block(b) => {
                 let inner: usize = b
                     .branches
@@ -202,6 +202,9 @@ pub struct Layer {
     /// Floats the runtime layer derives from its parameters for inference
     /// (`Layer::PREPARED`: a conv's Winograd-transformed kernels).
     pub prepared: usize,
+    /// Floats per sample the runtime layer keeps for backward in a slot of
+    /// its own (`Layer::SAVED`: a recurrent layer's states).
+    pub saved: usize,
     /// Multiply-adds per sample.
     pub macs: usize,
     /// The window, for the receptive field.
@@ -243,6 +246,7 @@ impl Layer {
             buffers: Vec::new(),
             buffer_len: 0,
             prepared: 0,
+            saved: 0,
             macs: 0,
             window: None,
             receptive_field: [0, 0],
@@ -287,6 +291,12 @@ impl Layer {
     /// The runtime layer's prepared floats (`Layer::PREPARED`).
     pub fn prepared(mut self, prepared: usize) -> Self {
         self.prepared = prepared;
+        self
+    }
+
+    /// The runtime layer's saved floats per sample (`Layer::SAVED`).
+    pub fn saved(mut self, saved: usize) -> Self {
+        self.saved = saved;
         self
     }
 

@@ -48,7 +48,7 @@ pub use summary::{LayerInfo, Role, Summary};
 pub mod __private {
     pub use crate::init::Init;
     pub use crate::layers::*;
-    pub use crate::network::{max_of, split_slots, Generated, Layout, State};
+    pub use crate::network::{max_of, split_slots, split_three, Generated, Layout, State};
     pub use crate::summary::Role;
     pub use generic_array::typenum;
     pub use rand_chacha::ChaCha8Rng;

@@ -221,6 +221,32 @@ pub fn split_slots(
     }
 }
 
+/// Three disjoint ranges `(start, len)` of `buf`: the first shared, the
+/// others mutable (a layer's input, output and saved slot).
+///
+/// # Panics
+/// If two ranges overlap or one reaches past `buf`.
+#[doc(hidden)]
+pub fn split_three(
+    buf: &mut [f32],
+    ranges: [(usize, usize); 3],
+) -> (&[f32], &mut [f32], &mut [f32]) {
+    let mut order = [0, 1, 2];
+    order.sort_by_key(|&i| ranges[i].0);
+    let mut parts: [&mut [f32]; 3] = [&mut [], &mut [], &mut []];
+    let (mut rest, mut at) = (buf, 0);
+    for i in order {
+        let (start, len) = ranges[i];
+        assert!(start >= at, "split_three: ranges overlap");
+        let (_, tail) = core::mem::take(&mut rest).split_at_mut(start - at);
+        let (part, tail) = tail.split_at_mut(len);
+        parts[i] = part;
+        (rest, at) = (tail, start + len);
+    }
+    let [a, b, c] = parts;
+    (a, b, c)
+}
+
 /// Implemented by a network for its input length `LEN` (the product of
 /// its input shape), so that data typed by sample length can be matched to
 /// a network at compile time, with an error that shows the numbers.
@@ -768,6 +794,23 @@ impl<T: Generated> Network for T {
 mod tests {
     use super::*;
     use crate::layers::Strategy;
+
+    #[test]
+    fn split_three_gives_each_range_in_any_order() {
+        let mut buf: Vec<f32> = (0..10).map(|v| v as f32).collect();
+        let (a, b, c) = split_three(&mut buf, [(6, 2), (0, 3), (3, 3)]);
+        assert_eq!(a, [6.0, 7.0]);
+        assert_eq!(b, [0.0, 1.0, 2.0]);
+        assert_eq!(c, [3.0, 4.0, 5.0]);
+        b[0] = -1.0;
+        c[2] = -5.0;
+        assert_eq!((buf[0], buf[5]), (-1.0, -5.0));
+        let overlap = std::panic::catch_unwind(|| {
+            let mut buf = vec![0.0f32; 10];
+            split_three(&mut buf, [(0, 4), (3, 2), (6, 1)]).0.len()
+        });
+        assert!(overlap.is_err(), "overlapping ranges were split");
+    }
 
     /// A hand-written network of one "layer" that writes 1 in training
     /// mode and 2 in evaluation mode: what a generated network's passes

@@ -241,6 +241,16 @@ fn concat(
         };
         if !fits {
             let (problem, help) = match (first, *o) {
+                // a sequence first fails at branch 0 already
+                (_, Shape::Seq { .. }) | (Shape::Seq { .. }, _) => (
+                    format!(
+                        "branch {i} gives the sequence {o}; `concat` joins images on \
+                             channels, or flat vectors, not sequences"
+                    ),
+                    "add `flatten` at the end of every branch, or end each with a \
+                         recurrent layer's `seq = last`"
+                        .to_string(),
+                ),
                 (Shape::Image { h, w, .. }, Shape::Image { h: h2, w: w2, .. }) => (
                     format!(
                         "branch {i} gives {h2}x{w2} images but branch 0 gives {h}x{w}; \

@@ -16,6 +16,7 @@ mod dropout;
 mod flatten;
 mod norm;
 mod pool;
+mod recurrent;
 mod window;
 
 use crate::args::Args;
@@ -89,10 +90,19 @@ pub const KINDS: &[Kind] = &[
         name: "dropout",
         parse: dropout::parse,
     },
+    Kind {
+        name: "rnn",
+        parse: recurrent::parse_rnn,
+    },
+    Kind {
+        name: "lstm",
+        parse: recurrent::parse_lstm,
+    },
+    Kind {
+        name: "gru",
+        parse: recurrent::parse_gru,
+    },
 ];
-
-/// Layers of the language that this version does not build yet.
-const LATER: &[&str] = &["rnn", "lstm", "gru"];
 
 /// The names of [`KINDS`] and of the blocks.
 pub fn names() -> Vec<&'static str> {
@@ -112,7 +122,6 @@ pub trait Spec {
 /// Reads an item's layer: its kind and arguments (shape-independent checks).
 pub fn parse(layer: &ast::Layer, head: &str, errors: &mut Errors) -> Option<Box<dyn Spec>> {
     let kind = layer.kind.to_string();
-    let later = LATER.contains(&kind.as_str());
     if let Some(block) = &layer.block {
         let message = Message::new(head, format!("`{kind}` does not take a `{{ ... }}` block"))
             .help(format!(
@@ -126,18 +135,13 @@ pub fn parse(layer: &ast::Layer, head: &str, errors: &mut Errors) -> Option<Box<
         return (k.parse)(layer, head, errors);
     }
     let names = names();
-    let message = if later {
-        Message::new(head, format!("`{kind}` is not available in this version"))
-            .help(format!("available layers: {}", names.join(", ")))
-    } else {
-        match nearest(&kind, &names) {
-            Some(near) => Message::new(
-                "",
-                format!("unknown layer `{kind}`; did you mean `{near}`?"),
-            ),
-            None => Message::new("", format!("unknown layer `{kind}`"))
-                .help(format!("known layers: {}", names.join(", "))),
-        }
+    let message = match nearest(&kind, &names) {
+        Some(near) => Message::new(
+            "",
+            format!("unknown layer `{kind}`; did you mean `{near}`?"),
+        ),
+        None => Message::new("", format!("unknown layer `{kind}`"))
+            .help(format!("known layers: {}", names.join(", "))),
     };
     errors.push(layer.kind.span(), message);
     None

@@ -11,6 +11,7 @@ pub mod dropout;
 pub mod gemm;
 pub mod norm;
 pub mod pool;
+pub mod recurrent;
 pub mod simd;
 pub mod transpose;
 pub mod winograd;

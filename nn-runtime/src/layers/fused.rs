@@ -165,6 +165,7 @@ mod tests {
             scratch: &mut scratch,
             buffers: &mut [],
             prepared: &[],
+            saved: &mut [],
         });
         <Bn<C, P> as Layer>::forward(Forward {
             pass,
@@ -175,6 +176,7 @@ mod tests {
             scratch: &mut scratch,
             buffers: &mut bn_buffers.clone(),
             prepared: &[],
+            saved: &mut [],
         });
         relu_out
             .iter_mut()
@@ -198,6 +200,7 @@ mod tests {
                 scratch: &mut vec![0.0; Conv2d::<G, BIAS>::INFER_SCRATCH],
                 buffers: &mut [],
                 prepared: &prepared,
+                saved: &mut [],
             };
             let norm_args = (&bn_params[..], &bn_buffers[..]);
             match (norm, relu) {

@@ -22,6 +22,7 @@ mod fused;
 pub mod merge;
 mod norm;
 mod pool;
+mod recurrent;
 
 pub use activation::{LeakyRelu, Prelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv2d, Window};
@@ -30,6 +31,7 @@ pub use dropout::Dropout;
 pub use fused::{ChannelAffine, Identity};
 pub use norm::BatchNorm;
 pub use pool::{AvgPool2d, GlobalAvgPool, MaxPool2d};
+pub use recurrent::{CellKind, Gru, Lstm, Recurrent, Rnn};
 
 pub use crate::kernels::conv2d::{Geometry, Lowering, Plan as ConvPlan};
 use core::fmt;
@@ -155,6 +157,9 @@ pub struct Forward<'a> {
     /// ([`Pass::inference`]), what [`Layer::prepare`] made of `params`;
     /// in any other pass, not to be read (it may be stale or empty).
     pub prepared: &'a [f32],
+    /// `[batch, SAVED]`: this layer's [`Layer::SAVED`] floats per sample,
+    /// for what it keeps for backward (overwritten).
+    pub saved: &'a mut [f32],
 }
 
 /// What a layer's backward pass reads, and the gradients it accumulates
@@ -182,6 +187,10 @@ pub struct Backward<'a> {
     pub scratch: &'a mut [f32],
     /// This layer's buffers as its forward pass left them.
     pub buffers: &'a [f32],
+    /// `[batch, SAVED]`, as the forward pass left it.
+    pub saved: &'a [f32],
+    /// `[batch, SAVED]` of working space: its contents do not matter.
+    pub d_saved: &'a mut [f32],
 }
 
 /// One layer of a network, over a batch laid out sample after sample.
@@ -199,6 +208,11 @@ pub trait Layer {
     /// statistics, saved with the weights and never trained), then what its
     /// forward pass leaves for backward.
     const BUFFERS: usize = 0;
+    /// Floats per sample that the forward pass keeps for backward beside
+    /// the output, in an activation slot of their own ([`Forward::saved`]):
+    /// a recurrent layer's states at every step. Backward gets as many per
+    /// sample of working space ([`Backward::d_saved`]).
+    const SAVED: usize = 0;
     /// Floats the layer derives from its parameters alone for inference
     /// ([`Layer::prepare`]; Winograd's transformed kernels for a conv): made
     /// once and reused by every inference pass until the parameters change.

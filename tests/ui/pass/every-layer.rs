@@ -40,6 +40,18 @@ nn::network! {
 }
 
 nn::network! {
+    /// The recurrent layers on a sequence [T, F]: `seq = all` passes on
+    /// every step, `seq = last` (the default) the last.
+    pub struct Recurrent<[5, 3]> {
+        rnn(4, seq = all),              // [5, 4]
+        gru(6, seq = all, in = 4),      // [5, 6]
+        tanh,
+        lstm(2),                        // [2]
+        dense(3),
+    }
+}
+
+nn::network! {
     /// A flat input [N] needs no flatten.
     pub struct Flat<[5]> {
         dense(3),
@@ -67,6 +79,13 @@ fn main() {
     assert_eq!(Sequence::OUTPUT_SHAPE, [2]);
     let mut net = Sequence::new(1);
     assert_eq!(net.forward(&[0.0; 12]).len(), 2);
+
+    assert_eq!(Recurrent::OUTPUT_SHAPE, [3]);
+    // rnn 4·(3 + 4 + 2) + gru 18·(4 + 6 + 2) + lstm 8·(6 + 2 + 2) + dense 3·(2 + 1)
+    assert_eq!(Recurrent::PARAM_COUNT, 36 + 216 + 80 + 9);
+    let mut net = Recurrent::new(1);
+    assert_eq!(net.forward(&[0.5; 15]).len(), 3);
+    assert_eq!(net.tensor("3.weight_hh_l0").map(<[f32]>::len), Some(8 * 2));
 
     assert_eq!(Flat::OUTPUT_SHAPE, [3]);
     let mut net = Flat::new(1);

@@ -1,0 +1,590 @@
+//! Recurrent layers over sequences: PyTorch's `nn.RNN` (tanh), `nn.LSTM`
+//! and `nn.GRU`, one layer, one direction, starting from `h₀ = 0` (and
+//! `c₀ = 0`), with backpropagation through time.
+//!
+//! Layouts: input `[B, T, F]` (batch first, as PyTorch's `batch_first`),
+//! output `[B, T, H]` (every step) or `[B, H]` (the last). Parameters in
+//! PyTorch's order, `weight_ih [G·H, F]`, `weight_hh [G·H, H]`,
+//! `bias_ih [G·H]`, `bias_hh [G·H]`, the `G` gates stacked in PyTorch's
+//! order:
+//!
+//! ```text
+//! rnn   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+//! lstm  i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh)
+//!       c' = f ⊙ c + i ⊙ g        h' = o ⊙ tanh(c')
+//! gru   r, z = σ(W_i· x + b_i· + W_h· h + b_h·)
+//!       n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+//!       h' = (1 − z) ⊙ n + z ⊙ h
+//! ```
+//!
+//! The forward pass keeps per sample what backward needs ([`saved_len`]),
+//! step-major across the batch: the batch's values at step `t` form one
+//! `[B, ·]` matrix, so that each step's hidden projection is one matrix
+//! product for the whole batch. Backward's pre-activation gradients go
+//! batch-major into its working space (`[B, T, G·H]`), so that the input
+//! gradient and `weight_ih`'s gradient are one product each over all the
+//! steps.
+
+use super::gemm::{gemm, Mat};
+
+/// Which recurrence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// Elman's, with tanh: one gate.
+    Rnn,
+    /// Four gates: input, forget, cell, output.
+    Lstm,
+    /// Three gates: reset, update, new.
+    Gru,
+}
+
+impl Cell {
+    /// Gates stacked in the weights: the `G` of `[G·H, F]`.
+    pub const fn gates(self) -> usize {
+        match self {
+            Cell::Rnn => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+}
+
+/// A recurrent layer's sizes: `T` steps of `F` features into `H` hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dims {
+    pub cell: Cell,
+    pub t: usize,
+    pub f: usize,
+    pub h: usize,
+}
+
+impl Dims {
+    /// `G·H`: the rows of both weights.
+    pub const fn gh(&self) -> usize {
+        self.cell.gates() * self.h
+    }
+
+    /// Learnable parameters: both weights and both biases.
+    pub const fn params(&self) -> usize {
+        self.gh() * (self.f + self.h + 2)
+    }
+
+    /// Floats per sample the forward pass keeps: the gates at every step
+    /// (for `rnn`, the hidden state itself), and for `lstm` the cell and
+    /// hidden states, for `gru` the hidden projection `W_hh h + b_hh` and
+    /// the hidden state.
+    const fn forward_len(&self) -> usize {
+        let (t, h) = (self.t, self.h);
+        match self.cell {
+            Cell::Rnn => t * h,
+            Cell::Lstm => t * (4 * h + h + h),
+            Cell::Gru => t * (3 * h + 3 * h + h),
+        }
+    }
+
+    /// Floats per sample of backward's working space: the pre-activation
+    /// gradients at every step (for `gru`, also those of the hidden
+    /// projection), the running `∂L/∂h` (and `∂L/∂c` for `lstm`).
+    const fn backward_len(&self) -> usize {
+        let (t, h, gh) = (self.t, self.h, self.gh());
+        match self.cell {
+            Cell::Rnn => t * gh + h,
+            Cell::Lstm => t * gh + 2 * h,
+            Cell::Gru => 2 * t * gh + h,
+        }
+    }
+}
+
+/// Floats per sample of the slot the forward pass keeps for backward, and
+/// of backward's working space (the same length: the larger of the two).
+pub const fn saved_len(d: &Dims) -> usize {
+    let (a, b) = (d.forward_len(), d.backward_len());
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The parameters as `(weight_ih, weight_hh, bias_ih, bias_hh)`.
+fn split_params<'a>(d: &Dims, params: &'a [f32]) -> (&'a [f32], &'a [f32], &'a [f32], &'a [f32]) {
+    let gh = d.gh();
+    let (w_ih, rest) = params[..d.params()].split_at(gh * d.f);
+    let (w_hh, rest) = rest.split_at(gh * d.h);
+    let (b_ih, b_hh) = rest.split_at(gh);
+    (w_ih, w_hh, b_ih, b_hh)
+}
+
+/// The lengths of the saved slot's parts for a batch of `batch`:
+/// `gates [T, B, G·H]`; then the cell states `[T, B, H]` (`lstm`), or the
+/// hidden projections `[T, B, 3H]` (`gru`), or nothing; then the hidden
+/// states `[T, B, H]` (none for `rnn`, whose gates are its states).
+const fn part_lens(d: &Dims, batch: usize) -> [usize; 3] {
+    let (t, h, gh) = (d.t, d.h, d.gh());
+    match d.cell {
+        Cell::Rnn => [t * batch * gh, 0, 0],
+        Cell::Lstm => [t * batch * gh, t * batch * h, t * batch * h],
+        Cell::Gru => [t * batch * gh, t * batch * gh, t * batch * h],
+    }
+}
+
+/// The saved slot as its three parts ([`part_lens`]).
+fn saved_parts<'a>(d: &Dims, batch: usize, saved: &'a mut [f32]) -> [&'a mut [f32]; 3] {
+    let [a, b, c] = part_lens(d, batch);
+    let (gates, rest) = saved.split_at_mut(a);
+    let (second, rest) = rest.split_at_mut(b);
+    [gates, second, &mut rest[..c]]
+}
+
+/// A view of `rows` rows of `cols` values, `stride` apart, from `data`'s
+/// start.
+fn rows(data: &[f32], rows: usize, cols: usize, stride: usize) -> Mat<'_> {
+    Mat {
+        data,
+        rows,
+        cols,
+        row_stride: stride,
+        col_stride: 1,
+    }
+}
+
+/// The batch's hidden states `[B, H]` before step `t` of the step-major
+/// `states`: none before the first.
+fn previous(states: &[f32], t: usize, batch: usize, h: usize) -> Option<Mat<'_>> {
+    (t > 0).then(|| Mat::new(&states[(t - 1) * batch * h..][..batch * h], batch, h))
+}
+
+/// Forward over a batch: `input [B, T, F]` → `output` (`[B, T, H]` when
+/// `all`, else `[B, H]`, overwritten), keeping in `saved` (`B ·`
+/// [`saved_len`] floats) what [`backward`] reads.
+#[inline(always)]
+pub fn forward(
+    d: &Dims,
+    batch: usize,
+    params: &[f32],
+    input: &[f32],
+    (output, all): (&mut [f32], bool),
+    saved: &mut [f32],
+) {
+    let (t_len, f, h, gh) = (d.t, d.f, d.h, d.gh());
+    let (w_ih, w_hh, b_ih, b_hh) = split_params(d, params);
+    let input = &input[..batch * t_len * f];
+    let [gates, second, hidden] = saved_parts(d, batch, saved);
+    let w_ih_t = Mat::new(w_ih, gh, f).t();
+    let w_hh_t = Mat::new(w_hh, gh, h).t();
+    for t in 0..t_len {
+        let (done, now) = gates.split_at_mut(t * batch * gh);
+        let g = &mut now[..batch * gh];
+        // both biases (`gru` keeps its hidden projection apart, b_hh in it)
+        for row in g.chunks_exact_mut(gh) {
+            for ((v, &a), &b) in row.iter_mut().zip(b_ih).zip(b_hh) {
+                *v = if d.cell == Cell::Gru { a } else { a + b };
+            }
+        }
+        let x_t = rows(&input[t * f..], batch, f, t_len * f);
+        gemm(x_t, w_ih_t, g, true);
+        // the hidden state before this step, none at the first
+        let prev = |states| previous(states, t, batch, h);
+        match d.cell {
+            Cell::Rnn => {
+                if let Some(h_prev) = prev(done) {
+                    gemm(h_prev, w_hh_t, g, true);
+                }
+                for v in g.iter_mut() {
+                    *v = v.tanh();
+                }
+            }
+            Cell::Lstm => {
+                if let Some(h_prev) = prev(hidden) {
+                    gemm(h_prev, w_hh_t, g, true);
+                }
+                let (c_done, c_now) = second.split_at_mut(t * batch * h);
+                let c_prev = (t > 0).then(|| &c_done[(t - 1) * batch * h..]);
+                let h_now = &mut hidden[t * batch * h..][..batch * h];
+                for b in 0..batch {
+                    let gb = &mut g[b * gh..][..gh];
+                    let (cb, hb) = (&mut c_now[b * h..][..h], &mut h_now[b * h..][..h]);
+                    for k in 0..h {
+                        let i = sigmoid(gb[k]);
+                        let fg = sigmoid(gb[h + k]);
+                        let gg = gb[2 * h + k].tanh();
+                        let o = sigmoid(gb[3 * h + k]);
+                        let before = c_prev.map_or(0.0, |c| c[b * h + k]);
+                        let c = fg * before + i * gg;
+                        (gb[k], gb[h + k], gb[2 * h + k], gb[3 * h + k]) = (i, fg, gg, o);
+                        cb[k] = c;
+                        hb[k] = o * c.tanh();
+                    }
+                }
+            }
+            Cell::Gru => {
+                let hp = &mut second[t * batch * gh..][..batch * gh];
+                for row in hp.chunks_exact_mut(gh) {
+                    row.copy_from_slice(b_hh);
+                }
+                let (h_done, h_now) = hidden.split_at_mut(t * batch * h);
+                if let Some(h_prev) = prev(h_done) {
+                    gemm(h_prev, w_hh_t, hp, true);
+                }
+                let h_prev = (t > 0).then(|| &h_done[(t - 1) * batch * h..]);
+                for b in 0..batch {
+                    let (gb, pb) = (&mut g[b * gh..][..gh], &hp[b * gh..][..gh]);
+                    let hb = &mut h_now[b * h..][..h];
+                    for k in 0..h {
+                        let r = sigmoid(gb[k] + pb[k]);
+                        let z = sigmoid(gb[h + k] + pb[h + k]);
+                        let n = (gb[2 * h + k] + r * pb[2 * h + k]).tanh();
+                        let before = h_prev.map_or(0.0, |p| p[b * h + k]);
+                        (gb[k], gb[h + k], gb[2 * h + k]) = (r, z, n);
+                        hb[k] = (1.0 - z) * n + z * before;
+                    }
+                }
+            }
+        }
+    }
+    let states: &[f32] = if d.cell == Cell::Rnn { gates } else { hidden };
+    if all {
+        for b in 0..batch {
+            for t in 0..t_len {
+                output[(b * t_len + t) * h..][..h]
+                    .copy_from_slice(&states[(t * batch + b) * h..][..h]);
+            }
+        }
+    } else {
+        let last = &states[(t_len - 1) * batch * h..][..batch * h];
+        output[..batch * h].copy_from_slice(last);
+    }
+}
+
+/// Backward over a batch, from `d_output` (`[B, T, H]` when `all`, else
+/// `[B, H]`) and what [`forward`] left in `saved`: *accumulates* into
+/// `d_params` and, when given, into `d_input [B, T, F]` (or stores into it,
+/// when `store`). `work` is `B ·` [`saved_len`] floats of working space
+/// (its contents do not matter).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    d: &Dims,
+    batch: usize,
+    params: &[f32],
+    input: &[f32],
+    (d_output, all): (&[f32], bool),
+    saved: &[f32],
+    work: &mut [f32],
+    (d_input, store): (Option<&mut [f32]>, bool),
+    d_params: &mut [f32],
+) {
+    let (t_len, f, h, gh) = (d.t, d.f, d.h, d.gh());
+    let (w_ih, w_hh, _, _) = split_params(d, params);
+    let input = &input[..batch * t_len * f];
+    let [a, b, c] = part_lens(d, batch);
+    let (gates, rest) = saved.split_at(a);
+    let (second, rest) = rest.split_at(b);
+    let hidden = &rest[..c];
+    let states: &[f32] = if d.cell == Cell::Rnn { gates } else { hidden };
+    let (d_pre, rest) = work[..batch * saved_len(d)].split_at_mut(batch * t_len * gh);
+    // `gru`: the gradients of the hidden projection W_hh h + b_hh, which
+    // differ from the pre-activations' in the new gate (r ⊙ …)
+    let (d_hp, rest) = rest.split_at_mut(if d.cell == Cell::Gru {
+        batch * t_len * gh
+    } else {
+        0
+    });
+    let (dh, rest) = rest.split_at_mut(batch * h);
+    let dc = &mut rest[..if d.cell == Cell::Lstm { batch * h } else { 0 }];
+    dh.fill(0.0);
+    dc.fill(0.0);
+    let w_hh_m = Mat::new(w_hh, gh, h);
+    for t in (0..t_len).rev() {
+        if all {
+            for b in 0..batch {
+                let dy = &d_output[(b * t_len + t) * h..][..h];
+                dh[b * h..][..h]
+                    .iter_mut()
+                    .zip(dy)
+                    .for_each(|(a, v)| *a += v);
+            }
+        } else if t + 1 == t_len {
+            dh.iter_mut()
+                .zip(&d_output[..batch * h])
+                .for_each(|(a, v)| *a += v);
+        }
+        let g = &gates[t * batch * gh..][..batch * gh];
+        for b in 0..batch {
+            let (gb, dhb) = (&g[b * gh..][..gh], &mut dh[b * h..][..h]);
+            let dp = &mut d_pre[(b * t_len + t) * gh..][..gh];
+            match d.cell {
+                Cell::Rnn => {
+                    for k in 0..h {
+                        dp[k] = dhb[k] * (1.0 - gb[k] * gb[k]);
+                    }
+                }
+                Cell::Lstm => {
+                    let c_now = &second[(t * batch + b) * h..][..h];
+                    let dcb = &mut dc[b * h..][..h];
+                    for k in 0..h {
+                        let (i, fg, gg, o) = (gb[k], gb[h + k], gb[2 * h + k], gb[3 * h + k]);
+                        let tc = c_now[k].tanh();
+                        let before = if t > 0 {
+                            second[((t - 1) * batch + b) * h + k]
+                        } else {
+                            0.0
+                        };
+                        let d_o = dhb[k] * tc;
+                        let d_c = dcb[k] + dhb[k] * o * (1.0 - tc * tc);
+                        dp[k] = d_c * gg * i * (1.0 - i);
+                        dp[h + k] = d_c * before * fg * (1.0 - fg);
+                        dp[2 * h + k] = d_c * i * (1.0 - gg * gg);
+                        dp[3 * h + k] = d_o * o * (1.0 - o);
+                        dcb[k] = d_c * fg;
+                    }
+                }
+                Cell::Gru => {
+                    let pb = &second[(t * batch + b) * gh..][..gh];
+                    let dq = &mut d_hp[(b * t_len + t) * gh..][..gh];
+                    for k in 0..h {
+                        let (r, z, n) = (gb[k], gb[h + k], gb[2 * h + k]);
+                        let before = if t > 0 {
+                            hidden[((t - 1) * batch + b) * h + k]
+                        } else {
+                            0.0
+                        };
+                        let dn = dhb[k] * (1.0 - z) * (1.0 - n * n);
+                        let dr = dn * pb[2 * h + k] * r * (1.0 - r);
+                        let dz = dhb[k] * (before - n) * z * (1.0 - z);
+                        (dp[k], dp[h + k], dp[2 * h + k]) = (dr, dz, dn);
+                        (dq[k], dq[h + k], dq[2 * h + k]) = (dr, dz, dn * r);
+                        dhb[k] *= z;
+                    }
+                }
+            }
+        }
+        if t > 0 {
+            // ∂L/∂h_{t−1} through W_hh: for `gru` added to the direct z ⊙ ∂L/∂h
+            let (d_proj, add) = match d.cell {
+                Cell::Gru => (&*d_hp, true),
+                _ => (&*d_pre, false),
+            };
+            let a = rows(&d_proj[t * gh..], batch, gh, t_len * gh);
+            gemm(a, w_hh_m, dh, add);
+        }
+    }
+    let (dw_ih, rest) = d_params[..d.params()].split_at_mut(gh * f);
+    let (dw_hh, rest) = rest.split_at_mut(gh * h);
+    let (db_ih, db_hh) = rest.split_at_mut(gh);
+    let d_proj: &[f32] = if d.cell == Cell::Gru { d_hp } else { d_pre };
+    let all_steps = Mat::new(d_pre, batch * t_len, gh);
+    gemm(
+        all_steps.t(),
+        Mat::new(input, batch * t_len, f),
+        dw_ih,
+        true,
+    );
+    for t in 1..t_len {
+        let a = rows(&d_proj[t * gh..], batch, gh, t_len * gh).t();
+        let h_prev = Mat::new(&states[(t - 1) * batch * h..][..batch * h], batch, h);
+        gemm(a, h_prev, dw_hh, true);
+    }
+    for row in d_pre.chunks_exact(gh) {
+        db_ih.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+    }
+    for row in d_proj.chunks_exact(gh) {
+        db_hh.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+    }
+    if let Some(dx) = d_input {
+        let dx = &mut dx[..batch * t_len * f];
+        gemm(all_steps, Mat::new(w_ih, gh, f), dx, !store);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_close, grad_check, random_vec};
+
+    /// One sample by the equations, step after step, in f64: the output
+    /// (every step's hidden state).
+    fn reference(d: &Dims, params: &[f32], x: &[f32]) -> Vec<f64> {
+        let (f, h, gh) = (d.f, d.h, d.gh());
+        let p: Vec<f64> = params.iter().map(|&v| v as f64).collect();
+        let (w_ih, rest) = p.split_at(gh * f);
+        let (w_hh, rest) = rest.split_at(gh * h);
+        let (b_ih, b_hh) = rest.split_at(gh);
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let (mut hs, mut c) = (vec![0.0f64; h], vec![0.0f64; h]);
+        let mut out = Vec::new();
+        for t in 0..d.t {
+            let xt = &x[t * f..][..f];
+            let ih =
+                |r: usize| b_ih[r] + (0..f).map(|j| w_ih[r * f + j] * xt[j] as f64).sum::<f64>();
+            let hh = |r: usize, hs: &[f64]| {
+                b_hh[r] + (0..h).map(|j| w_hh[r * h + j] * hs[j]).sum::<f64>()
+            };
+            let next: Vec<f64> = match d.cell {
+                Cell::Rnn => (0..h).map(|k| (ih(k) + hh(k, &hs)).tanh()).collect(),
+                Cell::Lstm => (0..h)
+                    .map(|k| {
+                        let a = |q: usize| ih(q * h + k) + hh(q * h + k, &hs);
+                        let (i, fg, g, o) = (sig(a(0)), sig(a(1)), a(2).tanh(), sig(a(3)));
+                        c[k] = fg * c[k] + i * g;
+                        o * c[k].tanh()
+                    })
+                    .collect(),
+                Cell::Gru => (0..h)
+                    .map(|k| {
+                        let r = sig(ih(k) + hh(k, &hs));
+                        let z = sig(ih(h + k) + hh(h + k, &hs));
+                        let n = (ih(2 * h + k) + r * hh(2 * h + k, &hs)).tanh();
+                        (1.0 - z) * n + z * hs[k]
+                    })
+                    .collect(),
+            };
+            hs = next;
+            out.extend_from_slice(&hs);
+        }
+        out
+    }
+
+    const CASES: [(Cell, usize, usize, usize, usize); 6] = [
+        (Cell::Rnn, 1, 3, 4, 1),
+        (Cell::Rnn, 5, 3, 7, 3),
+        (Cell::Lstm, 1, 2, 3, 2),
+        (Cell::Lstm, 6, 5, 9, 3),
+        (Cell::Gru, 1, 4, 2, 2),
+        (Cell::Gru, 7, 3, 6, 3),
+    ];
+
+    fn run(d: &Dims, batch: usize, p: &[f32], x: &[f32], all: bool) -> Vec<f32> {
+        let out_len = if all { d.t * d.h } else { d.h };
+        let mut y = vec![f32::NAN; batch * out_len];
+        let mut saved = vec![f32::NAN; batch * saved_len(d)];
+        forward(d, batch, p, x, (&mut y, all), &mut saved);
+        y
+    }
+
+    #[test]
+    fn forward_matches_the_equations_step_by_step() {
+        for (case, &(cell, t, f, h, batch)) in CASES.iter().enumerate() {
+            let d = Dims { cell, t, f, h };
+            let p = random_vec(d.params(), 10 + case as u64);
+            let x = random_vec(batch * t * f, 20 + case as u64);
+            for all in [true, false] {
+                let y = run(&d, batch, &p, &x, all);
+                let mut want = Vec::new();
+                for b in 0..batch {
+                    let r = reference(&d, &p, &x[b * t * f..][..t * f]);
+                    let keep = if all { &r[..] } else { &r[(t - 1) * h..] };
+                    want.extend(keep.iter().map(|&v| v as f32));
+                }
+                assert_close(&y, &want, 1e-5, &format!("{cell:?} T={t} all={all}"));
+            }
+        }
+    }
+
+    /// `L = Σ y ⊙ r` for fixed random `r`, and its gradients by backward.
+    fn grads(d: &Dims, batch: usize, p: &[f32], x: &[f32], all: bool) -> (Vec<f32>, Vec<f32>) {
+        let out_len = if all { d.t * d.h } else { d.h };
+        let r = random_vec(batch * out_len, 99);
+        let mut y = vec![0.0; batch * out_len];
+        let mut saved = vec![f32::NAN; batch * saved_len(d)];
+        forward(d, batch, p, x, (&mut y, all), &mut saved);
+        let mut work = vec![f32::NAN; batch * saved_len(d)];
+        let mut dx = random_vec(x.len(), 7);
+        let before = dx.clone();
+        let mut dp = vec![0.5; p.len()];
+        backward(
+            d,
+            batch,
+            p,
+            x,
+            (&r, all),
+            &saved,
+            &mut work,
+            (Some(&mut dx), false),
+            &mut dp,
+        );
+        // accumulated onto what was there
+        let dx = dx.iter().zip(&before).map(|(a, b)| a - b).collect();
+        let dp = dp.iter().map(|v| v - 0.5).collect();
+        (dx, dp)
+    }
+
+    fn loss(d: &Dims, batch: usize, p: &[f32], x: &[f32], all: bool) -> f64 {
+        let out_len = if all { d.t * d.h } else { d.h };
+        let r = random_vec(batch * out_len, 99);
+        let y = run(d, batch, p, x, all);
+        y.iter().zip(&r).map(|(&a, &b)| a as f64 * b as f64).sum()
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        for (case, &(cell, t, f, h, batch)) in CASES.iter().enumerate() {
+            let d = Dims { cell, t, f, h };
+            let p: Vec<f32> = random_vec(d.params(), 30 + case as u64)
+                .iter()
+                .map(|v| 0.5 * v)
+                .collect();
+            let x = random_vec(batch * t * f, 40 + case as u64);
+            for all in [true, false] {
+                let what = format!("{cell:?} T={t} batch={batch} all={all}");
+                let (dx, dp) = grads(&d, batch, &p, &x, all);
+                grad_check(
+                    &x,
+                    &dx,
+                    |x| loss(&d, batch, &p, x, all),
+                    &format!("dx {what}"),
+                );
+                grad_check(
+                    &p,
+                    &dp,
+                    |p| loss(&d, batch, p, &x, all),
+                    &format!("dp {what}"),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_fresh_input_gradient_is_stored() {
+        let d = Dims {
+            cell: Cell::Lstm,
+            t: 4,
+            f: 3,
+            h: 5,
+        };
+        let batch = 2;
+        let p = random_vec(d.params(), 1);
+        let x = random_vec(batch * d.t * d.f, 2);
+        let (want, _) = grads(&d, batch, &p, &x, true);
+        let mut saved = vec![0.0; batch * saved_len(&d)];
+        let mut y = vec![0.0; batch * d.t * d.h];
+        forward(&d, batch, &p, &x, (&mut y, true), &mut saved);
+        let r = random_vec(y.len(), 99);
+        let mut work = vec![f32::NAN; saved.len()];
+        let mut dx = vec![f32::NAN; x.len()];
+        let mut dp = vec![0.0; p.len()];
+        let args = (&r[..], true);
+        backward(
+            &d,
+            batch,
+            &p,
+            &x,
+            args,
+            &saved,
+            &mut work,
+            (Some(&mut dx), true),
+            &mut dp,
+        );
+        assert_close(&dx, &want, 1e-6, "stored dx");
+    }
+}
