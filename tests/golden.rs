@@ -1,5 +1,8 @@
 //! Forward, input gradient and parameter gradients of every layer kind and of
-//! LeNet-5, against PyTorch.
+//! LeNet-5, against PyTorch. The recurrent layers (`rnn`, `lstm`, `gru`) are
+//! PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` with `batch_first=True` over
+//! `[T, F]` inputs; `seq = all` is PyTorch's `output`, `seq = last` its
+//! `output[:, -1]`.
 //!
 //! The reference files in `tests/golden/` are written by
 //! `tools/golden/generate.py` (`pip install torch numpy && python3
@@ -220,6 +223,14 @@ golden! {
         c2: conv(16, kernel = 5) => [16, 10, 10], relu, max_pool(2),
         flatten, dense(120), relu, dense(84), relu, dense(10),
     }
+    rnn_last: [5, 3] { rnn(4), dense(2) }
+    rnn_all: [5, 3] { rnn(4, seq = all) }
+    lstm_last: [6, 4] { lstm(5) }
+    lstm_all: [6, 4] { lstm(5, seq = all) }
+    gru_last: [7, 3] { gru(4) }
+    gru_all: [7, 3] { gru(4, seq = all) }
+    recurrent_stacked: [6, 4] { lstm(5, seq = all), tanh, gru(4, seq = all), rnn(3), dense(2) }
+    recurrent_flatten: [4, 2] { gru(3, seq = all), flatten, dense(2) }
 }
 
 /// Dropout in training: PyTorch's masks come from another generator, so

@@ -4,7 +4,8 @@
 Run from the repository root:
 
     pip install torch numpy
-    python3 tools/golden/generate.py
+    python3 tools/golden/generate.py                   # every case
+    python3 tools/golden/generate.py lstm_all gru_last # only the cases named
 
 It writes one JSON file per case into ``tests/golden/<case>.json`` (the layer
 semantics being checked are described in docs/dsl.md).  The script is
@@ -17,7 +18,8 @@ File format (one JSON object, keys in this order):
     {
       "case":        "<name>",
       "network":     "<the network! DSL text of the case, for documentation>",
-      "input_shape": [C, H, W] or [N],          # per sample, channels first
+      "input_shape": [C, H, W], [N] or [T, F],  # per sample, channels first;
+                                                # [T, F]: T steps of F features
       "batch":       B,
       "mode":        "train" or "eval",         # optional; absent means "train"
       "input":       [B * prod(input_shape) floats, row-major, batch first],
@@ -57,6 +59,10 @@ reader must treat them as optional):
   Conv weights are ``[OUT, C, KH, KW]``, dense weights ``[OUT, N]``, biases
   ``[OUT]``, PReLU slopes ``[C]`` (or ``[N]`` for flat inputs), batch norm
   ``weight`` (scale) and ``bias`` (shift) ``[C]`` (or ``[N]``).
+  Recurrent items (``rnn(H)``, ``lstm(H)``, ``gru(H)``) have PyTorch's
+  ``"<item>.weight_ih_l0"`` [G*H, F], ``"<item>.weight_hh_l0"`` [G*H, H],
+  ``"<item>.bias_ih_l0"`` [G*H] and ``"<item>.bias_hh_l0"`` [G*H], in that
+  order, with G = 1 (rnn), 4 (lstm: gates i, f, g, o) or 3 (gru: r, z, n).
 * Blocks nest like ``nn.Sequential``: a block item (``add``, ``concat``,
   ``residual``) is an ``nn.ModuleList`` of branches, each branch an
   ``nn.Sequential`` whose items are numbered again from 0 (or named), so
@@ -69,6 +75,12 @@ reader must treat them as optional):
   1e-5) is ``nn.BatchNorm2d`` on [C, H, W] inputs and ``nn.BatchNorm1d`` on
   [N] inputs; ``dropout(P)`` is ``nn.Dropout(P)`` (only used in evaluation
   mode here, where it is the identity).
+  ``rnn``, ``lstm`` and ``gru`` are ``nn.RNN`` (tanh), ``nn.LSTM`` and
+  ``nn.GRU`` with one layer, unidirectional, ``batch_first=True`` (input
+  [B, T, F]) and a zero initial state; ``seq = all`` outputs every step's
+  hidden state [B, T, H] (PyTorch's ``output``), ``seq = last`` (the
+  default) the last step's [B, H] (``output[:, -1]``).  They run in training
+  mode (no ``"mode"`` key), which for them is the same as evaluation.
 * Numerics: the input, the parameters and ``grad_output`` are drawn as float32
   with a fixed seed per case (``torch.manual_seed(crc32(case name))``), so every
   one of those numbers is exactly representable as an f32.  The reference is
@@ -83,7 +95,9 @@ reader must treat them as optional):
   the f32 value, which parses back to the same f32 whether read as f32 or as
   f64-then-cast.
 * Initialisation: weights ~ N(0, 1/sqrt(fan_in)), biases ~ N(0, 0.1) (nonzero on
-  purpose, unlike the library's default of 0), PReLU slopes ~ U[0.05, 0.5];
+  purpose, unlike the library's default of 0; fan_in is a weight's row length,
+  F for a recurrent ``weight_ih_l0`` and H for ``weight_hh_l0``, whose
+  ``bias_ih_l0`` / ``bias_hh_l0`` count as biases), PReLU slopes ~ U[0.05, 0.5];
   batch norm weights ~ U[0.5, 1.5] and biases ~ N(0, 0.1); batch norm buffers
   (so that the loaded state is not PyTorch's default one): running_mean ~
   N(0, 0.5), running_var ~ U[0.5, 2], num_batches_tracked = 3;
@@ -165,6 +179,36 @@ class Concat(nn.ModuleList):
 
     def forward(self, x):
         return torch.cat([branch(x) for branch in self], dim=1)
+
+
+class _SeqOutput:
+    """Mixin for `rnn` / `lstm` / `gru`: one layer, unidirectional, batch first,
+    zero initial state; returns every step's hidden state [B, T, H]
+    (`seq = all`) or the last one [B, H] (`seq = last`). Being the stock
+    module, its parameters are "<i>.weight_ih_l0", "<i>.weight_hh_l0",
+    "<i>.bias_ih_l0", "<i>.bias_hh_l0"."""
+
+    def __init__(self, features, hidden, seq="last"):
+        assert seq in ("last", "all"), seq
+        super().__init__(features, hidden, num_layers=1, bias=True, batch_first=True,
+                         bidirectional=False)
+        self.seq = seq
+
+    def forward(self, x):
+        output, _ = super().forward(x)
+        return output if self.seq == "all" else output[:, -1]
+
+
+class RNN(_SeqOutput, nn.RNN):
+    """`rnn(H)`: nn.RNN with tanh."""
+
+
+class LSTM(_SeqOutput, nn.LSTM):
+    """`lstm(H)`: nn.LSTM (gates i, f, g, o)."""
+
+
+class GRU(_SeqOutput, nn.GRU):
+    """`gru(H)`: nn.GRU (gates r, z, n)."""
 
 
 def items(*mods):
@@ -410,7 +454,30 @@ CASES += [
      lambda: seq(nn.Linear(10, 8), nn.Dropout(0.5), nn.Linear(8, 3)), [3], "eval"),
 ]
 
+RECURRENT_STACKED_DSL = "lstm(5, seq = all), tanh, gru(4, seq = all), rnn(3), dense(2)"
+
+# Recurrent layers over [T, F] sequences, training mode like the plain layers.
+CASES += [
+    ("rnn_last", "rnn(4), dense(2)", [5, 3], 3,
+     lambda: seq(RNN(3, 4), nn.Linear(4, 2)), [2]),
+    ("rnn_all", "rnn(4, seq = all)", [5, 3], 3,
+     lambda: seq(RNN(3, 4, seq="all")), [5, 4]),
+    ("lstm_last", "lstm(5)", [6, 4], 3,
+     lambda: seq(LSTM(4, 5)), [5]),
+    ("lstm_all", "lstm(5, seq = all)", [6, 4], 3,
+     lambda: seq(LSTM(4, 5, seq="all")), [6, 5]),
+    ("gru_last", "gru(4)", [7, 3], 3,
+     lambda: seq(GRU(3, 4)), [4]),
+    ("gru_all", "gru(4, seq = all)", [7, 3], 3,
+     lambda: seq(GRU(3, 4, seq="all")), [7, 4]),
+    ("recurrent_stacked", RECURRENT_STACKED_DSL, [6, 4], 3,
+     lambda: seq(LSTM(4, 5, seq="all"), nn.Tanh(), GRU(5, 4, seq="all"), RNN(4, 3), nn.Linear(3, 2)), [2]),
+    ("recurrent_flatten", "gru(3, seq = all), flatten, dense(2)", [4, 2], 3,
+     lambda: seq(GRU(2, 3, seq="all"), nn.Flatten(), nn.Linear(12, 2)), [2]),
+]
+
 BN = ["weight", "bias"]
+RECURRENT = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
 BN_BUFFERS = ["running_mean", "running_var", "num_batches_tracked"]
 
 
@@ -445,6 +512,15 @@ EXPECTED_PARAMS = {
                       "3.weight", "3.bias"],
     "residual_dense": ["0.0.0.weight", "0.0.0.bias", "0.0.2.weight", "0.0.2.bias"],
     "dropout_eval": ["0.weight", "0.bias", "2.weight", "2.bias"],
+    "rnn_last": prefixed("0", RECURRENT) + ["1.weight", "1.bias"],
+    "rnn_all": prefixed("0", RECURRENT),
+    "lstm_last": prefixed("0", RECURRENT),
+    "lstm_all": prefixed("0", RECURRENT),
+    "gru_last": prefixed("0", RECURRENT),
+    "gru_all": prefixed("0", RECURRENT),
+    "recurrent_stacked": prefixed("0", RECURRENT) + prefixed("2", RECURRENT) + prefixed("3", RECURRENT)
+                         + ["4.weight", "4.bias"],
+    "recurrent_flatten": prefixed("0", RECURRENT) + ["2.weight", "2.bias"],
 }
 
 EXPECTED_BUFFERS = {
@@ -471,10 +547,10 @@ def init_params(model):
                 p.uniform_(0.05, 0.5)
             elif isinstance(module, nn.modules.batchnorm._BatchNorm) and name.endswith("weight"):
                 p.uniform_(0.5, 1.5)
-            elif name.endswith("bias"):
+            elif name.rsplit(".", 1)[1].startswith("bias"):  # bias, bias_ih_l0, bias_hh_l0
                 p.normal_(0.0, 0.1)
             else:
-                fan_in = p[0].numel()  # C*KH*KW for conv, N for dense
+                fan_in = p[0].numel()  # C*KH*KW for conv, N for dense, F or H for recurrent
                 p.normal_(0.0, 1.0 / math.sqrt(fan_in))
 
 
@@ -617,16 +693,25 @@ def run_case(name, dsl, input_shape, batch, build, expected_out, mode=None):
     return path
 
 
-def main():
+def main(argv):
+    """Writes every case, or only the cases named on the command line."""
+    known = [case[0] for case in CASES]
+    assert len(set(known)) == len(known), "duplicate case names"
+    unknown = [n for n in argv if n not in known]
+    if unknown:
+        print("unknown case(s): %s\nknown cases: %s" % (" ".join(unknown), " ".join(known)),
+              file=sys.stderr)
+        return 2
+    cases = [case for case in CASES if not argv or case[0] in argv]
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
-    for case in CASES:
+    for case in cases:
         path = run_case(*case)
         total += os.path.getsize(path)
-    print("wrote %d files to %s (%d bytes)" % (len(CASES), os.path.normpath(OUT_DIR), total))
+    print("wrote %d files to %s (%d bytes)" % (len(cases), os.path.normpath(OUT_DIR), total))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
