@@ -9,6 +9,7 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod gemm;
+pub mod math;
 pub mod norm;
 pub mod pool;
 pub mod recurrent;

@@ -26,6 +26,8 @@
 //! steps.
 
 use super::gemm::{gemm, Mat};
+use super::math;
+use super::transpose::transpose;
 
 /// Which recurrence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,16 +108,6 @@ pub const fn saved_len(d: &Dims) -> usize {
     }
 }
 
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// The parameters as `(weight_ih, weight_hh, bias_ih, bias_hh)`.
 fn split_params<'a>(d: &Dims, params: &'a [f32]) -> (&'a [f32], &'a [f32], &'a [f32], &'a [f32]) {
     let gh = d.gh();
@@ -164,9 +156,15 @@ fn previous(states: &[f32], t: usize, batch: usize, h: usize) -> Option<Mat<'_>>
     (t > 0).then(|| Mat::new(&states[(t - 1) * batch * h..][..batch * h], batch, h))
 }
 
+/// Scratch floats [`forward`] needs: both weights transposed.
+pub const fn scratch_len(d: &Dims) -> usize {
+    d.gh() * (d.f + d.h)
+}
+
 /// Forward over a batch: `input [B, T, F]` → `output` (`[B, T, H]` when
 /// `all`, else `[B, H]`, overwritten), keeping in `saved` (`B ·`
-/// [`saved_len`] floats) what [`backward`] reads.
+/// [`saved_len`] floats) what [`backward`] reads. `scratch` holds
+/// [`scratch_len`] floats.
 #[inline(always)]
 pub fn forward(
     d: &Dims,
@@ -175,13 +173,21 @@ pub fn forward(
     input: &[f32],
     (output, all): (&mut [f32], bool),
     saved: &mut [f32],
+    scratch: &mut [f32],
 ) {
     let (t_len, f, h, gh) = (d.t, d.f, d.h, d.gh());
     let (w_ih, w_hh, b_ih, b_hh) = split_params(d, params);
     let input = &input[..batch * t_len * f];
     let [gates, second, hidden] = saved_parts(d, batch, saved);
-    let w_ih_t = Mat::new(w_ih, gh, f).t();
-    let w_hh_t = Mat::new(w_hh, gh, h).t();
+    // the weights transposed once for the sequence: the products then read
+    // rows of B, the GEMM's fastest form (its dot-product form, on W as it
+    // is, made the forward pass 1.3 times slower)
+    let (w_ih_t, rest) = scratch[..scratch_len(d)].split_at_mut(f * gh);
+    let w_hh_t = &mut rest[..h * gh];
+    transpose(w_ih, gh, f, w_ih_t);
+    transpose(w_hh, gh, h, w_hh_t);
+    let w_ih_t = Mat::new(w_ih_t, f, gh);
+    let w_hh_t = Mat::new(w_hh_t, h, gh);
     for t in 0..t_len {
         let (done, now) = gates.split_at_mut(t * batch * gh);
         let g = &mut now[..batch * gh];
@@ -200,30 +206,37 @@ pub fn forward(
                 if let Some(h_prev) = prev(done) {
                     gemm(h_prev, w_hh_t, g, true);
                 }
-                for v in g.iter_mut() {
-                    *v = v.tanh();
-                }
+                math::tanh_in_place(g);
             }
             Cell::Lstm => {
                 if let Some(h_prev) = prev(hidden) {
                     gemm(h_prev, w_hh_t, g, true);
                 }
                 let (c_done, c_now) = second.split_at_mut(t * batch * h);
-                let c_prev = (t > 0).then(|| &c_done[(t - 1) * batch * h..]);
                 let h_now = &mut hidden[t * batch * h..][..batch * h];
                 for b in 0..batch {
                     let gb = &mut g[b * gh..][..gh];
+                    math::sigmoid_in_place(&mut gb[..2 * h]);
+                    math::tanh_in_place(&mut gb[2 * h..3 * h]);
+                    math::sigmoid_in_place(&mut gb[3 * h..]);
+                    let (i, rest) = gb.split_at(h);
+                    let (fg, rest) = rest.split_at(h);
+                    let (gg, o) = rest.split_at(h);
                     let (cb, hb) = (&mut c_now[b * h..][..h], &mut h_now[b * h..][..h]);
+                    match (t > 0).then(|| &c_done[((t - 1) * batch + b) * h..][..h]) {
+                        Some(before) => {
+                            for k in 0..h {
+                                cb[k] = fg[k] * before[k] + i[k] * gg[k];
+                            }
+                        }
+                        None => {
+                            for k in 0..h {
+                                cb[k] = i[k] * gg[k];
+                            }
+                        }
+                    }
                     for k in 0..h {
-                        let i = sigmoid(gb[k]);
-                        let fg = sigmoid(gb[h + k]);
-                        let gg = gb[2 * h + k].tanh();
-                        let o = sigmoid(gb[3 * h + k]);
-                        let before = c_prev.map_or(0.0, |c| c[b * h + k]);
-                        let c = fg * before + i * gg;
-                        (gb[k], gb[h + k], gb[2 * h + k], gb[3 * h + k]) = (i, fg, gg, o);
-                        cb[k] = c;
-                        hb[k] = o * c.tanh();
+                        hb[k] = o[k] * math::tanh(cb[k]);
                     }
                 }
             }
@@ -236,17 +249,28 @@ pub fn forward(
                 if let Some(h_prev) = prev(h_done) {
                     gemm(h_prev, w_hh_t, hp, true);
                 }
-                let h_prev = (t > 0).then(|| &h_done[(t - 1) * batch * h..]);
                 for b in 0..batch {
                     let (gb, pb) = (&mut g[b * gh..][..gh], &hp[b * gh..][..gh]);
                     let hb = &mut h_now[b * h..][..h];
+                    let (rz, n) = gb.split_at_mut(2 * h);
+                    rz.iter_mut().zip(pb).for_each(|(a, p)| *a += p);
+                    math::sigmoid_in_place(rz);
                     for k in 0..h {
-                        let r = sigmoid(gb[k] + pb[k]);
-                        let z = sigmoid(gb[h + k] + pb[h + k]);
-                        let n = (gb[2 * h + k] + r * pb[2 * h + k]).tanh();
-                        let before = h_prev.map_or(0.0, |p| p[b * h + k]);
-                        (gb[k], gb[h + k], gb[2 * h + k]) = (r, z, n);
-                        hb[k] = (1.0 - z) * n + z * before;
+                        n[k] += rz[k] * pb[2 * h + k];
+                    }
+                    math::tanh_in_place(n);
+                    let z = &rz[h..];
+                    match (t > 0).then(|| &h_done[((t - 1) * batch + b) * h..][..h]) {
+                        Some(before) => {
+                            for k in 0..h {
+                                hb[k] = (1.0 - z[k]) * n[k] + z[k] * before[k];
+                            }
+                        }
+                        None => {
+                            for k in 0..h {
+                                hb[k] = (1.0 - z[k]) * n[k];
+                            }
+                        }
                     }
                 }
             }
@@ -331,39 +355,56 @@ pub fn backward(
                 }
                 Cell::Lstm => {
                     let c_now = &second[(t * batch + b) * h..][..h];
+                    let zeros = &gates[..0];
+                    let before = match t {
+                        0 => zeros,
+                        _ => &second[((t - 1) * batch + b) * h..][..h],
+                    };
                     let dcb = &mut dc[b * h..][..h];
                     for k in 0..h {
-                        let (i, fg, gg, o) = (gb[k], gb[h + k], gb[2 * h + k], gb[3 * h + k]);
-                        let tc = c_now[k].tanh();
-                        let before = if t > 0 {
-                            second[((t - 1) * batch + b) * h + k]
-                        } else {
-                            0.0
-                        };
+                        let (i, gg, o) = (gb[k], gb[2 * h + k], gb[3 * h + k]);
+                        let tc = math::tanh(c_now[k]);
                         let d_o = dhb[k] * tc;
                         let d_c = dcb[k] + dhb[k] * o * (1.0 - tc * tc);
                         dp[k] = d_c * gg * i * (1.0 - i);
-                        dp[h + k] = d_c * before * fg * (1.0 - fg);
                         dp[2 * h + k] = d_c * i * (1.0 - gg * gg);
                         dp[3 * h + k] = d_o * o * (1.0 - o);
-                        dcb[k] = d_c * fg;
+                        dcb[k] = d_c;
+                    }
+                    // ∂c/∂f is the cell state before: none at the first step
+                    if before.is_empty() {
+                        dp[h..2 * h].fill(0.0);
+                    } else {
+                        for k in 0..h {
+                            let fg = gb[h + k];
+                            dp[h + k] = dcb[k] * before[k] * fg * (1.0 - fg);
+                        }
+                    }
+                    for k in 0..h {
+                        dcb[k] *= gb[h + k];
                     }
                 }
                 Cell::Gru => {
                     let pb = &second[(t * batch + b) * gh..][..gh];
                     let dq = &mut d_hp[(b * t_len + t) * gh..][..gh];
+                    let zeros = &gates[..0];
+                    let before = match t {
+                        0 => zeros,
+                        _ => &hidden[((t - 1) * batch + b) * h..][..h],
+                    };
                     for k in 0..h {
                         let (r, z, n) = (gb[k], gb[h + k], gb[2 * h + k]);
-                        let before = if t > 0 {
-                            hidden[((t - 1) * batch + b) * h + k]
-                        } else {
-                            0.0
-                        };
                         let dn = dhb[k] * (1.0 - z) * (1.0 - n * n);
                         let dr = dn * pb[2 * h + k] * r * (1.0 - r);
-                        let dz = dhb[k] * (before - n) * z * (1.0 - z);
-                        (dp[k], dp[h + k], dp[2 * h + k]) = (dr, dz, dn);
-                        (dq[k], dq[h + k], dq[2 * h + k]) = (dr, dz, dn * r);
+                        (dp[k], dp[2 * h + k]) = (dr, dn);
+                        (dq[k], dq[2 * h + k]) = (dr, dn * r);
+                    }
+                    // ∂h'/∂z is h − n: −n at the first step
+                    for k in 0..h {
+                        let (z, n) = (gb[h + k], gb[2 * h + k]);
+                        let h_before = if before.is_empty() { 0.0 } else { before[k] };
+                        let dz = dhb[k] * (h_before - n) * z * (1.0 - z);
+                        (dp[h + k], dq[h + k]) = (dz, dz);
                         dhb[k] *= z;
                     }
                 }
@@ -468,7 +509,8 @@ mod tests {
         let out_len = if all { d.t * d.h } else { d.h };
         let mut y = vec![f32::NAN; batch * out_len];
         let mut saved = vec![f32::NAN; batch * saved_len(d)];
-        forward(d, batch, p, x, (&mut y, all), &mut saved);
+        let mut scratch = vec![f32::NAN; scratch_len(d)];
+        forward(d, batch, p, x, (&mut y, all), &mut saved, &mut scratch);
         y
     }
 
@@ -497,7 +539,8 @@ mod tests {
         let r = random_vec(batch * out_len, 99);
         let mut y = vec![0.0; batch * out_len];
         let mut saved = vec![f32::NAN; batch * saved_len(d)];
-        forward(d, batch, p, x, (&mut y, all), &mut saved);
+        let mut scratch = vec![f32::NAN; scratch_len(d)];
+        forward(d, batch, p, x, (&mut y, all), &mut saved, &mut scratch);
         let mut work = vec![f32::NAN; batch * saved_len(d)];
         let mut dx = random_vec(x.len(), 7);
         let before = dx.clone();
@@ -568,7 +611,8 @@ mod tests {
         let (want, _) = grads(&d, batch, &p, &x, true);
         let mut saved = vec![0.0; batch * saved_len(&d)];
         let mut y = vec![0.0; batch * d.t * d.h];
-        forward(&d, batch, &p, &x, (&mut y, true), &mut saved);
+        let mut scratch = vec![0.0; scratch_len(&d)];
+        forward(&d, batch, &p, &x, (&mut y, true), &mut saved, &mut scratch);
         let r = random_vec(y.len(), 99);
         let mut work = vec![f32::NAN; saved.len()];
         let mut dx = vec![f32::NAN; x.len()];

@@ -75,6 +75,7 @@ impl<C: CellKind, const T: usize, const F: usize, const H: usize, const ALL: boo
     const OUT: usize = if ALL { T * H } else { H };
     const PARAMS: usize = Self::DIMS.params();
     const SAVED: usize = recurrent::saved_len(&Self::DIMS);
+    const SCRATCH: usize = recurrent::scratch_len(&Self::DIMS);
     const STORES_INPUT_GRAD: bool = true;
 
     fn strategy() -> Strategy {
@@ -95,6 +96,7 @@ impl<C: CellKind, const T: usize, const F: usize, const H: usize, const ALL: boo
                     f.input,
                     (f.output, ALL),
                     f.saved,
+                    f.scratch,
                 )
             },
         )
