@@ -1,6 +1,6 @@
 //! After warm-up, inference (on one thread and on two) and training
 //! forward/backward allocate nothing: a counting global allocator watches a
-//! LeNet-5 through many steps.
+//! LeNet-5, a ResNet-20 and stacked recurrent layers through many steps.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -37,6 +37,13 @@ static GLOBAL: Counting = Counting;
 mod resnet20;
 
 nn::network! {
+    /// Every recurrent kind, stacked, a digit read as its rows.
+    struct Rows<[28, 28]> {
+        lstm(32, seq = all), gru(16, seq = all), rnn(16), dense(10),
+    }
+}
+
+nn::network! {
     struct LeNet5<[1, 28, 28]> {
         conv(6, kernel = 5, pad = 2), relu, max_pool(2),
         c2: conv(16, kernel = 5), relu, max_pool(2),
@@ -50,6 +57,7 @@ nn::network! {
 fn steady_state_allocates_nothing() {
     inference_and_training_allocate_nothing_after_warm_up();
     resnet20_steps_allocate_nothing_after_warm_up();
+    recurrent_steps_allocate_nothing_after_warm_up();
 }
 
 fn inference_and_training_allocate_nothing_after_warm_up() {
@@ -164,4 +172,39 @@ fn resnet20_steps_allocate_nothing_after_warm_up() {
     assert!(checksum.is_finite());
     assert_eq!(net.buffer("1.num_batches_tracked"), Some(&[3.0][..]));
     assert_eq!(after - before, 0, "allocations during ResNet-20 steps");
+}
+
+/// Training steps through time (the states kept per sample, backward's
+/// working space, the transposed weights) and inference of stacked
+/// recurrent layers allocate nothing once the buffers have grown.
+fn recurrent_steps_allocate_nothing_after_warm_up() {
+    const BATCH: usize = 16;
+    let mut net = Rows::new(1);
+    let batch: Vec<f32> = (0..BATCH * 784).map(|i| (i % 83) as f32 / 83.0).collect();
+    let d_out = vec![0.01f32; BATCH * 10];
+    let mut logits = vec![0.0f32; BATCH * 10];
+    net.forward(&batch);
+    net.backward(&d_out);
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let mut checksum = 0.0f32;
+    for step in 0..3 {
+        net.train();
+        net.zero_grad();
+        net.forward(&batch);
+        net.backward(&d_out);
+        checksum += net.input_grad()[step];
+        let (params, grads) = net.params_and_grads();
+        params
+            .iter_mut()
+            .zip(grads)
+            .for_each(|(p, g)| *p -= 0.01 * g);
+        net.eval();
+        checksum += net.forward(&batch[..784])[step];
+        net.predict(&batch, &mut logits);
+        checksum += logits[step];
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert!(checksum.is_finite());
+    assert_eq!(after - before, 0, "allocations during recurrent steps");
 }
