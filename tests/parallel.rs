@@ -205,3 +205,29 @@ fn a_wrong_output_buffer_is_refused() {
     let mut replicas = Replicas::new(&net, 2);
     replicas.predict(&[0.0; 8], &mut [0.0; 3]);
 }
+
+nn::network! {
+    /// Recurrent layers keep their weights transposed for inference.
+    struct Rows<[9, 5]> {
+        gru(6, seq = all), lstm(4, seq = all), rnn(3), dense(2),
+    }
+}
+
+/// `predict` on recurrent layers (weights transposed once, one sample's
+/// input product for all its steps at once) gives what `forward` gives,
+/// and again after the parameters change.
+#[test]
+fn evaluation_predict_of_recurrent_layers_matches_forward() {
+    let mut net = Rows::new(2);
+    net.eval();
+    for change in [0.0, 0.3] {
+        net.params_mut().iter_mut().for_each(|p| *p += change * *p);
+        for batch in [1, 2, 5] {
+            let x = random_vec(batch * 45, 7 + batch as u64);
+            let mut out = vec![f32::NAN; batch * 2];
+            net.predict(&x, &mut out);
+            let what = format!("batch {batch}, change {change}");
+            assert_close(&out, net.forward(&x), 1e-6, &what);
+        }
+    }
+}

@@ -195,6 +195,9 @@ impl Spec for Recurrent {
             items: quote!(),
         };
         let layer = ir::Layer::new(cx.input, output, description, runtime);
-        Some(layer.tensors(tensors).macs(macs).saved(saved))
+        // inference keeps both weights transposed (`Layer::PREPARED`)
+        let prepared = gh * (f + h);
+        let layer = layer.tensors(tensors).macs(macs).saved(saved);
+        Some(layer.prepared(prepared))
     }
 }

@@ -156,49 +156,82 @@ fn previous(states: &[f32], t: usize, batch: usize, h: usize) -> Option<Mat<'_>>
     (t > 0).then(|| Mat::new(&states[(t - 1) * batch * h..][..batch * h], batch, h))
 }
 
-/// Scratch floats [`forward`] needs: both weights transposed.
+/// Scratch floats [`forward`] needs: both weights transposed (unless
+/// prepared).
 pub const fn scratch_len(d: &Dims) -> usize {
     d.gh() * (d.f + d.h)
 }
 
+/// Floats of the prepared weights ([`prepare`]): both transposed.
+pub const fn prepared_len(d: &Dims) -> usize {
+    scratch_len(d)
+}
+
+/// `W_ihᵀ [F, G·H]` then `W_hhᵀ [H, G·H]` into `out` ([`prepared_len`]
+/// floats), for [`forward`] to use while the parameters stay as they are.
+#[inline(always)]
+pub fn prepare(d: &Dims, params: &[f32], out: &mut [f32]) {
+    let (w_ih, w_hh, _, _) = split_params(d, params);
+    let (w_ih_t, rest) = out[..prepared_len(d)].split_at_mut(d.f * d.gh());
+    transpose(w_ih, d.gh(), d.f, w_ih_t);
+    transpose(w_hh, d.gh(), d.h, rest);
+}
+
 /// Forward over a batch: `input [B, T, F]` → `output` (`[B, T, H]` when
 /// `all`, else `[B, H]`, overwritten), keeping in `saved` (`B ·`
-/// [`saved_len`] floats) what [`backward`] reads. `scratch` holds
-/// [`scratch_len`] floats.
+/// [`saved_len`] floats) what [`backward`] reads. `prepared` is what
+/// [`prepare`] made of `params`, or empty: `scratch` ([`scratch_len`]
+/// floats) then takes the transposed weights.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub fn forward(
     d: &Dims,
     batch: usize,
-    params: &[f32],
+    (params, prepared): (&[f32], &[f32]),
     input: &[f32],
     (output, all): (&mut [f32], bool),
     saved: &mut [f32],
     scratch: &mut [f32],
 ) {
     let (t_len, f, h, gh) = (d.t, d.f, d.h, d.gh());
-    let (w_ih, w_hh, b_ih, b_hh) = split_params(d, params);
+    let (_, _, b_ih, b_hh) = split_params(d, params);
     let input = &input[..batch * t_len * f];
     let [gates, second, hidden] = saved_parts(d, batch, saved);
-    // the weights transposed once for the sequence: the products then read
-    // rows of B, the GEMM's fastest form (its dot-product form, on W as it
-    // is, made the forward pass 1.3 times slower)
-    let (w_ih_t, rest) = scratch[..scratch_len(d)].split_at_mut(f * gh);
-    let w_hh_t = &mut rest[..h * gh];
-    transpose(w_ih, gh, f, w_ih_t);
-    transpose(w_hh, gh, h, w_hh_t);
+    // the weights transposed once for the sequence (or once for as long as
+    // they stay as they are: inference): the products then read rows of
+    // B, the GEMM's fastest form (its dot-product form, on W as it is,
+    // made the forward pass 1.3 times slower)
+    let transposed = if prepared.is_empty() {
+        prepare(d, params, scratch);
+        &scratch[..prepared_len(d)]
+    } else {
+        &prepared[..prepared_len(d)]
+    };
+    let (w_ih_t, w_hh_t) = transposed.split_at(f * gh);
     let w_ih_t = Mat::new(w_ih_t, f, gh);
     let w_hh_t = Mat::new(w_hh_t, h, gh);
     for t in 0..t_len {
         let (done, now) = gates.split_at_mut(t * batch * gh);
-        let g = &mut now[..batch * gh];
-        // both biases (`gru` keeps its hidden projection apart, b_hh in it)
-        for row in g.chunks_exact_mut(gh) {
-            for ((v, &a), &b) in row.iter_mut().zip(b_ih).zip(b_hh) {
-                *v = if d.cell == Cell::Gru { a } else { a + b };
+        // both biases (`gru` keeps its hidden projection apart, b_hh in it),
+        // then the input's product; for one sample the steps' rows are
+        // contiguous, and the first step makes them all in one product
+        let steps = if batch == 1 { t_len } else { 1 };
+        if batch > 1 || t == 0 {
+            let g = &mut now[..steps * batch * gh];
+            for row in g.chunks_exact_mut(gh) {
+                for ((v, &a), &b) in row.iter_mut().zip(b_ih).zip(b_hh) {
+                    *v = if d.cell == Cell::Gru { a } else { a + b };
+                }
             }
+            let x = rows(
+                &input[t * f..],
+                steps * batch,
+                f,
+                if batch == 1 { f } else { t_len * f },
+            );
+            gemm(x, w_ih_t, g, true);
         }
-        let x_t = rows(&input[t * f..], batch, f, t_len * f);
-        gemm(x_t, w_ih_t, g, true);
+        let g = &mut now[..batch * gh];
         // the hidden state before this step, none at the first
         let prev = |states| previous(states, t, batch, h);
         match d.cell {
@@ -496,22 +529,49 @@ mod tests {
         out
     }
 
-    const CASES: [(Cell, usize, usize, usize, usize); 6] = [
+    const CASES: [(Cell, usize, usize, usize, usize); 8] = [
         (Cell::Rnn, 1, 3, 4, 1),
         (Cell::Rnn, 5, 3, 7, 3),
+        // one sample: the input's product for all steps at once
+        (Cell::Lstm, 5, 3, 4, 1),
+        (Cell::Gru, 4, 2, 3, 1),
         (Cell::Lstm, 1, 2, 3, 2),
         (Cell::Lstm, 6, 5, 9, 3),
         (Cell::Gru, 1, 4, 2, 2),
         (Cell::Gru, 7, 3, 6, 3),
     ];
 
-    fn run(d: &Dims, batch: usize, p: &[f32], x: &[f32], all: bool) -> Vec<f32> {
+    /// The output, with the weights transposed by the pass itself or
+    /// prepared beforehand.
+    fn run_with(
+        d: &Dims,
+        batch: usize,
+        p: &[f32],
+        x: &[f32],
+        all: bool,
+        prepared: bool,
+    ) -> Vec<f32> {
         let out_len = if all { d.t * d.h } else { d.h };
         let mut y = vec![f32::NAN; batch * out_len];
         let mut saved = vec![f32::NAN; batch * saved_len(d)];
         let mut scratch = vec![f32::NAN; scratch_len(d)];
-        forward(d, batch, p, x, (&mut y, all), &mut saved, &mut scratch);
+        let mut transposed = vec![f32::NAN; prepared_len(d)];
+        prepare(d, p, &mut transposed);
+        let weights = (p, if prepared { &transposed[..] } else { &[] });
+        forward(
+            d,
+            batch,
+            weights,
+            x,
+            (&mut y, all),
+            &mut saved,
+            &mut scratch,
+        );
         y
+    }
+
+    fn run(d: &Dims, batch: usize, p: &[f32], x: &[f32], all: bool) -> Vec<f32> {
+        run_with(d, batch, p, x, all, false)
     }
 
     #[test]
@@ -520,15 +580,16 @@ mod tests {
             let d = Dims { cell, t, f, h };
             let p = random_vec(d.params(), 10 + case as u64);
             let x = random_vec(batch * t * f, 20 + case as u64);
-            for all in [true, false] {
-                let y = run(&d, batch, &p, &x, all);
+            for (all, prepared) in [(true, false), (false, false), (true, true)] {
+                let y = run_with(&d, batch, &p, &x, all, prepared);
                 let mut want = Vec::new();
                 for b in 0..batch {
                     let r = reference(&d, &p, &x[b * t * f..][..t * f]);
                     let keep = if all { &r[..] } else { &r[(t - 1) * h..] };
                     want.extend(keep.iter().map(|&v| v as f32));
                 }
-                assert_close(&y, &want, 1e-5, &format!("{cell:?} T={t} all={all}"));
+                let what = format!("{cell:?} T={t} batch={batch} all={all} prepared={prepared}");
+                assert_close(&y, &want, 1e-5, &what);
             }
         }
     }
@@ -540,7 +601,15 @@ mod tests {
         let mut y = vec![0.0; batch * out_len];
         let mut saved = vec![f32::NAN; batch * saved_len(d)];
         let mut scratch = vec![f32::NAN; scratch_len(d)];
-        forward(d, batch, p, x, (&mut y, all), &mut saved, &mut scratch);
+        forward(
+            d,
+            batch,
+            (p, &[]),
+            x,
+            (&mut y, all),
+            &mut saved,
+            &mut scratch,
+        );
         let mut work = vec![f32::NAN; batch * saved_len(d)];
         let mut dx = random_vec(x.len(), 7);
         let before = dx.clone();
@@ -612,7 +681,15 @@ mod tests {
         let mut saved = vec![0.0; batch * saved_len(&d)];
         let mut y = vec![0.0; batch * d.t * d.h];
         let mut scratch = vec![0.0; scratch_len(&d)];
-        forward(&d, batch, &p, &x, (&mut y, true), &mut saved, &mut scratch);
+        forward(
+            &d,
+            batch,
+            (&p, &[]),
+            &x,
+            (&mut y, true),
+            &mut saved,
+            &mut scratch,
+        );
         let r = random_vec(y.len(), 99);
         let mut work = vec![f32::NAN; saved.len()];
         let mut dx = vec![f32::NAN; x.len()];

@@ -76,23 +76,38 @@ impl<C: CellKind, const T: usize, const F: usize, const H: usize, const ALL: boo
     const PARAMS: usize = Self::DIMS.params();
     const SAVED: usize = recurrent::saved_len(&Self::DIMS);
     const SCRATCH: usize = recurrent::scratch_len(&Self::DIMS);
+    const PREPARED: usize = recurrent::prepared_len(&Self::DIMS);
     const STORES_INPUT_GRAD: bool = true;
 
     fn strategy() -> Strategy {
         Strategy::Gemm
     }
 
+    fn prepare(params: &[f32], prepared: &mut [f32]) {
+        vectorized(
+            #[inline(always)]
+            || recurrent::prepare(&Self::DIMS, params, prepared),
+        )
+    }
+
     // not inlined: one copy per shape (compile time; the call costs
     // nothing next to a sequence's products)
     #[inline(never)]
     fn forward(f: Forward<'_>) {
+        // the transposed weights, made once while the parameters stay as
+        // they are, where the pass may read them (inference)
+        let prepared = if f.pass.inference {
+            &f.prepared[..Self::PREPARED]
+        } else {
+            &[]
+        };
         vectorized(
             #[inline(always)]
             || {
                 recurrent::forward(
                     &Self::DIMS,
                     f.pass.batch,
-                    f.params,
+                    (f.params, prepared),
                     f.input,
                     (f.output, ALL),
                     f.saved,
