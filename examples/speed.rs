@@ -1,15 +1,18 @@
-//! Speed of LeNet-5, VGG-mini and ResNet-20: training throughput (batch 64, SGD with
-//! momentum, the real training loop), inference latency (batch 1; with
-//! `--threads` above 1, its convolutions split across the threads by
-//! `nn::parallel::Replicas`) and throughput (batch 64, split across
-//! `--threads` copies), and each conv layer's forward GFLOP/s next to
-//! the machine's large-matrix sgemm (`matrixmultiply`, 512×512). Prints one
-//! JSON object per figure, for `tools/pytorch/compare_speed.py`, which runs
-//! PyTorch alternately.
+//! Speed of LeNet-5, VGG-mini, ResNet-20 and two recurrent networks reading a
+//! digit's 28 rows (an LSTM and a GRU of 128, last step, then `dense(10)`):
+//! training throughput (batch 64, SGD with momentum, the real training loop),
+//! inference latency (batch 1; with `--threads` above 1, its convolutions
+//! split across the threads by `nn::parallel::Replicas`, while a recurrent
+//! network's single sample stays on one thread) and throughput (batch 64,
+//! split across `--threads` copies), and each conv layer's forward GFLOP/s
+//! next to the machine's large-matrix sgemm (`matrixmultiply`, 512×512).
+//! Prints one JSON object per figure, for `tools/pytorch/compare_speed.py`,
+//! which runs PyTorch alternately.
 //!
 //! ```sh
 //! cargo run --release --example speed -- --threads 1
 //! cargo run --release --example speed -- --threads 2 --nets resnet20
+//! cargo run --release --example speed -- --threads 1 --nets lstm_rows,gru_rows
 //! ```
 
 use nn::batch::Batching;
@@ -48,6 +51,18 @@ nn::network! {
         max_pool(2),
         flatten, dense(256), relu, dense(10),
     }
+}
+
+nn::network! {
+    /// An LSTM of 128 over a digit's 28 rows of 28 pixels (its last step)
+    /// and a dense classifier: PyTorch's `nn.LSTM(28, 128, batch_first=True)`,
+    /// `output[:, -1]`, `nn.Linear(128, 10)`.
+    pub struct LstmRows<[28, 28]> { lstm(128), dense(10) }
+}
+
+nn::network! {
+    /// The same with a GRU of 128: `nn.GRU(28, 128, batch_first=True)`.
+    pub struct GruRows<[28, 28]> { gru(128), dense(10) }
 }
 
 /// Median seconds of `f` over `runs` timed runs (after one warm-up run).
@@ -171,7 +186,9 @@ fn main() {
                 .and_then(|v| v.parse().ok())
                 .expect("--threads N");
         } else if a == "--nets" {
-            let list = args.next().expect("--nets lenet5,vgg_mini,resnet20");
+            let list = args
+                .next()
+                .expect("--nets lenet5,vgg_mini,resnet20,lstm_rows,gru_rows");
             nets = list.split(',').map(String::from).collect();
         }
     }
@@ -219,6 +236,12 @@ fn main() {
     }
     if wanted("resnet20") {
         report::<ResNet20, 3072>("resnet20", 640, threads);
+    }
+    if wanted("lstm_rows") {
+        report::<LstmRows, 784>("lstm_rows", 2560, threads);
+    }
+    if wanted("gru_rows") {
+        report::<GruRows, 784>("gru_rows", 2560, threads);
     }
     if nets.is_empty() {
         all_conv_gflops(sgemm);

@@ -40,7 +40,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--baseline", type=Path, help="another checkout whose speed example to run alongside")
-    parser.add_argument("--nets", help="comma-separated subset: lenet5, vgg_mini, resnet20 (default: all, and the conv layers' GFLOP/s)")
+    parser.add_argument("--nets", help="comma-separated subset: lenet5, vgg_mini, resnet20, lstm_rows, gru_rows (default: all, and the conv layers' GFLOP/s)")
     args = parser.parse_args()
     only = ["--nets", args.nets] if args.nets else []
     base_bin = None

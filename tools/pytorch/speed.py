@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch's side of the speed comparison: the figures of
-`cargo run --release --example speed`, for the same networks.
+`cargo run --release --example speed`, for the same networks (LeNet-5,
+VGG-mini, ResNet-20, and an LSTM and a GRU of 128 reading a digit's 28 rows,
+the last step's output into a linear layer).
 
     pip install torch
     python3 tools/pytorch/speed.py --threads 1
@@ -75,10 +77,34 @@ def resnet20():
     return nn.Sequential(*layers)
 
 
+class LastStep(nn.Module):
+    """`lstm(128)` or `gru(128)` (the last step's output) then `dense(10)`:
+    a digit's 28 rows of 28 pixels, batch first as nn's `[T, F]` samples."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn = cell(28, 128, batch_first=True)
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        output, _ = self.rnn(x)
+        return self.fc(output[:, -1])
+
+
+def lstm_rows():
+    return LastStep(nn.LSTM)
+
+
+def gru_rows():
+    return LastStep(nn.GRU)
+
+
 NETS = {
     "lenet5": (lenet5, (1, 28, 28), 100),
     "vgg_mini": (vgg_mini, (3, 32, 32), 10),
     "resnet20": (resnet20, (3, 32, 32), 10),
+    "lstm_rows": (lstm_rows, (28, 28), 40),
+    "gru_rows": (gru_rows, (28, 28), 40),
 }
 
 
