@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Valid definitions to mutate: every layer kind, blocks, windows with
-/// padding and strides.
+/// padding and strides, recurrent layers over a sequence.
 const BASES: &[&str] = &[
     "struct Net<[1, 28, 28]> {
         conv(6, kernel = 5, pad = 2), relu, max_pool(2),
@@ -48,6 +48,7 @@ const BASES: &[&str] = &[
         max_pool(2, stride = 1, pad = 1), flatten, dense(6, bias = false), sigmoid, softmax,
     }",
     "struct Net<[12]> { dense(8), batch_norm, relu, dropout(0.25), dense(4, in = 8), softmax }",
+    "struct Net<[6, 5]> { gru(4, seq = all), tanh, lstm(3, seq = all, in = 4), residual { rnn(3, seq = all) }, lstm(2), dense(2) }",
 ];
 
 /// Words a mutation may insert: layer kinds, argument names and values.
@@ -61,6 +62,12 @@ const WORDS: &[&str] = &[
     "relu",
     "batch_norm",
     "dropout",
+    "rnn",
+    "lstm",
+    "gru",
+    "seq",
+    "all",
+    "last",
     "residual",
     "add",
     "concat",

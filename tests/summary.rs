@@ -242,3 +242,53 @@ fn every_buffer_is_in_the_memory_constants() {
     assert_eq!(Wide::SCRATCH_BYTES, 0);
     assert_eq!(Wide::FIXED_BYTES, 2 * Wide::PARAM_BYTES);
 }
+
+nn::network! {
+    /// Recurrent layers over a sequence of 12 steps of 5 features.
+    pub struct Recurrent<[12, 5]> {
+        gru(8, seq = all),
+        lstm(6),
+        dense(3),
+    }
+}
+
+/// A recurrent row: its output, parameters and multiply-adds per sequence
+/// (both products at every step), a matrix product; the states it keeps
+/// for backward count in the training workspace.
+#[test]
+fn recurrent_rows() {
+    type Row = (&'static str, &'static str, &'static [usize], usize, usize);
+    let want: [Row; 3] = [
+        (
+            "0",
+            "gru 8, every step",
+            &[12, 8],
+            24 * (5 + 8 + 2),
+            12 * 24 * (5 + 8),
+        ),
+        (
+            "1",
+            "lstm 6, last step",
+            &[6],
+            24 * (8 + 6 + 2),
+            12 * 24 * (8 + 6),
+        ),
+        ("2", "dense", &[3], 3 * 7, 18),
+    ];
+    let layers = <Recurrent as Network>::LAYERS;
+    assert_eq!(layers.len(), want.len());
+    for (l, (name, kind, shape, params, macs)) in layers.iter().zip(want) {
+        assert_eq!(
+            (l.name, l.kind, l.output_shape, l.params, l.macs),
+            (name, kind, shape, params, macs)
+        );
+        assert_eq!(l.strategy().to_string(), "gemm", "{name}");
+    }
+    assert_eq!(Recurrent::PARAM_COUNT, 360 + 384 + 21);
+    // the input, the outputs, and what the gru (7·T·H) and the lstm (6·T·H)
+    // keep, and their gradients
+    let acts = 60 + 96 + 6 + 3 + 7 * 12 * 8 + 6 * 12 * 6;
+    assert_eq!(Recurrent::WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    let table = Recurrent::summary().to_string();
+    assert!(table.contains("gru 8, every step"), "{table}");
+}

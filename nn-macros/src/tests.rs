@@ -43,6 +43,9 @@ const EXTRA: &[&str] = &[
     "bias",
     "round",
     "init",
+    "seq",
+    "all",
+    "last",
     "same",
     "valid",
     "floor",
@@ -337,6 +340,9 @@ fn items() -> impl Strategy<Value = String> {
         "flatten",
         "dense(4)",
         "global_avg_pool",
+        "gru(4, seq = all)",
+        "lstm(3)",
+        "rnn(2, seq = all)",
     ])
     .prop_map(String::from);
     layer.prop_recursive(3, 24, 4, |inner| {
@@ -378,7 +384,7 @@ proptest! {
 
     #[test]
     fn random_block_trees_never_panic(
-        input in prop::sample::select(vec!["[4, 8, 8]", "[3, 5, 5]", "[16]", "[4, 4]"]),
+        input in prop::sample::select(vec!["[4, 8, 8]", "[3, 5, 5]", "[16]", "[4, 4]", "[7, 3]"]),
         body in prop::collection::vec(items(), 1..5),
     ) {
         run(&format!("struct Net<{input}> {{ {} }}", body.join(", ")))?;
@@ -396,9 +402,9 @@ proptest! {
 
     #[test]
     fn random_arguments_never_panic(
-        layer in prop::sample::select(vec!["conv(4, ", "max_pool(", "avg_pool(", "dense(", "leaky_relu(", "conv("]),
-        args in prop::collection::vec((prop::sample::select(vec!["", "kernel = ", "stride = ", "pad = ", "in = ", "round = ", "bias = ", "init = "]),
-                                      prop::sample::select(vec!["0", "1", "2", "3", "7", "1048576", "(1, 2)", "(0, 1, 0, 1)", "(2, 0, 2, 0)", "same", "valid", "ceil", "floor", "-2", "0.5", "(3, 0)", "99999999999999999999"])), 0..5),
+        layer in prop::sample::select(vec!["conv(4, ", "max_pool(", "avg_pool(", "dense(", "leaky_relu(", "conv(", "lstm(", "gru(4, ", "rnn("]),
+        args in prop::collection::vec((prop::sample::select(vec!["", "kernel = ", "stride = ", "pad = ", "in = ", "round = ", "bias = ", "init = ", "seq = "]),
+                                      prop::sample::select(vec!["0", "1", "2", "3", "7", "1048576", "(1, 2)", "(0, 1, 0, 1)", "(2, 0, 2, 0)", "same", "valid", "ceil", "floor", "-2", "0.5", "(3, 0)", "99999999999999999999", "all", "last"])), 0..5),
         input in prop::sample::select(vec!["[1, 5, 5]", "[3, 8, 7]", "[2, 1, 9]", "[12]", "[4, 4]"]),
         tail in prop::sample::select(vec!["", ", flatten, dense(3)", ", relu, global_avg_pool", ", softmax"]),
     ) {
