@@ -213,21 +213,27 @@ nn::network! {
     }
 }
 
-/// `predict` on recurrent layers (weights transposed once, one sample's
-/// input product for all its steps at once) gives what `forward` gives,
-/// and again after the parameters change.
+/// `predict` on recurrent layers (weights transposed once, and one
+/// sample's input product for all its steps at once) gives what `forward`
+/// gives on the whole batch (a product per step for all the samples), one
+/// sample at a time and together, and again after the parameters change.
 #[test]
 fn evaluation_predict_of_recurrent_layers_matches_forward() {
     let mut net = Rows::new(2);
     net.eval();
+    let batch = 5;
     for change in [0.0, 0.3] {
         net.params_mut().iter_mut().for_each(|p| *p += change * *p);
-        for batch in [1, 2, 5] {
-            let x = random_vec(batch * 45, 7 + batch as u64);
-            let mut out = vec![f32::NAN; batch * 2];
-            net.predict(&x, &mut out);
-            let what = format!("batch {batch}, change {change}");
-            assert_close(&out, net.forward(&x), 1e-6, &what);
+        let x = random_vec(batch * 45, 7);
+        let whole = net.forward(&x).to_vec();
+        let mut out = vec![f32::NAN; batch * 2];
+        net.predict(&x, &mut out);
+        assert_close(&out, &whole, 1e-6, &format!("batch, change {change}"));
+        for n in 0..batch {
+            let mut one = [f32::NAN; 2];
+            net.predict(&x[n * 45..(n + 1) * 45], &mut one);
+            let what = format!("sample {n}, change {change}");
+            assert_close(&one, &whole[n * 2..(n + 1) * 2], 1e-6, &what);
         }
     }
 }

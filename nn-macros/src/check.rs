@@ -46,6 +46,7 @@ pub fn check(net: ast::Network) -> Checked {
     let mut walk = Walk {
         shape: input,
         flat_from: None,
+        at_input: true,
         field: Field {
             h: (1, 1),
             w: (1, 1),
@@ -89,6 +90,9 @@ struct Walk<'a> {
     shape: Option<Shape>,
     /// Which layer made the shape flat (`None`: the declared input).
     flat_from: Option<String>,
+    /// No item came before this one: its input is the network's own (in a
+    /// branch, the branch's block is the network's first item).
+    at_input: bool,
     field: Field,
     net_input: Option<Shape>,
     nodes: Vec<ir::Node>,
@@ -113,6 +117,7 @@ impl<'a> Walk<'a> {
         Walk {
             shape: self.shape,
             flat_from: self.flat_from.clone(),
+            at_input: self.at_input,
             field: self.field,
             net_input: self.net_input,
             nodes: Vec::new(),
@@ -140,6 +145,7 @@ impl<'a> Walk<'a> {
         if node.is_none() {
             self.failed = true;
         }
+        self.at_input = false;
         let out_shape = node.map(|node| {
             let output = node.output();
             self.nodes.push(node);
@@ -189,6 +195,7 @@ impl Walk<'_> {
                     kind: item.layer.kind.to_string(),
                     input,
                     flat_from: self.flat_from.as_deref(),
+                    at_input: self.at_input,
                     id,
                 };
                 spec.infer(&cx, errors)?

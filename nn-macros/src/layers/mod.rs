@@ -161,8 +161,11 @@ pub struct Cx<'a> {
     /// The layer keyword as written.
     pub kind: String,
     pub input: Shape,
-    /// The layer that made a flat input flat (`None`: declared flat).
+    /// The layer that made a flat input flat (`None`: declared flat, or
+    /// flat from the layers' start, as after a `dense` on a flat input).
     pub flat_from: Option<&'a str>,
+    /// Its input is the network's own: no item comes before it.
+    pub at_input: bool,
     /// A number of its own among the network's layers, however nested.
     pub id: usize,
 }

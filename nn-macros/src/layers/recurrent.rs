@@ -104,22 +104,28 @@ impl Recurrent {
         let kind = &cx.kind;
         let help = match (cx.input, cx.flat_from) {
             (Shape::Seq { t, f }, _) => return Some((t, f)),
-            (Shape::Image { c: 1, h, w }, _) => format!(
+            (Shape::Image { c: 1, h, w }, _) if cx.at_input => format!(
                 "to read each image as a sequence of its {h} rows of {w} values, \
                  declare the input as `[{h}, {w}]`"
             ),
-            (Shape::Image { .. }, _) => {
+            (Shape::Flat(n), None) if cx.at_input => {
+                format!("declare the input as [T, F], steps of features, such as `[{n}, 1]`")
+            }
+            (Shape::Image { .. }, _) if cx.at_input => {
                 "a recurrent layer reads steps of features: declare the input as [T, F]".into()
             }
+            (Shape::Image { .. }, _) | (Shape::Flat(_), None) => {
+                "a recurrent layer reads steps of features: declare the network's input as \
+                 [T, F], and put the recurrent layers before any that make an image or a flat \
+                 vector of it"
+                    .into()
+            }
             (Shape::Flat(_), Some(prev @ ("rnn" | "lstm" | "gru"))) => format!(
-                "give the `{prev}` before it `seq = all`, so that it passes on its state \
-                 at every step as [T, HIDDEN]"
+                "the sequence ended at the `{prev}` before it, whose `seq = last` passes on its \
+                 last state only: give it `seq = all` to pass on every step as [T, HIDDEN]"
             ),
             (Shape::Flat(_), Some(prev)) => {
                 format!("move `{kind}` before `{prev}`, which makes the input flat")
-            }
-            (Shape::Flat(n), None) => {
-                format!("declare the input as [T, F], steps of features, such as `[{n}, 1]`")
             }
         };
         let what = match cx.input {

@@ -529,10 +529,11 @@ mod tests {
         out
     }
 
-    const CASES: [(Cell, usize, usize, usize, usize); 8] = [
+    const CASES: [(Cell, usize, usize, usize, usize); 9] = [
         (Cell::Rnn, 1, 3, 4, 1),
         (Cell::Rnn, 5, 3, 7, 3),
         // one sample: the input's product for all steps at once
+        (Cell::Rnn, 6, 2, 5, 1),
         (Cell::Lstm, 5, 3, 4, 1),
         (Cell::Gru, 4, 2, 3, 1),
         (Cell::Lstm, 1, 2, 3, 2),

@@ -23,4 +23,12 @@ nn::network! {
     }
 }
 
+nn::network! {
+    pub struct Between<[10, 4]> {
+        lstm(8),
+        dense(5),
+        gru(3),
+    }
+}
+
 fn main() {}
