@@ -136,75 +136,70 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     );
 }
 
-/// A ResNet-20 training step (blocks, batch norm's running statistics) and
-/// inference in both modes, and `predict`, allocate nothing once the
-/// buffers have grown.
-fn resnet20_steps_allocate_nothing_after_warm_up() {
-    use resnet20::ResNet20;
-    const BATCH: usize = 4;
-    let mut net = ResNet20::new(1);
-    let batch: Vec<f32> = (0..BATCH * 3072).map(|i| (i % 89) as f32 / 89.0).collect();
-    let d_out = vec![0.01f32; BATCH * 10];
-    let mut logits = vec![0.0f32; BATCH * 10];
-    net.forward(&batch);
+/// Warms `net` up on `batch`, then counts the allocations of `steps`
+/// rounds of: a training step (forward, backward — with the input gradient
+/// when `input_grad`, else `backward_params` — and an SGD update), then in
+/// evaluation mode a forward pass of one sample and of the batch, and
+/// `predict` on the batch. Returns the count and a checksum of the outputs.
+fn count_steps<N: Network>(
+    net: &mut N,
+    batch: &[f32],
+    steps: usize,
+    input_grad: bool,
+) -> (usize, f32) {
+    let samples = batch.len() / N::INPUT_LEN;
+    let d_out = vec![0.01f32; samples * N::OUTPUT_LEN];
+    let mut logits = vec![0.0f32; samples * N::OUTPUT_LEN];
+    net.forward(batch);
     net.backward(&d_out);
 
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     let mut checksum = 0.0f32;
-    for step in 0..2 {
+    for step in 0..steps {
         net.train();
         net.zero_grad();
-        net.forward(&batch);
-        net.backward_params(&d_out);
+        net.forward(batch);
+        if input_grad {
+            net.backward(&d_out);
+            checksum += net.input_grad()[step];
+        } else {
+            net.backward_params(&d_out);
+        }
         let (params, grads) = net.params_and_grads();
         params
             .iter_mut()
             .zip(grads)
             .for_each(|(p, g)| *p -= 0.01 * g);
         net.eval();
-        checksum += net.forward(&batch[..3072])[step];
-        checksum += net.forward(&batch)[step];
-        // a sample at a time, each conv with its batch norm and ReLU
-        net.predict(&batch, &mut logits);
+        checksum += net.forward(&batch[..N::INPUT_LEN])[step];
+        checksum += net.forward(batch)[step];
+        // a few samples at a time (ResNet-20: each conv with its batch norm
+        // and ReLU)
+        net.predict(batch, &mut logits);
         checksum += logits[step];
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    (ALLOCATIONS.load(Ordering::SeqCst) - before, checksum)
+}
+
+/// A ResNet-20 training step (blocks, batch norm's running statistics) and
+/// inference in both modes, and `predict`, allocate nothing once the
+/// buffers have grown.
+fn resnet20_steps_allocate_nothing_after_warm_up() {
+    let mut net = resnet20::ResNet20::new(1);
+    let batch: Vec<f32> = (0..4 * 3072).map(|i| (i % 89) as f32 / 89.0).collect();
+    let (allocations, checksum) = count_steps(&mut net, &batch, 2, false);
     assert!(checksum.is_finite());
     assert_eq!(net.buffer("1.num_batches_tracked"), Some(&[3.0][..]));
-    assert_eq!(after - before, 0, "allocations during ResNet-20 steps");
+    assert_eq!(allocations, 0, "allocations during ResNet-20 steps");
 }
 
 /// Training steps through time (the states kept per sample, backward's
 /// working space, the transposed weights) and inference of stacked
 /// recurrent layers allocate nothing once the buffers have grown.
 fn recurrent_steps_allocate_nothing_after_warm_up() {
-    const BATCH: usize = 16;
     let mut net = Rows::new(1);
-    let batch: Vec<f32> = (0..BATCH * 784).map(|i| (i % 83) as f32 / 83.0).collect();
-    let d_out = vec![0.01f32; BATCH * 10];
-    let mut logits = vec![0.0f32; BATCH * 10];
-    net.forward(&batch);
-    net.backward(&d_out);
-
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    let mut checksum = 0.0f32;
-    for step in 0..3 {
-        net.train();
-        net.zero_grad();
-        net.forward(&batch);
-        net.backward(&d_out);
-        checksum += net.input_grad()[step];
-        let (params, grads) = net.params_and_grads();
-        params
-            .iter_mut()
-            .zip(grads)
-            .for_each(|(p, g)| *p -= 0.01 * g);
-        net.eval();
-        checksum += net.forward(&batch[..784])[step];
-        net.predict(&batch, &mut logits);
-        checksum += logits[step];
-    }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let batch: Vec<f32> = (0..16 * 784).map(|i| (i % 83) as f32 / 83.0).collect();
+    let (allocations, checksum) = count_steps(&mut net, &batch, 3, true);
     assert!(checksum.is_finite());
-    assert_eq!(after - before, 0, "allocations during recurrent steps");
+    assert_eq!(allocations, 0, "allocations during recurrent steps");
 }

@@ -156,6 +156,12 @@ fn previous(states: &[f32], t: usize, batch: usize, h: usize) -> Option<Mat<'_>>
     (t > 0).then(|| Mat::new(&states[(t - 1) * batch * h..][..batch * h], batch, h))
 }
 
+/// Sample `b`'s state `[H]` before step `t` in the step-major `states`
+/// (cell or hidden states): none before the first step.
+fn before(states: &[f32], t: usize, batch: usize, b: usize, h: usize) -> Option<&[f32]> {
+    (t > 0).then(|| &states[((t - 1) * batch + b) * h..][..h])
+}
+
 /// Scratch floats [`forward`] needs: both weights transposed (unless
 /// prepared).
 pub const fn scratch_len(d: &Dims) -> usize {
@@ -256,7 +262,7 @@ pub fn forward(
                     let (fg, rest) = rest.split_at(h);
                     let (gg, o) = rest.split_at(h);
                     let (cb, hb) = (&mut c_now[b * h..][..h], &mut h_now[b * h..][..h]);
-                    match (t > 0).then(|| &c_done[((t - 1) * batch + b) * h..][..h]) {
+                    match before(c_done, t, batch, b, h) {
                         Some(before) => {
                             for k in 0..h {
                                 cb[k] = fg[k] * before[k] + i[k] * gg[k];
@@ -293,7 +299,7 @@ pub fn forward(
                     }
                     math::tanh_in_place(n);
                     let z = &rz[h..];
-                    match (t > 0).then(|| &h_done[((t - 1) * batch + b) * h..][..h]) {
+                    match before(h_done, t, batch, b, h) {
                         Some(before) => {
                             for k in 0..h {
                                 hb[k] = (1.0 - z[k]) * n[k] + z[k] * before[k];
@@ -388,11 +394,7 @@ pub fn backward(
                 }
                 Cell::Lstm => {
                     let c_now = &second[(t * batch + b) * h..][..h];
-                    let zeros = &gates[..0];
-                    let before = match t {
-                        0 => zeros,
-                        _ => &second[((t - 1) * batch + b) * h..][..h],
-                    };
+                    let c_before = before(second, t, batch, b, h);
                     let dcb = &mut dc[b * h..][..h];
                     for k in 0..h {
                         let (i, gg, o) = (gb[k], gb[2 * h + k], gb[3 * h + k]);
@@ -405,13 +407,14 @@ pub fn backward(
                         dcb[k] = d_c;
                     }
                     // ∂c/∂f is the cell state before: none at the first step
-                    if before.is_empty() {
-                        dp[h..2 * h].fill(0.0);
-                    } else {
-                        for k in 0..h {
-                            let fg = gb[h + k];
-                            dp[h + k] = dcb[k] * before[k] * fg * (1.0 - fg);
+                    match c_before {
+                        Some(c_before) => {
+                            for k in 0..h {
+                                let fg = gb[h + k];
+                                dp[h + k] = dcb[k] * c_before[k] * fg * (1.0 - fg);
+                            }
                         }
+                        None => dp[h..2 * h].fill(0.0),
                     }
                     for k in 0..h {
                         dcb[k] *= gb[h + k];
@@ -420,11 +423,7 @@ pub fn backward(
                 Cell::Gru => {
                     let pb = &second[(t * batch + b) * gh..][..gh];
                     let dq = &mut d_hp[(b * t_len + t) * gh..][..gh];
-                    let zeros = &gates[..0];
-                    let before = match t {
-                        0 => zeros,
-                        _ => &hidden[((t - 1) * batch + b) * h..][..h],
-                    };
+                    let h_before = before(hidden, t, batch, b, h);
                     for k in 0..h {
                         let (r, z, n) = (gb[k], gb[h + k], gb[2 * h + k]);
                         let dn = dhb[k] * (1.0 - z) * (1.0 - n * n);
@@ -435,7 +434,7 @@ pub fn backward(
                     // ∂h'/∂z is h − n: −n at the first step
                     for k in 0..h {
                         let (z, n) = (gb[h + k], gb[2 * h + k]);
-                        let h_before = if before.is_empty() { 0.0 } else { before[k] };
+                        let h_before = h_before.map_or(0.0, |p| p[k]);
                         let dz = dhb[k] * (h_before - n) * z * (1.0 - z);
                         (dp[h + k], dq[h + k]) = (dz, dz);
                         dhb[k] *= z;
