@@ -6,7 +6,7 @@
 //! with both), so training resumed at epoch `e` sees the same batches as an
 //! unbroken run.
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Target};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -97,18 +97,19 @@ impl Batching {
 }
 
 /// Copies the samples at `indices` into `inputs` (`indices.len() · LEN`
-/// floats) and their labels into `labels`; both buffers are reused.
-pub fn gather<const LEN: usize>(
-    data: &Dataset<LEN>,
+/// floats) and their targets into `targets` (`indices.len() · width`);
+/// both buffers are reused.
+pub fn gather<const LEN: usize, T: Target>(
+    data: &Dataset<LEN, T>,
     indices: &[usize],
     inputs: &mut Vec<f32>,
-    labels: &mut Vec<u32>,
+    targets: &mut Vec<T>,
 ) {
     inputs.clear();
-    labels.clear();
+    targets.clear();
     for &i in indices {
         inputs.extend_from_slice(data.input(i));
-        labels.push(data.label(i));
+        targets.extend_from_slice(data.target(i));
     }
 }
 

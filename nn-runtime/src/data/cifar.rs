@@ -167,11 +167,7 @@ impl Records {
     fn into_dataset(self) -> Dataset<PIXELS> {
         // Sizes and labels are checked by `append`, against the files they
         // came from.
-        Dataset {
-            inputs: self.inputs,
-            labels: self.labels,
-            classes: CLASSES,
-        }
+        Dataset::checked(self.inputs, self.labels, CLASSES)
     }
 }
 

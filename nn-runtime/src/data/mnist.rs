@@ -72,11 +72,7 @@ fn load_split(dir: &Path, prefix: &str) -> Result<Dataset<PIXELS>, DataError> {
         });
     }
     // Sizes and labels are checked above, against the files they came from.
-    Ok(Dataset {
-        inputs,
-        labels,
-        classes: CLASSES,
-    })
+    Ok(Dataset::checked(inputs, labels, CLASSES))
 }
 
 /// `dir/name` if it exists, else `dir/name.gz`.

@@ -1,7 +1,12 @@
 //! Data sets: IDX files, MNIST, CIFAR-10, batching.
 //!
-//! [`Dataset<LEN>`] holds labelled samples of `LEN` floats each; the const
-//! generic lets the type system match a data set to a network's input length.
+//! [`Dataset<LEN, T>`] holds samples of `LEN` floats each with their targets:
+//! a class label each (`T = u32`, the default) or a vector of floats each
+//! (`T = f32`: regression values, or the 0/1 entries of multi-label
+//! targets). The const generic lets the type system match a data set to a
+//! network's input length, and `T` to a loss's kind of target. Data sets
+//! shuffle, split (stratified by class), take subsets, concatenate, and
+//! [`Normalization`] standardises them with statistics of the training part.
 //! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip),
 //! [`mnist`] loads the four MNIST files into two data sets, and [`cifar`]
 //! loads the six files of CIFAR-10's binary version into two data sets of
@@ -11,104 +16,16 @@
 //! [`DataError`] naming the file (and the record, where there is one), what is
 //! wrong and what was expected.
 
-use std::fmt;
 use std::path::PathBuf;
 
 pub mod cifar;
+mod dataset;
 pub mod idx;
 pub mod mnist;
+mod normalize;
 
-/// Labelled samples of `LEN` floats each, stored one after another.
-#[derive(Clone, PartialEq)]
-pub struct Dataset<const LEN: usize> {
-    inputs: Vec<f32>,
-    labels: Vec<u32>,
-    classes: usize,
-}
-
-impl<const LEN: usize> Dataset<LEN> {
-    /// A data set of `labels.len()` samples: sample `i` is
-    /// `inputs[i·LEN .. (i+1)·LEN]` with class `labels[i]`.
-    ///
-    /// Fails with [`DataError::Invalid`] unless `inputs.len() == labels.len() · LEN`,
-    /// `classes ≥ 1` and every label is below `classes`.
-    pub fn new(inputs: Vec<f32>, labels: Vec<u32>, classes: usize) -> Result<Self, DataError> {
-        let invalid = |message: String| Err(DataError::Invalid { message });
-        if classes == 0 {
-            return invalid("0 classes (expected at least 1)".to_string());
-        }
-        match labels.len().checked_mul(LEN) {
-            Some(expected) if expected == inputs.len() => {}
-            _ => {
-                return invalid(format!(
-                    "{} labels need {} × {LEN} input floats but {} were given",
-                    labels.len(),
-                    labels.len(),
-                    inputs.len()
-                ))
-            }
-        }
-        if let Some((record, &label)) = labels
-            .iter()
-            .enumerate()
-            .find(|&(_, &label)| label as usize >= classes)
-        {
-            return invalid(format!(
-                "label {label} at record {record} is not below {classes} classes"
-            ));
-        }
-        Ok(Self {
-            inputs,
-            labels,
-            classes,
-        })
-    }
-
-    /// The number of samples.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are no samples.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// The number of classes; every label is below it.
-    pub fn classes(&self) -> usize {
-        self.classes
-    }
-
-    /// All inputs, `len() · LEN` floats, sample after sample.
-    pub fn inputs(&self) -> &[f32] {
-        &self.inputs
-    }
-
-    /// All labels, one per sample.
-    pub fn labels(&self) -> &[u32] {
-        &self.labels
-    }
-
-    /// The `LEN` floats of sample `i`. Panics if `i >= len()`.
-    pub fn input(&self, i: usize) -> &[f32] {
-        &self.inputs[i * LEN..(i + 1) * LEN]
-    }
-
-    /// The label of sample `i`. Panics if `i >= len()`.
-    pub fn label(&self, i: usize) -> u32 {
-        self.labels[i]
-    }
-}
-
-impl<const LEN: usize> fmt::Debug for Dataset<LEN> {
-    /// Sizes only: the samples themselves would fill the screen.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(&format!("Dataset<{LEN}>"))
-            .field("len", &self.len())
-            .field("classes", &self.classes)
-            .finish_non_exhaustive()
-    }
-}
+pub use dataset::{Dataset, Target};
+pub use normalize::Normalization;
 
 /// What went wrong while reading a data set.
 ///
@@ -181,56 +98,6 @@ fn quoted_names(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn new_keeps_samples_in_order() {
-        let data = Dataset::<2>::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![2, 0, 1], 3).unwrap();
-        assert_eq!(data.len(), 3);
-        assert!(!data.is_empty());
-        assert_eq!(data.classes(), 3);
-        assert_eq!(data.input(1), &[3.0, 4.0]);
-        assert_eq!(data.label(0), 2);
-        assert_eq!(data.labels(), &[2, 0, 1]);
-        assert_eq!(data.inputs().len(), 6);
-        assert_eq!(format!("{data:?}"), "Dataset<2> { len: 3, classes: 3, .. }");
-    }
-
-    #[test]
-    fn new_accepts_an_empty_set() {
-        let data = Dataset::<4>::new(Vec::new(), Vec::new(), 10).unwrap();
-        assert!(data.is_empty());
-    }
-
-    fn invalid<const LEN: usize>(inputs: Vec<f32>, labels: Vec<u32>, classes: usize) -> String {
-        match Dataset::<LEN>::new(inputs, labels, classes) {
-            Err(DataError::Invalid { message }) => message,
-            other => panic!("expected DataError::Invalid, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn new_rejects_inputs_of_the_wrong_length() {
-        assert_eq!(
-            invalid::<2>(vec![0.0; 5], vec![0, 1, 1], 2),
-            "3 labels need 3 × 2 input floats but 5 were given"
-        );
-    }
-
-    #[test]
-    fn new_rejects_a_label_out_of_range() {
-        assert_eq!(
-            invalid::<1>(vec![0.0; 3], vec![0, 3, 1], 3),
-            "label 3 at record 1 is not below 3 classes"
-        );
-    }
-
-    #[test]
-    fn new_rejects_zero_classes() {
-        assert_eq!(
-            invalid::<1>(Vec::new(), Vec::new(), 0),
-            "0 classes (expected at least 1)"
-        );
-    }
 
     #[test]
     fn messages_name_the_files() {
