@@ -94,6 +94,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         checkpoint: Some(checkpoint.clone()),
         curves: Some(args.out.join("curves.svg")),
         eval_batch: 500,
+        clip: None,
+        l2: None,
     };
     let mut net = LeNet5::new(args.seed);
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
@@ -111,15 +113,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let ips: Vec<f64> = history.epochs.iter().map(|e| e.images_per_second).collect();
     println!(
         "\ntest accuracy: {:.2}% ({} of {} digits)",
-        100.0 * eval.accuracy,
-        (eval.accuracy * data.test.len() as f64).round(),
+        100.0 * eval.metrics.accuracy(),
+        (eval.metrics.accuracy() * data.test.len() as f64).round(),
         data.test.len()
     );
     println!(
         "training speed: {:.0} images/s (mean over epochs)",
         ips.iter().sum::<f64>() / ips.len().max(1) as f64
     );
-    println!("confusion matrix (rows: true digit, columns: predicted):\n{eval}\n");
+    println!(
+        "per-class figures and confusion matrix (rows: true digit, columns: predicted):\n{eval}\n"
+    );
     let weights_path = args.out.join("lenet5.safetensors");
     nn::weights::save(&net, &weights_path)?;
     println!(

@@ -113,6 +113,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         checkpoint: Some(checkpoint.clone()),
         curves: Some(args.out.join("curves.svg")),
         eval_batch: 500,
+        clip: None,
+        l2: None,
     };
     let batches = batching.batches(data.train.len()) as u32;
     let sgd = Sgd::new(0.1).momentum(0.9).weight_decay(5e-4);
@@ -143,8 +145,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .sum();
     println!(
         "\ntest accuracy: {:.2}% ({} of {} digits)",
-        100.0 * eval.accuracy,
-        (eval.accuracy * data.test.len() as f64).round(),
+        100.0 * eval.metrics.accuracy(),
+        (eval.metrics.accuracy() * data.test.len() as f64).round(),
         data.test.len()
     );
     println!(
@@ -152,7 +154,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         history.epochs.len(),
         images * history.epochs.len() as f64 / training.max(f64::MIN_POSITIVE)
     );
-    println!("confusion matrix (rows: true digit, columns: predicted):\n{eval}\n");
+    println!(
+        "per-class figures and confusion matrix (rows: true digit, columns: predicted):\n{eval}\n"
+    );
     let weights_path = args.out.join("resnet_digits.safetensors");
     nn::weights::save(&net, &weights_path)?;
     println!(

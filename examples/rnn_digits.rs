@@ -117,6 +117,8 @@ fn train<N: Network + nn::TakesInput<784> + Send>(
         checkpoint: Some(checkpoint.clone()),
         curves: Some(args.out.join("curves.svg")),
         eval_batch: 500,
+        clip: None,
+        l2: None,
     };
     let batches = batching.batches(data.train.len()) as u32;
     let mut net = N::with_seed(args.seed);
@@ -138,8 +140,8 @@ fn train<N: Network + nn::TakesInput<784> + Send>(
         .sum();
     println!(
         "\ntest accuracy: {:.2}% ({} of {} digits)",
-        100.0 * eval.accuracy,
-        (eval.accuracy * data.test.len() as f64).round(),
+        100.0 * eval.metrics.accuracy(),
+        (eval.metrics.accuracy() * data.test.len() as f64).round(),
         data.test.len()
     );
     println!(
@@ -147,7 +149,9 @@ fn train<N: Network + nn::TakesInput<784> + Send>(
         history.epochs.len(),
         images * history.epochs.len() as f64 / training.max(f64::MIN_POSITIVE)
     );
-    println!("confusion matrix (rows: true digit, columns: predicted):\n{eval}\n");
+    println!(
+        "per-class figures and confusion matrix (rows: true digit, columns: predicted):\n{eval}\n"
+    );
     let weights_path = args
         .out
         .join(format!("rnn_digits_{}.safetensors", args.net));

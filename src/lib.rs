@@ -29,8 +29,8 @@
 
 pub use nn_macros::network;
 pub use nn_runtime::{
-    batch, data, loss, optim, parallel, schedule, train, weights, ConvPlan, LayerInfo, Lowering,
-    Mode, Network, Role, Strategy, Summary, TakesInput, TensorInfo,
+    batch, data, loss, metrics, optim, parallel, schedule, train, weights, ConvPlan, LayerInfo,
+    Lowering, Mode, Network, Role, Strategy, Summary, TakesInput, TensorInfo,
 };
 
 /// The `typenum` sizes of [`Network::InputLen`] and [`Network::OutputLen`]

@@ -65,15 +65,15 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
     let last = history.epochs.last().unwrap();
     assert_eq!(history.epochs.len(), 3);
     assert!(
-        last.test_loss < 0.5 * start.loss,
+        last.val_loss.unwrap() < 0.5 * start.loss,
         "test loss {} from {}",
-        last.test_loss,
+        last.val_loss.unwrap(),
         start.loss
     );
     assert!(
-        last.test_accuracy > 0.8,
+        last.val_metric.unwrap() > 0.8,
         "test accuracy {}",
-        last.test_accuracy
+        last.val_metric.unwrap()
     );
     assert!(last.train_loss < history.epochs[0].train_loss);
 
@@ -84,7 +84,7 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
         params, one_thread,
         "another thread count sums the shares in another order"
     );
-    assert!(one_history.epochs.last().unwrap().test_accuracy > 0.8);
+    assert!(one_history.epochs.last().unwrap().val_metric.unwrap() > 0.8);
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
     let losses = |h: &nn::train::History| {
         h.epochs
             .iter()
-            .map(|e| (e.train_loss, e.test_loss, e.test_accuracy))
+            .map(|e| (e.train_loss, e.val_loss.unwrap(), e.val_metric.unwrap()))
             .collect::<Vec<_>>()
     };
     assert_eq!(losses(&history), losses(&full));
@@ -201,7 +201,11 @@ fn batch_norm_and_dropout_train_and_resume_to_the_unbroken_result() {
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(3, 2));
     let full = trainer.fit(&mut unbroken, &train, &test).unwrap();
     let last = full.epochs.last().unwrap();
-    assert!(last.test_accuracy > 0.7, "{}", last.test_accuracy);
+    assert!(
+        last.val_metric.unwrap() > 0.7,
+        "{}",
+        last.val_metric.unwrap()
+    );
     assert!(last.train_loss < full.epochs[0].train_loss);
     // the trainer trains in training mode: the running statistics moved
     // once per mini-batch
@@ -238,8 +242,8 @@ fn batch_norm_and_dropout_train_and_resume_to_the_unbroken_result() {
         );
     }
     assert_eq!(
-        history.epochs.last().unwrap().test_loss,
-        full.epochs.last().unwrap().test_loss
+        history.epochs.last().unwrap().val_loss.unwrap(),
+        full.epochs.last().unwrap().val_loss.unwrap()
     );
 }
 
@@ -366,14 +370,14 @@ fn a_checkpoint_with_a_nan_in_its_history_resumes() {
         },
     );
     let history = trainer.fit(&mut net, &train, &test).unwrap();
-    assert!(history.epochs[0].test_loss.is_nan());
+    assert!(history.epochs[0].val_loss.unwrap().is_nan());
 
     let mut resumed = Tiny::new(3);
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(2, 1));
     trainer.resume(&mut resumed, &checkpoint).unwrap();
     assert_eq!(resumed.params(), net.params());
     let back = &trainer.history.epochs[0];
-    assert!(back.test_loss.is_nan());
+    assert!(back.val_loss.unwrap().is_nan());
     assert_eq!(back.train_loss, history.epochs[0].train_loss);
     trainer.fit(&mut resumed, &train, &test).unwrap();
     assert_eq!(trainer.history.epochs.len(), 2);
@@ -391,10 +395,11 @@ fn a_checkpoint_after_half_a_million_epochs_resumes() {
         epoch,
         learning_rate: 0.05,
         train_loss: 1.0 / epoch as f64,
-        train_accuracy: 0.123456789,
-        test_loss: 2.0 / epoch as f64,
-        test_accuracy: 0.987654321,
+        train_metric: 0.123456789,
+        val_loss: Some(2.0 / epoch as f64),
+        val_metric: Some(0.987654321),
         images_per_second: 12345.678,
+        metric: nn::metrics::Metric::Accuracy,
     };
     trainer.history.epochs = (1..=500_000).map(stats).collect();
     trainer.save_checkpoint(&net, &checkpoint).unwrap();
@@ -416,6 +421,7 @@ struct InfiniteGradientAt {
 
 impl nn::loss::Loss for InfiniteGradientAt {
     type Target = u32;
+    type Metrics = nn::metrics::ClassMetrics;
 
     fn loss(&self, outputs: &[f32], targets: &[u32], d_outputs: &mut [f32]) -> f32 {
         let loss = SoftmaxCrossEntropy.loss(outputs, targets, d_outputs);
@@ -609,7 +615,7 @@ fn training_that_would_do_nothing_is_refused() {
         config(1, 1),
         &train,
         &empty,
-        "the test set is empty (no test loss or accuracy to report)",
+        "the validation set is empty (no validation loss to report; pass `None` for none)",
     );
     let too_big = TrainConfig {
         batching: Batching::new(train.len() + 1).drop_last(true),
@@ -640,7 +646,10 @@ fn training_that_would_do_nothing_is_refused() {
 fn an_empty_set_evaluates_to_nan_not_zero() {
     let empty = Dataset::<784>::new(Vec::new(), Vec::new(), 10).unwrap();
     let eval = evaluate(&mut Tiny::new(1), &empty, &SoftmaxCrossEntropy, 16);
-    assert!(eval.loss.is_nan() && eval.accuracy.is_nan(), "{eval:?}");
+    assert!(
+        eval.loss.is_nan() && eval.metrics.accuracy().is_nan(),
+        "{eval:?}"
+    );
 }
 
 #[test]

@@ -115,6 +115,8 @@ pub fn run<N: Network + TakesInput<3072> + Send>(
         checkpoint: None,
         curves: Some(args.out.join("curves.svg")),
         eval_batch: 250,
+        clip: None,
+        l2: None,
     };
     let mut net = N::with_seed(args.seed);
     let schedule = Cosine {
@@ -131,7 +133,7 @@ pub fn run<N: Network + TakesInput<3072> + Send>(
             "\ntraining loss {:.4} → {:.4}; test accuracy {:.2}%",
             first.train_loss,
             last.train_loss,
-            100.0 * last.test_accuracy
+            100.0 * last.val_metric.unwrap_or(f64::NAN)
         );
     }
     let path = args.out.join(format!("{name}.safetensors"));

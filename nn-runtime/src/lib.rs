@@ -25,6 +25,7 @@ mod kernels;
 #[doc(hidden)]
 pub mod layers;
 pub mod loss;
+pub mod metrics;
 pub mod network;
 pub mod optim;
 pub mod parallel;

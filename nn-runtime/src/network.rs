@@ -60,8 +60,8 @@ impl Noise {
 /// holds one.
 #[derive(Clone)]
 pub struct State {
-    params: Box<[f32]>,
-    grads: Box<[f32]>,
+    pub(crate) params: Box<[f32]>,
+    pub(crate) grads: Box<[f32]>,
     buffers: Box<[f32]>,
     noise: Noise,
     acts: Vec<f32>,

@@ -1,9 +1,15 @@
-//! The training loop: epochs of shuffled mini-batches, a progress bar with
-//! the running loss, per-epoch loss and accuracy on the training and test
-//! sets (the test set in evaluation mode), a guard that stops on a NaN or
+//! The training loop: epochs of shuffled mini-batches, per-epoch loss and
+//! metrics on the training batches and on an optional validation set (in
+//! evaluation mode), callbacks (the progress bar, early stopping, your
+//! own), gradient clipping and an L2 penalty, a guard that stops on a NaN or
 //! infinite loss, training curves as an SVG image, and checkpoints of the
 //! weights and the optimizer from which training resumes to the same result
 //! as an unbroken run.
+//!
+//! Any [`Loss`] trains: the data sets hold its kind of target (class labels
+//! for a softmax cross-entropy, float vectors for a mean squared error), and
+//! its [`Metrics`](crate::metrics::Metrics) score every epoch. A data set of
+//! the wrong kind does not compile.
 //!
 //! Mini-batches are split across `threads` threads, the first share run on
 //! the network itself and each other share on a replica; the shares'
@@ -11,15 +17,21 @@
 //! always give the same result. The threads are a fixed team that hands
 //! work over without allocating, so training steps allocate nothing.
 
+mod callback;
+
+pub use callback::{
+    BatchEnd, Callback, EarlyStopping, EpochEnd, Flow, Monitor, Progress, Scores, Split, TrainBegin,
+};
+
 use crate::batch::{gather, Batching};
-use crate::data::Dataset;
-use crate::loss::{self, Loss};
+use crate::data::{Dataset, Target};
+use crate::loss::Loss;
+use crate::metrics::{Metric, Metrics};
 use crate::network::{Network, TakesInput};
 use crate::optim::{Optimizer, OptimizerState, StateError};
 use crate::schedule::{Schedule, ScheduleError};
 use crate::team::Team;
 use crate::weights::{self, Values, WeightsError};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt;
 use std::num::ParseIntError;
@@ -50,6 +62,28 @@ pub struct TrainConfig {
     pub curves: Option<PathBuf>,
     /// Batch size for evaluation.
     pub eval_batch: usize,
+    /// Clip each batch's gradient before the step (after the L2 penalty's
+    /// share is added).
+    pub clip: Option<Clip>,
+    /// L2 penalty `λ·Σw²` on the weight matrices and kernels (every
+    /// parameter tensor of two or more dimensions: dense, conv and
+    /// recurrent weights; not biases, batch norm's scales and shifts or
+    /// PReLU's slopes). Its gradient `2λ·w` joins the batch's, and the
+    /// reported training loss includes it, as Keras reports a
+    /// regularised loss. `None` or 0 for none.
+    pub l2: Option<f32>,
+}
+
+/// How to clip a batch's gradient before the optimizer's step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clip {
+    /// Scale the whole gradient down to this L2 norm when its norm is
+    /// larger: PyTorch's `clip_grad_norm_(max_norm)`, which multiplies by
+    /// `max_norm / (norm + 1e-6)`.
+    Norm(f32),
+    /// Clamp every gradient value to `[-v, v]`: PyTorch's
+    /// `clip_grad_value_(v)`.
+    Value(f32),
 }
 
 impl TrainConfig {
@@ -65,6 +99,8 @@ impl TrainConfig {
             checkpoint: None,
             curves: None,
             eval_batch: 256,
+            clip: None,
+            l2: None,
         }
     }
 }
@@ -76,33 +112,46 @@ pub struct EpochStats {
     pub epoch: usize,
     /// Learning rate at the epoch's start.
     pub learning_rate: f32,
+    /// Mean loss over the epoch's training batches, in training mode (with
+    /// the L2 penalty, if any).
     pub train_loss: f64,
-    pub train_accuracy: f64,
-    pub test_loss: f64,
-    pub test_accuracy: f64,
-    /// Training images per second (evaluation not counted).
+    /// The loss's headline [`metric`](EpochStats::metric) on the training
+    /// batches.
+    pub train_metric: f64,
+    /// Mean loss on the validation set, in evaluation mode; `None` without
+    /// one.
+    pub val_loss: Option<f64>,
+    /// The headline metric on the validation set; `None` without one.
+    pub val_metric: Option<f64>,
+    /// Training samples per second (evaluation not counted).
     pub images_per_second: f64,
+    /// Which metric `train_metric` and `val_metric` are: accuracy for class
+    /// labels, R² for regression, per-label accuracy for multi-label.
+    pub metric: Metric,
 }
 
 /// Every epoch's figures so far.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
+    /// One entry per epoch, in order.
     pub epochs: Vec<EpochStats>,
 }
 
 impl History {
     /// Figures stored per epoch in a checkpoint, in this order (the epoch's
-    /// number is its row's, counted from 1).
-    pub const COLUMNS: [&'static str; 6] = [
+    /// number is its row's, counted from 1; `validated` is 1 where the
+    /// epoch had a validation set).
+    pub const COLUMNS: [&'static str; 7] = [
         "learning_rate",
         "train_loss",
-        "train_accuracy",
-        "test_loss",
-        "test_accuracy",
+        "train_metric",
+        "validated",
+        "val_loss",
+        "val_metric",
         "images_per_second",
     ];
 
-    /// The history as the rows of an `[epochs, 6]` f64 tensor: stored as
+    /// The history as the rows of an `[epochs, 7]` f64 tensor: stored as
     /// numbers, a NaN or infinite loss comes back as it was (JSON, where the
     /// history was before, has no such numbers and wrote `null`), and the
     /// file's header stays the same size however long the training.
@@ -113,9 +162,10 @@ impl History {
                 [
                     f64::from(e.learning_rate),
                     e.train_loss,
-                    e.train_accuracy,
-                    e.test_loss,
-                    e.test_accuracy,
+                    e.train_metric,
+                    f64::from(u8::from(e.val_loss.is_some())),
+                    e.val_loss.unwrap_or(f64::NAN),
+                    e.val_metric.unwrap_or(f64::NAN),
                     e.images_per_second,
                 ]
             })
@@ -123,10 +173,20 @@ impl History {
     }
 
     /// The history of `done` epochs from the tensor [`History::to_rows`]
-    /// made.
-    fn from_tensor(tensor: &weights::Tensor64, done: usize) -> Result<History, ResumeError> {
-        let columns = Self::COLUMNS.len();
-        if tensor.shape != [done, columns] || tensor.data.len() != done * columns {
+    /// made, its metric being `metric`. Checkpoints of the version before
+    /// validation sets were optional have six columns and a test set
+    /// every epoch.
+    fn from_tensor(
+        tensor: &weights::Tensor64,
+        done: usize,
+        metric: Metric,
+    ) -> Result<History, ResumeError> {
+        let columns = tensor.shape.get(1).copied().unwrap_or(0);
+        if tensor.shape.len() != 2
+            || tensor.shape[0] != done
+            || !(columns == Self::COLUMNS.len() || columns == 6)
+            || tensor.data.len() != done * columns
+        {
             return Err(ResumeError::HistoryShape {
                 shape: tensor.shape.clone(),
                 done,
@@ -136,14 +196,21 @@ impl History {
             .data
             .chunks_exact(columns)
             .enumerate()
-            .map(|(i, row)| EpochStats {
-                epoch: i + 1,
-                learning_rate: row[0] as f32,
-                train_loss: row[1],
-                train_accuracy: row[2],
-                test_loss: row[3],
-                test_accuracy: row[4],
-                images_per_second: row[5],
+            .map(|(i, row)| {
+                let (validated, val_loss, val_metric, speed) = match columns {
+                    6 => (true, row[3], row[4], row[5]),
+                    _ => (row[3] != 0.0, row[4], row[5], row[6]),
+                };
+                EpochStats {
+                    epoch: i + 1,
+                    learning_rate: row[0] as f32,
+                    train_loss: row[1],
+                    train_metric: row[2],
+                    val_loss: validated.then_some(val_loss),
+                    val_metric: validated.then_some(val_metric),
+                    images_per_second: speed,
+                    metric,
+                }
             })
             .collect();
         Ok(History { epochs })
@@ -152,51 +219,50 @@ impl History {
 
 impl fmt::Display for EpochStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let metric = self.metric;
         write!(
             f,
-            "epoch {:>3}  lr {:.5}  train loss {:.4} acc {:6.2}%  test loss {:.4} acc {:6.2}%  ({:.0} images/s)",
+            "epoch {:>3}  lr {:.5}  train loss {:.4} {metric} {}",
             self.epoch,
             self.learning_rate,
             self.train_loss,
-            100.0 * self.train_accuracy,
-            self.test_loss,
-            100.0 * self.test_accuracy,
-            self.images_per_second
-        )
+            metric.format(self.train_metric),
+        )?;
+        if let (Some(loss), Some(value)) = (self.val_loss, self.val_metric) {
+            write!(f, "  val loss {loss:.4} {metric} {}", metric.format(value))?;
+        }
+        write!(f, "  ({:.0} samples/s)", self.images_per_second)
     }
 }
 
-/// Loss, accuracy and confusion matrix of a network on a data set.
+/// The loss and metrics of a network on a data set.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Evaluation {
+pub struct Evaluation<M> {
+    /// The mean loss.
     pub loss: f64,
-    pub accuracy: f64,
-    /// `confusion[true][predicted]` counts.
-    pub confusion: Vec<Vec<usize>>,
+    /// The metrics of the loss's kind: accuracy and confusion matrix for
+    /// class labels, MSE, MAE and R² for regression, ….
+    pub metrics: M,
 }
 
-impl fmt::Display for Evaluation {
-    /// The confusion matrix, true classes down, predictions across.
+impl<M: Metrics> Evaluation<M> {
+    /// The loss and every metric, to watch or to print.
+    pub fn scores(&self) -> Scores {
+        Scores {
+            loss: self.loss,
+            metrics: M::METRICS
+                .iter()
+                .map(|&m| (m, self.metrics.get(m).unwrap_or(f64::NAN)))
+                .collect(),
+        }
+    }
+}
+
+impl<M: fmt::Display> fmt::Display for Evaluation<M> {
+    /// The loss, then the metrics (for class labels: per-class precision,
+    /// recall and F1, and the confusion matrix).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.confusion.len();
-        let width = self
-            .confusion
-            .iter()
-            .flatten()
-            .max()
-            .map_or(1, |m| m.to_string().len())
-            .max(3);
-        write!(f, "true\\pred")?;
-        for p in 0..n {
-            write!(f, " {p:>width$}")?;
-        }
-        for (t, row) in self.confusion.iter().enumerate() {
-            write!(f, "\n{t:>9}")?;
-            for c in row {
-                write!(f, " {c:>width$}")?;
-            }
-        }
-        Ok(())
+        write!(f, "loss {:.4}  {}", self.loss, self.metrics)
     }
 }
 
@@ -243,6 +309,14 @@ pub enum TrainError {
     /// The curves image could not be drawn or written.
     #[error("{0}")]
     Curves(#[from] PlotError),
+    /// A callback watches a figure that training does not measure (a
+    /// metric of another kind of target, or a validation figure without a
+    /// validation set).
+    #[error("{0}")]
+    Monitor(String),
+    /// A callback of your own failed: its error is the source.
+    #[error("callback: {0}")]
+    Callback(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What the trainer checks before each step.
@@ -362,60 +436,81 @@ impl PlotError {
     }
 }
 
-/// Evaluates `net` on `data` in evaluation mode (restoring the mode after).
-/// An empty data set has no loss or accuracy: both are NaN.
+/// Evaluates `net` on `data` in evaluation mode (restoring the mode after):
+/// the mean loss and the loss's metrics. An empty data set has no loss or
+/// metrics: they are NaN.
+///
+/// The data set holds the loss's kind of target; another kind does not
+/// compile.
 ///
 /// # Panics
-/// If the data set has more classes than the network has outputs.
+/// If the data set's targets do not fit the network's outputs: more classes
+/// than outputs, or float targets of another width.
+#[track_caller]
 pub fn evaluate<N, L, const LEN: usize>(
     net: &mut N,
-    data: &Dataset<LEN>,
+    data: &Dataset<LEN, L::Target>,
     loss: &L,
     batch_size: usize,
-) -> Evaluation
+) -> Evaluation<L::Metrics>
 where
     N: Network + TakesInput<LEN>,
-    L: Loss<Target = u32>,
+    L: Loss,
+{
+    check_fits::<N, LEN, L::Target>(data, "data set");
+    let mut metrics = L::Metrics::new(N::OUTPUT_LEN);
+    let total_loss = evaluate_into(net, data, loss, batch_size, &mut metrics);
+    Evaluation {
+        loss: total_loss,
+        metrics,
+    }
+}
+
+/// Panics unless the targets of `data` fit the outputs of `N`.
+#[track_caller]
+fn check_fits<N: Network, const LEN: usize, T: Target>(data: &Dataset<LEN, T>, what: &str) {
+    if let Err(why) = data.fits_outputs(N::OUTPUT_LEN) {
+        panic!("{}: the {what} {why}", N::NAME);
+    }
+}
+
+/// The mean loss of `net` on `data` in evaluation mode, adding every batch
+/// to `metrics` (cleared first).
+fn evaluate_into<N, L, const LEN: usize>(
+    net: &mut N,
+    data: &Dataset<LEN, L::Target>,
+    loss: &L,
+    batch_size: usize,
+    metrics: &mut L::Metrics,
+) -> f64
+where
+    N: Network + TakesInput<LEN>,
+    L: Loss,
 {
     let was_training = net.is_training();
     net.eval();
-    let classes = N::OUTPUT_LEN;
-    assert!(
-        data.classes() <= classes,
-        "{}: the data set has {} classes but the network gives {} outputs",
-        N::NAME,
-        data.classes(),
-        classes
-    );
-    let mut confusion = vec![vec![0usize; classes]; classes];
-    let (mut total_loss, mut correct) = (0.0f64, 0usize);
+    metrics.clear();
+    let outputs_len = N::OUTPUT_LEN;
+    let width = data.width();
+    let mut total_loss = 0.0f64;
     let (mut outputs, mut d_out) = (Vec::new(), Vec::new());
     let batch_size = batch_size.max(1);
     for start in (0..data.len()).step_by(batch_size) {
         let end = (start + batch_size).min(data.len());
         let inputs = &data.inputs()[start * LEN..end * LEN];
-        let labels = &data.labels()[start..end];
+        let targets = &data.targets()[start * width..end * width];
         // inference a few samples at a time (see `Network::predict`)
-        outputs.resize(labels.len() * classes, 0.0);
+        outputs.resize((end - start) * outputs_len, 0.0);
         net.predict(inputs, &mut outputs);
         d_out.resize(outputs.len(), 0.0);
-        total_loss += loss.loss(&outputs, labels, &mut d_out) as f64 * labels.len() as f64;
-        for (y, &label) in outputs.chunks_exact(classes).zip(labels) {
-            let predicted = loss::argmax(y);
-            correct += usize::from(predicted == label as usize);
-            confusion[label as usize][predicted] += 1;
-        }
+        total_loss += loss.loss(&outputs, targets, &mut d_out) as f64 * (end - start) as f64;
+        metrics.add(&outputs, targets);
     }
     if was_training {
         net.train();
     }
-    // 0 / 0 for an empty set: NaN, not a loss of 0 and an accuracy of 0
-    let n = data.len() as f64;
-    Evaluation {
-        loss: total_loss / n,
-        accuracy: correct as f64 / n,
-        confusion,
-    }
+    // 0 / 0 for an empty set: NaN, not a loss of 0
+    total_loss / data.len() as f64
 }
 
 /// The L2 norm of `values`, summed in f64 (in which no f32 squared
@@ -449,37 +544,37 @@ fn add_into(into: &mut [f32], from: &[f32]) {
 /// One share of each batch: its buffers and results, and for every share
 /// but the first a replica of the network (the first runs on the network
 /// being trained).
-struct Worker<N> {
+struct Worker<N, L: Loss> {
     replica: Option<N>,
     inputs: Vec<f32>,
-    labels: Vec<u32>,
+    targets: Vec<L::Target>,
     d_out: Vec<f32>,
     loss: f64,
-    correct: usize,
+    /// The epoch's training batches so far, this share's part of them.
+    metrics: L::Metrics,
 }
 
-impl<N: Network> Worker<N> {
+impl<N: Network, L: Loss> Worker<N, L> {
     /// Forward and backward over this share of a batch of `batch_len`:
     /// gradients of the share's loss weighted by its part of the batch.
-    fn run<L: Loss<Target = u32>, const LEN: usize>(
+    fn run<const LEN: usize>(
         &mut self,
         net: &mut N,
         loss_fn: &L,
-        train: &Dataset<LEN>,
+        train: &Dataset<LEN, L::Target>,
         part: &[usize],
         batch_len: usize,
     ) {
         self.loss = 0.0;
-        self.correct = 0;
         net.zero_grad();
         if part.is_empty() {
             return;
         }
-        gather(train, part, &mut self.inputs, &mut self.labels);
+        gather(train, part, &mut self.inputs, &mut self.targets);
         let outputs = net.forward(&self.inputs);
         self.d_out.resize(outputs.len(), 0.0);
-        let l = loss_fn.loss(outputs, &self.labels, &mut self.d_out);
-        self.correct = loss::accuracy(outputs, &self.labels);
+        let l = loss_fn.loss(outputs, &self.targets, &mut self.d_out);
+        self.metrics.add(outputs, &self.targets);
         // this share's mean loss counts for part.len() / batch_len of the batch's
         let weight = part.len() as f32 / batch_len as f32;
         self.d_out.iter_mut().for_each(|d| *d *= weight);
@@ -490,9 +585,13 @@ impl<N: Network> Worker<N> {
 
 /// Trains networks with a loss, an optimizer and a learning-rate schedule.
 pub struct Trainer<L, O> {
+    /// The loss minimised; its kind of target is the data sets'.
     pub loss: L,
+    /// The optimizer; its learning rate is the base rate.
     pub optimizer: O,
+    /// Sets the learning rate before every batch, if any.
     pub schedule: Option<Box<dyn Schedule + Send>>,
+    /// How to train.
     pub config: TrainConfig,
     /// Epochs done (after a resume, those of the checkpoint).
     pub history: History,
@@ -512,7 +611,39 @@ const MAX_THREADS: usize = 1024;
 const META_DROPOUT_STEP: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 
-impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
+/// `values` scaled or clamped as `clip` says, given their L2 `norm`.
+fn clip_gradient(clip: Clip, values: &mut [f32], norm: f64) {
+    match clip {
+        Clip::Norm(max) => {
+            // PyTorch's clip_grad_norm_: the coefficient, clamped to 1
+            let coefficient = f64::from(max) / (norm + 1e-6);
+            if coefficient < 1.0 {
+                let c = coefficient as f32;
+                values.iter_mut().for_each(|g| *g *= c);
+            }
+        }
+        Clip::Value(v) => values.iter_mut().for_each(|g| *g = g.clamp(-v, v)),
+    }
+}
+
+/// Adds the L2 penalty's gradient `2λ·w` of every tensor of `N` with two or
+/// more dimensions into `grads`, and returns the penalty `λ·Σw²`.
+fn add_l2<N: Network>(lambda: f32, params: &[f32], grads: &mut [f32]) -> f64 {
+    let mut penalty = 0.0f64;
+    for info in N::TENSORS.iter().filter(|t| t.shape.len() >= 2) {
+        let range = info.offset..info.offset + info.len;
+        penalty += f64::from(crate::loss::l2_penalty(
+            lambda,
+            &params[range.clone()],
+            &mut grads[range],
+        ));
+    }
+    penalty
+}
+
+impl<L: Loss, O: Optimizer> Trainer<L, O> {
+    /// A trainer of `loss` with `optimizer`, as `config` says, with no
+    /// schedule (the optimizer's rate throughout).
     pub fn new(loss: L, optimizer: O, config: TrainConfig) -> Self {
         Trainer {
             loss,
@@ -538,28 +669,82 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     }
 
     /// Trains `net` on `train` for the configured epochs (continuing after a
-    /// resume), evaluating on `test` after each, and returns the history.
+    /// resume), evaluating on `validation` after each if given (`&data` or
+    /// `None`), and returns the history. The callbacks of the
+    /// configuration run (the progress bar with `verbose`, checkpoints and
+    /// curves where paths are set); see [`fit_with`](Trainer::fit_with) for
+    /// your own.
+    ///
+    /// The data sets hold the loss's kind of target: class labels
+    /// (`Dataset<LEN>`) for a classification loss, float targets
+    /// (`Dataset<LEN, f32>`) for a regression or multi-label loss. Another
+    /// kind does not compile.
     ///
     /// # Panics
-    /// If a data set has more classes than the network has outputs.
-    pub fn fit<N, const LEN: usize>(
+    /// If a data set's targets do not fit the network's outputs (more
+    /// classes than outputs, or float targets of another width).
+    #[track_caller]
+    pub fn fit<'a, N, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN>,
-        test: &Dataset<LEN>,
+        train: &Dataset<LEN, L::Target>,
+        validation: impl Into<Option<&'a Dataset<LEN, L::Target>>>,
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
     {
-        for data in [train, test] {
-            assert!(
-                data.classes() <= N::OUTPUT_LEN,
-                "{}: the data set has {} classes but the network gives {} outputs",
-                N::NAME,
-                data.classes(),
-                N::OUTPUT_LEN
-            );
+        self.fit_with(net, train, validation, &mut [])
+    }
+
+    /// [`fit`](Trainer::fit) with `callbacks` of your own, such as
+    /// [`EarlyStopping`]: they run in order at every point of training,
+    /// before the configuration's checkpoint and curves.
+    ///
+    /// ```no_run
+    /// # use nn_runtime::{data::Dataset, loss::SoftmaxCrossEntropy, optim::Adam, metrics::Metric};
+    /// # use nn_runtime::train::{EarlyStopping, Monitor, TrainConfig, Trainer};
+    /// # fn run<N: nn_runtime::Network + nn_runtime::TakesInput<784> + Send>(net: &mut N, data: Dataset<784>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let (train, val) = data.split(0.9, 1); // stratified, seeded
+    /// let mut stop = EarlyStopping::new(Monitor::validation(Metric::Accuracy))
+    ///     .patience(3)
+    ///     .restore_best_weights(true);
+    /// let mut trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(1e-3), TrainConfig::new(50, 64));
+    /// trainer.fit_with(net, &train, &val, &mut [&mut stop])?;
+    /// println!("best epoch: {:?}", stop.best_epoch());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    /// As [`fit`](Trainer::fit).
+    #[track_caller]
+    pub fn fit_with<'a, N, const LEN: usize>(
+        &mut self,
+        net: &mut N,
+        train: &Dataset<LEN, L::Target>,
+        validation: impl Into<Option<&'a Dataset<LEN, L::Target>>>,
+        callbacks: &mut [&mut dyn Callback<N>],
+    ) -> Result<History, TrainError>
+    where
+        N: Network + TakesInput<LEN> + Send,
+    {
+        let validation = validation.into();
+        check_fits::<N, LEN, L::Target>(train, "training set");
+        if let Some(val) = validation {
+            check_fits::<N, LEN, L::Target>(val, "validation set");
         }
+        self.fit_checked(net, train, validation, callbacks)
+    }
+
+    fn fit_checked<N, const LEN: usize>(
+        &mut self,
+        net: &mut N,
+        train: &Dataset<LEN, L::Target>,
+        validation: Option<&Dataset<LEN, L::Target>>,
+        callbacks: &mut [&mut dyn Callback<N>],
+    ) -> Result<History, TrainError>
+    where
+        N: Network + TakesInput<LEN> + Send,
+    {
         if let Some(schedule) = &self.schedule {
             schedule.check()?;
         }
@@ -568,8 +753,11 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         if train.is_empty() {
             return nothing("the training set is empty".into());
         }
-        if test.is_empty() {
-            return nothing("the test set is empty (no test loss or accuracy to report)".into());
+        if validation.is_some_and(Dataset::is_empty) {
+            return nothing(
+                "the validation set is empty (no validation loss to report; pass `None` for none)"
+                    .into(),
+            );
         }
         if batching.batch_size == 0 {
             return nothing("batches of 0 samples (the batch size must be at least 1)".into());
@@ -581,35 +769,48 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                 train.len()
             ));
         }
+        let batches = batching.batches(train.len());
+        // the configuration's callbacks: the progress bar first, the
+        // checkpoint and the curves after the caller's
+        let mut progress = self.config.verbose.then(Progress::default);
+        let mut files = Files {
+            checkpoint: self.config.checkpoint.clone(),
+            curves: self.config.curves.clone(),
+        };
+        let mut all: Vec<&mut dyn Callback<N>> = Vec::with_capacity(callbacks.len() + 2);
+        if let Some(progress) = &mut progress {
+            all.push(progress);
+        }
+        for c in callbacks.iter_mut() {
+            all.push(&mut **c);
+        }
+        all.push(&mut files);
+        let begin = TrainBegin {
+            epochs_done: self.history.epochs.len(),
+            epochs: self.config.epochs,
+            batches,
+            metrics: <L::Metrics as Metrics>::METRICS,
+            has_validation: validation.is_some(),
+        };
+        for c in all.iter_mut() {
+            c.on_train_begin(&begin)?;
+        }
         let threads = self.threads().max(1);
         let mut team = Team::new(threads);
-        let mut workers: Vec<Mutex<Worker<N>>> = (0..threads)
+        let mut workers: Vec<Mutex<Worker<N, L>>> = (0..threads)
             .map(|t| {
                 Mutex::new(Worker {
                     replica: (t > 0).then(|| N::from_state(net.state().clone())),
                     inputs: Vec::new(),
-                    labels: Vec::new(),
+                    targets: Vec::new(),
                     d_out: Vec::new(),
                     loss: 0.0,
-                    correct: 0,
+                    metrics: L::Metrics::new(N::OUTPUT_LEN),
                 })
             })
             .collect();
-        // files written after every epoch: a path that cannot take them is
-        // found now, not after the first epoch's work
-        if let Some(path) = &self.config.checkpoint {
-            weights::check_writable(path)?;
-        }
-        if let Some(path) = &self.config.curves {
-            weights::check_writable(path).map_err(|e| match e {
-                WeightsError::Io { path, source } => PlotError::Io { path, source },
-                e => PlotError::Draw {
-                    path: path.clone(),
-                    source: Box::new(e),
-                },
-            })?;
-        }
-        let batches = batching.batches(train.len());
+        let mut train_metrics = L::Metrics::new(N::OUTPUT_LEN);
+        let mut val_metrics = L::Metrics::new(N::OUTPUT_LEN);
         let mut order = Vec::new();
         // the buffers as they were before the batch: a refused step puts
         // them back (batch norm's running statistics would otherwise keep
@@ -619,8 +820,16 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         for epoch in self.history.epochs.len()..self.config.epochs {
             let started = Instant::now();
             batching.order(train.len(), epoch, &mut order);
-            let bar = self.progress_bar(epoch, batches);
-            let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+            for c in all.iter_mut() {
+                c.on_epoch_begin(epoch + 1, batches);
+            }
+            for w in &mut workers {
+                w.get_mut()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .metrics
+                    .clear();
+            }
+            let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             let mut lr_at_start = self.optimizer.learning_rate();
             for (b, indices) in order.chunks(batching.batch_size).enumerate() {
                 // each figure is checked before the step: if one is not
@@ -632,17 +841,13 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     value,
                 };
                 let lr = self.set_learning_rate(epoch as f32 + b as f32 / batches.max(1) as f32);
-                let lr = lr.map_err(|lr| {
-                    bar.abandon();
-                    stop(Watched::LearningRate, lr.into())
-                })?;
+                let lr = lr.map_err(|lr| stop(Watched::LearningRate, lr.into()))?;
                 if b == 0 {
                     lr_at_start = lr;
                 }
                 kept_buffers.copy_from_slice(net.state().buffer_values());
                 let kept_draws = net.dropout_state();
                 let refuse = |net: &mut N, what, value| {
-                    bar.abandon();
                     net.state_mut()
                         .buffer_values_mut()
                         .copy_from_slice(&kept_buffers);
@@ -681,15 +886,11 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                         }
                     });
                 }
-                let workers_now = workers
-                    .iter_mut()
-                    .map(|w| &*w.get_mut().unwrap_or_else(PoisonError::into_inner));
-                let (mut batch_loss, mut batch_correct) = (0.0f64, 0usize);
-                for w in workers_now {
-                    batch_loss += w.loss;
-                    batch_correct += w.correct;
+                let mut batch_loss = 0.0f64;
+                for w in &mut workers {
+                    batch_loss += w.get_mut().unwrap_or_else(PoisonError::into_inner).loss;
                 }
-                let batch_loss = batch_loss / batch_len as f64;
+                let mut batch_loss = batch_loss / batch_len as f64;
                 if !batch_loss.is_finite() {
                     return Err(refuse(net, Watched::Loss, batch_loss));
                 }
@@ -713,42 +914,87 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
                     net.state_mut()
                         .average_buffers(N::BUFFERS, (size(0), batch_len), replicas);
                 }
+                if let Some(lambda) = self.config.l2.filter(|&l| l != 0.0) {
+                    let state = net.state_mut();
+                    batch_loss += add_l2::<N>(lambda, &state.params, &mut state.grads);
+                }
                 let norm = norm(net.grads());
                 if !norm.is_finite() {
                     return Err(refuse(net, Watched::GradientNorm, norm));
                 }
+                if let Some(clip) = self.config.clip {
+                    clip_gradient(clip, net.grads_mut(), norm);
+                }
                 let (params, grads) = net.params_and_grads();
                 self.optimizer.step(params, grads);
                 loss_sum += batch_loss * batch_len as f64;
-                correct += batch_correct;
                 seen += batch_len;
-                if self.config.verbose {
-                    bar.set_message(format!("{:.4}", loss_sum / seen as f64));
+                let end = BatchEnd {
+                    epoch: epoch + 1,
+                    batch: b + 1,
+                    batches,
+                    loss: batch_loss,
+                    running_loss: loss_sum / seen as f64,
+                    learning_rate: lr,
+                };
+                for c in all.iter_mut() {
+                    c.on_batch_end(&end);
                 }
-                bar.inc(1);
             }
-            bar.finish_and_clear();
             let seconds = started.elapsed().as_secs_f64();
-            let eval = evaluate(net, test, &self.loss, self.config.eval_batch);
+            train_metrics.clear();
+            for w in &mut workers {
+                train_metrics.merge(&w.get_mut().unwrap_or_else(PoisonError::into_inner).metrics);
+            }
+            let train_scores = Evaluation {
+                loss: loss_sum / seen.max(1) as f64,
+                metrics: &train_metrics,
+            };
+            let val_loss = validation.map(|val| {
+                evaluate_into(
+                    net,
+                    val,
+                    &self.loss,
+                    self.config.eval_batch,
+                    &mut val_metrics,
+                )
+            });
+            let headline = <L::Metrics as Metrics>::HEADLINE;
             let stats = EpochStats {
                 epoch: epoch + 1,
                 learning_rate: lr_at_start,
-                train_loss: loss_sum / seen.max(1) as f64,
-                train_accuracy: correct as f64 / seen.max(1) as f64,
-                test_loss: eval.loss,
-                test_accuracy: eval.accuracy,
+                train_loss: train_scores.loss,
+                train_metric: train_metrics.get(headline).unwrap_or(f64::NAN),
+                val_loss,
+                val_metric: val_loss.map(|_| val_metrics.get(headline).unwrap_or(f64::NAN)),
                 images_per_second: seen as f64 / seconds,
+                metric: headline,
             };
-            if self.config.verbose {
-                println!("{stats}");
-            }
             self.history.epochs.push(stats);
-            if let Some(path) = &self.config.checkpoint {
-                self.save_checkpoint(net, path)?;
+            let train_scores = scores(train_scores.loss, &train_metrics);
+            let val_scores = val_loss.map(|loss| scores(loss, &val_metrics));
+            let mut flow = Flow::Continue;
+            let threads = self.threads();
+            for c in all.iter_mut() {
+                let mut end = EpochEnd {
+                    net: &mut *net,
+                    stats: self.history.epochs.last().expect("pushed above"),
+                    history: &self.history,
+                    train: &train_scores,
+                    val: val_scores.as_ref(),
+                    optimizer: &self.optimizer,
+                    threads,
+                };
+                if c.on_epoch_end(&mut end)? == Flow::Stop {
+                    flow = Flow::Stop;
+                }
             }
-            if let Some(path) = &self.config.curves {
-                plot_curves(&self.history, path)?;
+            if flow == Flow::Stop {
+                break;
             }
+        }
+        for c in all.iter_mut() {
+            c.on_train_end(net, &self.history)?;
         }
         Ok(self.history.clone())
     }
@@ -767,56 +1013,10 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         Ok(self.optimizer.learning_rate())
     }
 
-    fn progress_bar(&self, epoch: usize, batches: usize) -> ProgressBar {
-        if !self.config.verbose {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(batches as u64);
-        let style = ProgressStyle::with_template(
-            "epoch {prefix:>3} [{bar:30}] {pos}/{len} batches, loss {msg} ({elapsed})",
-        )
-        .expect("a valid template");
-        bar.set_style(style.progress_chars("=> "));
-        bar.set_prefix(format!("{}", epoch + 1));
-        bar
-    }
-
     /// Writes the network's weights, the optimizer's state and the history
     /// to `path` (atomically).
     pub fn save_checkpoint<N: Network>(&self, net: &N, path: &Path) -> Result<(), TrainError> {
-        let state = self.optimizer.state();
-        let names: Vec<String> = state
-            .buffers
-            .iter()
-            .map(|(n, _)| format!("{OPTIMIZER_PREFIX}{n}"))
-            .collect();
-        let shapes: Vec<[usize; 1]> = state.buffers.iter().map(|(_, b)| [b.len()]).collect();
-        let mut tensors: Vec<(&str, &[usize], Values)> = Vec::new();
-        for ((name, shape), (_, data)) in names.iter().zip(&shapes).zip(&state.buffers) {
-            tensors.push((name, shape, Values::F32(data)));
-        }
-        let history = self.history.to_rows();
-        let history_shape = [self.history.epochs.len(), History::COLUMNS.len()];
-        tensors.push((HISTORY, &history_shape, Values::F64(&history)));
-        let metadata = HashMap::from([
-            (
-                META_EPOCH.to_string(),
-                self.history.epochs.len().to_string(),
-            ),
-            (META_OPTIMIZER.to_string(), state.kind.clone()),
-            (META_STEPS.to_string(), state.steps.to_string()),
-            (META_THREADS.to_string(), self.threads().to_string()),
-            (
-                META_DROPOUT_SEED.to_string(),
-                net.dropout_state().0.to_string(),
-            ),
-            (
-                META_DROPOUT_STEP.to_string(),
-                net.dropout_state().1.to_string(),
-            ),
-        ]);
-        weights::write_with(net, &tensors, metadata, path)?;
-        Ok(())
+        write_checkpoint(net, &self.optimizer, &self.history, self.threads(), path)
     }
 
     /// Restores weights, optimizer state and history from a checkpoint, so
@@ -833,7 +1033,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     /// many threads as the checkpoint records; with `threads` 0 ("one per
     /// core") the config takes the checkpoint's count.
     pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
-        let checkpoint = Checkpoint::read(path)?;
+        let checkpoint = Checkpoint::read(path, <L::Metrics as Metrics>::HEADLINE)?;
         let refused = |source: ResumeError| TrainError::Resume {
             path: path.to_path_buf(),
             source,
@@ -873,6 +1073,90 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     }
 }
 
+/// The loss and every metric of `metrics`.
+fn scores<M: Metrics>(loss: f64, metrics: &M) -> Scores {
+    Scores {
+        loss,
+        metrics: M::METRICS
+            .iter()
+            .map(|&m| (m, metrics.get(m).unwrap_or(f64::NAN)))
+            .collect(),
+    }
+}
+
+/// Writes a checkpoint: the network's weights, the optimizer's state and
+/// the history, with what resuming needs in the metadata.
+fn write_checkpoint<N: Network>(
+    net: &N,
+    optimizer: &dyn Optimizer,
+    history: &History,
+    threads: usize,
+    path: &Path,
+) -> Result<(), TrainError> {
+    let state = optimizer.state();
+    let names: Vec<String> = state
+        .buffers
+        .iter()
+        .map(|(n, _)| format!("{OPTIMIZER_PREFIX}{n}"))
+        .collect();
+    let shapes: Vec<[usize; 1]> = state.buffers.iter().map(|(_, b)| [b.len()]).collect();
+    let mut tensors: Vec<(&str, &[usize], Values)> = Vec::new();
+    for ((name, shape), (_, data)) in names.iter().zip(&shapes).zip(&state.buffers) {
+        tensors.push((name, shape, Values::F32(data)));
+    }
+    let rows = history.to_rows();
+    let history_shape = [history.epochs.len(), History::COLUMNS.len()];
+    tensors.push((HISTORY, &history_shape, Values::F64(&rows)));
+    let (dropout_seed, dropout_step) = net.dropout_state();
+    let metadata = HashMap::from([
+        (META_EPOCH.to_string(), history.epochs.len().to_string()),
+        (META_OPTIMIZER.to_string(), state.kind.clone()),
+        (META_STEPS.to_string(), state.steps.to_string()),
+        (META_THREADS.to_string(), threads.to_string()),
+        (META_DROPOUT_SEED.to_string(), dropout_seed.to_string()),
+        (META_DROPOUT_STEP.to_string(), dropout_step.to_string()),
+    ]);
+    weights::write_with(net, &tensors, metadata, path)?;
+    Ok(())
+}
+
+/// The configuration's files as a callback: a checkpoint and the curves
+/// after every epoch, each path checked before the first.
+struct Files {
+    checkpoint: Option<PathBuf>,
+    curves: Option<PathBuf>,
+}
+
+impl<N: Network> Callback<N> for Files {
+    fn on_train_begin(&mut self, _: &TrainBegin) -> Result<(), TrainError> {
+        // a path that cannot take the files is found now, not after the
+        // first epoch's work
+        if let Some(path) = &self.checkpoint {
+            weights::check_writable(path)?;
+        }
+        if let Some(path) = &self.curves {
+            weights::check_writable(path).map_err(|e| match e {
+                WeightsError::Io { path, source } => PlotError::Io { path, source },
+                e => PlotError::Draw {
+                    path: path.clone(),
+                    source: Box::new(e),
+                },
+            })?;
+        }
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, end: &mut EpochEnd<'_, N>) -> Result<Flow, TrainError> {
+        if let Some(path) = &self.checkpoint {
+            end.save_checkpoint(path)?;
+        }
+        if let Some(path) = &self.curves {
+            plot_curves(end.history, path)?;
+        }
+        Ok(Flow::Continue)
+    }
+}
+
 /// What a checkpoint holds: the network's tensors (and the optimizer's,
 /// under [`OPTIMIZER_PREFIX`]), the optimizer's state and the history.
 struct Checkpoint {
@@ -889,9 +1173,9 @@ struct Checkpoint {
 
 impl Checkpoint {
     /// Reads a checkpoint written by [`Trainer::save_checkpoint`].
-    fn read(path: &Path) -> Result<Checkpoint, TrainError> {
+    fn read(path: &Path, metric: Metric) -> Result<Checkpoint, TrainError> {
         let file = weights::read_file(path)?;
-        Checkpoint::from_parts(file.tensors, &file.f64, &file.metadata).map_err(|source| {
+        Checkpoint::from_parts(file.tensors, &file.f64, &file.metadata, metric).map_err(|source| {
             TrainError::Resume {
                 path: path.to_path_buf(),
                 source,
@@ -905,6 +1189,7 @@ impl Checkpoint {
         tensors: Vec<weights::Tensor>,
         f64: &[weights::Tensor64],
         metadata: &HashMap<String, String>,
+        metric: Metric,
     ) -> Result<Checkpoint, ResumeError> {
         let kind = entry(metadata, META_OPTIMIZER)?.to_string();
         let steps = count(metadata, META_STEPS)?;
@@ -930,7 +1215,7 @@ impl Checkpoint {
                     true => ResumeError::OldHistory,
                     false => ResumeError::MissingHistory,
                 })?;
-        let history = History::from_tensor(history, done)?;
+        let history = History::from_tensor(history, done, metric)?;
         let buffers = tensors
             .iter()
             .filter_map(|t| {
@@ -975,8 +1260,9 @@ fn count<T: FromStr<Err = ParseIntError>>(
         .map_err(|source| ResumeError::Count { key, source })
 }
 
-/// Writes the curves of `history` as an SVG image: loss on the left,
-/// accuracy on the right, training and test per epoch.
+/// Writes the curves of `history` as an SVG image: loss on the left, the
+/// headline metric (accuracy, R², …) on the right, training and validation
+/// per epoch.
 ///
 /// Fails with [`PlotError::Io`] if the file cannot be written.
 pub fn plot_curves(history: &History, path: &Path) -> Result<(), PlotError> {
@@ -997,12 +1283,18 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), PlotError> {
             .fold(0.0f64, f64::max)
             .max(1e-9)
             * 1.05;
+        // R² can be negative
+        let bottom = series
+            .iter()
+            .flat_map(|(_, s, _)| s.iter().map(|p| p.1))
+            .fold(0.0f64, f64::min)
+            * 1.05;
         let mut chart = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(35)
             .y_label_area_size(55)
-            .build_cartesian_2d(0.0..epochs + 0.5, 0.0..top)
+            .build_cartesian_2d(0.0..epochs + 0.5, bottom..top)
             .map_err(failed)?;
         chart
             .configure_mesh()
@@ -1030,27 +1322,33 @@ pub fn plot_curves(history: &History, path: &Path) -> Result<(), PlotError> {
             .map_err(failed)?;
         Ok(())
     };
-    let pick = |f: fn(&EpochStats) -> f64| {
+    // points of the epochs that have the figure (finite: a NaN would
+    // break the chart's range)
+    let pick = |f: fn(&EpochStats) -> Option<f64>| {
         history
             .epochs
             .iter()
-            .map(|e| (e.epoch as f64, f(e)))
+            .filter_map(|e| Some((e.epoch as f64, f(e).filter(|v| v.is_finite())?)))
             .collect::<Vec<_>>()
     };
+    let metric = history
+        .epochs
+        .first()
+        .map_or(Metric::Accuracy, |e| e.metric);
     draw(
         &left,
         "loss",
         &[
-            ("train", pick(|e| e.train_loss), BLUE),
-            ("test", pick(|e| e.test_loss), RED),
+            ("train", pick(|e| Some(e.train_loss)), BLUE),
+            ("validation", pick(|e| e.val_loss), RED),
         ],
     )?;
     draw(
         &right,
-        "accuracy",
+        metric.name(),
         &[
-            ("train", pick(|e| e.train_accuracy), BLUE),
-            ("test", pick(|e| e.test_accuracy), RED),
+            ("train", pick(|e| Some(e.train_metric)), BLUE),
+            ("validation", pick(|e| e.val_metric), RED),
         ],
     )?;
     root.present().map_err(failed)
@@ -1075,10 +1373,11 @@ mod tests {
             epoch,
             learning_rate: 0.1,
             train_loss: 0.5,
-            train_accuracy: 0.75,
-            test_loss: 0.625,
-            test_accuracy: 0.5,
+            train_metric: 0.75,
+            val_loss: Some(0.625),
+            val_metric: Some(0.5),
             images_per_second: 1000.0,
+            metric: Metric::Accuracy,
         };
         History {
             epochs: (1..=epochs).map(stats).collect(),
@@ -1106,7 +1405,7 @@ mod tests {
     /// The error `from_parts` gives for `metadata` and the history's tensor
     /// `f64`.
     fn refused(metadata: &HashMap<String, String>, f64: &[weights::Tensor64]) -> ResumeError {
-        match Checkpoint::from_parts(Vec::new(), f64, metadata) {
+        match Checkpoint::from_parts(Vec::new(), f64, metadata, Metric::Accuracy) {
             Err(e) => e,
             Ok(_) => panic!("the checkpoint was accepted"),
         }
@@ -1117,12 +1416,16 @@ mod tests {
         // non-finite figures too (a NaN in the test set makes a NaN test
         // loss): as JSON, the history was written with `null` there
         let mut h = history(3);
-        h.epochs[1].test_loss = f64::NAN;
+        h.epochs[1].val_loss = Some(f64::NAN);
+        h.epochs[0].val_loss = None;
+        h.epochs[0].val_metric = None;
         h.epochs[2].train_loss = f64::INFINITY;
         h.epochs[2].learning_rate = f32::NEG_INFINITY;
-        let checkpoint = Checkpoint::from_parts(Vec::new(), &stored(&h), &metadata(3)).unwrap();
+        let checkpoint =
+            Checkpoint::from_parts(Vec::new(), &stored(&h), &metadata(3), Metric::Accuracy)
+                .unwrap();
         let back = &checkpoint.history.epochs;
-        assert!(back[1].test_loss.is_nan());
+        assert!(back[1].val_loss.is_some_and(f64::is_nan));
         assert_eq!(back[2].train_loss, f64::INFINITY);
         assert_eq!(back[2].learning_rate, f32::NEG_INFINITY);
         assert_eq!(back[0], h.epochs[0]);
@@ -1133,7 +1436,8 @@ mod tests {
         assert_eq!(checkpoint.threads, None);
         let mut m = metadata(3);
         m.insert(META_THREADS.to_string(), "2".to_string());
-        let checkpoint = Checkpoint::from_parts(Vec::new(), &stored(&h), &m).unwrap();
+        let checkpoint =
+            Checkpoint::from_parts(Vec::new(), &stored(&h), &m, Metric::Accuracy).unwrap();
         assert_eq!(checkpoint.threads, Some(2));
         m.insert(META_THREADS.to_string(), "two".to_string());
         let err = refused(&m, &stored(&h));
@@ -1225,12 +1529,12 @@ mod tests {
         // three epochs' rows where two are done
         let err = refused(&metadata(2), &stored(&history(3)));
         assert!(
-            matches!(&err, ResumeError::HistoryShape { shape, done: 2 } if shape == &[3, 6]),
+            matches!(&err, ResumeError::HistoryShape { shape, done: 2 } if shape == &[3, 7]),
             "{err:?}"
         );
         assert_eq!(
             err.to_string(),
-            "tensor `nn.history` has shape [3, 6], expected [2, 6] (epochs done × figures)"
+            "tensor `nn.history` has shape [3, 7], expected [2, 7] (epochs done × figures)"
         );
         // rows of five figures
         let mut short = stored(&history(2));
@@ -1261,7 +1565,7 @@ mod tests {
     fn a_missing_checkpoint_chains_down_to_the_io_error() {
         let tmp = TempDir::new("nn-train-unit", "missing");
         let path = tmp.0.join("absent.safetensors");
-        let err = match Checkpoint::read(&path) {
+        let err = match Checkpoint::read(&path, Metric::Accuracy) {
             Err(e) => e,
             Ok(_) => panic!("read a missing file"),
         };
@@ -1282,7 +1586,7 @@ mod tests {
         let mut m = metadata(1);
         m.insert(META_STEPS.to_string(), "-3".to_string());
         weights::write(&path, &[], m).unwrap();
-        let err = match Checkpoint::read(&path) {
+        let err = match Checkpoint::read(&path, Metric::Accuracy) {
             Err(e) => e,
             Ok(_) => panic!("accepted damaged metadata"),
         };

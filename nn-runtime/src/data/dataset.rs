@@ -29,6 +29,11 @@ pub trait Target: Copy + Send + Sync + PartialEq + fmt::Debug + 'static + sealed
     /// [`Dataset::split`]: its class for labels, one group for floats.
     #[doc(hidden)]
     fn stratum(target: &[Self]) -> usize;
+
+    /// Why targets of `width` values (labels below `classes`) do not fit a
+    /// network of `outputs` outputs, if they do not.
+    #[doc(hidden)]
+    fn fits(width: usize, classes: usize, outputs: usize) -> Result<(), String>;
 }
 
 impl Target for u32 {
@@ -37,6 +42,15 @@ impl Target for u32 {
     fn stratum(target: &[u32]) -> usize {
         target[0] as usize
     }
+
+    fn fits(_: usize, classes: usize, outputs: usize) -> Result<(), String> {
+        match classes <= outputs {
+            true => Ok(()),
+            false => Err(format!(
+                "has {classes} classes but the network gives {outputs} outputs"
+            )),
+        }
+    }
 }
 
 impl Target for f32 {
@@ -44,6 +58,15 @@ impl Target for f32 {
 
     fn stratum(_: &[f32]) -> usize {
         0
+    }
+
+    fn fits(width: usize, _: usize, outputs: usize) -> Result<(), String> {
+        match width == outputs {
+            true => Ok(()),
+            false => Err(format!(
+                "has targets of {width} values but the network gives {outputs} outputs"
+            )),
+        }
     }
 }
 
@@ -295,6 +318,13 @@ impl<const LEN: usize, T: Target> Dataset<LEN, T> {
     pub fn target(&self, i: usize) -> &[T] {
         self.check_index(i);
         &self.targets[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Why this data set's targets do not fit a network of `outputs`
+    /// outputs (more classes than outputs, float targets of another
+    /// width), if they do not.
+    pub fn fits_outputs(&self, outputs: usize) -> Result<(), String> {
+        T::fits(self.width, self.classes, outputs)
     }
 
     #[track_caller]

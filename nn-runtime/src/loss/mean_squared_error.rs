@@ -30,6 +30,7 @@ pub struct MeanSquaredError;
 
 impl Loss for MeanSquaredError {
     type Target = f32;
+    type Metrics = crate::metrics::RegressionMetrics;
 
     fn loss(&self, outputs: &[f32], targets: &[f32], d_outputs: &mut [f32]) -> f32 {
         check_elementwise("MeanSquaredError", outputs, targets, d_outputs);

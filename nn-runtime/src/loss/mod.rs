@@ -66,8 +66,13 @@ pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 /// (or the bad label and `N`): an empty batch, `targets` or `d_outputs` of the
 /// wrong length, a label `≥ N`.
 pub trait Loss: Send + Sync {
-    /// One class label per sample (`u32`) or one value per output (`f32`).
-    type Target: Copy + Send + Sync;
+    /// One class label per sample (`u32`) or one value per output (`f32`):
+    /// the kind of [`Dataset`](crate::data::Dataset) the loss trains on.
+    type Target: crate::data::Target;
+    /// The figures that score what this loss trains: reported per epoch,
+    /// returned by [`evaluate`](crate::train::evaluate), watched by early
+    /// stopping.
+    type Metrics: crate::metrics::Metrics<Target = Self::Target>;
 
     /// Returns the mean loss over the batch and overwrites `d_outputs`
     /// (same length as `outputs`) with its gradient.

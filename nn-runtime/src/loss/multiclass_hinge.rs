@@ -48,6 +48,7 @@ pub struct MulticlassHinge;
 
 impl Loss for MulticlassHinge {
     type Target = u32;
+    type Metrics = crate::metrics::ClassMetrics;
 
     fn loss(&self, outputs: &[f32], labels: &[u32], d_outputs: &mut [f32]) -> f32 {
         let n = check_classification("MulticlassHinge", outputs, labels, d_outputs);

@@ -50,6 +50,7 @@ fn sigmoid(x: f64) -> f64 {
 
 impl Loss for SigmoidBinaryCrossEntropy {
     type Target = f32;
+    type Metrics = crate::metrics::MultiLabelMetrics;
 
     fn loss(&self, outputs: &[f32], targets: &[f32], d_outputs: &mut [f32]) -> f32 {
         check_elementwise("SigmoidBinaryCrossEntropy", outputs, targets, d_outputs);

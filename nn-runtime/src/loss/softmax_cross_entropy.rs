@@ -42,6 +42,7 @@ pub struct SoftmaxCrossEntropy;
 
 impl Loss for SoftmaxCrossEntropy {
     type Target = u32;
+    type Metrics = crate::metrics::ClassMetrics;
 
     fn loss(&self, outputs: &[f32], labels: &[u32], d_outputs: &mut [f32]) -> f32 {
         let n = check_classification("SoftmaxCrossEntropy", outputs, labels, d_outputs);
