@@ -272,7 +272,8 @@ pub struct EarlyStopping {
 
 impl EarlyStopping {
     /// Watches `monitor` with a patience of 0 epochs: the first epoch that
-    /// does not improve on the best stops training.
+    /// does not improve on the best stops training (as with a patience of
+    /// 1, as in Keras).
     pub fn new(monitor: Monitor) -> Self {
         EarlyStopping {
             monitor,
@@ -285,7 +286,8 @@ impl EarlyStopping {
         }
     }
 
-    /// Epochs without improvement to wait before stopping.
+    /// Epochs without improvement after which training stops: with 3, the
+    /// third epoch in a row that does not improve on the best is the last.
     pub fn patience(self, epochs: usize) -> Self {
         EarlyStopping {
             patience: epochs,
@@ -345,8 +347,10 @@ impl<N: Network> Callback<N> for EarlyStopping {
                 buffers.extend_from_slice(state.buffer_values());
             }
         }
+        // Keras' count: an epoch without improvement stops training once
+        // `patience` of them (at least one) have passed since the best
         let since_best = epoch - self.best.map_or(0, |(e, _)| e);
-        if since_best > self.patience {
+        if !better && since_best >= self.patience.max(1) {
             self.stopped = Some(epoch);
             return Ok(Flow::Stop);
         }
