@@ -1470,6 +1470,22 @@ mod tests {
     }
 
     #[test]
+    fn a_history_of_six_columns_is_one_with_a_test_set_every_epoch() {
+        // the rows as the version before optional validation sets wrote
+        // them: learning rate, train loss and accuracy, test loss and
+        // accuracy, images per second
+        let rows = vec![0.1, 0.5, 0.75, 0.625, 0.5, 1000.0];
+        let old = vec![weights::Tensor64 {
+            name: HISTORY.to_string(),
+            shape: vec![1, 6],
+            data: rows,
+        }];
+        let checkpoint =
+            Checkpoint::from_parts(Vec::new(), &old, &metadata(1), Metric::Accuracy).unwrap();
+        assert_eq!(checkpoint.history, history(1));
+    }
+
+    #[test]
     fn a_missing_entry_is_named() {
         let mut m = metadata(1);
         m.remove(META_STEPS);
