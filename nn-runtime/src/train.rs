@@ -493,6 +493,10 @@ pub struct Trainer<L, O> {
     pub loss: L,
     pub optimizer: O,
     pub schedule: Option<Box<dyn Schedule + Send>>,
+    /// The rate the schedule scales: the optimizer's when the trainer was
+    /// built (set it when giving the trainer another optimizer). The
+    /// schedule's rates replace the optimizer's, so the base is kept here.
+    pub base_learning_rate: f32,
     pub config: TrainConfig,
     /// Epochs done (after a resume, those of the checkpoint).
     pub history: History,
@@ -516,6 +520,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     pub fn new(loss: L, optimizer: O, config: TrainConfig) -> Self {
         Trainer {
             loss,
+            base_learning_rate: optimizer.learning_rate(),
             optimizer,
             schedule: None,
             config,
@@ -523,8 +528,8 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
         }
     }
 
-    /// Sets the learning rate from `schedule` before every batch (at the
-    /// fractional epoch reached so far).
+    /// Sets the learning rate from `schedule` before every batch: its rate
+    /// for the optimizer's base rate at the fractional epoch reached so far.
     pub fn with_schedule(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.schedule = Some(Box::new(schedule));
         self
@@ -758,7 +763,7 @@ impl<L: Loss<Target = u32>, O: Optimizer> Trainer<L, O> {
     /// if it is negative, NaN or infinite.
     fn set_learning_rate(&mut self, epoch: f32) -> Result<f32, f32> {
         if let Some(s) = &self.schedule {
-            let lr = s.learning_rate(epoch);
+            let lr = s.learning_rate(self.base_learning_rate, epoch);
             if !(lr.is_finite() && lr >= 0.0) {
                 return Err(lr);
             }
