@@ -119,11 +119,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let batches = batching.batches(data.train.len()) as u32;
     let sgd = Sgd::new(0.1).momentum(0.9).weight_decay(5e-4);
     let mut net = ResNetDigits::new(args.seed);
-    let mut trainer = Trainer::new(SoftmaxCrossEntropy, sgd, config).with_schedule(OneCycle::new(
-        0.1,
-        args.epochs as u32,
-        batches,
-    ));
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, sgd, config)
+        .with_schedule(OneCycle::new(args.epochs as u32, batches));
     if args.resume && checkpoint.exists() {
         trainer.resume(&mut net, &checkpoint)?;
         println!(

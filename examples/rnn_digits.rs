@@ -86,18 +86,19 @@ fn parse_args() -> Result<Args, String> {
 fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
     if args.net == "lstm" {
-        train::<RowLstm>(&args, args.epochs.unwrap_or(10), None)
+        train::<RowLstm>(&args, args.epochs.unwrap_or(10), 1e-3, false)
     } else {
-        train::<RowGru>(&args, args.epochs.unwrap_or(15), Some(3e-3))
+        train::<RowGru>(&args, args.epochs.unwrap_or(15), 3e-3, true)
     }
 }
 
-/// Trains `N` with Adam: at a constant 1e-3, or under a one-cycle
-/// schedule peaking at `one_cycle`.
+/// Trains `N` with Adam at the rate `lr`: constant, or with `one_cycle`
+/// under a one-cycle schedule peaking at it.
 fn train<N: Network + nn::TakesInput<784> + Send>(
     args: &Args,
     epochs: usize,
-    one_cycle: Option<f32>,
+    lr: f32,
+    one_cycle: bool,
 ) -> Result<(), Box<dyn Error>> {
     let data = mnist::bundled()?;
     println!("{}\n", N::summary());
@@ -122,10 +123,11 @@ fn train<N: Network + nn::TakesInput<784> + Send>(
     };
     let batches = batching.batches(data.train.len()) as u32;
     let mut net = N::with_seed(args.seed);
-    let trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(1e-3), config);
-    let mut trainer = match one_cycle {
-        Some(max) => trainer.with_schedule(OneCycle::new(max, epochs as u32, batches)),
-        None => trainer,
+    let trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(lr), config);
+    let mut trainer = if one_cycle {
+        trainer.with_schedule(OneCycle::new(epochs as u32, batches))
+    } else {
+        trainer
     };
     let started = Instant::now();
     let history = trainer.fit(&mut net, &data.train, &data.test)?;

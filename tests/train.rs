@@ -9,7 +9,7 @@ use nn::data::{mnist, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::{Adam, Optimizer, Sgd};
 use nn::prelude::*;
-use nn::schedule::{Constant, ExponentialDecay, Schedule, StepDecay};
+use nn::schedule::{Constant, Cosine, ExponentialDecay, Schedule, StepDecay, Warmup};
 use nn::train::{evaluate, TrainConfig, TrainError, Trainer, Watched};
 use nn_runtime::testing::TempDir;
 
@@ -508,15 +508,15 @@ fn an_infinite_gradient_stops_before_the_step_and_leaves_the_network() {
     );
 }
 
-/// A schedule that gives NaN from epoch `from` on.
+/// A schedule that gives NaN from epoch `from` on, and the base before.
 struct NanFrom(f32);
 
 impl Schedule for NanFrom {
-    fn learning_rate(&self, epoch: f32) -> f32 {
+    fn learning_rate(&self, base: f32, epoch: f32) -> f32 {
         if epoch >= self.0 {
             f32::NAN
         } else {
-            0.05
+            base
         }
     }
 }
@@ -568,12 +568,21 @@ fn a_schedule_that_gives_no_rate_is_refused_before_training() {
         assert_eq!(net.params(), &before[..]);
     };
     refused(
-        Box::new(Constant(-0.05)),
-        "`Constant`: `rate` is -0.05, it must be finite and at least 0",
+        Box::new(Cosine {
+            min: -0.05,
+            epochs: 3,
+        }),
+        "`Cosine`: `min` is -0.05, it must be finite and at least 0",
+    );
+    refused(
+        Box::new(Warmup {
+            start_factor: 1.5,
+            ..Warmup::new(1.0, Constant)
+        }),
+        "`Warmup`: `start_factor` is 1.5, it must be between 0 and 1",
     );
     refused(
         Box::new(ExponentialDecay {
-            base: 0.1,
             decay: 0.5,
             steps: 0.0,
             staircase: false,
@@ -582,12 +591,37 @@ fn a_schedule_that_gives_no_rate_is_refused_before_training() {
     );
     refused(
         Box::new(StepDecay {
-            base: 0.1,
             gamma: 0.5,
             step_size: 0,
         }),
         "`StepDecay`: `step_size` is 0, it must be more than 0",
     );
+}
+
+#[test]
+fn a_schedule_scales_the_rate_the_optimizer_was_built_with() {
+    let (train, test) = digits();
+    let train = every(&train, 4);
+    let mut net = Tiny::new(7);
+    let halving = StepDecay {
+        gamma: 0.5,
+        step_size: 1,
+    };
+    let mut trainer =
+        Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.08), config(3, 1)).with_schedule(halving);
+    assert_eq!(trainer.base_learning_rate, 0.08);
+    let rates = |history: &nn::train::History| -> Vec<f32> {
+        history.epochs.iter().map(|e| e.learning_rate).collect()
+    };
+    // every batch's rate comes from the base, not from the rate before it
+    // (which would halve it batch after batch)
+    let history = trainer.fit(&mut net, &train, &test).unwrap();
+    assert_eq!(rates(&history), [0.08, 0.04, 0.02]);
+    assert_eq!(trainer.optimizer.learning_rate(), 0.02);
+    // training on keeps the base of the trainer's start
+    trainer.config.epochs = 4;
+    let history = trainer.fit(&mut net, &train, &test).unwrap();
+    assert_eq!(rates(&history), [0.08, 0.04, 0.02, 0.01]);
 }
 
 #[test]

@@ -120,7 +120,6 @@ pub fn run<N: Network + TakesInput<3072> + Send>(
     };
     let mut net = N::with_seed(args.seed);
     let schedule = Cosine {
-        base: 0.05,
         min: 0.0,
         epochs: args.epochs.max(1) as u32,
     };

@@ -591,6 +591,10 @@ pub struct Trainer<L, O> {
     pub optimizer: O,
     /// Sets the learning rate before every batch, if any.
     pub schedule: Option<Box<dyn Schedule + Send>>,
+    /// The rate the schedule scales: the optimizer's when the trainer was
+    /// built (set it when giving the trainer another optimizer). The
+    /// schedule's rates replace the optimizer's, so the base is kept here.
+    pub base_learning_rate: f32,
     /// How to train.
     pub config: TrainConfig,
     /// Epochs done (after a resume, those of the checkpoint).
@@ -647,6 +651,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     pub fn new(loss: L, optimizer: O, config: TrainConfig) -> Self {
         Trainer {
             loss,
+            base_learning_rate: optimizer.learning_rate(),
             optimizer,
             schedule: None,
             config,
@@ -654,8 +659,8 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         }
     }
 
-    /// Sets the learning rate from `schedule` before every batch (at the
-    /// fractional epoch reached so far).
+    /// Sets the learning rate from `schedule` before every batch: its rate
+    /// for the optimizer's base rate at the fractional epoch reached so far.
     pub fn with_schedule(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.schedule = Some(Box::new(schedule));
         self
@@ -1004,7 +1009,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// if it is negative, NaN or infinite.
     fn set_learning_rate(&mut self, epoch: f32) -> Result<f32, f32> {
         if let Some(s) = &self.schedule {
-            let lr = s.learning_rate(epoch);
+            let lr = s.learning_rate(self.base_learning_rate, epoch);
             if !(lr.is_finite() && lr >= 0.0) {
                 return Err(lr);
             }

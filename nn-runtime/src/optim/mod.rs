@@ -113,11 +113,16 @@ pub trait Optimizer: Send {
     /// call allocates the state buffers; later calls allocate nothing.
     fn step(&mut self, params: &mut [f32], grads: &[f32]);
 
-    /// The current learning rate.
+    /// The current learning rate: the one given to the constructor until
+    /// [`set_learning_rate`](Optimizer::set_learning_rate) changes it. The
+    /// constructor's rate is the base rate that a
+    /// [`Schedule`](crate::schedule::Schedule) scales.
     fn learning_rate(&self) -> f32;
 
-    /// Sets the learning rate used from the next step on (e.g. from a
-    /// [`Schedule`](crate::schedule::Schedule)).
+    /// Sets the learning rate used from the next step on (e.g. a
+    /// [`Schedule`](crate::schedule::Schedule)'s rate for the base rate,
+    /// which the caller keeps: the trainer takes it from the optimizer when
+    /// it is built).
     ///
     /// # Panics
     /// If `lr` is negative, NaN or infinite (it would train uphill, or
