@@ -394,3 +394,53 @@ fn the_l2_penalty_decays_weight_matrices_but_not_biases() {
         }
     }
 }
+
+#[test]
+fn reduce_on_plateau_scales_the_rate_and_resumes_where_it_was() {
+    // a rate so small that the loss does not move by the least improvement
+    // (1e-4): every epoch after the first is one without improvement
+    let data = sides(64, false);
+    let plateau = || {
+        nn::train::ReduceOnPlateau::new(Monitor::training(Metric::Loss))
+            .patience(1)
+            .factor(0.5)
+    };
+    let trainer = |epochs, checkpoint: Option<std::path::PathBuf>| {
+        let config = TrainConfig {
+            checkpoint,
+            ..TrainConfig::new(epochs, 16)
+        };
+        Trainer::new(SoftmaxCrossEntropy, Sgd::new(1e-7), config).with_plateau(plateau())
+    };
+    let mut unbroken = trainer(6, None);
+    let history = unbroken.fit(&mut Sides::new(9), &data, None).unwrap();
+    let rates: Vec<f32> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    // PyTorch's ReduceLROnPlateau(patience=1, factor=0.5): halved after
+    // the 3rd and the 5th epoch
+    assert_eq!(rates, [1e-7, 1e-7, 1e-7, 5e-8, 5e-8, 2.5e-8]);
+    assert_eq!(unbroken.plateau.as_ref().unwrap().scale(), 0.25);
+
+    let dir = nn_runtime::testing::TempDir::new("nn-targets", "plateau");
+    let path = dir.0.join("checkpoint.safetensors");
+    let mut net = Sides::new(9);
+    trainer(4, Some(path.clone()))
+        .fit(&mut net, &data, None)
+        .unwrap();
+    let mut resumed = trainer(6, None);
+    resumed.resume(&mut net, &path).unwrap();
+    let history = resumed.fit(&mut net, &data, None).unwrap();
+    let again: Vec<f32> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    assert_eq!(again, rates);
+}
+
+#[test]
+fn a_plateau_watching_a_missing_figure_is_refused() {
+    let data = sides(32, false);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.1), TrainConfig::new(1, 16))
+        .with_plateau(nn::train::ReduceOnPlateau::new(Monitor::val_loss()));
+    let err = trainer.fit(&mut Sides::new(1), &data, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "reduce-on-plateau watches the validation loss, but `fit` was given no validation set"
+    );
+}

@@ -18,10 +18,13 @@
 //! work over without allocating, so training steps allocate nothing.
 
 mod callback;
+mod plateau;
 
 pub use callback::{
     BatchEnd, Callback, EarlyStopping, EpochEnd, Flow, Monitor, Progress, Scores, Split, TrainBegin,
 };
+use plateau::PlateauState;
+pub use plateau::ReduceOnPlateau;
 
 use crate::batch::{gather, Batching};
 use crate::data::{Dataset, Target};
@@ -388,6 +391,12 @@ pub enum ResumeError {
     /// The optimizer's state does not fit this optimizer.
     #[error("{0}")]
     Optimizer(#[from] StateError),
+    /// The reduce-on-plateau's state is damaged.
+    #[error(
+        "metadata `{META_PLATEAU}` is {text:?}, expected a scale in (0, 1], the best value, \
+         and two counts"
+    )]
+    Plateau { text: String },
     /// The optimizer's state is for another number of parameters than the
     /// network has.
     #[error(
@@ -595,6 +604,8 @@ pub struct Trainer<L, O> {
     /// built (set it when giving the trainer another optimizer). The
     /// schedule's rates replace the optimizer's, so the base is kept here.
     pub base_learning_rate: f32,
+    /// Scales the rate down when a figure stops improving, if any.
+    pub plateau: Option<ReduceOnPlateau>,
     /// How to train.
     pub config: TrainConfig,
     /// Epochs done (after a resume, those of the checkpoint).
@@ -614,6 +625,9 @@ const META_THREADS: &str = "nn.threads";
 const MAX_THREADS: usize = 1024;
 const META_DROPOUT_STEP: &str = "nn.dropout_step";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
+/// The state of a reduce-on-plateau: scale, best value, epochs without
+/// improvement, cooldown left.
+const META_PLATEAU: &str = "nn.plateau";
 
 /// `values` scaled or clamped as `clip` says, given their L2 `norm`.
 fn clip_gradient(clip: Clip, values: &mut [f32], norm: f64) {
@@ -652,6 +666,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         Trainer {
             loss,
             base_learning_rate: optimizer.learning_rate(),
+            plateau: None,
             optimizer,
             schedule: None,
             config,
@@ -663,6 +678,13 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// for the optimizer's base rate at the fractional epoch reached so far.
     pub fn with_schedule(mut self, schedule: impl Schedule + Send + 'static) -> Self {
         self.schedule = Some(Box::new(schedule));
+        self
+    }
+
+    /// Scales the learning rate (the schedule's, or the base rate) down as
+    /// `plateau` says when its figure stops improving.
+    pub fn with_plateau(mut self, plateau: ReduceOnPlateau) -> Self {
+        self.plateau = Some(plateau);
         self
     }
 
@@ -797,6 +819,9 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
             metrics: <L::Metrics as Metrics>::METRICS,
             has_validation: validation.is_some(),
         };
+        if let Some(p) = &self.plateau {
+            p.check(&begin)?;
+        }
         for c in all.iter_mut() {
             c.on_train_begin(&begin)?;
         }
@@ -978,6 +1003,15 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
             self.history.epochs.push(stats);
             let train_scores = scores(train_scores.loss, &train_metrics);
             let val_scores = val_loss.map(|loss| scores(loss, &val_metrics));
+            if let Some(p) = &mut self.plateau {
+                let value = match p.monitor().split {
+                    Split::Training => train_scores.get(p.monitor().metric),
+                    Split::Validation => {
+                        val_scores.as_ref().and_then(|v| v.get(p.monitor().metric))
+                    }
+                };
+                p.observe(value.unwrap_or(f64::NAN));
+            }
             let mut flow = Flow::Continue;
             let threads = self.threads();
             for c in all.iter_mut() {
@@ -989,6 +1023,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     val: val_scores.as_ref(),
                     optimizer: &self.optimizer,
                     threads,
+                    plateau: self.plateau.as_ref().map(ReduceOnPlateau::state),
                 };
                 if c.on_epoch_end(&mut end)? == Flow::Stop {
                     flow = Flow::Stop;
@@ -1008,20 +1043,35 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// schedule) and returns the rate, or the schedule's rate as an error
     /// if it is negative, NaN or infinite.
     fn set_learning_rate(&mut self, epoch: f32) -> Result<f32, f32> {
-        if let Some(s) = &self.schedule {
-            let lr = s.learning_rate(self.base_learning_rate, epoch);
-            if !(lr.is_finite() && lr >= 0.0) {
-                return Err(lr);
-            }
-            self.optimizer.set_learning_rate(lr);
+        let scheduled = match (&self.schedule, &self.plateau) {
+            (Some(s), _) => s.learning_rate(self.base_learning_rate, epoch),
+            (None, Some(_)) => self.base_learning_rate,
+            // nothing sets the rate: the optimizer's stays
+            (None, None) => return Ok(self.optimizer.learning_rate()),
+        };
+        let lr = match &self.plateau {
+            Some(p) => p.rate(scheduled),
+            None => scheduled,
+        };
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(lr);
         }
-        Ok(self.optimizer.learning_rate())
+        self.optimizer.set_learning_rate(lr);
+        Ok(lr)
     }
 
     /// Writes the network's weights, the optimizer's state and the history
     /// to `path` (atomically).
     pub fn save_checkpoint<N: Network>(&self, net: &N, path: &Path) -> Result<(), TrainError> {
-        write_checkpoint(net, &self.optimizer, &self.history, self.threads(), path)
+        let plateau = self.plateau.as_ref().map(ReduceOnPlateau::state);
+        write_checkpoint(
+            net,
+            &self.optimizer,
+            &self.history,
+            self.threads(),
+            plateau,
+            path,
+        )
     }
 
     /// Restores weights, optimizer state and history from a checkpoint, so
@@ -1074,6 +1124,9 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         if let Some((seed, step)) = checkpoint.dropout {
             net.set_dropout_state(seed, step);
         }
+        if let (Some(plateau), Some(state)) = (&mut self.plateau, checkpoint.plateau) {
+            plateau.set_state(state);
+        }
         Ok(())
     }
 }
@@ -1096,6 +1149,7 @@ fn write_checkpoint<N: Network>(
     optimizer: &dyn Optimizer,
     history: &History,
     threads: usize,
+    plateau: Option<PlateauState>,
     path: &Path,
 ) -> Result<(), TrainError> {
     let state = optimizer.state();
@@ -1113,7 +1167,7 @@ fn write_checkpoint<N: Network>(
     let history_shape = [history.epochs.len(), History::COLUMNS.len()];
     tensors.push((HISTORY, &history_shape, Values::F64(&rows)));
     let (dropout_seed, dropout_step) = net.dropout_state();
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         (META_EPOCH.to_string(), history.epochs.len().to_string()),
         (META_OPTIMIZER.to_string(), state.kind.clone()),
         (META_STEPS.to_string(), state.steps.to_string()),
@@ -1121,6 +1175,9 @@ fn write_checkpoint<N: Network>(
         (META_DROPOUT_SEED.to_string(), dropout_seed.to_string()),
         (META_DROPOUT_STEP.to_string(), dropout_step.to_string()),
     ]);
+    if let Some(plateau) = plateau {
+        metadata.insert(META_PLATEAU.to_string(), plateau.to_text());
+    }
     weights::write_with(net, &tensors, metadata, path)?;
     Ok(())
 }
@@ -1174,6 +1231,8 @@ struct Checkpoint {
     threads: Option<usize>,
     optimizer: OptimizerState,
     history: History,
+    /// A reduce-on-plateau's state, if the run had one.
+    plateau: Option<PlateauState>,
 }
 
 impl Checkpoint {
@@ -1205,6 +1264,13 @@ impl Checkpoint {
                 count(metadata, META_DROPOUT_STEP)?,
             )),
             false => None,
+        };
+        let plateau = match metadata.get(META_PLATEAU) {
+            Some(text) => Some(
+                PlateauState::from_text(text)
+                    .ok_or_else(|| ResumeError::Plateau { text: text.clone() })?,
+            ),
+            None => None,
         };
         let threads = match metadata.contains_key(META_THREADS) {
             true => Some(count(metadata, META_THREADS)?),
@@ -1240,6 +1306,7 @@ impl Checkpoint {
             threads,
             optimizer,
             history,
+            plateau,
         })
     }
 }

@@ -172,6 +172,7 @@ pub struct EpochEnd<'a, N> {
     pub val: Option<&'a Scores>,
     pub(super) optimizer: &'a dyn Optimizer,
     pub(super) threads: usize,
+    pub(super) plateau: Option<super::PlateauState>,
 }
 
 impl<N: Network> EpochEnd<'_, N> {
@@ -188,7 +189,14 @@ impl<N: Network> EpochEnd<'_, N> {
     /// optimizer, the history) to `path`, from which
     /// [`Trainer::resume`](super::Trainer::resume) continues.
     pub fn save_checkpoint(&self, path: &Path) -> Result<(), TrainError> {
-        super::write_checkpoint(&*self.net, self.optimizer, self.history, self.threads, path)
+        super::write_checkpoint(
+            &*self.net,
+            self.optimizer,
+            self.history,
+            self.threads,
+            self.plateau,
+            path,
+        )
     }
 }
 
