@@ -1,4 +1,5 @@
-//! Data sets: IDX files, MNIST, CIFAR-10, CSV files, folders of images.
+//! Data sets: IDX files, MNIST, CIFAR-10, CSV files, folders of images,
+//! augmentation.
 //!
 //! [`Dataset<LEN, T>`] holds samples of `LEN` floats each with their targets:
 //! a class label each (`T = u32`, the default) or a vector of floats each
@@ -13,7 +14,10 @@
 //! `[3, 32, 32]` images. [`csv`] reads tabular data (class labels or float
 //! targets in chosen columns, the features in the others), and [`folder`] a
 //! folder of images per class (PNG or JPEG, grey or RGB, checked or resized
-//! to the network's input).
+//! to the network's input). [`augment`] transforms training samples at
+//! random (crops, flips, shifts), each draw a function of a seed, the epoch
+//! and the sample's index, so that a resumed run sees what an unbroken one
+//! would.
 //!
 //! Reading data is the fallible part of the runtime: every failure is a
 //! [`DataError`] naming the file (and the record, where there is one), what is
@@ -21,6 +25,7 @@
 
 use std::path::PathBuf;
 
+pub mod augment;
 pub mod cifar;
 pub mod csv;
 mod dataset;
