@@ -96,6 +96,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         eval_batch: 500,
         clip: None,
         l2: None,
+        augment: None,
     };
     let mut net = LeNet5::new(args.seed);
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);

@@ -115,6 +115,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         eval_batch: 500,
         clip: None,
         l2: None,
+        augment: None,
     };
     let batches = batching.batches(data.train.len()) as u32;
     let sgd = Sgd::new(0.1).momentum(0.9).weight_decay(5e-4);

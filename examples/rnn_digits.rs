@@ -120,6 +120,7 @@ fn train<N: Network + nn::TakesInput<784> + Send>(
         eval_batch: 500,
         clip: None,
         l2: None,
+        augment: None,
     };
     let batches = batching.batches(data.train.len()) as u32;
     let mut net = N::with_seed(args.seed);

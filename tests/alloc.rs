@@ -1,6 +1,7 @@
 //! After warm-up, inference (on one thread and on two) and training
 //! forward/backward allocate nothing: a counting global allocator watches a
-//! LeNet-5, a ResNet-20 and stacked recurrent layers through many steps.
+//! LeNet-5, a ResNet-20 and stacked recurrent layers through many steps,
+//! and the augmentation of training batches.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -58,6 +59,31 @@ fn steady_state_allocates_nothing() {
     inference_and_training_allocate_nothing_after_warm_up();
     resnet20_steps_allocate_nothing_after_warm_up();
     recurrent_steps_allocate_nothing_after_warm_up();
+    augmentation_allocates_nothing_after_warm_up();
+}
+
+fn augmentation_allocates_nothing_after_warm_up() {
+    use nn::data::augment::{Augmentation, HorizontalFlip, RandomCrop, RandomShift};
+    const BATCH: usize = 64;
+    let augmentation = Augmentation::new([3, 32, 32], 5)
+        .then(RandomCrop::new(4))
+        .then(HorizontalFlip::new(0.5))
+        .then(RandomShift::new(2));
+    let mut inputs: Vec<f32> = (0..BATCH * 3072).map(|i| (i % 251) as f32).collect();
+    let indices: Vec<usize> = (0..BATCH).map(|i| 7 * i + 3).collect();
+    let mut scratch = Vec::new();
+    // the first batch grows the scratch buffer to a sample
+    augmentation.apply_batch(&mut inputs, 0, &indices, &mut scratch);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for epoch in 1..4 {
+        augmentation.apply_batch(&mut inputs, epoch, &indices, &mut scratch);
+        augmentation.apply(&mut inputs[..3072], epoch, 1, &mut scratch);
+    }
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst) - before,
+        0,
+        "allocations in augmenting batches after warm-up"
+    );
 }
 
 fn inference_and_training_allocate_nothing_after_warm_up() {

@@ -1,5 +1,6 @@
 //! Byte-level fuzzing of every file reader: seeded mutations of valid IDX
-//! (plain and gzip), CIFAR-10, safetensors weight and checkpoint files.
+//! (plain and gzip), CIFAR-10, CSV, PNG, JPEG, safetensors weight and
+//! checkpoint files, and of a PNG whose header claims 100000×100000 pixels.
 //!
 //! Each mutated file must give `Ok` or an error, never a panic; no single
 //! allocation made while reading it may be much larger than the file
@@ -14,6 +15,8 @@
 //! (One test in this binary, so that no other test allocates on the
 //! thread being watched.)
 
+use nn::data::csv::{self, CsvOptions, Labels};
+use nn::data::folder::{self, Filter, FolderOptions};
 use nn::data::{cifar, idx};
 use nn::loss::SoftmaxCrossEntropy;
 use nn::optim::{Optimizer, Sgd};
@@ -237,6 +240,42 @@ fn read_cifar(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A CSV file read as class names, class indices and regression targets.
+fn read_csv(path: &Path) -> Result<(), String> {
+    let names = CsvOptions::new("label").labels(Labels::Names);
+    let _ = csv::read_classes::<2>(path, &names);
+    let _ = csv::read_classes::<2>(path, &CsvOptions::new(2).has_header(false));
+    let _ = csv::read_regression::<1>(path, &CsvOptions::new(0).targets([0, 2]));
+    Ok(())
+}
+
+/// An image read as an 8×8 RGB sample, resized if it is another size.
+fn read_image(path: &Path) -> Result<(), String> {
+    let options = FolderOptions::new([3, 8, 8]).resize(Filter::Bilinear);
+    let _ = folder::read_image(path, &options);
+    Ok(())
+}
+
+/// The bytes of `image` encoded as `format`.
+fn encoded(image: &image::RgbImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .unwrap();
+    bytes
+}
+
+/// `png` with the width and height in its header changed, and the header's
+/// checksum made right again.
+fn claiming(mut png: Vec<u8>, width: u32, height: u32) -> Vec<u8> {
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    png
+}
+
 /// A weights file loaded into a network: on error, the network unchanged.
 fn load_weights(path: &Path) -> Result<(), String> {
     let mut net = Small::new(7);
@@ -314,6 +353,13 @@ fn mutated_files_are_refused_cleanly() {
             }
         })
         .collect();
+    let table = b"x0,x1,label\n0.5,1.5,cat\n2,-3,dog\n4e-1,7,cat\n".to_vec();
+    let picture = image::RgbImage::from_fn(8, 8, |x, y| {
+        image::Rgb([(x * 31) as u8, (y * 29) as u8, ((x ^ y) * 17) as u8])
+    });
+    let png = encoded(&picture, image::ImageFormat::Png);
+    let jpeg = encoded(&picture, image::ImageFormat::Jpeg);
+    let huge = claiming(png.clone(), 100_000, 100_000);
     let net = Small::new(3);
     let (weights_file, checkpoint) = (dir.join("w.safetensors"), dir.join("c.safetensors"));
     weights::save(&net, &weights_file).unwrap();
@@ -335,6 +381,15 @@ fn mutated_files_are_refused_cleanly() {
     trainer.fit(&mut trained, &data, &data).unwrap();
     // the valid files load
     assert!(idx::read(&plain).is_ok() && idx::read(&gz).is_ok());
+    let options = FolderOptions::new([3, 8, 8]);
+    for (name, bytes) in [("p.png", &png), ("j.jpg", &jpeg)] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        assert!(folder::read_image(&path, &options).is_ok());
+    }
+    let path = dir.join("huge.png");
+    std::fs::write(&path, &huge).unwrap();
+    assert!(folder::read_image(&path, &options.resize(Filter::Bilinear)).is_err());
     resume(&checkpoint).unwrap();
 
     let mut failed = Vec::new();
@@ -351,6 +406,14 @@ fn mutated_files_are_refused_cleanly() {
         &dir,
     ));
     failed.extend(fuzz("cifar", &cifar, read_cifar, None, run, &dir));
+    // with class indices, the largest label (at most 65,535) sizes the list
+    // of class names
+    failed.extend(fuzz("csv", &table, read_csv, Some(4 << 20), run, &dir));
+    // decoded, an image may be far larger than its file (at most
+    // `folder::MAX_PIXELS_PER_BYTE` pixels a byte): a fixed bound
+    for (name, bytes) in [("png", &png), ("jpeg", &jpeg), ("png-huge", &huge)] {
+        failed.extend(fuzz(name, bytes, read_image, Some(64 << 20), run, &dir));
+    }
     failed.extend(fuzz(
         "weights",
         &read(&weights_file),

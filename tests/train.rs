@@ -758,3 +758,71 @@ fn one_thread_per_core_resumes_on_the_checkpoints_count() {
     trainer.fit(&mut resumed, &train, &test).unwrap();
     assert_eq!(resumed.params(), unbroken.params(), "bit for bit");
 }
+
+/// Random crops and flips of the digits, seeded.
+fn augmentation() -> std::sync::Arc<nn::data::augment::Augmentation> {
+    use nn::data::augment::{Augmentation, HorizontalFlip, RandomCrop};
+    std::sync::Arc::new(
+        Augmentation::new([1, 28, 28], 5)
+            .then(RandomCrop::new(2))
+            .then(HorizontalFlip::new(0.5)),
+    )
+}
+
+#[test]
+fn augmented_training_resumes_to_the_unbroken_result() {
+    let (train, test) = digits();
+    let train = every(&train, 4);
+    let augmented = |epochs, checkpoint| TrainConfig {
+        augment: Some(augmentation()),
+        checkpoint,
+        ..config(epochs, 2)
+    };
+    let optimizer = || Sgd::new(0.05).momentum(0.9);
+    let mut unbroken = Tiny::new(9);
+    Trainer::new(SoftmaxCrossEntropy, optimizer(), augmented(2, None))
+        .fit(&mut unbroken, &train, &test)
+        .unwrap();
+    // the augmentation changes what is trained on
+    let mut plain = Tiny::new(9);
+    Trainer::new(SoftmaxCrossEntropy, optimizer(), config(2, 2))
+        .fit(&mut plain, &train, &test)
+        .unwrap();
+    assert_ne!(plain.params(), unbroken.params());
+
+    let tmp = TempDir::new("nn-train", "augmented-resume");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let mut first = Tiny::new(9);
+    Trainer::new(
+        SoftmaxCrossEntropy,
+        optimizer(),
+        augmented(1, Some(checkpoint.clone())),
+    )
+    .fit(&mut first, &train, &test)
+    .unwrap();
+    let mut resumed = Tiny::new(1);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), augmented(2, None));
+    trainer.resume(&mut resumed, &checkpoint).unwrap();
+    trainer.fit(&mut resumed, &train, &test).unwrap();
+    assert_eq!(resumed.params(), unbroken.params(), "bit for bit");
+}
+
+#[test]
+#[should_panic(
+    expected = "the augmentation takes images of shape [3, 28, 28], 2352 floats, but the network's samples are 784"
+)]
+fn an_augmentation_of_another_shape_panics() {
+    let (train, test) = digits();
+    let config = TrainConfig {
+        augment: Some(std::sync::Arc::new(nn::data::augment::Augmentation::new(
+            [3, 28, 28],
+            0,
+        ))),
+        ..config(1, 1)
+    };
+    let _ = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.1), config).fit(
+        &mut Tiny::new(1),
+        &train,
+        &test,
+    );
+}

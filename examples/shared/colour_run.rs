@@ -117,6 +117,7 @@ pub fn run<N: Network + TakesInput<3072> + Send>(
         eval_batch: 250,
         clip: None,
         l2: None,
+        augment: None,
     };
     let mut net = N::with_seed(args.seed);
     let schedule = Cosine {

@@ -27,6 +27,7 @@ use plateau::PlateauState;
 pub use plateau::ReduceOnPlateau;
 
 use crate::batch::{gather, Batching};
+use crate::data::augment::Augmentation;
 use crate::data::{Dataset, Target};
 use crate::loss::Loss;
 use crate::metrics::{Metric, Metrics};
@@ -40,7 +41,7 @@ use std::fmt;
 use std::num::ParseIntError;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// How to train.
@@ -75,6 +76,11 @@ pub struct TrainConfig {
     /// reported training loss includes it, as Keras reports a
     /// regularised loss. `None` or 0 for none.
     pub l2: Option<f32>,
+    /// Augments every training sample after it is gathered into its batch
+    /// (random crops, flips, shifts), drawn from the augmentation's seed,
+    /// the epoch and the sample's index: the same on any thread count, and
+    /// the same batches after a resume. Validation is not augmented.
+    pub augment: Option<Arc<Augmentation>>,
 }
 
 /// How to clip a batch's gradient before the optimizer's step.
@@ -104,6 +110,7 @@ impl TrainConfig {
             eval_batch: 256,
             clip: None,
             l2: None,
+            augment: None,
         }
     }
 }
@@ -558,6 +565,8 @@ struct Worker<N, L: Loss> {
     inputs: Vec<f32>,
     targets: Vec<L::Target>,
     d_out: Vec<f32>,
+    /// The augmentation's working space.
+    scratch: Vec<f32>,
     loss: f64,
     /// The epoch's training batches so far, this share's part of them.
     metrics: L::Metrics,
@@ -571,8 +580,8 @@ impl<N: Network, L: Loss> Worker<N, L> {
         net: &mut N,
         loss_fn: &L,
         train: &Dataset<LEN, L::Target>,
-        part: &[usize],
-        batch_len: usize,
+        (part, batch_len): (&[usize], usize),
+        (augment, epoch): (Option<&Augmentation>, usize),
     ) {
         self.loss = 0.0;
         net.zero_grad();
@@ -580,6 +589,9 @@ impl<N: Network, L: Loss> Worker<N, L> {
             return;
         }
         gather(train, part, &mut self.inputs, &mut self.targets);
+        if let Some(augment) = augment {
+            augment.apply_batch(&mut self.inputs, epoch, part, &mut self.scratch);
+        }
         let outputs = net.forward(&self.inputs);
         self.d_out.resize(outputs.len(), 0.0);
         let l = loss_fn.loss(outputs, &self.targets, &mut self.d_out);
@@ -709,7 +721,8 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     ///
     /// # Panics
     /// If a data set's targets do not fit the network's outputs (more
-    /// classes than outputs, or float targets of another width).
+    /// classes than outputs, or float targets of another width), or the
+    /// augmentation's image shape is not the network's input.
     #[track_caller]
     pub fn fit<'a, N, const LEN: usize>(
         &mut self,
@@ -758,6 +771,16 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         check_fits::<N, LEN, L::Target>(train, "training set");
         if let Some(val) = validation {
             check_fits::<N, LEN, L::Target>(val, "validation set");
+        }
+        if let Some(augment) = &self.config.augment {
+            assert!(
+                augment.sample_len() == LEN,
+                "{}: the augmentation takes images of shape {:?}, {} floats, but the network's \
+                 samples are {LEN}",
+                N::NAME,
+                augment.shape(),
+                augment.sample_len()
+            );
         }
         self.fit_checked(net, train, validation, callbacks)
     }
@@ -834,6 +857,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     inputs: Vec::new(),
                     targets: Vec::new(),
                     d_out: Vec::new(),
+                    scratch: Vec::new(),
                     loss: 0.0,
                     metrics: L::Metrics::new(N::OUTPUT_LEN),
                 })
@@ -899,6 +923,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                 {
                     let main = Mutex::new(&mut *net);
                     let (workers, loss_fn) = (&workers, &self.loss);
+                    let augment = (self.config.augment.as_deref(), epoch);
                     team.run(&|t| {
                         let part =
                             &indices[(t * share).min(batch_len)..((t + 1) * share).min(batch_len)];
@@ -906,12 +931,12 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                         let w = &mut *w;
                         match w.replica.take() {
                             Some(mut replica) => {
-                                w.run(&mut replica, loss_fn, train, part, batch_len);
+                                w.run(&mut replica, loss_fn, train, (part, batch_len), augment);
                                 w.replica = Some(replica);
                             }
                             None => {
                                 let mut net = main.lock().unwrap_or_else(PoisonError::into_inner);
-                                w.run(&mut **net, loss_fn, train, part, batch_len);
+                                w.run(&mut **net, loss_fn, train, (part, batch_len), augment);
                             }
                         }
                     });

@@ -1,4 +1,5 @@
-//! Data sets: IDX files, MNIST, CIFAR-10, batching.
+//! Data sets: IDX files, MNIST, CIFAR-10, CSV files, folders of images,
+//! augmentation.
 //!
 //! [`Dataset<LEN, T>`] holds samples of `LEN` floats each with their targets:
 //! a class label each (`T = u32`, the default) or a vector of floats each
@@ -10,7 +11,13 @@
 //! [`idx`] reads and writes IDX files (MNIST's format, plain or gzip),
 //! [`mnist`] loads the four MNIST files into two data sets, and [`cifar`]
 //! loads the six files of CIFAR-10's binary version into two data sets of
-//! `[3, 32, 32]` images.
+//! `[3, 32, 32]` images. [`csv`] reads tabular data (class labels or float
+//! targets in chosen columns, the features in the others), and [`folder`] a
+//! folder of images per class (PNG or JPEG, grey or RGB, checked or resized
+//! to the network's input). [`augment`] transforms training samples at
+//! random (crops, flips, shifts), each draw a function of a seed, the epoch
+//! and the sample's index, so that a resumed run sees what an unbroken one
+//! would.
 //!
 //! Reading data is the fallible part of the runtime: every failure is a
 //! [`DataError`] naming the file (and the record, where there is one), what is
@@ -18,8 +25,11 @@
 
 use std::path::PathBuf;
 
+pub mod augment;
 pub mod cifar;
+pub mod csv;
 mod dataset;
+pub mod folder;
 pub mod idx;
 pub mod mnist;
 mod normalize;
@@ -32,7 +42,8 @@ pub use normalize::Normalization;
 /// Every message starts with the path of the file (as given by the caller),
 /// then says what is wrong and what was expected. Where the failure comes
 /// from another error (the I/O error of a file that cannot be read, the
-/// decompressor's error on a damaged gzip stream), the message includes it,
+/// decompressor's error on a damaged gzip stream, the image decoder's on a
+/// damaged image), the message includes it,
 /// and [`Error::source`](std::error::Error::source) returns it, to match on
 /// (e.g. its [`io::ErrorKind`](std::io::ErrorKind)).
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +61,19 @@ pub enum DataError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file was read but its contents are wrong: bad magic, unsupported
-    /// type, truncated or trailing data, wrong image size, a label out of
-    /// range.
+    /// The file (or folder) was read but its contents are wrong: bad magic,
+    /// unsupported type, truncated or trailing data, wrong image size, a
+    /// label out of range, a CSV record of the wrong length or a field that
+    /// is not a number, a folder with no images.
     #[error("{}: {message}", path.display())]
     Format { path: PathBuf, message: String },
+    /// An image file is damaged, or of a kind its decoder does not support:
+    /// the `image` crate's error is the source.
+    #[error("{}: cannot decode the image: {source}", path.display())]
+    Image {
+        path: PathBuf,
+        source: image::ImageError,
+    },
     /// Two files that belong together disagree on the number of records.
     #[error(
         "{}: {label_count} labels but {}: {image_count} images (expected one label per image)",
@@ -81,9 +100,18 @@ pub enum DataError {
         names: Vec<String>,
         hint: Option<String>,
     },
-    /// In-memory data given to [`Dataset::new`] is inconsistent.
+    /// In-memory data given to [`Dataset::new`] is inconsistent, or a
+    /// loader's options contradict themselves or the data set's type.
     #[error("invalid data set: {message}")]
     Invalid { message: String },
+}
+
+/// `1 field`, `2 fields`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        _ => format!("{n} {what}s"),
+    }
 }
 
 /// "`a` or `a.gz`".
