@@ -1,7 +1,8 @@
-//! After warm-up, inference (on one thread and on two) and training
-//! forward/backward allocate nothing: a counting global allocator watches a
-//! LeNet-5, a ResNet-20 and stacked recurrent layers through many steps,
-//! and the augmentation of training batches.
+//! After warm-up, inference (on one thread and on two, classes and
+//! probabilities included) and training forward/backward allocate
+//! nothing: a counting global allocator watches a LeNet-5, a ResNet-20 and
+//! stacked recurrent layers through many steps, and the augmentation of
+//! training batches.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -104,15 +105,22 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     assert!(first.is_finite());
 
     // nor does evaluation-mode inference on a batch: it goes through in
-    // chunks that fit the activations made at construction
+    // chunks that fit the activations made at construction; nor classes
+    // and probabilities, of one sample or of a batch
     net.eval();
+    let mut classes = vec![0usize; BATCH];
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     net.predict(&batch, &mut logits);
+    let class = net.predict_class(&batch[..784]);
+    let p = net.predict_proba(&batch[..784])[class];
+    net.predict_classes(&batch, &mut classes);
+    net.predict_proba_batch(&batch, &mut logits);
     assert_eq!(
         ALLOCATIONS.load(Ordering::SeqCst) - before,
         0,
         "allocations in batch inference after construction"
     );
+    assert!(p > 0.0 && classes[0] == class);
     net.train();
 
     // warm-up: the largest batch sizes the buffers

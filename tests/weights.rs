@@ -1,6 +1,9 @@
 //! Weights as safetensors: a LeNet-5 exported from PyTorch loads and gives
 //! PyTorch's logits; our files round-trip; files with missing, extra or
-//! wrongly shaped tensors are errors that list them all.
+//! wrongly shaped tensors are errors that list them all; our files record
+//! their network (name, input shape, layers), and a file of another network
+//! is refused with what differs, even where its tensors would fit; damaged
+//! records are errors, not panics.
 //!
 //! `tests/golden/lenet5_torch.*` come from `tools/golden/lenet_export.py`
 //! (`pip install torch safetensors && python3 tools/golden/lenet_export.py`).
@@ -232,13 +235,13 @@ fn a_tensor_with_fewer_values_than_its_shape_is_refused_and_changes_nothing() {
     let tmp = TempDir::new("nn-weights", "short-tensor");
     let path = tmp.0.join("weights.safetensors");
     weights::save(&net, &path).unwrap();
-    let (mut tensors, _) = weights::read(&path).unwrap();
+    let (mut tensors, metadata) = weights::read(&path).unwrap();
     let last = LeNet5::TENSORS.last().unwrap().name;
     let short = tensors.iter_mut().find(|t| t.name == last).unwrap();
     short.data.truncate(5);
     let mut other = LeNet5::new(2);
     let before = other.params().to_vec();
-    let err = weights::load_tensors(&mut other, &tensors, &path, &[]).unwrap_err();
+    let err = weights::load_tensors(&mut other, &tensors, &metadata, &path, &[]).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, WeightsError::Mismatch { .. }), "{text}");
     assert!(
@@ -276,4 +279,320 @@ fn writers_do_not_share_a_temporary_name() {
     let mut back = LeNet5::new(4);
     weights::load(&mut back, &path).unwrap();
     assert_eq!(back.params(), net.params());
+}
+
+/// Writes `net`'s tensors to `path` with `metadata`.
+fn write_with_metadata<N: Network>(net: &N, path: &Path, metadata: &[(&str, &str)]) {
+    let tensors: Vec<(&str, &[usize], &[f32])> =
+        net.tensors().map(|(t, d)| (t.name, t.shape, d)).collect();
+    let metadata = metadata
+        .iter()
+        .map(|&(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    weights::write(path, &tensors, metadata).unwrap();
+}
+
+/// Loads `path` into a new `N`, which must refuse it and stay as it was:
+/// the error.
+fn refused<N: Network>(path: &Path) -> WeightsError {
+    let mut net = N::with_seed(99);
+    let before = net.params().to_vec();
+    let err = weights::load(&mut net, path).unwrap_err();
+    assert_eq!(net.params(), &before[..], "a failed load changes nothing");
+    assert!(
+        err.to_string().starts_with(&path.display().to_string()),
+        "{err}"
+    );
+    err
+}
+
+fn assert_says(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "`{part}` not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_saved_file_records_its_network() {
+    let tmp = TempDir::new("nn-weights", "records");
+    let path = tmp.0.join("lenet.safetensors");
+    weights::save(&LeNet5::new(1), &path).unwrap();
+    let (_, metadata) = weights::read(&path).unwrap();
+    assert_eq!(metadata[weights::NETWORK_KEY], "LeNet5");
+    assert_eq!(metadata[weights::INPUT_SHAPE_KEY], "[1, 28, 28]");
+    // JSON, for any reader (Python's `json.loads`)
+    let layers: serde_json::Value = serde_json::from_str(&metadata[weights::LAYERS_KEY]).unwrap();
+    let layers = layers.as_array().unwrap();
+    assert_eq!(layers.len(), LeNet5::LAYERS.len());
+    assert_eq!(
+        layers[3],
+        serde_json::json!({"name": "c2", "kind": "conv 5x5", "output": [16, 10, 10]})
+    );
+    assert_eq!(
+        layers[11],
+        serde_json::json!({"name": "11", "kind": "dense", "output": [10]})
+    );
+}
+
+nn::network! {
+    /// LeNet-5 with other activations: the same tensors.
+    struct LeNet5Tanh<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), tanh, max_pool(2),
+        c2: conv(16, kernel = 5), tanh, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+nn::network! {
+    /// LeNet-5 with a wider first conv: other tensors.
+    struct LeNet5Wide<[1, 28, 28]> {
+        conv(8, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+nn::network! {
+    /// LeNet-5 under another name.
+    struct Digits<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        c2: conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+mod grown {
+    nn::network! {
+        /// Another definition of `LeNet5`: a softmax at the end.
+        pub struct LeNet5<[1, 28, 28]> {
+            conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+            c2: conv(16, kernel = 5), relu, max_pool(2),
+            flatten, dense(120), relu, dense(84), relu, dense(10), softmax,
+        }
+    }
+}
+
+nn::network! {
+    /// Global pooling makes the tensors independent of the input's size.
+    struct Pooled8<[3, 8, 8]> { conv(4, kernel = 3), relu, global_avg_pool, dense(2) }
+}
+
+nn::network! {
+    struct Pooled10<[3, 10, 10]> { conv(4, kernel = 3), relu, global_avg_pool, dense(2) }
+}
+
+#[test]
+fn a_file_of_other_layers_is_refused_even_where_its_tensors_fit() {
+    let tmp = TempDir::new("nn-weights", "other-layers");
+    let path = tmp.0.join("lenet.safetensors");
+    weights::save(&LeNet5::new(1), &path).unwrap();
+    let err = refused::<LeNet5Tanh>(&path);
+    assert!(matches!(err, WeightsError::OtherNetwork { .. }), "{err}");
+    assert_says(
+        &err.to_string(),
+        &[
+            "written from `LeNet5`, which differs from `LeNet5Tanh`",
+            "layer 1: `1` relu → [6, 28, 28] in the file, `1` tanh → [6, 28, 28] in `LeNet5Tanh`",
+        ],
+    );
+    let WeightsError::OtherNetwork {
+        file_network,
+        input_shape,
+        layers: Some(d),
+        ..
+    } = err
+    else {
+        panic!("no layer difference");
+    };
+    assert_eq!(file_network.as_deref(), Some("LeNet5"));
+    assert_eq!(input_shape, None);
+    assert_eq!((d.index, d.file_layers, d.network_layers), (1, 12, 12));
+
+    // the tensors alone, by choice: they fit
+    let (tensors, _) = weights::read(&path).unwrap();
+    let mut net = LeNet5Tanh::new(2);
+    weights::load_tensors(&mut net, &tensors, &HashMap::new(), &path, &[]).unwrap();
+    assert_eq!(net.params(), LeNet5::new(1).params());
+}
+
+#[test]
+fn a_file_of_other_tensors_names_the_layer_before_the_tensors() {
+    let tmp = TempDir::new("nn-weights", "other-tensors");
+    let path = tmp.0.join("wide.safetensors");
+    weights::save(&LeNet5Wide::new(1), &path).unwrap();
+    let err = refused::<LeNet5>(&path);
+    assert!(matches!(err, WeightsError::OtherNetwork { .. }), "{err}");
+    assert_says(
+        &err.to_string(),
+        &[
+            "written from `LeNet5Wide`, which differs from `LeNet5`",
+            "layer 0: `0` conv 5x5 pad 2 → [8, 28, 28] in the file, `0` conv 5x5 pad 2 → [6, 28, 28] in `LeNet5`",
+        ],
+    );
+    // without the record, the tensors that differ are listed as before
+    let (tensors, _) = weights::read(&path).unwrap();
+    let err = weights::load_tensors(&mut LeNet5::new(2), &tensors, &HashMap::new(), &path, &[])
+        .unwrap_err();
+    assert!(matches!(err, WeightsError::Mismatch { .. }), "{err}");
+    assert_says(
+        &err.to_string(),
+        &["0.weight: shape [8, 1, 5, 5], expected [6, 1, 5, 5]"],
+    );
+}
+
+#[test]
+fn a_file_of_another_definition_of_the_same_name_is_refused() {
+    let tmp = TempDir::new("nn-weights", "same-name");
+    let path = tmp.0.join("grown.safetensors");
+    weights::save(&grown::LeNet5::new(1), &path).unwrap();
+    let err = refused::<LeNet5>(&path);
+    assert_says(
+        &err.to_string(),
+        &[
+            "written from another definition of `LeNet5`, which differs from this one",
+            "layer 12: `12` softmax → [10] in the file, none (of 12) in `LeNet5`",
+            "layers: 13 in the file, 12 in `LeNet5`",
+        ],
+    );
+    // and the other way round
+    weights::save(&LeNet5::new(1), &path).unwrap();
+    let err = refused::<grown::LeNet5>(&path);
+    assert_says(
+        &err.to_string(),
+        &["layer 12: none (of 12) in the file, `12` softmax → [10] in `LeNet5`"],
+    );
+}
+
+#[test]
+fn a_file_of_another_input_shape_says_both() {
+    let tmp = TempDir::new("nn-weights", "input-shape");
+    let path = tmp.0.join("pooled.safetensors");
+    weights::save(&Pooled10::new(1), &path).unwrap();
+    let err = refused::<Pooled8>(&path);
+    let text = err.to_string();
+    assert_says(
+        &text,
+        &[
+            "written from `Pooled10`, which differs from `Pooled8`",
+            "input shape: [3, 10, 10] in the file, [3, 8, 8] in `Pooled8`",
+            "layer 0: `0` conv 3x3 → [4, 8, 8] in the file, `0` conv 3x3 → [4, 6, 6] in `Pooled8`",
+        ],
+    );
+    // with the input shape alone recorded
+    write_with_metadata(
+        &Pooled10::new(1),
+        &path,
+        &[(weights::INPUT_SHAPE_KEY, "[3, 10, 10]")],
+    );
+    let err = refused::<Pooled8>(&path);
+    assert_says(
+        &err.to_string(),
+        &[
+            "written from a network that differs from `Pooled8`",
+            "input shape: [3, 10, 10] in the file, [3, 8, 8] in `Pooled8`",
+        ],
+    );
+    assert!(!err.to_string().contains("layer"), "{err}");
+}
+
+#[test]
+fn a_renamed_network_of_the_same_layers_loads() {
+    let tmp = TempDir::new("nn-weights", "renamed");
+    let path = tmp.0.join("lenet.safetensors");
+    let net = LeNet5::new(5);
+    weights::save(&net, &path).unwrap();
+    let mut digits = Digits::new(6);
+    weights::load(&mut digits, &path).unwrap();
+    assert_eq!(digits.params(), net.params());
+    // a name and nothing else (as another tool might write)
+    write_with_metadata(&net, &path, &[(weights::NETWORK_KEY, "SomethingElse")]);
+    let mut digits = Digits::new(6);
+    weights::load(&mut digits, &path).unwrap();
+    assert_eq!(digits.params(), net.params());
+}
+
+#[test]
+fn damaged_records_are_errors_that_say_what_they_hold() {
+    let tmp = TempDir::new("nn-weights", "damaged");
+    let path = tmp.0.join("lenet.safetensors");
+    let net = LeNet5::new(1);
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            weights::INPUT_SHAPE_KEY,
+            "[1, 28",
+            &["expected a shape such as [1, 28, 28]", "found `[1, 28`"],
+        ),
+        (
+            weights::INPUT_SHAPE_KEY,
+            "[1, -28, 28]",
+            &["expected a shape"],
+        ),
+        (
+            weights::INPUT_SHAPE_KEY,
+            "1x28x28",
+            &["expected a shape", "found `1x28x28`"],
+        ),
+        (
+            weights::LAYERS_KEY,
+            "not json",
+            &[r#"expected a list of {"name""#],
+        ),
+        (weights::LAYERS_KEY, r#"{"name": "0"}"#, &["found no list"]),
+        (
+            weights::LAYERS_KEY,
+            r#"[{"name": "0", "output": [6]}]"#,
+            &["entry 0 has no text `kind`"],
+        ),
+        (
+            weights::LAYERS_KEY,
+            r#"[{"name": "0", "kind": "relu", "output": [6, 2.5]}]"#,
+            &["entry 0 has no shape `output`"],
+        ),
+    ];
+    for (key, value, parts) in cases {
+        write_with_metadata(&net, &path, &[(key, value)]);
+        let err = refused::<LeNet5>(&path);
+        assert!(matches!(err, WeightsError::Metadata { .. }), "{err}");
+        assert_says(&err.to_string(), &[&format!("metadata `{key}` is damaged")]);
+        assert_says(&err.to_string(), parts);
+    }
+    // a long value is shown cut
+    let long = format!("[{}", "1, ".repeat(100));
+    write_with_metadata(&net, &path, &[(weights::INPUT_SHAPE_KEY, &long)]);
+    let text = refused::<LeNet5>(&path).to_string();
+    assert!(text.contains("…`") && text.len() < 300, "{text}");
+}
+
+#[test]
+fn checkpoints_record_their_network() {
+    use nn::loss::SoftmaxCrossEntropy;
+    use nn::optim::Sgd;
+    use nn::train::{TrainConfig, Trainer};
+    let tmp = TempDir::new("nn-weights", "checkpoint");
+    let path = tmp.0.join("checkpoint.safetensors");
+    let data =
+        nn::data::Dataset::<4>::new(random_vec(8 * 4, 1), (0..8).map(|i| i % 3).collect(), 3)
+            .unwrap();
+    let mut net = Classifier::new(1);
+    let config = TrainConfig {
+        checkpoint: Some(path.clone()),
+        ..TrainConfig::new(1, 4)
+    };
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.1), config.clone());
+    trainer.fit(&mut net, &data, &data).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().clone().unwrap();
+    assert_eq!(metadata[weights::NETWORK_KEY], "Classifier");
+    assert_eq!(metadata[weights::INPUT_SHAPE_KEY], "[4]");
+    assert!(metadata.contains_key(weights::LAYERS_KEY));
+    // and resume as before
+    let mut resumed = Classifier::new(2);
+    let mut again = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.1), config);
+    again.resume(&mut resumed, &path).unwrap();
+    assert_eq!(resumed.params(), net.params());
+}
+
+nn::network! {
+    struct Classifier<[4]> { dense(5), relu, dense(3) }
 }

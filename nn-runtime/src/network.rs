@@ -16,7 +16,7 @@
 //! network and independent of the batch.
 
 use crate::layers::{Mode, Pass};
-use crate::summary::{LayerInfo, Summary};
+use crate::summary::{LayerInfo, Role, Summary};
 use generic_array::ArrayLength;
 use rand::SeedableRng;
 
@@ -318,6 +318,92 @@ pub const fn infer_chunk(layout: &Layout) -> usize {
     }
 }
 
+/// Whether the last of `layers` is a `softmax` layer at the top level.
+const fn ends_in_softmax(layers: &[LayerInfo]) -> bool {
+    let Some(last) = layers.last() else {
+        return false;
+    };
+    let (kind, softmax) = (last.kind.as_bytes(), b"softmax");
+    if !matches!(last.role, Role::Layer) || last.depth != 0 || kind.len() != softmax.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < kind.len() {
+        if kind[i] != softmax[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Makes `net` ready for [`infer`] on chunks of a batch of `batch`
+/// samples: activations for a chunk, the layers' prepared parameters
+/// remade if the parameters changed, and nothing kept for backward.
+fn ready_for_inference<N: Network>(net: &mut N, batch: usize) {
+    let s = net.state_mut();
+    let need = N::INFER_CHUNK.min(batch) * N::LAYOUT.activations_per_sample;
+    if s.acts.len() < need {
+        s.acts.resize(need, 0.0);
+    }
+    if s.prepared_stale {
+        N::prepare_layers(&s.params, &mut s.prepared);
+        s.prepared_stale = false;
+    }
+    s.backward_ready = false;
+    s.input_grad_ready = false;
+}
+
+/// Inference in evaluation mode on `x`, whole samples and at most
+/// [`Network::INFER_CHUNK`] of them, after [`ready_for_inference`]: their
+/// outputs, in the activations until the next pass.
+fn infer<'a, N: Network>(net: &'a mut N, x: &[f32]) -> &'a mut [f32] {
+    let batch = x.len() / N::INPUT_LEN;
+    let s = net.state_mut();
+    s.acts[..x.len()].copy_from_slice(x);
+    let pass = Pass {
+        inference: true,
+        ..Pass::new(batch, Mode::Eval)
+    };
+    let (params, prepared) = (&s.params, &s.prepared);
+    let (buffers, acts) = (&mut s.buffers, &mut s.acts);
+    N::forward_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
+    let start = batch * N::LAYOUT.output_offset;
+    &mut s.acts[start..start + batch * N::OUTPUT_LEN]
+}
+
+/// The outputs of one sample through [`Network::predict`]'s pass (in
+/// training mode, [`Network::forward`]'s), in the activations: what
+/// `method` works from (`batch_method` being its form for a batch).
+///
+/// # Panics
+/// If `input` is not one sample.
+#[track_caller]
+fn one_sample<'a, N: Network>(
+    net: &'a mut N,
+    input: &[f32],
+    (method, batch_method): (&str, &str),
+) -> &'a mut [f32] {
+    assert!(
+        input.len() == N::INPUT_LEN,
+        "{}: {method} takes one sample of {} floats, got {} (a batch goes to {batch_method})",
+        N::NAME,
+        N::INPUT_LEN,
+        input.len(),
+    );
+    match net.mode() {
+        Mode::Train => {
+            net.forward(input);
+            let start = N::LAYOUT.output_offset;
+            &mut net.state_mut().acts[start..start + N::OUTPUT_LEN]
+        }
+        Mode::Eval => {
+            ready_for_inference(net, 1);
+            infer(net, input)
+        }
+    }
+}
+
 /// What `network!` writes for each network: its constants, its buffers and
 /// its passes over the layers. Not a public API: [`Network`] is implemented
 /// for every type that implements this, and only for those.
@@ -495,6 +581,14 @@ pub trait Network: Generated {
     /// time in evaluation mode.
     const INFER_CHUNK: usize = infer_chunk(&Self::LAYOUT);
 
+    /// Whether the network's last layer is a `softmax` (outside any
+    /// block), so that its outputs are already probabilities:
+    /// [`Network::predict_proba`] and [`Network::predict_proba_batch`]
+    /// then return them as they are. Only the last row of
+    /// [`Network::LAYERS`] counts: a `softmax` followed by a `dropout`
+    /// does not.
+    const ENDS_IN_SOFTMAX: bool = ends_in_softmax(Self::LAYOUT.layers);
+
     /// A network with parameters drawn from `seed` (every tensor in order
     /// from one ChaCha8 stream), in training mode.
     fn with_seed(seed: u64) -> Self {
@@ -522,7 +616,9 @@ pub trait Network: Generated {
     /// larger than any batch before.
     ///
     /// # Panics
-    /// If `input.len()` is not a positive multiple of `INPUT_LEN`.
+    /// If `input.len()` is not a positive multiple of `INPUT_LEN`. Like
+    /// every length check of this trait, the panic names the network and
+    /// the lengths, and is reported at the caller's line.
     #[track_caller]
     fn forward(&mut self, input: &[f32]) -> &[f32] {
         let batch = Self::batch_len(input);
@@ -592,34 +688,141 @@ pub trait Network: Generated {
             return;
         }
         let chunk = Self::INFER_CHUNK;
-        let s = self.state_mut();
-        let need = chunk.min(batch) * Self::LAYOUT.activations_per_sample;
-        if s.acts.len() < need {
-            s.acts.resize(need, 0.0);
-        }
-        if s.prepared_stale {
-            Self::prepare_layers(&s.params, &mut s.prepared);
-            s.prepared_stale = false;
-        }
-        let (len_in, len_out) = (Self::INPUT_LEN, Self::OUTPUT_LEN);
+        ready_for_inference(self, batch);
         for (x, y) in input
-            .chunks(chunk * len_in)
-            .zip(output.chunks_mut(chunk * len_out))
+            .chunks(chunk * Self::INPUT_LEN)
+            .zip(output.chunks_mut(chunk * Self::OUTPUT_LEN))
         {
-            let batch = x.len() / len_in;
-            s.acts[..x.len()].copy_from_slice(x);
-            let pass = Pass {
-                inference: true,
-                ..Pass::new(batch, Mode::Eval)
-            };
-            let (params, prepared) = (&s.params, &s.prepared);
-            let (buffers, acts) = (&mut s.buffers, &mut s.acts);
-            Self::forward_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
-            let start = batch * Self::LAYOUT.output_offset;
-            y.copy_from_slice(&s.acts[start..start + y.len()]);
+            y.copy_from_slice(infer(self, x));
         }
+    }
+
+    /// The class of one sample (`INPUT_LEN` floats): the index of its
+    /// largest output, the first on ties, a NaN counting as larger than
+    /// any number (`torch.argmax`'s rule, [`crate::loss::argmax`]). An
+    /// output of several dimensions counts as one flat vector of scores.
+    ///
+    /// Runs as [`Network::predict`] does on one sample (in evaluation mode
+    /// through the same path, with the same outputs bit for bit; in
+    /// training mode as [`Network::forward`]), into the network's own
+    /// activations: nothing is allocated.
+    ///
+    /// # Panics
+    /// If `input` is not one sample: `input.len() != INPUT_LEN` (a batch
+    /// goes to [`Network::predict_classes`]). The message names the network
+    /// and both lengths, and the panic is reported at the caller's line.
+    #[track_caller]
+    fn predict_class(&mut self, input: &[f32]) -> usize {
+        crate::loss::argmax(one_sample(
+            self,
+            input,
+            ("predict_class", "predict_classes"),
+        ))
+    }
+
+    /// The class of each sample of a batch (`B · INPUT_LEN` floats) into
+    /// `classes` (`B` of them): what [`Network::predict_class`] gives for
+    /// each, computed as [`Network::predict`] computes the batch (in
+    /// evaluation mode [`Network::INFER_CHUNK`] samples at a time), without
+    /// allocating.
+    ///
+    /// # Panics
+    /// If `inputs.len()` is not a positive multiple of `INPUT_LEN`, or
+    /// `classes.len()` is not the number of samples. The message names the
+    /// network and the lengths expected and found, and the panic is
+    /// reported at the caller's line.
+    #[track_caller]
+    fn predict_classes(&mut self, inputs: &[f32], classes: &mut [usize]) {
+        let batch = Self::batch_len(inputs);
+        assert!(
+            classes.len() == batch,
+            "{}: predict_classes: {batch} samples need {batch} classes, `classes` holds {}",
+            Self::NAME,
+            classes.len(),
+        );
+        let classify = |outputs: &[f32], classes: &mut [usize]| {
+            for (c, y) in classes
+                .iter_mut()
+                .zip(outputs.chunks_exact(Self::OUTPUT_LEN))
+            {
+                *c = crate::loss::argmax(y);
+            }
+        };
+        if self.mode() == Mode::Train {
+            classify(self.forward(inputs), classes);
+            return;
+        }
+        let chunk = Self::INFER_CHUNK;
+        ready_for_inference(self, batch);
+        for (x, c) in inputs
+            .chunks(chunk * Self::INPUT_LEN)
+            .zip(classes.chunks_mut(chunk))
+        {
+            classify(infer(self, x), c);
+        }
+    }
+
+    /// The probabilities of one sample's classes: the softmax of its
+    /// outputs, `p_i = e^(y_i − m) / Σ_j e^(y_j − m)` with `m` the largest
+    /// (PyTorch's `softmax(dim=-1)` on a flat output; an output of several
+    /// dimensions counts as one flat vector of scores). A network whose
+    /// last layer is `softmax` ([`Network::ENDS_IN_SOFTMAX`]) already
+    /// gives probabilities, which are returned as they are rather than
+    /// softmaxed twice.
+    ///
+    /// Returns the `OUTPUT_LEN` probabilities in the network's own
+    /// activations (nothing is allocated), valid until the next pass. The
+    /// pass is [`Network::predict`]'s on one sample (in training mode,
+    /// [`Network::forward`]'s); the probabilities overwrite its outputs,
+    /// so nothing is kept for [`Network::backward`], which then needs a
+    /// `forward` first.
+    ///
+    /// # Panics
+    /// If `input` is not one sample: `input.len() != INPUT_LEN` (a batch
+    /// goes to [`Network::predict_proba_batch`]). The message names the
+    /// network and both lengths, and the panic is reported at the caller's
+    /// line.
+    #[track_caller]
+    fn predict_proba(&mut self, input: &[f32]) -> &[f32] {
+        let output = one_sample(self, input, ("predict_proba", "predict_proba_batch"));
+        if !Self::ENDS_IN_SOFTMAX {
+            crate::kernels::activation::softmax_in_place(Self::OUTPUT_LEN, output);
+        }
+        let s = self.state_mut();
         s.backward_ready = false;
         s.input_grad_ready = false;
+        let start = Self::LAYOUT.output_offset;
+        &s.acts[start..start + Self::OUTPUT_LEN]
+    }
+
+    /// The probabilities of each sample of a batch (`B · INPUT_LEN`
+    /// floats) into `probs` (`B · OUTPUT_LEN` floats, sample after
+    /// sample): [`Network::predict`]'s outputs with the softmax of
+    /// [`Network::predict_proba`] applied to each sample's (none when the
+    /// last layer is `softmax`). Each sample's probabilities sum to 1 up
+    /// to rounding. Allocates nothing; in training mode, what
+    /// [`Network::backward`] needs is kept, as `predict` keeps it.
+    ///
+    /// # Panics
+    /// If `inputs.len()` is not a positive multiple of `INPUT_LEN`, or
+    /// `probs.len()` is not `OUTPUT_LEN` per sample. The message names the
+    /// network and the lengths expected and found, and the panic is
+    /// reported at the caller's line.
+    #[track_caller]
+    fn predict_proba_batch(&mut self, inputs: &[f32], probs: &mut [f32]) {
+        let batch = Self::batch_len(inputs);
+        assert!(
+            probs.len() == batch * Self::OUTPUT_LEN,
+            "{}: predict_proba_batch: {batch} samples need {} probabilities ({} each), `probs` holds {}",
+            Self::NAME,
+            batch * Self::OUTPUT_LEN,
+            Self::OUTPUT_LEN,
+            probs.len(),
+        );
+        self.predict(inputs, probs);
+        if !Self::ENDS_IN_SOFTMAX {
+            crate::kernels::activation::softmax_in_place(Self::OUTPUT_LEN, probs);
+        }
     }
 
     /// Backward from `d_output` (the loss gradient for the outputs of the

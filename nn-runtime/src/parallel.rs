@@ -77,7 +77,9 @@ impl<N: Network + Send> Replicas<N> {
     ///
     /// # Panics
     /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
-    /// `output` does not hold their outputs.
+    /// `output` does not hold their outputs; the panic is reported at the
+    /// caller's line.
+    #[track_caller]
     pub fn predict(&mut self, input: &[f32], output: &mut [f32]) {
         let batch = N::batch_len(input);
         assert_eq!(

@@ -8,6 +8,18 @@
 //! the last as `int64`, as PyTorch stores it), and an `int64` tensor of a
 //! file loads into a count.
 //!
+//! A file that [`save`] writes also says which network it holds, in its
+//! metadata: the network's name ([`NETWORK_KEY`]), its input shape
+//! ([`INPUT_SHAPE_KEY`], `[1, 28, 28]`) and its layers ([`LAYERS_KEY`], a
+//! JSON list of `{"name", "kind", "output"}`: the summary's rows, blocks'
+//! included). [`load`] compares them with the network it loads into,
+//! where the file has them, so that a file of another network is refused
+//! with what differs (the input shape, the first layer that differs)
+//! rather than only the tensors that do not fit. The name alone does not
+//! have to match: a renamed struct of the same layers loads. A file
+//! without them (a PyTorch `state_dict`) loads by its tensors' names and
+//! shapes alone.
+//!
 //! Files are written atomically: to a temporary file of a unique name in
 //! the same directory (the `tempfile` crate's), synced, renamed over `path`,
 //! and (on Unix) the directory synced, so a crash never leaves a
@@ -20,6 +32,62 @@ use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The metadata key of the name of the network a file was written from
+/// (`"LeNet5"`).
+pub const NETWORK_KEY: &str = "nn.network";
+/// The metadata key of the input shape of the network a file was written
+/// from (`"[1, 28, 28]"`).
+pub const INPUT_SHAPE_KEY: &str = "nn.input_shape";
+/// The metadata key of the layers of the network a file was written from:
+/// a JSON list with an object per row of its summary,
+/// `{"name": "c2", "kind": "conv 5x5", "output": [16, 10, 10]}`.
+pub const LAYERS_KEY: &str = "nn.layers";
+
+/// A layer as a weight file records it: a row of the network's summary
+/// ([`LayerInfo`](crate::LayerInfo)'s name, kind and output shape).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerRecord {
+    /// `"c2"`, `"3"`, `"res.0"`.
+    pub name: String,
+    /// `"conv 5x5 pad 2"`, `"relu"`, `"branch"`.
+    pub kind: String,
+    /// Output shape of one sample.
+    pub output_shape: Vec<usize>,
+}
+
+impl LayerRecord {
+    fn of(info: &crate::LayerInfo) -> Self {
+        LayerRecord {
+            name: info.name.to_string(),
+            kind: info.kind.to_string(),
+            output_shape: info.output_shape.to_vec(),
+        }
+    }
+}
+
+impl core::fmt::Display for LayerRecord {
+    /// `` `c2` conv 5x5 → [16, 10, 10] ``
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let shape = shape_text(&self.output_shape);
+        write!(f, "`{}` {} → {shape}", self.name, self.kind)
+    }
+}
+
+/// The first layer at which a file's layer list and a network's differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerDifference {
+    /// Its index in both lists (the rows of the summary, from 0).
+    pub index: usize,
+    /// The file's layer there (`None` past the end of its list).
+    pub file: Option<LayerRecord>,
+    /// The network's (`None` past the end of its list).
+    pub network: Option<LayerRecord>,
+    /// Layers in the file's list.
+    pub file_layers: usize,
+    /// Layers in the network's.
+    pub network_layers: usize,
+}
 
 /// Why weights could not be read or written.
 ///
@@ -70,6 +138,96 @@ pub enum WeightsError {
         extra: Vec<String>,
         wrong: Vec<String>,
     },
+    /// The file was written from another network: its metadata gives
+    /// another input shape or other layers (every difference is listed;
+    /// for the layers, the first that differs). Checked before the
+    /// tensors, where the file has the metadata.
+    #[error(
+        "{}: {}{}",
+        path.display(),
+        written_for(network, file_network.as_deref()),
+        network_differences(network, input_shape.as_ref(), layers.as_deref())
+    )]
+    OtherNetwork {
+        path: PathBuf,
+        /// The network loaded into.
+        network: &'static str,
+        /// The name the file gives (`None` if it gives none).
+        file_network: Option<String>,
+        /// The file's input shape and the network's, if they differ.
+        input_shape: Option<(Vec<usize>, Vec<usize>)>,
+        /// The first layer that differs, if any does.
+        layers: Option<Box<LayerDifference>>,
+    },
+    /// A metadata entry that describes the network cannot be read.
+    #[error(
+        "{}: metadata `{key}` is damaged: {problem} (found `{}`)",
+        path.display(),
+        excerpt(value)
+    )]
+    Metadata {
+        path: PathBuf,
+        /// [`INPUT_SHAPE_KEY`] or [`LAYERS_KEY`].
+        key: &'static str,
+        /// What the file holds there.
+        value: String,
+        /// What was expected, and where the value departs from it.
+        problem: String,
+    },
+}
+
+/// The head of [`WeightsError::OtherNetwork`]'s message.
+fn written_for(network: &str, file_network: Option<&str>) -> String {
+    match file_network {
+        Some(name) if name == network => {
+            format!("written from another definition of `{network}`, which differs from this one")
+        }
+        Some(name) => format!("written from `{name}`, which differs from `{network}`"),
+        None => format!("written from a network that differs from `{network}`"),
+    }
+}
+
+/// The lines of [`WeightsError::OtherNetwork`]'s message after its head.
+fn network_differences(
+    network: &str,
+    input_shape: Option<&(Vec<usize>, Vec<usize>)>,
+    layers: Option<&LayerDifference>,
+) -> String {
+    let mut text = String::new();
+    if let Some((file, net)) = input_shape {
+        text += &format!(
+            "\n  input shape: {} in the file, {} in `{network}`",
+            shape_text(file),
+            shape_text(net)
+        );
+    }
+    if let Some(d) = layers {
+        let side = |layer: &Option<LayerRecord>, count: usize| match layer {
+            Some(l) => l.to_string(),
+            None => format!("none (of {count})"),
+        };
+        text += &format!(
+            "\n  layer {}: {} in the file, {} in `{network}`",
+            d.index,
+            side(&d.file, d.file_layers),
+            side(&d.network, d.network_layers)
+        );
+        if d.file_layers != d.network_layers {
+            text += &format!(
+                "\n  layers: {} in the file, {} in `{network}`",
+                d.file_layers, d.network_layers
+            );
+        }
+    }
+    text
+}
+
+/// `value`, or its first 60 characters and an ellipsis if longer.
+fn excerpt(value: &str) -> String {
+    match value.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
 }
 
 /// The lines that list a mismatch's differences, each starting a new line.
@@ -343,37 +501,166 @@ fn entries<N: Network>(net: &N) -> Vec<(&'static str, &'static [usize], Values<'
 }
 
 /// Writes the network's parameters and buffers, then `extra` tensors, with
-/// `metadata`, to `path` (atomically).
+/// `metadata` and the network's description ([`NETWORK_KEY`],
+/// [`INPUT_SHAPE_KEY`], [`LAYERS_KEY`]), to `path` (atomically).
 pub(crate) fn write_with<'a, N: Network>(
     net: &'a N,
     extra: &[(&'a str, &'a [usize], Values<'a>)],
-    metadata: HashMap<String, String>,
+    mut metadata: HashMap<String, String>,
     path: &Path,
 ) -> Result<(), WeightsError> {
     let mut tensors = entries(net);
     tensors.extend_from_slice(extra);
+    metadata.extend(description::<N>());
     write_typed(path, &tensors, metadata)
 }
 
-/// Saves the network's parameters and buffers to `path` (atomically).
+/// The metadata that says which network a file holds.
+fn description<N: Network>() -> [(String, String); 3] {
+    let layers: Vec<serde_json::Value> = N::LAYERS
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "name": l.name,
+                "kind": l.kind,
+                "output": l.output_shape,
+            })
+        })
+        .collect();
+    [
+        (NETWORK_KEY.to_string(), N::NAME.to_string()),
+        (INPUT_SHAPE_KEY.to_string(), shape_text(N::INPUT_SHAPE)),
+        (
+            LAYERS_KEY.to_string(),
+            serde_json::Value::Array(layers).to_string(),
+        ),
+    ]
+}
+
+/// Saves the network's parameters and buffers to `path` (atomically), with
+/// the metadata that says which network they are (see the [module
+/// documentation](self)).
 pub fn save<N: Network>(net: &N, path: &Path) -> Result<(), WeightsError> {
     write_with(net, &[], HashMap::new(), path)
 }
 
-/// Loads parameters into `net` from `tensors`; every tensor of the network
-/// must be there with its shape (and as many values as its shape holds),
-/// and nothing else (names starting with one of `ignore_prefixes` are
-/// skipped). Everything is checked before anything is written: on error
-/// the network is unchanged.
+/// Loads parameters into `net` from `tensors`, read from `path` with
+/// `metadata` ([`read()`] gives both).
+///
+/// Where `metadata` describes the network the file was written from (as
+/// [`save`] writes it), its input shape and layers must be `N`'s
+/// ([`WeightsError::OtherNetwork`] otherwise, [`WeightsError::Metadata`]
+/// if they cannot be read); its name need not be. An empty `metadata`
+/// loads by the tensors alone, as a PyTorch file does. Then every tensor
+/// of the network must be there with its shape (and as many values as its
+/// shape holds), and nothing else (names starting with one of
+/// `ignore_prefixes` are skipped). Everything is checked before anything
+/// is written: on error the network is unchanged.
 pub fn load_tensors<N: Network>(
     net: &mut N,
     tensors: &[Tensor],
+    metadata: &HashMap<String, String>,
     path: &Path,
     ignore_prefixes: &[&str],
 ) -> Result<(), WeightsError> {
+    check_network::<N>(metadata, path)?;
     let checked = check_tensors::<N>(tensors, path, ignore_prefixes)?;
     checked.apply(net);
     Ok(())
+}
+
+/// Checks that `metadata`, where it describes the network a file was
+/// written from, describes network `N`: the same input shape and the same
+/// layers (name, kind and output shape of each row of the summary). The
+/// name may differ (a renamed struct, or a file named by another tool).
+pub(crate) fn check_network<N: Network>(
+    metadata: &HashMap<String, String>,
+    path: &Path,
+) -> Result<(), WeightsError> {
+    let damaged = |key: &'static str, value: &str, problem: String| WeightsError::Metadata {
+        path: path.to_path_buf(),
+        key,
+        value: value.to_string(),
+        problem,
+    };
+    let input_shape = match metadata.get(INPUT_SHAPE_KEY) {
+        Some(v) => Some(parse_shape(v).map_err(|e| damaged(INPUT_SHAPE_KEY, v, e))?),
+        None => None,
+    };
+    let layers = match metadata.get(LAYERS_KEY) {
+        Some(v) => Some(parse_layers(v).map_err(|e| damaged(LAYERS_KEY, v, e))?),
+        None => None,
+    };
+    let input_shape = input_shape
+        .filter(|shape| shape != N::INPUT_SHAPE)
+        .map(|shape| (shape, N::INPUT_SHAPE.to_vec()));
+    let layers = layers
+        .and_then(|file| first_difference(&file, N::LAYERS))
+        .map(Box::new);
+    if input_shape.is_none() && layers.is_none() {
+        return Ok(());
+    }
+    Err(WeightsError::OtherNetwork {
+        path: path.to_path_buf(),
+        network: N::NAME,
+        file_network: metadata.get(NETWORK_KEY).cloned(),
+        input_shape,
+        layers,
+    })
+}
+
+/// The first row at which `file`'s layers and `network`'s differ.
+fn first_difference(file: &[LayerRecord], network: &[crate::LayerInfo]) -> Option<LayerDifference> {
+    let network: Vec<LayerRecord> = network.iter().map(LayerRecord::of).collect();
+    let index = (0..file.len().max(network.len())).find(|&i| file.get(i) != network.get(i))?;
+    Some(LayerDifference {
+        index,
+        file: file.get(index).cloned(),
+        network: network.get(index).cloned(),
+        file_layers: file.len(),
+        network_layers: network.len(),
+    })
+}
+
+/// A shape written as [`INPUT_SHAPE_KEY`] holds it: `[1, 28, 28]`.
+fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+    serde_json::from_str(text).map_err(|e| format!("expected a shape such as [1, 28, 28] ({e})"))
+}
+
+/// A layer list written as [`LAYERS_KEY`] holds it.
+fn parse_layers(text: &str) -> Result<Vec<LayerRecord>, String> {
+    const EXPECTED: &str = r#"expected a list of {"name": "…", "kind": "…", "output": [..]}"#;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{EXPECTED} ({e})"))?;
+    let rows = value
+        .as_array()
+        .ok_or_else(|| format!("{EXPECTED}, found no list"))?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let text = |field: &str| {
+                row.get(field)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{EXPECTED}: entry {i} has no text `{field}`"))
+            };
+            let (name, kind) = (text("name")?, text("kind")?);
+            let output_shape = row
+                .get("output")
+                .and_then(serde_json::Value::as_array)
+                .and_then(|dims| {
+                    dims.iter()
+                        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+                        .collect::<Option<Vec<usize>>>()
+                })
+                .ok_or_else(|| format!("{EXPECTED}: entry {i} has no shape `output`"))?;
+            Ok(LayerRecord {
+                name,
+                kind,
+                output_shape,
+            })
+        })
+        .collect()
 }
 
 /// Tensors found to fit network `N` by [`check_tensors`]: writing them
@@ -447,10 +734,17 @@ pub(crate) fn check_tensors<'a, N: Network>(
     })
 }
 
-/// Loads the network's parameters and buffers from a safetensors file. A file with
-/// missing, extra or wrongly shaped tensors is an error that lists them all,
-/// and leaves the network unchanged.
+/// Loads the network's parameters and buffers from a safetensors file.
+///
+/// A file written from another network ([`save`]'s metadata gives another
+/// input shape or other layers) is an error that says what differs
+/// ([`WeightsError::OtherNetwork`]); one with missing, extra or wrongly
+/// shaped tensors is an error that lists them all
+/// ([`WeightsError::Mismatch`]). Either leaves the network unchanged. A
+/// file without that metadata (from PyTorch) is checked by its tensors
+/// alone; to load a file by its tensors whatever its metadata, pass
+/// [`read()`]'s tensors with an empty map to [`load_tensors`].
 pub fn load<N: Network>(net: &mut N, path: &Path) -> Result<(), WeightsError> {
-    let (tensors, _) = read(path)?;
-    load_tensors(net, &tensors, path, &[])
+    let (tensors, metadata) = read(path)?;
+    load_tensors(net, &tensors, &metadata, path, &[])
 }

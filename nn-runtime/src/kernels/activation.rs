@@ -141,6 +141,22 @@ pub fn softmax_forward(n: usize, input: &[f32], output: &mut [f32]) {
     }
 }
 
+/// [`softmax_forward`] over each consecutive group of `n` values of
+/// `values`, in place, with the same arithmetic in the same order (so the
+/// same bits): the probabilities of `Network::predict_proba`.
+pub fn softmax_in_place(n: usize, values: &mut [f32]) {
+    for y in values.chunks_exact_mut(n) {
+        let max = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for o in y.iter_mut() {
+            *o = (*o - max).exp();
+            sum += *o;
+        }
+        let inv = 1.0 / sum;
+        y.iter_mut().for_each(|o| *o *= inv);
+    }
+}
+
 /// Softmax backward: `dx += y ⊙ (dy − ⟨dy, y⟩)` per sample.
 #[inline(always)]
 pub fn softmax_backward(n: usize, output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
@@ -202,6 +218,22 @@ mod tests {
         assert_eq!(d, [0.0, 0.0, 1.0], "relu gradient at 0 is 0");
         relu_forward(&[f32::NAN, -0.0, 2.0], &mut y);
         assert!(y[0].is_nan(), "NaN propagates");
+    }
+
+    #[test]
+    fn softmax_in_place_gives_the_forward_pass_bits() {
+        // large and spread values, and rows of one value
+        let x: Vec<f32> = random_vec(4 * 6, 11).iter().map(|v| 40.0 * v).collect();
+        for n in [1, 6] {
+            let mut y = vec![0.0; x.len()];
+            softmax_forward(n, &x, &mut y);
+            let mut z = x.clone();
+            softmax_in_place(n, &mut z);
+            assert_eq!(y, z, "groups of {n}");
+        }
+        let mut z = [1000.0, -1000.0, 1000.0];
+        softmax_in_place(3, &mut z);
+        assert_eq!(z, [0.5, 0.0, 0.5]);
     }
 
     #[test]
