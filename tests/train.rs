@@ -826,3 +826,46 @@ fn an_augmentation_of_another_shape_panics() {
         &test,
     );
 }
+
+nn::network! {
+    /// Tiny with a wider hidden layer.
+    struct Wider<[1, 28, 28]> {
+        conv(4, kernel = 3, stride = 2, pad = (1, 0, 1, 0)), relu,
+        max_pool(2),
+        flatten, dense(48), relu, dense(10),
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_network_is_refused_with_what_differs() {
+    let (train, test) = digits();
+    let train = every(&train, 8);
+    let tmp = TempDir::new("nn-train", "other-network");
+    let checkpoint = tmp.0.join("checkpoint.safetensors");
+    let first = TrainConfig {
+        checkpoint: Some(checkpoint.clone()),
+        ..config(1, 1)
+    };
+    Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), first)
+        .fit(&mut Tiny::new(1), &train, &test)
+        .unwrap();
+    let mut other = Wider::new(2);
+    let before = other.params().to_vec();
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.05), config(2, 1));
+    let err = trainer.resume(&mut other, &checkpoint).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            TrainError::Checkpoint(nn::weights::WeightsError::OtherNetwork { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        message.contains("written from `Tiny`, which differs from `Wider`"),
+        "{message}"
+    );
+    assert!(message.contains("dense"), "{message}");
+    assert_eq!(other.params(), before);
+    assert!(trainer.history.epochs.is_empty());
+}

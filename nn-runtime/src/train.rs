@@ -1113,7 +1113,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// many threads as the checkpoint records; with `threads` 0 ("one per
     /// core") the config takes the checkpoint's count.
     pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
-        let checkpoint = Checkpoint::read(path, <L::Metrics as Metrics>::HEADLINE)?;
+        let checkpoint = Checkpoint::read::<N>(path, <L::Metrics as Metrics>::HEADLINE)?;
         let refused = |source: ResumeError| TrainError::Resume {
             path: path.to_path_buf(),
             source,
@@ -1261,9 +1261,21 @@ struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Reads a checkpoint written by [`Trainer::save_checkpoint`].
-    fn read(path: &Path, metric: Metric) -> Result<Checkpoint, TrainError> {
+    /// Reads a checkpoint written by [`Trainer::save_checkpoint`] for
+    /// network `N`: one written from another network (input shape, layers)
+    /// is refused with what differs.
+    fn read<N: Network>(path: &Path, metric: Metric) -> Result<Checkpoint, TrainError> {
+        Checkpoint::read_checked(path, metric, weights::check_network::<N>)
+    }
+
+    /// Reads a checkpoint, checking its metadata with `check` first.
+    fn read_checked(
+        path: &Path,
+        metric: Metric,
+        check: impl Fn(&HashMap<String, String>, &Path) -> Result<(), WeightsError>,
+    ) -> Result<Checkpoint, TrainError> {
         let file = weights::read_file(path)?;
+        check(&file.metadata, path)?;
         Checkpoint::from_parts(file.tensors, &file.f64, &file.metadata, metric).map_err(|source| {
             TrainError::Resume {
                 path: path.to_path_buf(),
@@ -1678,7 +1690,7 @@ mod tests {
     fn a_missing_checkpoint_chains_down_to_the_io_error() {
         let tmp = TempDir::new("nn-train-unit", "missing");
         let path = tmp.0.join("absent.safetensors");
-        let err = match Checkpoint::read(&path, Metric::Accuracy) {
+        let err = match Checkpoint::read_checked(&path, Metric::Accuracy, |_, _| Ok(())) {
             Err(e) => e,
             Ok(_) => panic!("read a missing file"),
         };
@@ -1699,7 +1711,7 @@ mod tests {
         let mut m = metadata(1);
         m.insert(META_STEPS.to_string(), "-3".to_string());
         weights::write(&path, &[], m).unwrap();
-        let err = match Checkpoint::read(&path, Metric::Accuracy) {
+        let err = match Checkpoint::read_checked(&path, Metric::Accuracy, |_, _| Ok(())) {
             Err(e) => e,
             Ok(_) => panic!("accepted damaged metadata"),
         };
