@@ -61,9 +61,13 @@ pub trait Schedule {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("`{schedule}`: `{setting}` is {value}, it must be {must}")]
 pub struct ScheduleError {
+    /// The schedule's name.
     pub schedule: &'static str,
+    /// The setting's name.
     pub setting: &'static str,
+    /// Its value.
     pub value: String,
+    /// What it must be.
     pub must: &'static str,
 }
 

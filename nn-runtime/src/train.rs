@@ -295,10 +295,13 @@ pub enum TrainError {
         what.advice()
     )]
     NonFinite {
+        /// 1-based epoch.
         epoch: usize,
+        /// 1-based batch within the epoch.
         batch: usize,
         /// Which figure it was.
         what: Watched,
+        /// Its value.
         value: f64,
     },
     /// The learning-rate schedule's settings give no usable rate.
@@ -315,7 +318,12 @@ pub enum TrainError {
     /// A checkpoint does not fit this training (other optimizer, damaged
     /// metadata).
     #[error("{}: cannot resume: {source}", path.display())]
-    Resume { path: PathBuf, source: ResumeError },
+    Resume {
+        /// The checkpoint.
+        path: PathBuf,
+        /// Why it does not fit.
+        source: ResumeError,
+    },
     /// The curves image could not be drawn or written.
     #[error("{0}")]
     Curves(#[from] PlotError),
@@ -366,11 +374,16 @@ impl fmt::Display for Watched {
 pub enum ResumeError {
     /// A metadata entry is missing.
     #[error("metadata `{key}` is missing")]
-    MissingMetadata { key: &'static str },
+    MissingMetadata {
+        /// The entry.
+        key: &'static str,
+    },
     /// A metadata entry that holds a count is not one.
     #[error("metadata `{key}`: {source}")]
     Count {
+        /// The metadata entry.
         key: &'static str,
+        /// The error it comes from.
         source: ParseIntError,
     },
     /// The f64 tensor of the history is missing.
@@ -387,14 +400,22 @@ pub enum ResumeError {
     OldHistory,
     /// The thread count recorded is not one a run can have had.
     #[error("metadata `{META_THREADS}` is {threads}, expected 1 to {MAX_THREADS}")]
-    Threads { threads: usize },
+    Threads {
+        /// The count recorded.
+        threads: usize,
+    },
     /// The history's tensor is not one row of figures per epoch done.
     #[error(
         "tensor `{HISTORY}` has shape {}, expected [{done}, {}] (epochs done × figures)",
         crate::summary::shape_string(shape),
         History::COLUMNS.len()
     )]
-    HistoryShape { shape: Vec<usize>, done: usize },
+    HistoryShape {
+        /// The tensor's shape.
+        shape: Vec<usize>,
+        /// Epochs done, as the metadata says.
+        done: usize,
+    },
     /// The optimizer's state does not fit this optimizer.
     #[error("{0}")]
     Optimizer(#[from] StateError),
@@ -403,7 +424,10 @@ pub enum ResumeError {
         "metadata `{META_PLATEAU}` is {text:?}, expected a scale in (0, 1], the best value, \
          and two counts"
     )]
-    Plateau { text: String },
+    Plateau {
+        /// The entry as found.
+        text: String,
+    },
     /// The optimizer's state is for another number of parameters than the
     /// network has.
     #[error(
@@ -411,9 +435,13 @@ pub enum ResumeError {
          but `{network}` has {params} parameters"
     )]
     OptimizerParams {
+        /// The buffer's name.
         name: String,
+        /// Its length.
         len: usize,
+        /// The network's name.
         network: &'static str,
+        /// The network's parameter count.
         params: usize,
     },
 }
@@ -424,13 +452,17 @@ pub enum PlotError {
     /// The image file could not be written.
     #[error("{}: cannot write the curves: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: std::io::Error,
     },
     /// The plotting library could not lay out or draw the chart.
     #[error("{}: cannot draw the curves: {source}", path.display())]
     Draw {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 }

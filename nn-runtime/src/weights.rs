@@ -99,30 +99,40 @@ pub enum WeightsError {
     /// The file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: std::io::Error,
     },
     /// The file is not a valid safetensors file, or the tensors given to
     /// [`write()`] cannot make one.
     #[error("{}: not a valid safetensors file: {source}", path.display())]
     Format {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: SafeTensorError,
     },
     /// A tensor given to [`write()`] does not fit its shape, or a tensor listed
     /// in the file cannot be read.
     #[error("{}: tensor `{name}`: {source}", path.display())]
     Tensor {
+        /// The file.
         path: PathBuf,
+        /// The tensor's name.
         name: String,
+        /// The error it comes from.
         source: SafeTensorError,
     },
     /// A tensor of the file holds another type than f32 (or than an
     /// integer that an f32 holds exactly, for counts).
     #[error("{}: tensor `{name}` is {dtype:?}, expected F32", path.display())]
     NotF32 {
+        /// The file.
         path: PathBuf,
+        /// The tensor's name.
         name: String,
+        /// Its element type.
         dtype: Dtype,
     },
     /// The file's tensors do not match the network's: every difference is listed.
@@ -132,10 +142,15 @@ pub enum WeightsError {
         differences(missing, extra, wrong)
     )]
     Mismatch {
+        /// The file.
         path: PathBuf,
+        /// The network's name.
         network: &'static str,
+        /// The network's tensors that the file lacks.
         missing: Vec<String>,
+        /// The file's tensors that the network lacks.
         extra: Vec<String>,
+        /// Tensors of another shape or length, each with both.
         wrong: Vec<String>,
     },
     /// The file was written from another network: its metadata gives
@@ -149,6 +164,7 @@ pub enum WeightsError {
         network_differences(network, input_shape.as_ref(), layers.as_deref())
     )]
     OtherNetwork {
+        /// The file.
         path: PathBuf,
         /// The network loaded into.
         network: &'static str,
@@ -166,6 +182,7 @@ pub enum WeightsError {
         excerpt(value)
     )]
     Metadata {
+        /// The file.
         path: PathBuf,
         /// [`INPUT_SHAPE_KEY`] or [`LAYERS_KEY`].
         key: &'static str,
@@ -248,8 +265,11 @@ fn differences(missing: &[String], extra: &[String], wrong: &[String]) -> String
 /// A named f32 tensor read from a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
+    /// The tensor's name.
     pub name: String,
+    /// Its shape, PyTorch's layout.
     pub shape: Vec<usize>,
+    /// Its values, row-major.
     pub data: Vec<f32>,
 }
 

@@ -51,14 +51,18 @@ pub enum DataError {
     /// The file could not be read (not found, no permission, …).
     #[error("{}: cannot read the file: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: std::io::Error,
     },
     /// The file starts as gzip but its stream is damaged or cut short: the
     /// decompressor's error is the source.
     #[error("{}: corrupt gzip data: {source}", path.display())]
     Gzip {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: std::io::Error,
     },
     /// The file (or folder) was read but its contents are wrong: bad magic,
@@ -66,12 +70,19 @@ pub enum DataError {
     /// label out of range, a CSV record of the wrong length or a field that
     /// is not a number, a folder with no images.
     #[error("{}: {message}", path.display())]
-    Format { path: PathBuf, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// An image file is damaged, or of a kind its decoder does not support:
     /// the `image` crate's error is the source.
     #[error("{}: cannot decode the image: {source}", path.display())]
     Image {
+        /// The file.
         path: PathBuf,
+        /// The error it comes from.
         source: image::ImageError,
     },
     /// Two files that belong together disagree on the number of records.
@@ -81,9 +92,13 @@ pub enum DataError {
         images.display()
     )]
     Mismatch {
+        /// The labels' file.
         labels: PathBuf,
+        /// Labels in it.
         label_count: usize,
+        /// The images' file.
         images: PathBuf,
+        /// Images in it.
         image_count: usize,
     },
     /// None of the accepted names of a required file exists in `dir`. The
@@ -96,14 +111,20 @@ pub enum DataError {
         hint.as_ref().map(|hint| format!("; {hint}")).unwrap_or_default()
     )]
     Missing {
+        /// The directory looked in.
         dir: PathBuf,
+        /// The names accepted.
         names: Vec<String>,
+        /// What the directory must hold, if known.
         hint: Option<String>,
     },
     /// In-memory data given to [`Dataset::new`] is inconsistent, or a
     /// loader's options contradict themselves or the data set's type.
     #[error("invalid data set: {message}")]
-    Invalid { message: String },
+    Invalid {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// `1 field`, `2 fields`.
