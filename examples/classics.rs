@@ -15,6 +15,8 @@
 
 #[path = "nets/alexnet.rs"]
 mod alexnet;
+#[path = "shared/cli.rs"]
+mod cli;
 #[path = "nets/resnet18.rs"]
 mod resnet18;
 #[path = "nets/vgg16.rs"]
@@ -58,12 +60,31 @@ fn step<N: Network>(batch: usize) {
     assert!(net.params().iter().all(|p| p.is_finite()));
 }
 
+/// The batch of `--step B`, if given.
+fn parse_args() -> Option<usize> {
+    let usage = "Prints the summaries of AlexNet, VGG-16 and ResNet-18 and their totals.
+
+Usage: cargo run --release --example classics -- [OPTIONS]
+
+Options:
+  --step B       then take one training step of each network on a batch of B
+                 random images [default: no step]
+  -h, --help     print this and exit
+";
+    cli::parse(usage.to_string(), |options| {
+        let mut batch = None;
+        while let Some(option) = options.next() {
+            match option.as_str() {
+                "--step" => batch = Some(options.value("--step")?),
+                other => return Err(cli::unknown(other)),
+            }
+        }
+        Ok(batch)
+    })
+}
+
 fn main() {
-    let batch: Option<usize> = match std::env::args().skip(1).collect::<Vec<_>>()[..] {
-        [] => None,
-        [ref flag, ref b] if flag == "--step" => Some(b.parse().expect("--step B: a batch size")),
-        _ => panic!("usage: classics [--step B]"),
-    };
+    let batch = parse_args();
     let summaries = [AlexNet::summary(), Vgg16::summary(), ResNet18::summary()];
     for summary in &summaries {
         println!("{summary}\n");

@@ -41,6 +41,6 @@ nn::network! {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = colour_run::parse_args("inception", 3)?;
+    let args = colour_run::parse_args("inception", "a small GoogLeNet", 3);
     colour_run::run::<Inception>("inception", &args)
 }

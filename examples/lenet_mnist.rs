@@ -8,6 +8,7 @@
 //! cargo run --release --example lenet_mnist -- --epochs 3 --seed 7 --threads 1
 //! cargo run --release --example lenet_mnist -- --data path/to/full/mnist   # the 60,000/10,000 IDX files
 //! cargo run --release --example lenet_mnist -- --resume                    # continue from the checkpoint
+//! cargo run --release --example lenet_mnist -- --help                      # the options and their defaults
 //! ```
 //!
 //! The recipe: SGD with momentum 0.9, learning rate 0.01, batch 64 shuffled
@@ -37,6 +38,9 @@ nn::network! {
     }
 }
 
+#[path = "shared/cli.rs"]
+mod cli;
+
 struct Args {
     epochs: usize,
     seed: u64,
@@ -46,8 +50,8 @@ struct Args {
     resume: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
+fn parse_args() -> Args {
+    let defaults = Args {
         epochs: 10,
         seed: 1,
         threads: 0,
@@ -55,24 +59,47 @@ fn parse_args() -> Result<Args, String> {
         out: PathBuf::from("runs/lenet_mnist"),
         resume: false,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match flag.as_str() {
-            "--epochs" => args.epochs = value("--epochs")?.parse().map_err(|e| format!("--epochs: {e}"))?,
-            "--seed" => args.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--data" => args.data = Some(PathBuf::from(value("--data")?)),
-            "--out" => args.out = PathBuf::from(value("--out")?),
-            "--resume" => args.resume = true,
-            other => return Err(format!("unknown argument `{other}` (known: --epochs N, --seed N, --threads N, --data DIR, --out DIR, --resume)")),
+    let usage = format!(
+        "Trains LeNet-5 on MNIST digits and writes the training curves, a checkpoint
+and the weights.
+
+Usage: cargo run --release --example lenet_mnist -- [OPTIONS]
+
+Options:
+  --epochs N     epochs to train [default: {epochs}]
+  --seed N       seed of the initial weights and of the shuffling [default: {seed}]
+  --threads N    threads that share each batch, 0 for one per core [default: {threads}]
+  --data DIR     a directory with MNIST's four IDX files, plain or gzip
+                 [default: the digits bundled in data/mnist]
+  --out DIR      where the curves, the checkpoint and the weights go
+                 [default: {out}]
+  --resume       continue from the checkpoint in --out, if there is one
+  -h, --help     print this and exit
+",
+        epochs = defaults.epochs,
+        seed = defaults.seed,
+        threads = defaults.threads,
+        out = defaults.out.display(),
+    );
+    cli::parse(usage, |options| {
+        let mut args = defaults;
+        while let Some(option) = options.next() {
+            match option.as_str() {
+                "--epochs" => args.epochs = options.value("--epochs")?,
+                "--seed" => args.seed = options.value("--seed")?,
+                "--threads" => args.threads = options.value("--threads")?,
+                "--data" => args.data = Some(options.value("--data")?),
+                "--out" => args.out = options.value("--out")?,
+                "--resume" => args.resume = true,
+                other => return Err(cli::unknown(other)),
+            }
         }
-    }
-    Ok(args)
+        Ok(args)
+    })
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args = parse_args()?;
+    let args = parse_args();
     let data = match &args.data {
         Some(dir) => mnist::load(dir)?,
         None => mnist::bundled()?,

@@ -12,6 +12,6 @@ mod colour_run;
 mod resnet20;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = colour_run::parse_args("resnet20", 3)?;
+    let args = colour_run::parse_args("resnet20", "ResNet-20", 3);
     colour_run::run::<resnet20::ResNet20>("resnet20", &args)
 }

@@ -27,6 +27,8 @@ use nn_runtime::testing::random_vec;
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "shared/cli.rs"]
+mod cli;
 #[path = "nets/resnet20.rs"]
 mod resnet20;
 use resnet20::ResNet20;
@@ -175,23 +177,44 @@ conv_layers! {
     "vgg_mini" "7 [64,16,16] 64x3x3 pad 1": VggC4<[64, 16, 16]> { conv(64, kernel = 3, pad = 1) }
 }
 
-fn main() {
-    let mut threads = 1;
-    let mut nets: Vec<String> = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == "--threads" {
-            threads = args
-                .next()
-                .and_then(|v| v.parse().ok())
-                .expect("--threads N");
-        } else if a == "--nets" {
-            let list = args
-                .next()
-                .expect("--nets lenet5,vgg_mini,resnet20,lstm_rows,gru_rows");
-            nets = list.split(',').map(String::from).collect();
+/// The networks `--nets` may name.
+const NETS: [&str; 5] = ["lenet5", "vgg_mini", "resnet20", "lstm_rows", "gru_rows"];
+
+/// `--threads` and the `--nets` list (empty: all).
+fn parse_args() -> (usize, Vec<String>) {
+    let usage = format!(
+        "Measures training and inference speed and prints one JSON object per figure.
+
+Usage: cargo run --release --example speed -- [OPTIONS]
+
+Options:
+  --threads N    threads for training and batch inference [default: 1]
+  --nets LIST    comma-separated, from {} [default: all]
+  -h, --help     print this and exit
+",
+        NETS.join(",")
+    );
+    cli::parse(usage, |options| {
+        let (mut threads, mut nets) = (1, Vec::new());
+        while let Some(option) = options.next() {
+            match option.as_str() {
+                "--threads" => threads = options.value("--threads")?,
+                "--nets" => {
+                    let list: String = options.value("--nets")?;
+                    nets = list.split(',').map(String::from).collect();
+                }
+                other => return Err(cli::unknown(other)),
+            }
         }
-    }
+        if let Some(net) = nets.iter().find(|n| !NETS.contains(&n.as_str())) {
+            return Err(format!("--nets: unknown network `{net}`"));
+        }
+        Ok((threads, nets))
+    })
+}
+
+fn main() {
+    let (threads, nets) = parse_args();
     let wanted = |name: &str| nets.is_empty() || nets.iter().any(|n| n == name);
     // the machine's large-matrix sgemm rate: matrixmultiply, which packs its
     // operands for large products (ours does not)

@@ -26,6 +26,14 @@
 //! net.backward(&[1.0; 10]);
 //! assert_eq!(net.input_grad().len(), 64);
 //! ```
+//!
+//! The package is `nn-shapes` and its library `nn`: a program depends on
+//! `nn-shapes` and writes `nn::…`. The generated code reaches the runtime
+//! through `::nn`, so the dependency must not be renamed. A network's passes are compiled in the crate that
+//! defines it, and the kernels they call in the runtime: a debug build
+//! that trains wants `[profile.dev] opt-level = 1` or more, and the
+//! dependencies at `opt-level = 3` (the README has the figures).
+#![warn(missing_docs)]
 
 pub use nn_macros::network;
 pub use nn_runtime::{

@@ -224,7 +224,7 @@ fn build(dir: &Path, root: &Path, source: &str) -> Build {
     fs::create_dir_all(dir.join("src")).unwrap();
     let manifest = format!(
         "[package]\nname = \"nn-fuzz-cases\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\nnn = {{ path = {:?} }}\n\n[profile.dev]\ndebug = false\n",
+         [workspace]\n\n[dependencies]\nnn-shapes = {{ path = {:?} }}\n\n[profile.dev]\ndebug = false\n",
         root.to_string_lossy()
     );
     fs::write(dir.join("Cargo.toml"), manifest).unwrap();

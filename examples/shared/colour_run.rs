@@ -6,6 +6,9 @@
 // to fall. Prints the summary, a progress bar and every epoch's figures,
 // and writes the curves and the weights to `--out`.
 
+#[path = "cli.rs"]
+mod cli;
+
 use nn::batch::Batching;
 use nn::data::{cifar, Dataset};
 use nn::loss::SoftmaxCrossEntropy;
@@ -27,8 +30,10 @@ pub struct Args {
     pub standin: usize,
 }
 
-pub fn parse_args(name: &str, epochs: usize) -> Result<Args, String> {
-    let mut args = Args {
+/// The command line of the example `name`, which trains `what` for
+/// `epochs` epochs unless told otherwise.
+pub fn parse_args(name: &str, what: &str, epochs: usize) -> Args {
+    let defaults = Args {
         epochs,
         seed: 1,
         threads: 0,
@@ -36,20 +41,45 @@ pub fn parse_args(name: &str, epochs: usize) -> Result<Args, String> {
         out: PathBuf::from(format!("runs/{name}")),
         standin: 2000,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match flag.as_str() {
-            "--epochs" => args.epochs = value("--epochs")?.parse().map_err(|e| format!("--epochs: {e}"))?,
-            "--seed" => args.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--data" => args.data = Some(PathBuf::from(value("--data")?)),
-            "--out" => args.out = PathBuf::from(value("--out")?),
-            "--standin" => args.standin = value("--standin")?.parse().map_err(|e| format!("--standin: {e}"))?,
-            other => return Err(format!("unknown argument `{other}` (known: --epochs N, --seed N, --threads N, --data DIR, --out DIR, --standin N)")),
+    let usage = format!(
+        "Trains {what} on 32x32 colour images: CIFAR-10 with --data,
+otherwise a generated stand-in of coloured stripes. Writes the training
+curves and the weights.
+
+Usage: cargo run --release --example {name} -- [OPTIONS]
+
+Options:
+  --epochs N     epochs to train, the cosine schedule's length [default: {epochs}]
+  --seed N       seed of the initial weights, the dropout masks, the shuffling
+                 and the stand-in [default: {seed}]
+  --threads N    threads that share each batch, 0 for one per core [default: {threads}]
+  --data DIR     CIFAR-10's binary files (cifar-10-batches-bin)
+                 [default: the generated stand-in]
+  --out DIR      where the curves and the weights go [default: {out}]
+  --standin N    training images of the stand-in, and a quarter as many test
+                 images [default: {standin}]
+  -h, --help     print this and exit
+",
+        seed = defaults.seed,
+        threads = defaults.threads,
+        out = defaults.out.display(),
+        standin = defaults.standin,
+    );
+    cli::parse(usage, |options| {
+        let mut args = defaults;
+        while let Some(option) = options.next() {
+            match option.as_str() {
+                "--epochs" => args.epochs = options.value("--epochs")?,
+                "--seed" => args.seed = options.value("--seed")?,
+                "--threads" => args.threads = options.value("--threads")?,
+                "--data" => args.data = Some(options.value("--data")?),
+                "--out" => args.out = options.value("--out")?,
+                "--standin" => args.standin = options.value("--standin")?,
+                other => return Err(cli::unknown(other)),
+            }
         }
-    }
-    Ok(args)
+        Ok(args)
+    })
 }
 
 /// Ten classes of stripes: class `k` has its own orientation, frequency

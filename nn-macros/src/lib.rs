@@ -13,6 +13,8 @@
 //!
 //! The language is documented in the `nn` crate (`nn::dsl`).
 
+#![warn(missing_docs)]
+
 mod args;
 mod ast;
 mod check;

@@ -9,7 +9,14 @@
 //!
 //! The compute kernels and the test helpers are internal; the `internals`
 //! feature makes them public for this workspace's benchmarks and tests.
+//!
+//! Programs depend on the `nn-shapes` package, whose library `nn`
+//! re-exports these modules (`nn::loss`, `nn::optim`, `nn::train`, …). The
+//! examples here are written as they read there, `use nn::optim::Sgd`, with
+//! a hidden first line, `extern crate nn_runtime as nn;`, that lets this
+//! crate's doctests run them.
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 // Kernels take every size of their op as an argument, as sgemm does; grouping
 // them into structs would only rename the arguments.
 #![allow(clippy::too_many_arguments)]
@@ -18,7 +25,10 @@ pub mod batch;
 pub mod data;
 #[doc(hidden)]
 pub mod init;
+// Behind `internals` the kernels and test helpers are public for the
+// workspace's benchmarks and tests only, not as an API to document.
 #[cfg(feature = "internals")]
+#[allow(missing_docs)]
 pub mod kernels;
 #[cfg(not(feature = "internals"))]
 mod kernels;
@@ -33,6 +43,7 @@ pub mod schedule;
 pub mod summary;
 mod team;
 #[cfg(feature = "internals")]
+#[allow(missing_docs)]
 pub mod testing;
 #[cfg(all(test, not(feature = "internals")))]
 mod testing;

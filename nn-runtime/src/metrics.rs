@@ -15,7 +15,8 @@
 //! that watch one.
 //!
 //! ```
-//! use nn_runtime::metrics::{ClassMetrics, Metric, Metrics};
+//! # extern crate nn_runtime as nn;
+//! use nn::metrics::{ClassMetrics, Metric, Metrics};
 //!
 //! let mut m = ClassMetrics::new(3);
 //! // two samples, three classes: the first right, the second predicted 0

@@ -16,8 +16,9 @@
 //! [`Trainer`](crate::train::Trainer) keeps it when it is built; by hand:
 //!
 //! ```
-//! use nn_runtime::optim::{Optimizer, Sgd};
-//! use nn_runtime::schedule::{Cosine, Schedule, Warmup};
+//! # extern crate nn_runtime as nn;
+//! use nn::optim::{Optimizer, Sgd};
+//! use nn::schedule::{Cosine, Schedule, Warmup};
 //!
 //! let mut opt = Sgd::new(0.1);
 //! let base = opt.learning_rate();
@@ -104,7 +105,8 @@ fn period(v: f64) -> (bool, &'static str) {
 /// (with `steps: 1.0` and `staircase`, PyTorch's `ExponentialLR`).
 ///
 /// ```
-/// use nn_runtime::schedule::{ExponentialDecay, Schedule};
+/// # extern crate nn_runtime as nn;
+/// use nn::schedule::{ExponentialDecay, Schedule};
 ///
 /// let s = ExponentialDecay { decay: 0.5, steps: 2.0, staircase: true };
 /// assert_eq!(s.learning_rate(0.1, 1.9), 0.1);
@@ -174,7 +176,8 @@ impl Schedule for StepDecay {
 /// rise again).
 ///
 /// ```
-/// use nn_runtime::schedule::{Cosine, Schedule};
+/// # extern crate nn_runtime as nn;
+/// use nn::schedule::{Cosine, Schedule};
 ///
 /// let s = Cosine { min: 0.001, epochs: 10 };
 /// assert_eq!(s.learning_rate(0.1, 0.0), 0.1);
@@ -223,7 +226,8 @@ impl Schedule for Cosine {
 /// follows the same cosines.
 ///
 /// ```
-/// use nn_runtime::schedule::{OneCycle, Schedule};
+/// # extern crate nn_runtime as nn;
+/// use nn::schedule::{OneCycle, Schedule};
 ///
 /// // 10 epochs of 125 batches peaking at the base 0.1:
 /// // 0.004 → 0.1 at batch 374 → 4e-7 at batch 1249
@@ -351,7 +355,8 @@ impl Schedule for Constant {
 /// by batch when the schedule is applied before every batch.
 ///
 /// ```
-/// use nn_runtime::schedule::{Constant, Cosine, Schedule, Warmup};
+/// # extern crate nn_runtime as nn;
+/// use nn::schedule::{Constant, Cosine, Schedule, Warmup};
 ///
 /// // 3 epochs from 0.1/3 to the base 0.1, then the base
 /// let s = Warmup::new(3.0, Constant);

@@ -773,9 +773,10 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// before the configuration's checkpoint and curves.
     ///
     /// ```no_run
-    /// # use nn_runtime::{data::Dataset, loss::SoftmaxCrossEntropy, optim::Adam, metrics::Metric};
-    /// # use nn_runtime::train::{EarlyStopping, Monitor, TrainConfig, Trainer};
-    /// # fn run<N: nn_runtime::Network + nn_runtime::TakesInput<784> + Send>(net: &mut N, data: Dataset<784>) -> Result<(), Box<dyn std::error::Error>> {
+    /// # extern crate nn_runtime as nn;
+    /// # use nn::{data::Dataset, loss::SoftmaxCrossEntropy, optim::Adam, metrics::Metric};
+    /// # use nn::train::{EarlyStopping, Monitor, TrainConfig, Trainer};
+    /// # fn run<N: nn::Network + nn::TakesInput<784> + Send>(net: &mut N, data: Dataset<784>) -> Result<(), Box<dyn std::error::Error>> {
     /// let (train, val) = data.split(0.9, 1); // stratified, seeded
     /// let mut stop = EarlyStopping::new(Monitor::validation(Metric::Accuracy))
     ///     .patience(3)

@@ -34,9 +34,9 @@
 //! A pass case passes when it compiles and its program exits successfully.
 //!
 //! All cases are `[[bin]]` targets of one scratch package under the target
-//! directory (`tests/nn-ui-messages`), depending on `nn` by path (a case can
-//! use `nn` and the standard library, nothing else), compiled with the flags
-//! trybuild uses and built by a single
+//! directory (`tests/nn-ui-messages`), depending on `nn-shapes` (library
+//! `nn`) by path (a case can use `nn` and the standard library, nothing
+//! else), compiled with the flags trybuild uses and built by a single
 //! `cargo build --keep-going --message-format=json`; the diagnostics are
 //! attributed to the cases by target name.
 
@@ -558,13 +558,13 @@ fn metadata(cargo: &std::ffi::OsStr, root: &Path) -> (String, PathBuf) {
     (edition, PathBuf::from(target))
 }
 
-/// The scratch package: every case a `[[bin]]`, `nn` by path.
+/// The scratch package: every case a `[[bin]]`, `nn-shapes` (library `nn`) by path.
 fn manifest(root: &Path, edition: &str, cases: &[Case]) -> String {
     let mut m = format!(
         "[package]\nname = \"{PACKAGE}\"\nversion = \"0.0.0\"\nedition = \"{edition}\"\n\
          publish = false\nautobins = false\n\n\
          [workspace]\n\n\
-         [dependencies]\nnn = {{ path = {} }}\n\n\
+         [dependencies]\nnn-shapes = {{ path = {} }}\n\n\
          [profile.dev]\ndebug = false\n",
         toml_string(root)
     );

@@ -9,7 +9,8 @@
 //! to a batch in place:
 //!
 //! ```
-//! use nn_runtime::data::augment::{Augmentation, HorizontalFlip, RandomCrop};
+//! # extern crate nn_runtime as nn;
+//! use nn::data::augment::{Augmentation, HorizontalFlip, RandomCrop};
 //!
 //! // CIFAR-10's usual augmentation: pad by 4, crop back to 32×32, flip half.
 //! let augmentation = Augmentation::new([3, 32, 32], 7)

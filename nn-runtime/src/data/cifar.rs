@@ -73,7 +73,10 @@ pub const TEST_FILE: &str = "test_batch.bin";
 /// The training and test sets of CIFAR-10.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cifar10 {
+    /// The 50,000 images of `data_batch_1.bin` to `data_batch_5.bin`, in
+    /// order.
     pub train: Dataset<PIXELS>,
+    /// The 10,000 images of `test_batch.bin`.
     pub test: Dataset<PIXELS>,
 }
 

@@ -10,7 +10,8 @@
 //! `pandas.read_csv` and the `csv` crate's `ReaderBuilder` do:
 //!
 //! ```
-//! use nn_runtime::data::csv::{self, CsvOptions, Labels};
+//! # extern crate nn_runtime as nn;
+//! use nn::data::csv::{self, CsvOptions, Labels};
 //! use std::io::Write;
 //!
 //! let mut file = tempfile::NamedTempFile::new()?;
@@ -128,7 +129,8 @@ pub enum Labels {
 /// that are class indices) that the methods of the same names change:
 ///
 /// ```
-/// use nn_runtime::data::csv::{Column, CsvOptions, Labels};
+/// # extern crate nn_runtime as nn;
+/// use nn::data::csv::{Column, CsvOptions, Labels};
 ///
 /// // pandas.read_csv(path, sep=";", header=None), the label in column 0
 /// let options = CsvOptions::new(0).has_header(false).delimiter(b';');

@@ -75,7 +75,8 @@ impl Target for f32 {
 /// floats each (`T = f32`).
 ///
 /// ```
-/// use nn_runtime::data::Dataset;
+/// # extern crate nn_runtime as nn;
+/// use nn::data::Dataset;
 ///
 /// // Six samples of two floats, three classes.
 /// let data = Dataset::<2>::new((0..12).map(|v| v as f32).collect(), vec![0, 1, 2, 0, 1, 2], 3)?;
@@ -89,7 +90,7 @@ impl Target for f32 {
 /// // Regression: y = x₀ + x₁, one target per sample.
 /// let sums = Dataset::<2, f32>::regression(vec![1.0, 2.0, 3.0, 4.0], vec![3.0, 7.0], 1)?;
 /// assert_eq!(sums.target(1), &[7.0]);
-/// # Ok::<(), nn_runtime::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Dataset<const LEN: usize, T: Target = u32> {

@@ -14,7 +14,8 @@
 //! do it). [`read_image`] reads one image the same way, to predict on.
 //!
 //! ```
-//! use nn_runtime::data::folder::{self, Filter, FolderOptions};
+//! # extern crate nn_runtime as nn;
+//! use nn::data::folder::{self, Filter, FolderOptions};
 //!
 //! let root = tempfile::tempdir()?;
 //! for (class, shade) in [("dark", 30u8), ("light", 220)] {

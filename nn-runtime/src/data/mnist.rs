@@ -30,7 +30,9 @@ pub const CLASSES: usize = 10;
 /// The training and test sets of MNIST.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mnist {
+    /// The training split (`train-*` files).
     pub train: Dataset<PIXELS>,
+    /// The test split (`t10k-*` files).
     pub test: Dataset<PIXELS>,
 }
 

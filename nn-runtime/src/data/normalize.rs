@@ -12,7 +12,8 @@ use super::{Dataset, Target};
 /// that nothing of the validation or test data leaks into training:
 ///
 /// ```
-/// use nn_runtime::data::{Dataset, Normalization};
+/// # extern crate nn_runtime as nn;
+/// use nn::data::{Dataset, Normalization};
 ///
 /// let mut train = Dataset::<2>::new(vec![1.0, 10.0, 3.0, 30.0], vec![0, 1], 2)?;
 /// let mut test = Dataset::<2>::new(vec![2.0, 20.0], vec![0], 2)?;
@@ -22,7 +23,7 @@ use super::{Dataset, Target};
 /// norm.apply(&mut test);
 /// assert_eq!(train.inputs(), &[-1.0, -1.0, 1.0, 1.0]);
 /// assert_eq!(test.inputs(), &[0.0, 0.0]);
-/// # Ok::<(), nn_runtime::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 ///
 /// The standard deviation is the population's (divided by the count, as

@@ -44,19 +44,33 @@ pub const IMPLICIT_WEIGHT_GRAD_MIN_OC: usize = 16;
 /// reads them for the divisor of a window that hangs past them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
+    /// Input channels.
     pub c: usize,
+    /// Input height.
     pub h: usize,
+    /// Input width.
     pub w: usize,
+    /// Output channels (a pool's are its input's).
     pub oc: usize,
+    /// Output height.
     pub oh: usize,
+    /// Output width.
     pub ow: usize,
+    /// Kernel (window) height.
     pub kh: usize,
+    /// Kernel (window) width.
     pub kw: usize,
+    /// Vertical stride.
     pub sh: usize,
+    /// Horizontal stride.
     pub sw: usize,
+    /// Padding above the input.
     pub pt: usize,
+    /// Padding below the input.
     pub pb: usize,
+    /// Padding left of the input.
     pub pl: usize,
+    /// Padding right of the input.
     pub pr: usize,
 }
 
@@ -108,9 +122,11 @@ impl Geometry {
         self
     }
 
+    /// Floats of one input sample: `C·H·W`.
     pub const fn in_len(&self) -> usize {
         self.c * self.h * self.w
     }
+    /// Floats of one output sample: `OC·OH·OW`.
     pub const fn out_len(&self) -> usize {
         self.oc * self.oh * self.ow
     }
@@ -226,8 +242,11 @@ pub enum Lowering {
 /// How a convolution is computed: forward, weight gradient, input gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// The output from the input and the kernels.
     pub forward: Lowering,
+    /// The kernels' gradient from the input and the output's gradient.
     pub weight_grad: Lowering,
+    /// The input's gradient from the output's gradient and the kernels.
     pub input_grad: Lowering,
 }
 

@@ -18,7 +18,8 @@ use super::{check_elementwise, Loss};
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::loss::{Loss, MeanSquaredError};
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::{Loss, MeanSquaredError};
 ///
 /// let mut d = [0.0; 4];
 /// let loss = MeanSquaredError.loss(&[1.0, 2.0, 3.0, 4.0], &[0.0, 2.0, 5.0, 4.0], &mut d);

@@ -21,7 +21,8 @@
 //! # Examples
 //!
 //! ```
-//! use nn_runtime::loss::{accuracy, Loss, SoftmaxCrossEntropy};
+//! # extern crate nn_runtime as nn;
+//! use nn::loss::{accuracy, Loss, SoftmaxCrossEntropy};
 //!
 //! // Two samples with three classes each.
 //! let logits = [2.0, 0.5, -1.0, 0.0, 0.0, 3.0];
@@ -144,7 +145,8 @@ fn check_d_outputs(loss: &str, outputs: &[f32], d_outputs: &[f32]) {
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::loss::l2_penalty;
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::l2_penalty;
 ///
 /// let w = [1.0, -2.0];
 /// let mut dw = [0.5, 0.5];
@@ -177,7 +179,8 @@ pub fn l2_penalty(lambda: f32, params: &[f32], grads: &mut [f32]) -> f32 {
 /// NaN wins). Panics on an empty slice.
 ///
 /// ```
-/// use nn_runtime::loss::argmax;
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::argmax;
 ///
 /// assert_eq!(argmax(&[0.5, 2.0, -1.0, 2.0]), 1);
 /// ```
@@ -202,7 +205,8 @@ pub fn argmax(values: &[f32]) -> usize {
 /// sample per label, or if a label is `≥ N`.
 ///
 /// ```
-/// use nn_runtime::loss::accuracy;
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::accuracy;
 ///
 /// let outputs = [0.1, 0.9, 0.8, 0.2, 0.5, 0.5];
 /// assert_eq!(accuracy(&outputs, &[1, 1, 0]), 2); // the tie picks class 0

@@ -36,7 +36,8 @@ const MARGIN: f64 = 1.0;
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::loss::{Loss, MulticlassHinge};
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::{Loss, MulticlassHinge};
 ///
 /// let mut d = [0.0; 3];
 /// let loss = MulticlassHinge.loss(&[1.0, 2.0, 0.5], &[0], &mut d);

@@ -28,7 +28,8 @@ use super::{check_elementwise, Loss};
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::loss::{Loss, SigmoidBinaryCrossEntropy};
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::{Loss, SigmoidBinaryCrossEntropy};
 ///
 /// let mut d = [0.0; 2];
 /// let loss = SigmoidBinaryCrossEntropy.loss(&[0.0, 0.0], &[1.0, 0.25], &mut d);

@@ -30,7 +30,8 @@ use super::{check_classification, Loss};
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::loss::{Loss, SoftmaxCrossEntropy};
+/// # extern crate nn_runtime as nn;
+/// use nn::loss::{Loss, SoftmaxCrossEntropy};
 ///
 /// let mut d = [0.0; 2];
 /// let loss = SoftmaxCrossEntropy.loss(&[0.0, 0.0], &[1], &mut d);

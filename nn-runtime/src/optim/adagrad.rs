@@ -25,7 +25,8 @@ const KIND: &str = "adagrad";
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::optim::{Adagrad, Optimizer};
+/// # extern crate nn_runtime as nn;
+/// use nn::optim::{Adagrad, Optimizer};
 ///
 /// let mut opt = Adagrad::new(0.5);
 /// let mut w = [1.0f32];

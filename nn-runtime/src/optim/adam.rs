@@ -158,7 +158,8 @@ impl Rule for Moments {
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::optim::{Adam, Optimizer};
+/// # extern crate nn_runtime as nn;
+/// use nn::optim::{Adam, Optimizer};
 ///
 /// let mut opt = Adam::new(0.001).eps(1e-7);
 /// let mut w = [1.0f32, 1.0];
@@ -176,7 +177,8 @@ pub struct Adam(Moments);
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::optim::{AdamW, Optimizer};
+/// # extern crate nn_runtime as nn;
+/// use nn::optim::{AdamW, Optimizer};
 ///
 /// let mut opt = AdamW::new(0.01).weight_decay(0.1);
 /// let mut w = [2.0f32];

@@ -37,7 +37,8 @@
 //! # Examples
 //!
 //! ```
-//! use nn_runtime::optim::{Adam, Optimizer};
+//! # extern crate nn_runtime as nn;
+//! use nn::optim::{Adam, Optimizer};
 //!
 //! // minimise f(w) = Σ (w_i − 1)², gradient 2(w − 1)
 //! let mut w = vec![3.0f32, -2.0, 0.5];
@@ -175,6 +176,7 @@ pub enum StateError {
         expected.join(", ")
     )]
     Buffers {
+        /// The optimizer's kind (`sgd`, `adam`, …).
         kind: &'static str,
         /// This optimizer's buffer names, in order.
         expected: Vec<&'static str>,
@@ -184,11 +186,15 @@ pub enum StateError {
     /// Two buffers of the state differ in length: the state is damaged.
     #[error("`{kind}` state: buffer `{name}` has {len} values, buffer `{first}` has {first_len}")]
     UnevenBuffers {
+        /// The optimizer's kind.
         kind: &'static str,
+        /// The buffer whose length differs from the first's.
         name: String,
+        /// Its length.
         len: usize,
-        /// The state's first buffer, and its length.
+        /// The state's first buffer.
         first: String,
+        /// Its length.
         first_len: usize,
     },
     /// The state is for another number of parameters than this optimizer,
@@ -198,9 +204,13 @@ pub enum StateError {
          this optimizer's parameters have {params}"
     )]
     ParamCount {
+        /// The optimizer's kind.
         kind: &'static str,
+        /// The state's buffer.
         name: String,
+        /// Its length.
         len: usize,
+        /// The length of this optimizer's buffers: its parameter count.
         params: usize,
     },
 }

@@ -29,7 +29,8 @@ const KIND: &str = "rmsprop";
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::optim::{Optimizer, RmsProp};
+/// # extern crate nn_runtime as nn;
+/// use nn::optim::{Optimizer, RmsProp};
 ///
 /// let mut opt = RmsProp::new(0.01).alpha(0.75);
 /// let mut w = [1.0f32];

@@ -28,7 +28,8 @@ const KIND: &str = "sgd";
 /// # Examples
 ///
 /// ```
-/// use nn_runtime::optim::{Optimizer, Sgd};
+/// # extern crate nn_runtime as nn;
+/// use nn::optim::{Optimizer, Sgd};
 ///
 /// let mut opt = Sgd::new(0.5).momentum(0.5).nesterov(true);
 /// let mut w = [1.0f32, -1.0];

@@ -213,12 +213,13 @@ impl<N: Network> EpochEnd<'_, N> {
 /// one before left it.
 ///
 /// ```
-/// use nn_runtime::train::{Callback, EpochEnd, Flow, TrainError};
+/// # extern crate nn_runtime as nn;
+/// use nn::train::{Callback, EpochEnd, Flow, TrainError};
 ///
 /// /// Stops once the training loss is below a threshold.
 /// struct GoodEnough(f64);
 ///
-/// impl<N: nn_runtime::Network> Callback<N> for GoodEnough {
+/// impl<N: nn::Network> Callback<N> for GoodEnough {
 ///     fn on_epoch_end(&mut self, end: &mut EpochEnd<'_, N>) -> Result<Flow, TrainError> {
 ///         Ok(match end.stats.train_loss < self.0 {
 ///             true => Flow::Stop,
@@ -258,8 +259,9 @@ pub trait Callback<N: Network> {
 /// `EarlyStopping`).
 ///
 /// ```
-/// use nn_runtime::metrics::Metric;
-/// use nn_runtime::train::{EarlyStopping, Monitor};
+/// # extern crate nn_runtime as nn;
+/// use nn::metrics::Metric;
+/// use nn::train::{EarlyStopping, Monitor};
 ///
 /// let stop = EarlyStopping::new(Monitor::validation(Metric::Accuracy))
 ///     .patience(3)

@@ -13,7 +13,8 @@ use super::TrainError;
 /// times this scale, and not below `min_lr` once the scale has dropped.
 ///
 /// ```
-/// use nn_runtime::train::{Monitor, ReduceOnPlateau};
+/// # extern crate nn_runtime as nn;
+/// use nn::train::{Monitor, ReduceOnPlateau};
 ///
 /// let mut plateau = ReduceOnPlateau::new(Monitor::val_loss()).patience(1).factor(0.5);
 /// for loss in [1.0, 0.5, 0.5, 0.5, 0.5] {
