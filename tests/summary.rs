@@ -26,10 +26,19 @@ fn lenet5_constants() {
     assert_eq!(LeNet5::INPUT_SHAPE, [1, 28, 28]);
     assert_eq!(LeNet5::OUTPUT_SHAPE, [10]);
     assert_eq!((LeNet5::INPUT_LEN, LeNet5::OUTPUT_LEN), (784, 10));
-    // activations kept per sample (the input and every layer's output but
-    // flatten's, which is a view), and their gradients, in f32
+    // activations kept per sample for backward (the input and every
+    // layer's output but flatten's, which is a view), in f32
     let acts = 784 + 4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 2 + 84 * 2 + 10;
-    assert_eq!(LeNet5::WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    // the gradients, as planned: at most the input's (kept for
+    // `input_grad`) and, while the first ReLU runs backward, its output's
+    // and its input's
+    let grads = 784 + 4704 + 4704;
+    assert_eq!(LeNet5::WORKSPACE_BYTES_PER_SAMPLE, (acts + grads) * 4);
+    assert_eq!(LeNet5::UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    // inference: the conv writes the ReLU's output (4,704) straight from
+    // the input (784), the pool its output (1,176) beside them, and every
+    // later value fits where those were
+    assert_eq!(LeNet5::INFERENCE_BYTES_PER_SAMPLE, (784 + 4704 + 1176) * 4);
     // the typenum lengths are the same numbers
     use nn::typenum::Unsigned;
     assert_eq!(<<LeNet5 as Network>::InputLen as Unsigned>::USIZE, 784);
@@ -286,9 +295,13 @@ fn recurrent_rows() {
     }
     assert_eq!(Recurrent::PARAM_COUNT, 360 + 384 + 21);
     // the input, the outputs, and what the gru (7·T·H) and the lstm (6·T·H)
-    // keep, and their gradients
-    let acts = 60 + 96 + 6 + 3 + 7 * 12 * 8 + 6 * 12 * 6;
-    assert_eq!(Recurrent::WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    // keep
+    let (gru_saved, lstm_saved) = (7 * 12 * 8, 6 * 12 * 6);
+    let acts = 60 + 96 + 6 + 3 + gru_saved + lstm_saved;
+    // the gradients, as planned: the input's, and while the gru runs
+    // backward its output's and its working space
+    let grads = 60 + 96 + gru_saved;
+    assert_eq!(Recurrent::WORKSPACE_BYTES_PER_SAMPLE, (acts + grads) * 4);
     let table = Recurrent::summary().to_string();
     assert!(table.contains("gru 8, every step"), "{table}");
 }

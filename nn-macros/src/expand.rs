@@ -10,6 +10,7 @@
 use crate::ast;
 use crate::check::{self, Checked};
 use crate::ir::{self, Fill, Header, Init, Runtime};
+use crate::plan;
 use crate::shape::Shape;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -60,9 +61,10 @@ fn dims(shape: Option<Shape>) -> (TokenStream, Literal) {
     (quote!([#(#d),*]), rank)
 }
 
-/// A value in the activation buffers: the per-sample offsets of its values
-/// and of its gradient, and its length. A view (`flatten`) is its input's
-/// value seen with another length.
+/// A value in the activation buffers: the slots of its values and of its
+/// gradient (ids; where each lives is the memory plan's, see [`Body::plan`]),
+/// and its length. A view (`flatten`) is its input's value seen with another
+/// length.
 #[derive(Clone, Copy)]
 struct Val {
     act: usize,
@@ -92,10 +94,11 @@ impl Val {
         self.grad == 0
     }
 
-    /// Where the values (`slot` = `act`) or their gradients (`grad`)
-    /// start in the batch's buffer, and how far they reach.
-    fn span(self, slot: usize) -> (TokenStream, TokenStream) {
-        let (slot, at, stride) = (lit(slot), lit(self.at), lit(self.stride));
+    /// Where the values (`slot` = `act(self.act)`) or their gradients
+    /// (`grad(self.grad)`) start in the batch's buffer, and how far they
+    /// reach.
+    fn span(self, slot: syn::Ident) -> (TokenStream, TokenStream) {
+        let (at, stride) = (lit(self.at), lit(self.stride));
         (quote!(batch * #slot + #at), quote!(batch * #stride - #at))
     }
 }
@@ -123,13 +126,26 @@ struct Placed {
     grad: bool,
 }
 
-/// One call of the backward pass and the gradient slot it adds into
-/// (offset and length per sample); for a layer, also the call that may
-/// store into the slot instead, when it is the first to write it, and
-/// whether its layer can (`Layer::STORES_INPUT_GRAD`, a constant of the
-/// runtime's).
+/// The constant holding slot `id`'s per-sample offset in the values'
+/// buffer; each pass defines its own ([`Body::plan`]).
+fn act_at(id: usize) -> syn::Ident {
+    format_ident!("__A{}", id)
+}
+
+/// The constant holding slot `id`'s per-sample offset in the gradients'
+/// buffer.
+fn grad_at(id: usize) -> syn::Ident {
+    format_ident!("__G{}", id)
+}
+
+/// One call of the backward pass, the gradient slot it adds into (id and
+/// length per sample) and every gradient slot it reads or writes; for a
+/// layer, also the call that may store into the slot instead, when it is
+/// the first to write it, and whether its layer can
+/// (`Layer::STORES_INPUT_GRAD`, a constant of the runtime's).
 struct BackwardCall {
     adds_into: (usize, usize),
+    touches: Vec<usize>,
     call: TokenStream,
     storing: Option<Storing>,
 }
@@ -140,8 +156,8 @@ struct Storing {
 }
 
 /// Sets a gradient slot to zero.
-fn zero(slot: (usize, usize)) -> TokenStream {
-    let (a, l) = (lit(slot.0), lit(slot.1));
+fn zero((id, len): (usize, usize)) -> TokenStream {
+    let (a, l) = (grad_at(id), lit(len));
     quote!(d_acts[batch * #a..batch * (#a + #l)].fill(0.0);)
 }
 
@@ -149,49 +165,37 @@ fn zero(slot: (usize, usize)) -> TokenStream {
 /// the first call that adds into it, rather than all of them before the
 /// pass, so that the slot is in cache when that call adds into it (ResNet-20
 /// zeroed 180 MB at batch 64 up front; no change of its step time was
-/// measurable on the project's shared machine). A layer that can store its
-/// input gradient (conv, batch norm, ReLU) stores it when it is the first
-/// to write the slot, which is then not zeroed at all. Should two calls
-/// add into slots that overlap without one holding the other, every slot is
-/// zeroed first instead, and every call adds.
+/// measurable on the project's shared machine), and so that a slot the
+/// memory plan gives to several values is cleared for each. A layer that can
+/// store its input gradient (conv, batch norm, ReLU) stores it when it is
+/// the first to write the slot, which is then not zeroed at all.
 fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
-    let mut zeroed: Vec<(usize, usize)> = Vec::new();
+    let mut zeroed: Vec<usize> = Vec::new();
     let mut out = Vec::new();
     for c in calls {
-        let (at, len) = c.adds_into;
-        let inside = |&(z, zl): &(usize, usize)| z <= at && at + len <= z + zl;
-        let overlaps = |&(z, zl): &(usize, usize)| at < z + zl && z < at + len;
-        if zeroed.iter().any(inside) {
+        let (id, _) = c.adds_into;
+        // the network's input gradient only when asked for
+        let only_if_asked = |fill: TokenStream| {
+            if id == 0 {
+                quote!(if input_grad { #fill })
+            } else {
+                fill
+            }
+        };
+        if zeroed.contains(&id) {
             // already zeroed, and added into since
-        } else if let (false, Some(storing)) = (zeroed.iter().any(overlaps), &c.storing) {
+            out.push(c.call.clone());
+        } else if let Some(storing) = &c.storing {
             // the first writer: zeroed only if its layer cannot store
-            zeroed.push(c.adds_into);
+            zeroed.push(id);
             let (fill, stores, call) = (zero(c.adds_into), &storing.stores, &storing.call);
-            let fill = quote!(if !#stores { #fill });
-            out.push(if at == 0 {
-                quote!(if input_grad { #fill })
-            } else {
-                fill
-            });
+            out.push(only_if_asked(quote!(if !#stores { #fill })));
             out.push(call.clone());
-            continue;
-        } else if zeroed.iter().any(overlaps) {
-            // every slot a call adds into (not the output's gradient, which
-            // the caller has put in place), then the calls
-            let fills = calls.iter().map(|c| zero(c.adds_into));
-            let calls = calls.iter().map(|c| &c.call);
-            return vec![quote!(#(#fills)* #(#calls)*)];
         } else {
-            zeroed.push(c.adds_into);
-            let fill = zero(c.adds_into);
-            // the network's input gradient only when asked for
-            out.push(if at == 0 {
-                quote!(if input_grad { #fill })
-            } else {
-                fill
-            });
+            zeroed.push(id);
+            out.push(only_if_asked(zero(c.adds_into)));
+            out.push(c.call.clone());
         }
-        out.push(c.call.clone());
     }
     out
 }
@@ -265,8 +269,30 @@ struct Body {
     param_count: usize,
     buffer_len: usize,
     prepared_len: usize,
-    activations_per_sample: usize,
-    output_offset: usize,
+    /// Floats per sample of each slot, by id; slot 0 is the input.
+    slot_lens: Vec<usize>,
+    /// The slots each forward call touches, in order, and the passes it
+    /// runs in.
+    steps: Vec<(Runs, Vec<usize>)>,
+    output: Val,
+}
+
+/// Which passes a forward call runs in: a conv and the layers it takes run
+/// one after another in training and as one call in inference.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    Always,
+    Training,
+    Inference,
+}
+
+/// Where every slot lives in each pass: the values in training (all kept
+/// for backward) and in inference (reused once nothing reads them), and
+/// the gradients in backward (reused likewise); floats per sample of each.
+struct Plan {
+    training: (Vec<usize>, usize),
+    inference: (Vec<usize>, usize),
+    grads: (Vec<usize>, usize),
 }
 
 impl Body {
@@ -286,22 +312,68 @@ impl Body {
             param_count: 0,
             buffer_len: 0,
             prepared_len: 0,
-            activations_per_sample: net.input.len(),
-            output_offset: 0,
+            slot_lens: vec![net.input.len()],
+            steps: Vec::new(),
+            output: Val::dense(0, 0, net.input.len()),
         };
         let input = Val::dense(0, 0, net.input.len());
         let (out, _) = body.nodes(&net.nodes, input, 0, None);
         // pushed in forward order, each node's backward after its parts
         body.backward.reverse();
-        body.output_offset = out.act;
+        body.output = out;
         body
     }
 
-    /// A new activation slot of `len` values.
+    /// A new activation slot of `len` values (and its gradient's).
     fn slot(&mut self, len: usize) -> Val {
-        let at = self.activations_per_sample;
-        self.activations_per_sample += len;
-        Val::dense(at, at, len)
+        let id = self.slot_lens.len();
+        self.slot_lens.push(len);
+        Val::dense(id, id, len)
+    }
+
+    /// A forward call, the slots it touches and the passes it runs in.
+    fn step(&mut self, runs: Runs, slots: &[usize], call: TokenStream) {
+        self.steps.push((runs, slots.to_vec()));
+        self.forward.push(call);
+    }
+
+    /// The memory plan. In training every value is kept for backward; in
+    /// inference a value's slot is free once the last call that reads it
+    /// has run, and the output lives to the end. In backward a gradient
+    /// lives from the first call that writes it to the call that reads it
+    /// (the output's from the start, the input's to the end).
+    fn plan(&self) -> Plan {
+        let slots = self.slot_lens.len();
+        let mut lives = plan::Lives::new(slots);
+        let mut step = 0;
+        for (runs, touched) in &self.steps {
+            if *runs == Runs::Training {
+                continue;
+            }
+            for &s in touched {
+                lives.touch(s, step);
+            }
+            step += 1;
+        }
+        lives.keep(0, 0, 0);
+        lives.keep(self.output.act, step, step);
+        let inference = plan::place(&self.slot_lens, &lives);
+
+        let mut lives = plan::Lives::new(slots);
+        let end = self.backward.len();
+        for (step, call) in self.backward.iter().enumerate() {
+            for &s in &call.touches {
+                lives.touch(s, step);
+            }
+        }
+        lives.keep(self.output.grad, 0, 0);
+        lives.keep(0, 0, end);
+        let grads = plan::place(&self.slot_lens, &lives);
+        Plan {
+            training: plan::sequential(&self.slot_lens),
+            inference,
+            grads,
+        }
     }
 
     /// The nodes of a list in order from `x`; returns the last output, and
@@ -350,8 +422,8 @@ impl Body {
             .map(|k| &calls[k]);
         let relu = members.contains(&ir::Fuse::Relu);
         let (x, y) = (conv.x, last.y);
-        let [xa, xl, p0, p1, stride, r0, r1] = [
-            x.act,
+        let xa = act_at(x.act);
+        let [xl, p0, p1, stride, r0, r1] = [
             x.len,
             conv.params.0,
             conv.params.1,
@@ -360,7 +432,7 @@ impl Body {
             conv.prepared.1,
         ]
         .map(lit);
-        let (y0, yl) = y.span(y.act);
+        let (y0, yl) = y.span(act_at(y.act));
         let conv_ty = &conv.ty;
         let (norm_ty, norm_args) = match norm {
             Some(n) => {
@@ -371,8 +443,15 @@ impl Body {
             None => (quote!(::nn::__private::Identity), quote!((&[], &[]))),
         };
         let separate = self.forward.split_off(start);
+        // the group's steps are the last ones (the calls before them may
+        // already be merged into one, as this group's are about to be)
+        let first = self.steps.len() - separate.len();
+        for (runs, _) in &mut self.steps[first..] {
+            *runs = Runs::Training;
+        }
+        self.steps.push((Runs::Inference, vec![x.act, y.act]));
         self.forward.push(quote! {
-            if pass.inference {
+            if INFER {
                 let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #y0, #yl);
                 <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
                     pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
@@ -551,10 +630,10 @@ impl Body {
     /// output's gradient into each branch's, accumulated), for what the
     /// branches did not do themselves.
     fn merge(&mut self, merge: ir::Merge, branches: &[(Val, Placed)], out: Val) {
-        let (oa, og, ol) = (lit(out.act), lit(out.grad), lit(out.len));
+        let (oa, og, ol) = (act_at(out.act), grad_at(out.grad), lit(out.len));
         let mut at = 0;
         for (k, &(b, placed)) in branches.iter().enumerate() {
-            let (ba, bg, bl) = (lit(b.act), lit(b.grad), lit(b.len));
+            let (ba, bg, bl) = (act_at(b.act), grad_at(b.grad), lit(b.len));
             let (forward, backward) = match merge {
                 ir::Merge::Add => {
                     let first = k == 0;
@@ -578,11 +657,14 @@ impl Body {
                     (forward, backward)
                 }
             };
-            self.forward.extend(forward);
+            if let Some(forward) = forward {
+                self.step(Runs::Always, &[out.act, b.act], forward);
+            }
             // the network's input gradient only when asked for
             self.backward.extend(backward.map(|backward| BackwardCall {
                 storing: None,
                 adds_into: (b.grad, b.len),
+                touches: vec![out.grad, b.grad],
                 call: if b.is_input() {
                     quote!(if input_grad { #backward })
                 } else {
@@ -638,13 +720,14 @@ impl Body {
             y,
         });
         let first = x.is_input();
-        let [xa, xg, xl, p0, p1, b0, b1, stride, r0, r1] =
-            [x.act, x.grad, x.len, p0, p1, b0, b1, y.stride, r0, r1].map(lit);
-        let ((ya, yl), (yg, _)) = (y.span(y.act), y.span(y.grad));
+        let (xa, xg) = (act_at(x.act), grad_at(x.grad));
+        let [xl, p0, p1, b0, b1, stride, r0, r1] =
+            [x.len, p0, p1, b0, b1, y.stride, r0, r1].map(lit);
+        let ((ya, yl), (yg, _)) = (y.span(act_at(y.act)), y.span(grad_at(y.grad)));
         let layer_trait = quote!(::nn::__private::Layer);
         // a layer that keeps values per sample for backward (`Layer::SAVED`)
         // has a slot of its own for them, and its gradient's for working space
-        let [sa, sl] = [saved.act, saved.len].map(lit);
+        let (sa, sg, sl) = (act_at(saved.act), grad_at(saved.grad), lit(saved.len));
         let (split, split_grads) = if saved.len > 0 {
             (
                 quote! {
@@ -656,7 +739,7 @@ impl Body {
                 quote! {
                     let (dy, dx, d_saved) = ::nn::__private::split_three(
                         d_acts,
-                        [(#yg, #yl), (batch * #xg, batch * #xl), (batch * #sa, batch * #sl)],
+                        [(#yg, #yl), (batch * #xg, batch * #xl), (batch * #sg, batch * #sl)],
                     );
                     let saved = &acts[batch * #sa..batch * (#sa + #sl)];
                 },
@@ -673,13 +756,22 @@ impl Body {
                 },
             )
         };
-        self.forward.push(quote! {{
-            #split
-            <#ty as #layer_trait>::forward(::nn::__private::Forward {
-                pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1], saved,
-            });
-        }});
+        let (mut touched, mut grads) = (vec![x.act, y.act], vec![y.grad, x.grad]);
+        if saved.len > 0 {
+            touched.push(saved.act);
+            grads.push(saved.grad);
+        }
+        self.step(
+            Runs::Always,
+            &touched,
+            quote! {{
+                #split
+                <#ty as #layer_trait>::forward(::nn::__private::Forward {
+                    pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
+                    scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1], saved,
+                });
+            }},
+        );
         if layer.prepared > 0 {
             self.prepare.push(quote! {
                 <#ty as #layer_trait>::prepare(&params[#p0..#p1], &mut prepared[#r0..#r1]);
@@ -717,6 +809,7 @@ impl Body {
         let stores = quote!(<#ty as #layer_trait>::STORES_INPUT_GRAD);
         self.backward.push(BackwardCall {
             adds_into: (x.grad, x.len),
+            touches: grads,
             call: call(quote!(false)),
             storing: Some(Storing {
                 call: call(stores.clone()),
@@ -879,18 +972,36 @@ fn items(
     let (in_len, out_len) = (lit(in_len), lit(out_len));
     let stub = quote!(::core::unreachable!());
     let fill = |f: &dyn Fn(&Body) -> TokenStream| body.map_or_else(|| stub.clone(), f);
-    let (param_count, acts, output_offset, buffer_len, prepared_len) =
-        body.map_or((0, 0, 0, 0, 0), |b| {
-            (
-                b.param_count,
-                b.activations_per_sample,
-                b.output_offset,
-                b.buffer_len,
-                b.prepared_len,
-            )
-        });
-    let [param_count, acts, output_offset, buffer_len, prepared_len] =
-        [param_count, acts, output_offset, buffer_len, prepared_len].map(lit);
+    let plan = body.map(Body::plan);
+    let sizes = match (body, &plan) {
+        (Some(b), Some(p)) => [
+            b.param_count,
+            p.training.1,
+            p.training.0[b.output.act],
+            p.inference.1,
+            p.inference.0[b.output.act],
+            p.grads.1,
+            p.grads.0[b.output.grad],
+            b.buffer_len,
+            b.prepared_len,
+        ],
+        _ => [0; 9],
+    };
+    let [param_count, acts, output_offset, infer_acts, infer_output_offset, grads, output_grad_offset, buffer_len, prepared_len] =
+        sizes.map(lit);
+    // each pass names its slots' offsets by constants of its own plan
+    let offsets = |prefix: fn(usize) -> syn::Ident, of: &dyn Fn(&Plan) -> &Vec<usize>| {
+        plan.as_ref().map_or_else(TokenStream::new, |p| {
+            let defs = of(p).iter().enumerate().map(|(id, &o)| {
+                let (name, o) = (prefix(id), lit(o));
+                quote!(const #name: usize = #o;)
+            });
+            quote!(#(#defs)*)
+        })
+    };
+    let training_acts = offsets(act_at, &|p| &p.training.0);
+    let inference_acts = offsets(act_at, &|p| &p.inference.0);
+    let grad_slots = offsets(grad_at, &|p| &p.grads.0);
     let layer_items = body.map(|b| &b.items[..]).unwrap_or_default();
     let scratch = body.map(|b| &b.scratch[..]).unwrap_or_default();
     let infos = body.map(|b| &b.infos[..]).unwrap_or_default();
@@ -900,23 +1011,37 @@ fn items(
         let init = &b.init;
         quote!(let _ = (&rng, &params, &buffers); #(#init)*)
     });
-    let forward = fill(&|b| {
-        let calls = &b.forward;
-        quote!(let batch = pass.batch; let _ = (&buffers, &scratch, &prepared); #(#calls)*)
-    });
+    let forward = |infer: bool, slots: &TokenStream| {
+        fill(&|b| {
+            let calls = &b.forward;
+            quote! {
+                const INFER: bool = #infer;
+                #slots
+                let batch = pass.batch; let _ = (&buffers, &scratch, &prepared); #(#calls)*
+            }
+        })
+    };
+    let (infer, forward) = (
+        forward(true, &inference_acts),
+        forward(false, &training_acts),
+    );
     let prepare = fill(&|b| {
         let calls = &b.prepare;
         quote!(let _ = (&params, &prepared); #(#calls)*)
     });
     let backward = fill(&|b| {
         let calls = zeroed_backward(&b.backward);
-        quote!(let batch = pass.batch; let _ = (input_grad, &buffers, &scratch); #(#calls)*)
+        quote! {
+            #training_acts
+            #grad_slots
+            let batch = pass.batch; let _ = (input_grad, &buffers, &scratch); #(#calls)*
+        }
     });
     let inherent = inherent(
         ident,
         (&input_dims, &input_rank, &in_len),
         (&output_dims, &output_rank, &out_len),
-        (&param_count, &acts),
+        &param_count,
         body.is_some(),
     );
     let from_state = fill(&|_| quote!(#ident { __state: state }));
@@ -941,7 +1066,7 @@ fn items(
 
             #takes_input
 
-            #[allow(unreachable_code, unused_variables)]
+            #[allow(unreachable_code, unused_variables, dead_code, non_upper_case_globals)]
             impl ::nn::__private::Generated for #ident {
                 type In = #in_ty;
                 type Out = #out_ty;
@@ -954,6 +1079,10 @@ fn items(
                     param_count: #param_count,
                     activations_per_sample: #acts,
                     output_offset: #output_offset,
+                    infer_activations_per_sample: #infer_acts,
+                    infer_output_offset: #infer_output_offset,
+                    grads_per_sample: #grads,
+                    output_grad_offset: #output_grad_offset,
                     scratch_len: ::nn::__private::max_of(&[0 #(, #scratch)*]),
                     buffer_len: #buffer_len,
                     prepared_len: #prepared_len,
@@ -980,6 +1109,9 @@ fn items(
                 fn forward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &mut [f32], prepared: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
                     #forward
                 }
+                fn infer_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &mut [f32], prepared: &[f32], acts: &mut [f32], scratch: &mut [f32]) {
+                    #infer
+                }
                 fn backward_layers(pass: ::nn::__private::Pass, params: &[f32], buffers: &[f32], acts: &[f32], d_acts: &mut [f32], grads: &mut [f32], scratch: &mut [f32], input_grad: bool) {
                     #backward
                 }
@@ -993,7 +1125,7 @@ fn inherent(
     ident: &syn::Ident,
     (input_dims, input_rank, in_len): (&TokenStream, &Literal, &Literal),
     (output_dims, output_rank, out_len): (&TokenStream, &Literal, &Literal),
-    (param_count, acts): (&Literal, &Literal),
+    param_count: &Literal,
     sound: bool,
 ) -> TokenStream {
     let stub = quote!(::core::unreachable!());
@@ -1020,8 +1152,13 @@ fn inherent(
             pub const PARAM_COUNT: usize = #param_count;
             /// Bytes of the parameters.
             pub const PARAM_BYTES: usize = #param_count * 4;
-            /// Bytes of training workspace per sample (activations and their gradients).
-            pub const WORKSPACE_BYTES_PER_SAMPLE: usize = 2 * #acts * 4;
+            /// Bytes of training workspace per sample: the values kept for
+            /// backward and the gradients' planned slots (see
+            /// `Network::WORKSPACE_BYTES_PER_SAMPLE`).
+            pub const WORKSPACE_BYTES_PER_SAMPLE: usize = <Self as ::nn::__private::Network>::WORKSPACE_BYTES_PER_SAMPLE;
+            /// Bytes of activations per sample in inference (see
+            /// `Network::INFERENCE_BYTES_PER_SAMPLE`).
+            pub const INFERENCE_BYTES_PER_SAMPLE: usize = <Self as ::nn::__private::Network>::INFERENCE_BYTES_PER_SAMPLE;
             /// Bytes held whatever the batch: parameters, gradients, buffers
             /// and the layers' scratch (see `Network::FIXED_BYTES`).
             pub const FIXED_BYTES: usize = <Self as ::nn::__private::Network>::FIXED_BYTES;
@@ -1053,6 +1190,7 @@ mod tests {
             .map(|(i, &adds_into)| BackwardCall {
                 storing: None,
                 adds_into,
+                touches: vec![adds_into.0],
                 call: quote!(call(#i);),
             })
             .collect()
@@ -1064,21 +1202,17 @@ mod tests {
 
     #[test]
     fn each_slot_is_zeroed_before_the_first_call_that_adds_into_it() {
-        let got = text(&zeroed_backward(&calls(&[
-            (10, 5),
-            (10, 5),
-            (11, 2),
-            (0, 10),
-        ])));
-        let want = "d_acts[batch*10..batch*(10+5)].fill(0.0);call(0usize);\
-            call(1usize);call(2usize);\
-            ifinput_grad{d_acts[batch*0..batch*(0+10)].fill(0.0);}call(3usize);";
+        let got = text(&zeroed_backward(&calls(&[(3, 5), (3, 5), (4, 2), (0, 10)])));
+        let want = "d_acts[batch*__G3..batch*(__G3+5)].fill(0.0);call(0usize);\
+            call(1usize);\
+            d_acts[batch*__G4..batch*(__G4+2)].fill(0.0);call(2usize);\
+            ifinput_grad{d_acts[batch*__G0..batch*(__G0+10)].fill(0.0);}call(3usize);";
         assert_eq!(got, want);
     }
 
     #[test]
     fn a_first_writer_that_can_store_is_not_zeroed_for() {
-        let mut calls = calls(&[(10, 5), (10, 5), (0, 10)]);
+        let mut calls = calls(&[(3, 5), (3, 5), (0, 10)]);
         for (i, c) in calls.iter_mut().enumerate() {
             c.storing = Some(Storing {
                 call: quote!(store(#i);),
@@ -1086,18 +1220,9 @@ mod tests {
             });
         }
         let got = text(&zeroed_backward(&calls));
-        let want = "if!S{d_acts[batch*10..batch*(10+5)].fill(0.0);}store(0usize);\
+        let want = "if!S{d_acts[batch*__G3..batch*(__G3+5)].fill(0.0);}store(0usize);\
             call(1usize);\
-            ifinput_grad{if!S{d_acts[batch*0..batch*(0+10)].fill(0.0);}}store(2usize);";
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn overlapping_slots_are_all_zeroed_first() {
-        let got = text(&zeroed_backward(&calls(&[(10, 5), (12, 8)])));
-        let want = "d_acts[batch*10..batch*(10+5)].fill(0.0);\
-            d_acts[batch*12..batch*(12+8)].fill(0.0);\
-            call(0usize);call(1usize);";
+            ifinput_grad{if!S{d_acts[batch*__G0..batch*(__G0+10)].fill(0.0);}}store(2usize);";
         assert_eq!(got, want);
     }
 

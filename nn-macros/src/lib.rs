@@ -23,6 +23,7 @@ mod expand;
 mod ir;
 mod layers;
 mod parse;
+mod plan;
 mod shape;
 #[cfg(test)]
 mod tests;

@@ -249,9 +249,16 @@ fn expand_items(body: &str) -> String {
     expand::network(TokenStream::from_str(&source).unwrap()).to_string()
 }
 
-/// How many calls of the merge function `f` an expansion holds.
+/// How many calls of the merge function `f` an expansion's training pass
+/// holds (forward or backward: the inference pass repeats the forward calls
+/// with its own slots).
 fn merges(out: &str, f: &str) -> usize {
-    out.matches(&format!("merge :: {f}")).count()
+    let training =
+        &out[out.find("fn forward_layers").unwrap()..out.find("fn infer_layers").unwrap()];
+    let backward = &out[out.find("fn backward_layers").unwrap()..];
+    (training.to_owned() + backward)
+        .matches(&format!("merge :: {f}"))
+        .count()
 }
 
 /// An `add` merges without copies where its branches let it: the first

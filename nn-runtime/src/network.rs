@@ -101,7 +101,7 @@ impl State {
                 last: 0,
                 first_sample: 0,
             },
-            acts: vec![0.0; infer_chunk(&l) * l.activations_per_sample],
+            acts: vec![0.0; infer_chunk(&l) * l.infer_activations_per_sample],
             d_acts: Vec::new(),
             scratch: vec![0.0; l.scratch_len].into_boxed_slice(),
             prepared: vec![0.0; l.prepared_len].into_boxed_slice(),
@@ -268,10 +268,21 @@ pub struct Layout {
     pub input_len: usize,
     pub output_len: usize,
     pub param_count: usize,
-    /// Floats of activations kept per sample (input included).
+    /// Floats of activations kept per sample in a training pass (input
+    /// included): every value backward reads, each in a slot of its own.
     pub activations_per_sample: usize,
     /// Per-sample offset of the output slot in the activation buffer.
     pub output_offset: usize,
+    /// Floats of activations per sample in an inference pass: the memory
+    /// plan's, where values share slots once nothing reads them.
+    pub infer_activations_per_sample: usize,
+    /// Per-sample offset of the output in an inference pass.
+    pub infer_output_offset: usize,
+    /// Floats of gradients per sample in a backward pass, as planned (the
+    /// input's first).
+    pub grads_per_sample: usize,
+    /// Per-sample offset of the output's gradient.
+    pub output_grad_offset: usize,
     /// Scratch floats shared by the layers.
     pub scratch_len: usize,
     /// Floats the layers derive from the parameters for inference
@@ -342,7 +353,7 @@ const fn ends_in_softmax(layers: &[LayerInfo]) -> bool {
 /// remade if the parameters changed, and nothing kept for backward.
 fn ready_for_inference<N: Network>(net: &mut N, batch: usize) {
     let s = net.state_mut();
-    let need = N::INFER_CHUNK.min(batch) * N::LAYOUT.activations_per_sample;
+    let need = N::INFER_CHUNK.min(batch) * N::LAYOUT.infer_activations_per_sample;
     if s.acts.len() < need {
         s.acts.resize(need, 0.0);
     }
@@ -367,8 +378,8 @@ fn infer<'a, N: Network>(net: &'a mut N, x: &[f32]) -> &'a mut [f32] {
     };
     let (params, prepared) = (&s.params, &s.prepared);
     let (buffers, acts) = (&mut s.buffers, &mut s.acts);
-    N::forward_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
-    let start = batch * N::LAYOUT.output_offset;
+    N::infer_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
+    let start = batch * N::LAYOUT.infer_output_offset;
     &mut s.acts[start..start + batch * N::OUTPUT_LEN]
 }
 
@@ -422,10 +433,21 @@ pub trait Generated: Sized {
     fn init_params(params: &mut [f32], buffers: &mut [f32], rng: &mut rand_chacha::ChaCha8Rng);
     /// Fills `prepared` from the parameters (`Layer::prepare` of each layer).
     fn prepare_layers(params: &[f32], prepared: &mut [f32]);
-    /// Runs every layer forward on `pass.batch` samples already in slot 0;
-    /// `prepared` is what `prepare_layers` made of `params` when
-    /// `pass.inference`.
+    /// Runs every layer forward on `pass.batch` samples already in slot 0,
+    /// keeping every value backward reads (the training layout).
     fn forward_layers(
+        pass: Pass,
+        params: &[f32],
+        buffers: &mut [f32],
+        prepared: &[f32],
+        acts: &mut [f32],
+        scratch: &mut [f32],
+    );
+    /// The inference pass (`pass.inference`) on `pass.batch` samples
+    /// already in slot 0, in the inference layout: a conv runs the batch
+    /// norm and ReLU after it, values share slots once nothing reads them,
+    /// and `prepared` is what `prepare_layers` made of `params`.
+    fn infer_layers(
         pass: Pass,
         params: &[f32],
         buffers: &mut [f32],
@@ -468,8 +490,8 @@ pub trait Generated: Sized {
         let Layout {
             name,
             output_len,
-            activations_per_sample,
-            output_offset,
+            grads_per_sample,
+            output_grad_offset,
             ..
         } = Self::LAYOUT;
         let s = self.state_mut();
@@ -484,13 +506,13 @@ pub trait Generated: Sized {
             "{name}: output gradient of {} floats for a batch of {batch} outputs of {output_len} floats",
             d_output.len(),
         );
-        let need = batch * activations_per_sample;
+        let need = batch * grads_per_sample;
         if s.d_acts.len() < need {
             s.d_acts.resize(need, 0.0);
         }
         // each layer's input gradient is zeroed by the generated pass just
         // before the first layer that adds into it
-        let start = batch * output_offset;
+        let start = batch * output_grad_offset;
         s.d_acts[start..start + d_output.len()].copy_from_slice(d_output);
         let pass = Pass {
             batch,
@@ -538,9 +560,24 @@ pub trait Network: Generated {
     const PARAM_COUNT: usize = Self::LAYOUT.param_count;
     /// Bytes of the parameters.
     const PARAM_BYTES: usize = Self::PARAM_COUNT * core::mem::size_of::<f32>();
-    /// Bytes of training workspace per sample: activations and their gradients.
-    const WORKSPACE_BYTES_PER_SAMPLE: usize =
+    /// Bytes of training workspace per sample: the values kept for
+    /// backward and the gradients' slots, as the memory plan computed by
+    /// `network!` lays them out (a gradient's slot is reused once the
+    /// layer that made the value has read it).
+    const WORKSPACE_BYTES_PER_SAMPLE: usize = (Self::LAYOUT.activations_per_sample
+        + Self::LAYOUT.grads_per_sample)
+        * core::mem::size_of::<f32>();
+    /// Bytes of training workspace per sample without the plan: every value
+    /// and every gradient in a slot of its own.
+    const UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE: usize =
         2 * Self::LAYOUT.activations_per_sample * core::mem::size_of::<f32>();
+    /// Bytes of activations per sample in an inference pass
+    /// ([`Network::predict`] in evaluation mode), as planned: a value's
+    /// slot is reused once the last layer that reads it has run, so this
+    /// is about the two largest neighbouring values, not their sum. The
+    /// network holds it for [`Network::INFER_CHUNK`] samples.
+    const INFERENCE_BYTES_PER_SAMPLE: usize =
+        Self::LAYOUT.infer_activations_per_sample * core::mem::size_of::<f32>();
     /// Bytes of the scratch the layers share (im2col matrices, padded
     /// inputs, transposed chunks of a dense layer's batch): allocated once,
     /// whatever the batch; part of [`Network::FIXED_BYTES`].
@@ -551,9 +588,10 @@ pub trait Network: Generated {
     /// prepare from the parameters for inference (Winograd's transformed
     /// kernels: 16 floats for each 3×3 kernel it runs). A network holds
     /// this plus the activations of its largest batch so far (and their
-    /// gradients after a backward pass): `WORKSPACE_BYTES_PER_SAMPLE / 2`
-    /// per sample of activations, for [`Network::INFER_CHUNK`] samples from
-    /// construction on.
+    /// gradients after a backward pass): [`Network::WORKSPACE_BYTES_PER_SAMPLE`]
+    /// per sample after a training step, and from construction on
+    /// [`Network::INFERENCE_BYTES_PER_SAMPLE`] for each of
+    /// [`Network::INFER_CHUNK`] samples.
     const FIXED_BYTES: usize = (2 * Self::LAYOUT.param_count
         + Self::LAYOUT.buffer_len
         + Self::LAYOUT.scratch_len
@@ -605,6 +643,9 @@ pub trait Network: Generated {
             buffers: Self::BUFFER_COUNT,
             param_bytes: Self::PARAM_BYTES,
             workspace_bytes_per_sample: Self::WORKSPACE_BYTES_PER_SAMPLE,
+            kept_bytes_per_sample: Self::LAYOUT.activations_per_sample
+                * core::mem::size_of::<f32>(),
+            inference_bytes_per_sample: Self::INFERENCE_BYTES_PER_SAMPLE,
             fixed_bytes: Self::FIXED_BYTES,
             scratch_bytes: Self::SCRATCH_BYTES,
         }
@@ -788,10 +829,13 @@ pub trait Network: Generated {
         if !Self::ENDS_IN_SOFTMAX {
             crate::kernels::activation::softmax_in_place(Self::OUTPUT_LEN, output);
         }
+        let start = match self.mode() {
+            Mode::Train => Self::LAYOUT.output_offset,
+            Mode::Eval => Self::LAYOUT.infer_output_offset,
+        };
         let s = self.state_mut();
         s.backward_ready = false;
         s.input_grad_ready = false;
-        let start = Self::LAYOUT.output_offset;
         &s.acts[start..start + Self::OUTPUT_LEN]
     }
 
@@ -1032,6 +1076,10 @@ mod tests {
             param_count: 0,
             activations_per_sample: 2,
             output_offset: 1,
+            infer_activations_per_sample: 2,
+            infer_output_offset: 1,
+            grads_per_sample: 2,
+            output_grad_offset: 1,
             scratch_len: 0,
             prepared_len: 0,
             layers: &[LayerInfo {
@@ -1074,6 +1122,16 @@ mod tests {
                 Mode::Eval => 2.0,
             };
             acts[pass.batch..2 * pass.batch].fill(mark);
+        }
+        fn infer_layers(
+            pass: Pass,
+            params: &[f32],
+            buffers: &mut [f32],
+            prepared: &[f32],
+            acts: &mut [f32],
+            scratch: &mut [f32],
+        ) {
+            Self::forward_layers(pass, params, buffers, prepared, acts, scratch);
         }
         fn backward_layers(
             _: Pass,

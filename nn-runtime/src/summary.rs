@@ -81,9 +81,16 @@ pub struct Summary {
     pub buffers: usize,
     /// Bytes of the parameters.
     pub param_bytes: usize,
-    /// Bytes of training workspace per sample (activations and their
-    /// gradients).
+    /// Bytes of training workspace per sample: the values kept for
+    /// backward and the gradients, as planned
+    /// ([`Network::WORKSPACE_BYTES_PER_SAMPLE`](crate::Network::WORKSPACE_BYTES_PER_SAMPLE)).
     pub workspace_bytes_per_sample: usize,
+    /// Of those, the values kept for backward: also what inference would
+    /// need without the plan, a slot per value.
+    pub kept_bytes_per_sample: usize,
+    /// Bytes of activations per sample in inference, as planned
+    /// ([`Network::INFERENCE_BYTES_PER_SAMPLE`](crate::Network::INFERENCE_BYTES_PER_SAMPLE)).
+    pub inference_bytes_per_sample: usize,
     /// Bytes held whatever the batch ([`Network::FIXED_BYTES`](crate::Network::FIXED_BYTES)).
     pub fixed_bytes: usize,
     /// Of those, the layers' shared scratch.
@@ -218,10 +225,20 @@ impl fmt::Display for Summary {
             thousands(self.fixed_bytes),
             thousands(self.scratch_bytes)
         )?;
+        let (kept, workspace) = (self.kept_bytes_per_sample, self.workspace_bytes_per_sample);
+        writeln!(
+            f,
+            "training workspace per sample: {} bytes ({} of values kept for backward, {} of gradients; {} without the memory plan)",
+            thousands(workspace),
+            thousands(kept),
+            thousands(workspace - kept),
+            thousands(2 * kept),
+        )?;
         write!(
             f,
-            "training workspace per sample: {} bytes",
-            thousands(self.workspace_bytes_per_sample)
+            "inference activations per sample: {} bytes ({} without the memory plan)",
+            thousands(self.inference_bytes_per_sample),
+            thousands(kept),
         )
     }
 }
