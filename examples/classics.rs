@@ -11,7 +11,7 @@
 //! With `--step B`, each network then takes one training step (forward,
 //! backward, SGD) on a batch of `B` random images, and says how long it
 //! took and how much memory the network held (`FIXED_BYTES` and `B` times
-//! `WORKSPACE_BYTES_PER_SAMPLE`): `--step 64` holds 15 GB for VGG-16.
+//! `WORKSPACE_BYTES_PER_SAMPLE`): `--step 64` holds 7.0 GB for VGG-16.
 
 #[path = "nets/alexnet.rs"]
 mod alexnet;

@@ -26,15 +26,21 @@ fn lenet5_constants() {
     assert_eq!(LeNet5::INPUT_SHAPE, [1, 28, 28]);
     assert_eq!(LeNet5::OUTPUT_SHAPE, [10]);
     assert_eq!((LeNet5::INPUT_LEN, LeNet5::OUTPUT_LEN), (784, 10));
-    // activations kept per sample for backward (the input and every
-    // layer's output but flatten's, which is a view), in f32
-    let acts = 784 + 4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 2 + 84 * 2 + 10;
+    // activations kept per sample for backward: the input and every
+    // layer's output but flatten's, which is a view, and the ReLUs', which
+    // run in place over the outputs before them; in f32
+    let acts = 784 + 4704 + 1176 + 1600 + 400 + 120 + 84 + 10;
     // the gradients, as planned: at most the input's (kept for
     // `input_grad`) and, while the first ReLU runs backward, its output's
     // and its input's
     let grads = 784 + 4704 + 4704;
     assert_eq!(LeNet5::WORKSPACE_BYTES_PER_SAMPLE, (acts + grads) * 4);
-    assert_eq!(LeNet5::UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE, 2 * acts * 4);
+    // without the plan: a slot for every value and every gradient
+    let unplanned = 784 + 4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 2 + 84 * 2 + 10;
+    assert_eq!(
+        LeNet5::UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE,
+        2 * unplanned * 4
+    );
     // inference: the conv writes the ReLU's output (4,704) straight from
     // the input (784), the pool its output (1,176) beside them, and every
     // later value fits where those were

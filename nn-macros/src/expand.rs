@@ -224,6 +224,25 @@ fn takes_part(nodes: &[ir::Node]) -> bool {
     }
 }
 
+/// Whether the last of `nodes` (a list's layers up to it) writes its output
+/// over its input: it can (`Layer::IN_PLACE`), and its input is the output
+/// of the layer right before it in the list, whose backward does not read
+/// that output, so that nothing else reads it (a list's first node reads
+/// the list's input, which a block's other branches or the network's
+/// backward also read).
+fn in_place(nodes: &[ir::Node]) -> bool {
+    let is_layer = |n: &ir::Node| matches!(n, ir::Node::Layer(l) if matches!(l.runtime, Runtime::Layer { .. }));
+    match nodes {
+        [.., ir::Node::Layer(before), ir::Node::Layer(last)] => {
+            last.in_place
+                && is_layer(&nodes[nodes.len() - 1])
+                && is_layer(&nodes[nodes.len() - 2])
+                && !before.reads_output
+        }
+        _ => false,
+    }
+}
+
 /// The conv at the head of `nodes` and the layers after it that it runs in
 /// inference: a batch norm, a ReLU, or both in that order (empty if none).
 /// Only the last of them may be a list's last node, whose output a block
@@ -369,8 +388,21 @@ impl Body {
         lives.keep(self.output.grad, 0, 0);
         lives.keep(0, 0, end);
         let grads = plan::place(&self.slot_lens, &lives);
+
+        // training: every value written is kept to the end (slots that
+        // only a gradient uses, an in-place layer's, take no room)
+        let mut written = vec![false; slots];
+        written[0] = true;
+        for (runs, touched) in &self.steps {
+            if *runs != Runs::Inference {
+                touched.iter().for_each(|&s| written[s] = true);
+            }
+        }
+        let kept: Vec<usize> = (0..slots)
+            .map(|s| if written[s] { self.slot_lens[s] } else { 0 })
+            .collect();
         Plan {
-            training: plan::sequential(&self.slot_lens),
+            training: plan::sequential(&kept),
             inference,
             grads,
         }
@@ -395,8 +427,11 @@ impl Body {
             for (k, node) in nodes[i..i + members.len().max(1)].iter().enumerate() {
                 let target = target.filter(|_| i + k + 1 == nodes.len());
                 let folded = k > 0;
+                let in_place = target.is_none() && in_place(&nodes[..=i + k]);
                 (x, placed) = match node {
-                    ir::Node::Layer(layer) => self.layer(layer, x, depth, target, folded),
+                    ir::Node::Layer(layer) => {
+                        self.layer(layer, x, depth, target, (folded, in_place))
+                    }
                     ir::Node::Block(block) => self.block(block, x, depth, target),
                 };
                 calls.extend(self.last_call.take());
@@ -465,14 +500,14 @@ impl Body {
     }
 
     /// A layer from `x`; `folded` when a conv before it runs it in
-    /// inference.
+    /// inference, `in_place` when it writes its output over `x`.
     fn layer(
         &mut self,
         layer: &ir::Layer,
         x: Val,
         depth: usize,
         target: Option<Target>,
-        folded: bool,
+        (folded, in_place): (bool, bool),
     ) -> (Val, Placed) {
         let params = self.add_tensors(layer);
         let buffers = self.add_buffers(layer);
@@ -491,6 +526,11 @@ impl Body {
                     Some(act) => Val::dense(act, act, layer.output.len()),
                     None => self.slot(layer.output.len()),
                 };
+                if in_place {
+                    // the values where the input's were; the gradient
+                    // still a slot of its own
+                    out.act = x.act;
+                }
                 placed.act = act.is_some();
                 if let Some(t) = target {
                     out.grad = t.grad;
@@ -501,7 +541,8 @@ impl Body {
                 self.prepared_len += layer.prepared;
                 let saved = self.slot(layer.saved);
                 let slots = (x, out, saved);
-                self.add_calls(layer, (ty, items), (params, buffers, prepared), slots);
+                let ranges = (params, buffers, prepared);
+                self.add_calls(layer, (ty, items), ranges, slots, in_place);
                 out
             }
         };
@@ -710,6 +751,7 @@ impl Body {
         (ty, items): (&TokenStream, &TokenStream),
         ((p0, p1), (b0, b1), (r0, r1)): ((usize, usize), (usize, usize), (usize, usize)),
         (x, y, saved): (Val, Val, Val),
+        in_place: bool,
     ) {
         self.last_call = Some(Call {
             ty: ty.clone(),
@@ -761,17 +803,19 @@ impl Body {
             touched.push(saved.act);
             grads.push(saved.grad);
         }
-        self.step(
-            Runs::Always,
-            &touched,
-            quote! {{
+        if in_place {
+            self.step(Runs::Always, &[x.act], quote! {
+                <#ty as #layer_trait>::forward_in_place(pass, &mut acts[batch * #xa..batch * (#xa + #xl)]);
+            });
+        } else {
+            self.step(Runs::Always, &touched, quote! {{
                 #split
                 <#ty as #layer_trait>::forward(::nn::__private::Forward {
                     pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
                     scratch, buffers: &mut buffers[#b0..#b1], prepared: &prepared[#r0..#r1], saved,
                 });
-            }},
-        );
+            }});
+        }
         if layer.prepared > 0 {
             self.prepare.push(quote! {
                 <#ty as #layer_trait>::prepare(&params[#p0..#p1], &mut prepared[#r0..#r1]);
@@ -817,7 +861,7 @@ impl Body {
             }),
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
-        let (reads_output, strided) = (layer.reads_output, layer.strided);
+        let (reads_output, strided, in_place) = (layer.reads_output, layer.strided, layer.in_place);
         let [n_in, n_out, n_params, n_buffers, n_prepared, n_saved] = [
             layer.input.len(),
             layer.output.len(),
@@ -844,7 +888,8 @@ impl Body {
                     && <#ty as #layer_trait>::PREPARED == #n_prepared
                     && <#ty as #layer_trait>::SAVED == #n_saved
                     && <#ty as #layer_trait>::READS_OUTPUT == #reads_output
-                    && <#ty as #layer_trait>::STRIDED == #strided,
+                    && <#ty as #layer_trait>::STRIDED == #strided
+                    && <#ty as #layer_trait>::IN_PLACE == #in_place,
                 #drift
             );
         });
@@ -982,12 +1027,13 @@ fn items(
             p.inference.0[b.output.act],
             p.grads.1,
             p.grads.0[b.output.grad],
+            b.slot_lens.iter().sum(),
             b.buffer_len,
             b.prepared_len,
         ],
-        _ => [0; 9],
+        _ => [0; 10],
     };
-    let [param_count, acts, output_offset, infer_acts, infer_output_offset, grads, output_grad_offset, buffer_len, prepared_len] =
+    let [param_count, acts, output_offset, infer_acts, infer_output_offset, grads, output_grad_offset, unplanned, buffer_len, prepared_len] =
         sizes.map(lit);
     // each pass names its slots' offsets by constants of its own plan
     let offsets = |prefix: fn(usize) -> syn::Ident, of: &dyn Fn(&Plan) -> &Vec<usize>| {
@@ -1083,6 +1129,7 @@ fn items(
                     infer_output_offset: #infer_output_offset,
                     grads_per_sample: #grads,
                     output_grad_offset: #output_grad_offset,
+                    unplanned_per_sample: #unplanned,
                     scratch_len: ::nn::__private::max_of(&[0 #(, #scratch)*]),
                     buffer_len: #buffer_len,
                     prepared_len: #prepared_len,

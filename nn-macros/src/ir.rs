@@ -221,6 +221,9 @@ pub struct Layer {
     /// It takes an output stride (`Layer::STRIDED`): as a `concat` branch's
     /// last layer, it writes its part of the block's output itself.
     pub strided: bool,
+    /// It can run in place (`Layer::IN_PLACE`): its output over its input,
+    /// its backward working from the output alone.
+    pub in_place: bool,
     pub runtime: Runtime,
 }
 
@@ -254,6 +257,7 @@ impl Layer {
             reads_output: false,
             fuse: Fuse::None,
             strided: false,
+            in_place: false,
             runtime,
         }
     }
@@ -267,6 +271,12 @@ impl Layer {
     /// Marks a layer that a conv can take into its inference pass.
     pub fn fuse(mut self, fuse: Fuse) -> Self {
         self.fuse = fuse;
+        self
+    }
+
+    /// Marks a layer that can run in place.
+    pub fn in_place(mut self) -> Self {
+        self.in_place = true;
         self
     }
 

@@ -419,3 +419,41 @@ proptest! {
         run(&format!("struct Net<{input}> {{ {layer}{}){tail} }}", args.join(", ")))?;
     }
 }
+
+/// How many layers of an expansion's training pass run in place.
+fn in_place(out: &str) -> usize {
+    let training =
+        &out[out.find("fn forward_layers").unwrap()..out.find("fn infer_layers").unwrap()];
+    training.matches("forward_in_place").count()
+}
+
+/// A ReLU, sigmoid or tanh overwrites its input when the layer right
+/// before it in the same list made that input and does not read it in
+/// backward; not when the input is the network's or a branch's (others
+/// read it), nor after a layer that differentiates through its output or
+/// after a block, nor as a branch's last layer writing the block's output.
+#[test]
+fn activations_run_in_place_where_nothing_else_reads_their_input() {
+    let cases = [
+        ("conv(4, kernel = 3, pad = 1), relu", 1),
+        ("conv(4, kernel = 3, pad = 1), batch_norm, relu, relu", 2),
+        ("relu, conv(4, kernel = 1)", 0),
+        ("conv(4, kernel = 1), tanh, sigmoid", 1),
+        ("conv(4, kernel = 1), leaky_relu(0.1), prelu", 0),
+        ("flatten, relu", 0),
+        (
+            "residual { relu, conv(4, kernel = 1), relu, conv(4, kernel = 1) }",
+            1,
+        ),
+        (
+            "add { [conv(4, kernel = 1), relu], [conv(4, kernel = 1)] }",
+            0,
+        ),
+        ("concat { [conv(4, kernel = 1), relu], [] }, relu", 0),
+    ];
+    for (items, want) in cases {
+        let out = expand_items(items);
+        assert!(!out.contains("compile_error"), "{items}: {out}");
+        assert_eq!(in_place(&out), want, "{items}");
+    }
+}

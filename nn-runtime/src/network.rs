@@ -283,6 +283,9 @@ pub struct Layout {
     pub grads_per_sample: usize,
     /// Per-sample offset of the output's gradient.
     pub output_grad_offset: usize,
+    /// Floats per sample without the plan: every value (an in-place
+    /// layer's output too) in a slot of its own.
+    pub unplanned_per_sample: usize,
     /// Scratch floats shared by the layers.
     pub scratch_len: usize,
     /// Floats the layers derive from the parameters for inference
@@ -568,9 +571,9 @@ pub trait Network: Generated {
         + Self::LAYOUT.grads_per_sample)
         * core::mem::size_of::<f32>();
     /// Bytes of training workspace per sample without the plan: every value
-    /// and every gradient in a slot of its own.
+    /// (an in-place ReLU's too) and every gradient in a slot of its own.
     const UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE: usize =
-        2 * Self::LAYOUT.activations_per_sample * core::mem::size_of::<f32>();
+        2 * Self::LAYOUT.unplanned_per_sample * core::mem::size_of::<f32>();
     /// Bytes of activations per sample in an inference pass
     /// ([`Network::predict`] in evaluation mode), as planned: a value's
     /// slot is reused once the last layer that reads it has run, so this
@@ -644,6 +647,8 @@ pub trait Network: Generated {
             param_bytes: Self::PARAM_BYTES,
             workspace_bytes_per_sample: Self::WORKSPACE_BYTES_PER_SAMPLE,
             kept_bytes_per_sample: Self::LAYOUT.activations_per_sample
+                * core::mem::size_of::<f32>(),
+            unplanned_bytes_per_sample: Self::LAYOUT.unplanned_per_sample
                 * core::mem::size_of::<f32>(),
             inference_bytes_per_sample: Self::INFERENCE_BYTES_PER_SAMPLE,
             fixed_bytes: Self::FIXED_BYTES,
@@ -1080,6 +1085,7 @@ mod tests {
             infer_output_offset: 1,
             grads_per_sample: 2,
             output_grad_offset: 1,
+            unplanned_per_sample: 2,
             scratch_len: 0,
             prepared_len: 0,
             layers: &[LayerInfo {

@@ -85,9 +85,12 @@ pub struct Summary {
     /// backward and the gradients, as planned
     /// ([`Network::WORKSPACE_BYTES_PER_SAMPLE`](crate::Network::WORKSPACE_BYTES_PER_SAMPLE)).
     pub workspace_bytes_per_sample: usize,
-    /// Of those, the values kept for backward: also what inference would
-    /// need without the plan, a slot per value.
+    /// Of those, the values kept for backward.
     pub kept_bytes_per_sample: usize,
+    /// Bytes of values per sample without the plan: a slot per value (an
+    /// in-place activation's too); twice that for training, values and
+    /// gradients.
+    pub unplanned_bytes_per_sample: usize,
     /// Bytes of activations per sample in inference, as planned
     /// ([`Network::INFERENCE_BYTES_PER_SAMPLE`](crate::Network::INFERENCE_BYTES_PER_SAMPLE)).
     pub inference_bytes_per_sample: usize,
@@ -226,19 +229,20 @@ impl fmt::Display for Summary {
             thousands(self.scratch_bytes)
         )?;
         let (kept, workspace) = (self.kept_bytes_per_sample, self.workspace_bytes_per_sample);
+        let unplanned = self.unplanned_bytes_per_sample;
         writeln!(
             f,
             "training workspace per sample: {} bytes ({} of values kept for backward, {} of gradients; {} without the memory plan)",
             thousands(workspace),
             thousands(kept),
             thousands(workspace - kept),
-            thousands(2 * kept),
+            thousands(2 * unplanned),
         )?;
         write!(
             f,
             "inference activations per sample: {} bytes ({} without the memory plan)",
             thousands(self.inference_bytes_per_sample),
-            thousands(kept),
+            thousands(unplanned),
         )
     }
 }

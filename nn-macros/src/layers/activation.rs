@@ -69,10 +69,13 @@ impl Spec for Plain {
             }
         };
         let layer = same_shape(cx, name.into(), ty).strided();
-        // sigmoid, tanh and softmax differentiate through their output
+        // sigmoid, tanh and softmax differentiate through their output;
+        // the first three can overwrite their input (softmax, over a few
+        // values at the end of a network, keeps a slot of its own)
         Some(match self {
-            Plain::Relu => layer.fuse(ir::Fuse::Relu),
-            _ => layer.reads_output(),
+            Plain::Relu => layer.fuse(ir::Fuse::Relu).in_place(),
+            Plain::Sigmoid | Plain::Tanh => layer.reads_output().in_place(),
+            Plain::Softmax => layer.reads_output(),
         })
     }
 }

@@ -21,6 +21,16 @@ pub fn relu_forward(input: &[f32], output: &mut [f32]) {
         .for_each(|(y, &x)| *y = if x < 0.0 { 0.0 } else { x });
 }
 
+/// ReLU over `values`, in place (PyTorch's `inplace=True`). Backward then
+/// reads the output where it read the input: `y > 0` exactly where
+/// `x > 0`.
+#[inline(always)]
+pub fn relu_in_place(values: &mut [f32]) {
+    values
+        .iter_mut()
+        .for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
+}
+
 /// ReLU backward: passes `dy` where `x > 0`.
 #[inline(always)]
 pub fn relu_backward(input: &[f32], d_output: &[f32], d_input: &mut [f32]) {
@@ -46,6 +56,14 @@ pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {
         .iter_mut()
         .zip(input)
         .for_each(|(y, &x)| *y = if x > 0.0 { x } else { a * x });
+}
+
+/// Leaky ReLU over `values`, in place.
+#[inline(always)]
+pub fn leaky_relu_in_place(a: f32, values: &mut [f32]) {
+    values
+        .iter_mut()
+        .for_each(|v| *v = if *v > 0.0 { *v } else { a * *v });
 }
 
 /// Leaky ReLU backward.
@@ -101,6 +119,21 @@ pub fn sigmoid_forward(input: &[f32], output: &mut [f32]) {
     });
 }
 
+/// Sigmoid over `values`, in place: the same values as
+/// [`sigmoid_forward`].
+#[inline(always)]
+pub fn sigmoid_in_place(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| {
+        let x = *v;
+        *v = if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            let e = x.exp();
+            e / (1.0 + e)
+        }
+    });
+}
+
 /// Sigmoid backward: `dx += dy · y (1 − y)`.
 #[inline(always)]
 pub fn sigmoid_backward(output: &[f32], d_output: &[f32], d_input: &mut [f32]) {
@@ -116,6 +149,12 @@ pub fn tanh_forward(input: &[f32], output: &mut [f32]) {
         .iter_mut()
         .zip(input)
         .for_each(|(y, &x)| *y = x.tanh());
+}
+
+/// Tanh over `values`, in place.
+#[inline(always)]
+pub fn tanh_in_place(values: &mut [f32]) {
+    values.iter_mut().for_each(|v| *v = v.tanh());
 }
 
 /// Tanh backward: `dx += dy · (1 − y²)`.

@@ -1,6 +1,6 @@
 //! Activations: `relu`, `sigmoid`, `tanh`, `softmax`, `leaky_relu`, `prelu`.
 
-use super::{Backward, Forward, Layer};
+use super::{Backward, Forward, Layer, Pass};
 use crate::kernels::activation;
 use crate::kernels::simd::vectorized;
 use core::marker::PhantomData;
@@ -18,10 +18,10 @@ fn runs(batch: usize, n: usize, stride: usize) -> (usize, usize) {
 }
 
 /// An activation without parameters over `N` values per sample: its
-/// forward from `(x, y)`, its backward from `(x, y, dy, dx)`, where each
-/// is the batch's part of the slice.
+/// forward from `(x, y)` and in place on `v`, its backward from
+/// `(x, y, dy, dx)`, where each is the batch's part of the slice.
 macro_rules! elementwise {
-    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, reads_output: $reads:literal, stores: $stores:literal, |$x:ident, $y:ident| $fwd:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident, $fresh:ident| $bwd:expr) => {
+    ($(#[$doc:meta])* $name:ident $(<$slope:ident>)?, reads_output: $reads:literal, stores: $stores:literal, in_place: $in_place:literal, |$x:ident, $y:ident| $fwd:expr, |$v:ident| $fwd_in_place:expr, |$bx:ident, $by:ident, $dy:ident, $dx:ident, $fresh:ident| $bwd:expr) => {
         $(#[$doc])*
         pub struct $name<const N: usize $(, const $slope: u32)?>(PhantomData<()>);
 
@@ -32,6 +32,13 @@ macro_rules! elementwise {
             const READS_OUTPUT: bool = $reads;
             const STRIDED: bool = true;
             const STORES_INPUT_GRAD: bool = $stores;
+            const IN_PLACE: bool = $in_place;
+
+            #[inline]
+            fn forward_in_place(pass: Pass, values: &mut [f32]) {
+                let $v = &mut values[..pass.batch * N];
+                vectorized(#[inline(always)] || $fwd_in_place)
+            }
 
             #[inline]
             fn forward(f: Forward<'_>) {
@@ -63,20 +70,27 @@ macro_rules! elementwise {
 
 elementwise!(
     /// `relu` over `N` values per sample.
-    Relu, reads_output: false, stores: true, |x, y| activation::relu_forward(x, y),
+    Relu, reads_output: false, stores: true, in_place: true, |x, y| activation::relu_forward(x, y),
+    |v| activation::relu_in_place(v),
     |x, _y, dy, dx, fresh| if fresh { activation::relu_backward_store(x, dy, dx) } else { activation::relu_backward(x, dy, dx) }
 );
 elementwise!(
     /// `sigmoid` over `N` values per sample.
-    Sigmoid, reads_output: true, stores: false, |x, y| activation::sigmoid_forward(x, y), |_x, y, dy, dx, _fresh| activation::sigmoid_backward(y, dy, dx)
+    Sigmoid, reads_output: true, stores: false, in_place: true, |x, y| activation::sigmoid_forward(x, y),
+    |v| activation::sigmoid_in_place(v),
+    |_x, y, dy, dx, _fresh| activation::sigmoid_backward(y, dy, dx)
 );
 elementwise!(
     /// `tanh` over `N` values per sample.
-    Tanh, reads_output: true, stores: false, |x, y| activation::tanh_forward(x, y), |_x, y, dy, dx, _fresh| activation::tanh_backward(y, dy, dx)
+    Tanh, reads_output: true, stores: false, in_place: true, |x, y| activation::tanh_forward(x, y),
+    |v| activation::tanh_in_place(v),
+    |_x, y, dy, dx, _fresh| activation::tanh_backward(y, dy, dx)
 );
 elementwise!(
     /// `softmax` over the `N` values of each sample.
-    Softmax, reads_output: true, stores: false, |x, y| activation::softmax_forward(N, x, y), |_x, y, dy, dx, _fresh| activation::softmax_backward(N, y, dy, dx)
+    Softmax, reads_output: true, stores: false, in_place: false, |x, y| activation::softmax_forward(N, x, y),
+    |v| activation::softmax_in_place(N, v),
+    |_x, y, dy, dx, _fresh| activation::softmax_backward(N, y, dy, dx)
 );
 elementwise!(
     /// `leaky_relu(A)` over `N` values per sample; the slope is passed as
@@ -85,7 +99,9 @@ elementwise!(
     LeakyRelu<SLOPE_BITS>,
     reads_output: false,
     stores: false,
+    in_place: false,
     |x, y| activation::leaky_relu_forward(f32::from_bits(SLOPE_BITS), x, y),
+    |v| activation::leaky_relu_in_place(f32::from_bits(SLOPE_BITS), v),
     |x, _y, dy, dx, _fresh| activation::leaky_relu_backward(f32::from_bits(SLOPE_BITS), x, dy, dx)
 );
 

@@ -233,6 +233,20 @@ pub trait Layer {
     /// ([`Backward::fresh`]), writing every value of `d_input`.
     const STORES_INPUT_GRAD: bool = false;
 
+    /// Whether the layer can run in place ([`Layer::forward_in_place`]),
+    /// its output written over its input, and its backward then work with
+    /// that output given as both its input and its output (ReLU, sigmoid,
+    /// tanh). A network runs it so when nothing else reads the input.
+    const IN_PLACE: bool = false;
+
+    /// The forward pass on `values` (`[batch, IN]`), overwritten with the
+    /// outputs; only called when [`Layer::IN_PLACE`].
+    #[inline]
+    fn forward_in_place(pass: Pass, values: &mut [f32]) {
+        let _ = (pass, values);
+        unreachable!("a layer that cannot run in place was asked to")
+    }
+
     /// How this layer runs on this machine.
     fn strategy() -> Strategy {
         Strategy::Direct
