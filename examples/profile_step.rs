@@ -1,10 +1,12 @@
 //! Runs training steps of LeNet-5 (or VGG-mini, or ResNet-20) on a fixed
 //! batch, for a profiler: `cargo build --release --example profile_step &&
 //! perf record target/release/examples/profile_step 300 [lenet|vgg|resnet20]
-//! [trainer THREADS | infer]`.
+//! [trainer THREADS | infer | latency THREADS]`.
 //! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
 //! with momentum, random data) on THREADS threads, as in the speed figures;
-//! with `infer`, `predict` on batches of 64 in evaluation mode.
+//! with `infer`, `predict` on batches of 64 in evaluation mode; with
+//! `latency`, one sample at a time through `nn::parallel::Replicas` on
+//! THREADS threads (the batch-1 latency of the speed figures).
 use nn::batch::Batching;
 use nn::data::Dataset;
 use nn::loss::SoftmaxCrossEntropy;
@@ -38,10 +40,13 @@ fn main() {
     let net = args.next().unwrap_or_default();
     let mode = args.next();
     let trainer = match mode.as_deref() {
-        Some("trainer") => Some(args.next().and_then(|t| t.parse().ok()).unwrap_or(1)),
+        Some("trainer" | "latency") => Some(args.next().and_then(|t| t.parse().ok()).unwrap_or(1)),
         _ => None,
     };
     match (net.as_str(), mode.as_deref(), trainer) {
+        ("vgg", Some("latency"), Some(threads)) => latency::<VggMini>(steps, threads),
+        ("resnet20", Some("latency"), Some(threads)) => latency::<ResNet20>(steps, threads),
+        (_, Some("latency"), Some(threads)) => latency::<LeNet5>(steps, threads),
         ("vgg", Some("infer"), _) => infer::<VggMini>(steps),
         ("resnet20", Some("infer"), _) => infer::<ResNet20>(steps),
         (_, Some("infer"), _) => infer::<LeNet5>(steps),
@@ -69,6 +74,27 @@ fn infer<N: Network>(steps: usize) {
         "{}: {ms:.3} ms per inference batch of 64 ({:.0} images/s)",
         N::NAME,
         64e3 / ms
+    );
+}
+
+fn latency<N: Network + Send>(steps: usize, threads: usize) {
+    let net = N::with_seed(1);
+    let mut replicas = nn::parallel::Replicas::new(&net, threads);
+    let x = nn_runtime::testing::random_vec(N::INPUT_LEN, 5);
+    let mut out = vec![0.0f32; N::OUTPUT_LEN];
+    let mut times = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let start = std::time::Instant::now();
+        replicas.predict(&x, &mut out);
+        std::hint::black_box(&out);
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{}: one sample on {threads} thread(s): median {:.1} µs, 10th percentile {:.1} µs",
+        N::NAME,
+        times[steps / 2],
+        times[steps / 10]
     );
 }
 

@@ -83,6 +83,35 @@ fn one_sample_split_across_threads_matches_one_network() {
     }
 }
 
+nn::network! {
+    /// A conv that runs by Winograd's algorithm (32 channels in and out,
+    /// on CPUs with AVX2 and FMA or AVX-512) and a dense layer wide enough
+    /// (2,048 → 40) to be shared out.
+    struct Wide<[3, 8, 8]> {
+        conv(32, kernel = 3, pad = 1), relu, conv(32, kernel = 3, pad = 1), relu,
+        flatten, dense(40), relu, dense(10),
+    }
+}
+
+/// One sample on several threads through Winograd's convolution and a
+/// dense layer whose outputs the threads share: the single network's
+/// outputs, bit for bit.
+#[test]
+fn one_sample_through_winograd_and_a_wide_dense_layer_matches_one_network() {
+    let mut single = Wide::new(8);
+    single.eval();
+    for threads in [2, 3] {
+        let mut replicas = Replicas::new(&single, threads);
+        for seed in 0..3 {
+            let x = random_vec(3 * 8 * 8, 40 + seed);
+            let (mut out, mut want) = (vec![f32::NAN; 10], vec![0.0; 10]);
+            replicas.predict(&x, &mut out);
+            single.predict(&x, &mut want);
+            assert_eq!(out, want, "{threads} threads, input {seed}");
+        }
+    }
+}
+
 /// Inference in evaluation mode goes a few samples at a time (four here),
 /// each conv applying the batch norm and ReLU after it, and gives what one
 /// forward pass over the whole batch gives; it keeps nothing for backward.

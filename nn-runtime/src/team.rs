@@ -221,6 +221,37 @@ pub(crate) fn split(f: &(dyn Fn(usize, usize) + Sync)) {
     team.run(&|i| f(i, n));
 }
 
+/// Cuts `out` into one contiguous part per thread of the team lent to this
+/// thread (whole `unit`s, as even as they go; a single part when none is
+/// lent) and runs `f(first, part)` for each part on its thread, `first`
+/// being the part's offset in `out`.
+pub(crate) fn split_slice(out: &mut [f32], unit: usize, f: &(dyn Fn(usize, &mut [f32]) + Sync)) {
+    /// `out`'s start, shared by the threads that each write their own part.
+    struct Parts(*mut f32);
+    // SAFETY: each thread makes a slice of its own part only, the parts are
+    // disjoint, and `split` returns after every thread is done with them.
+    unsafe impl Sync for Parts {}
+    impl Parts {
+        fn get(&self) -> *mut f32 {
+            self.0
+        }
+    }
+    let (len, units) = (out.len(), out.len() / unit.max(1));
+    let parts = Parts(out.as_mut_ptr());
+    split(&|i, n| {
+        let start = (units * i / n * unit).min(len);
+        let end = if i + 1 == n {
+            len
+        } else {
+            (units * (i + 1) / n * unit).min(len)
+        };
+        // SAFETY: `start..end` lies in `out` and overlaps no other
+        // thread's range (the bounds increase with `i`).
+        let part = unsafe { core::slice::from_raw_parts_mut(parts.get().add(start), end - start) };
+        f(start, part);
+    });
+}
+
 /// A team thread: waits for each new generation, runs its share, reports.
 fn work(shared: &Shared, index: usize) {
     let mut seen = 0u64;

@@ -12,6 +12,11 @@ const CHUNK: usize = 64;
 /// Batches from this size on take the transposed forward pass.
 const TRANSPOSED_FROM: usize = 16;
 
+/// Weights from which one sample's outputs are shared out among the
+/// threads of a team lent to the layer (below, waking the other thread
+/// costs more than it saves).
+const SPLIT_FROM: usize = 64 * 1024;
+
 /// Most scratch floats [`forward`] takes: 2 M (8 MB), enough for VGG-16's
 /// 25088 → 4096 (64 · 29,184 = 1.9 M); a layer with a huge input, such as
 /// 134 M features into 4, would otherwise reserve 64 times its input (34
@@ -81,6 +86,20 @@ pub fn forward(
         return;
     }
     let accumulate = !bias.is_empty();
+    if batch == 1 && o * i >= SPLIT_FROM {
+        // one sample (latency): its outputs shared out among the threads
+        // of a team lent to this one, each reading only its rows of W; the
+        // same products as on one thread
+        crate::team::split_slice(out, 1, &|first, part| {
+            let rows = first..first + part.len();
+            if accumulate {
+                part.copy_from_slice(&bias[rows.clone()]);
+            }
+            let w = Mat::new(&weight[rows.start * i..rows.end * i], rows.len(), i);
+            gemm(Mat::new(&input[..i], 1, i), w.t(), part, accumulate);
+        });
+        return;
+    }
     if accumulate {
         for row in out.chunks_exact_mut(o) {
             row.copy_from_slice(bias);
