@@ -300,35 +300,33 @@ pub struct Layout {
     pub buffers: &'static [TensorInfo],
 }
 
-/// Samples at a time for inference: as many as keep a layer's input and
-/// output within 128 KB (the caches of a core hold them while the next layer
-/// reads them), from 1 to 16. ResNet-20, batch 64, one thread, best of 15
-/// alternating runs: 886 images/s a sample at a time, 797–836 two to
-/// eight at a time, 775 all 64 at once; LeNet-5 prefers 2–16 (57–61 k
-/// against 45 k a sample at a time), VGG-mini is within 6 % for any.
+/// Samples at a time for inference: as many as keep their activations,
+/// as the memory plan lays them out for inference, within 1 MB (half of a
+/// core's L2 on the machines measured, so that a layer's input and output
+/// stay there while the next layer reads them and a dense layer's weights
+/// serve several samples per read), from 1 to 16. Batch 64, one thread
+/// (`profile_step 60 NET infer`, two runs each): VGG-mini 1,719 images/s a
+/// sample at a time (its 4 MB dense layer read once a sample) against
+/// 2,709–2,780 four at a time, ResNet-20 1,366 (two at a time) against
+/// 1,454–1,513 ten at a time, LeNet-5 83,558 against 89,551–93,729 sixteen
+/// at a time; budgets of 2 and 4 MB measured the same within the noise. A
+/// power of two (ResNet-20: eight).
 pub const fn infer_chunk(layout: &Layout) -> usize {
-    const BUDGET: usize = 128 * 1024 / core::mem::size_of::<f32>();
-    let mut largest = layout.input_len;
-    let mut i = 0;
-    while i < layout.layers.len() {
-        let shape = layout.layers[i].output_shape;
-        let (mut len, mut d) = (1, 0);
-        while d < shape.len() {
-            len *= shape[d];
-            d += 1;
-        }
-        if len > largest {
-            largest = len;
-        }
-        i += 1;
-    }
-    let chunk = BUDGET / (2 * largest);
+    const BUDGET: usize = 1024 * 1024 / core::mem::size_of::<f32>();
+    let per_sample = if layout.infer_activations_per_sample > 0 {
+        layout.infer_activations_per_sample
+    } else {
+        1
+    };
+    let chunk = BUDGET / per_sample;
     if chunk < 1 {
         1
     } else if chunk > 16 {
         16
     } else {
-        chunk
+        // a power of two, so that a batch of 64 shares out evenly among
+        // `Replicas`' copies (each takes whole chunks)
+        1 << chunk.ilog2()
     }
 }
 
