@@ -107,6 +107,29 @@ fn vgg16_is_torchvisions() {
     assert_like_torchvision::<Vgg16>("vgg16", |n| features_classifier(n, 32));
 }
 
+/// VGG-16's memory plan, worked out by hand: in inference the input and
+/// the two largest activations (the first two convs' outputs, their ReLUs
+/// folded in); in training every value is kept (each ReLU's over the
+/// output before it), and at most the input's gradient and two of the
+/// largest are alive at once.
+#[test]
+fn vgg16_memory_plan() {
+    let (input, largest) = (3 * 224 * 224, 64 * 224 * 224);
+    assert_eq!(Vgg16::INFERENCE_BYTES_PER_SAMPLE, 4 * (input + 2 * largest));
+    let convs = 2 * largest
+        + 2 * 128 * 112 * 112
+        + 3 * 256 * 56 * 56
+        + 3 * 512 * 28 * 28
+        + 3 * 512 * 14 * 14;
+    let pools = 64 * 112 * 112 + 128 * 56 * 56 + 256 * 28 * 28 + 512 * 14 * 14 + 512 * 7 * 7;
+    // two dense layers (their ReLUs in place) and their dropouts, the last
+    let classifier = 4 * 4096 + 1000;
+    let kept = input + convs + pools + classifier;
+    let grads = input + 2 * largest;
+    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 4 * (kept + grads));
+    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 87_275_424);
+}
+
 #[test]
 fn resnet18_is_torchvisions() {
     assert_eq!(ResNet18::PARAM_COUNT, 11_689_512);
