@@ -301,18 +301,19 @@ pub struct Layout {
 }
 
 /// Samples at a time for inference: as many as keep their activations,
-/// as the memory plan lays them out for inference, within 1 MB (half of a
-/// core's L2 on the machines measured, so that a layer's input and output
-/// stay there while the next layer reads them and a dense layer's weights
-/// serve several samples per read), from 1 to 16. Batch 64, one thread
-/// (`profile_step 60 NET infer`, two runs each): VGG-mini 1,719 images/s a
-/// sample at a time (its 4 MB dense layer read once a sample) against
-/// 2,709–2,780 four at a time, ResNet-20 1,366 (two at a time) against
-/// 1,454–1,513 ten at a time, LeNet-5 83,558 against 89,551–93,729 sixteen
-/// at a time; budgets of 2 and 4 MB measured the same within the noise. A
-/// power of two (ResNet-20: eight).
+/// as the memory plan lays them out for inference, within 2 MB (a core's
+/// L2 on the machines measured, so that a layer's input and output stay
+/// there while the next layer reads them, and a dense layer's weights
+/// serve several samples per read), rounded down to a power of two (so
+/// that a batch of 64 shares out evenly among `Replicas`' copies), from 1
+/// to 16. Batch 64, one thread (`profile_step 60 NET infer`): VGG-mini
+/// 1,719 images/s a sample at a time (its 4 MB dense layer read once a
+/// sample), 2,526–2,680 two at a time, 2,869–2,995 four at a time (three
+/// runs each); ResNet-20 1,366 two at a time (the chunks before the memory
+/// plan), 1,479–1,599 four or eight at a time; LeNet-5 83,558 against
+/// 89,551–93,729, sixteen at a time.
 pub const fn infer_chunk(layout: &Layout) -> usize {
-    const BUDGET: usize = 1024 * 1024 / core::mem::size_of::<f32>();
+    const BUDGET: usize = 2048 * 1024 / core::mem::size_of::<f32>();
     let per_sample = if layout.infer_activations_per_sample > 0 {
         layout.infer_activations_per_sample
     } else {
@@ -324,8 +325,6 @@ pub const fn infer_chunk(layout: &Layout) -> usize {
     } else if chunk > 16 {
         16
     } else {
-        // a power of two, so that a batch of 64 shares out evenly among
-        // `Replicas`' copies (each takes whole chunks)
         1 << chunk.ilog2()
     }
 }
