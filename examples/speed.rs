@@ -1,6 +1,9 @@
 //! Speed of LeNet-5, VGG-mini, ResNet-20 and two recurrent networks reading a
-//! digit's 28 rows (an LSTM and a GRU of 128, last step, then `dense(10)`):
-//! training throughput (batch 64, SGD with momentum, the real training loop),
+//! digit's 28 rows (an LSTM and a GRU of 128, last step, then `dense(10)`),
+//! and on request VGG-16 at 224 × 224 (`--nets vgg16`; not in the default
+//! set: about 15.5 G multiply-adds an image, so it runs a few steps only):
+//! training throughput (batch 64, VGG-16 16; SGD with momentum, the real
+//! training loop),
 //! inference latency (batch 1; with `--threads` above 1, its convolutions
 //! split across the threads by `nn::parallel::Replicas`, while a recurrent
 //! network's single sample stays on one thread) and throughput (batch 64,
@@ -13,6 +16,7 @@
 //! cargo run --release --example speed -- --threads 1
 //! cargo run --release --example speed -- --threads 2 --nets resnet20
 //! cargo run --release --example speed -- --threads 1 --nets lstm_rows,gru_rows
+//! cargo run --release --example speed -- --threads 1 --nets vgg16
 //! ```
 
 use nn::batch::Batching;
@@ -31,7 +35,10 @@ use std::time::Instant;
 mod cli;
 #[path = "nets/resnet20.rs"]
 mod resnet20;
+#[path = "nets/vgg16.rs"]
+mod vgg16;
 use resnet20::ResNet20;
+use vgg16::Vgg16;
 
 nn::network! {
     /// LeNet-5 for 28×28 grey digits.
@@ -67,9 +74,12 @@ nn::network! {
     pub struct GruRows<[28, 28]> { gru(128), dense(10) }
 }
 
-/// Median seconds of `f` over `runs` timed runs (after one warm-up run).
-fn time(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
+/// Median seconds of `f` over `runs` timed runs, after one warm-up run
+/// if `warm_up`.
+fn time(runs: usize, warm_up: bool, mut f: impl FnMut()) -> f64 {
+    if warm_up {
+        f();
+    }
     let mut t: Vec<f64> = (0..runs)
         .map(|_| {
             let s = Instant::now();
@@ -81,10 +91,50 @@ fn time(runs: usize, mut f: impl FnMut()) -> f64 {
     t[runs / 2]
 }
 
+/// How much work each figure of a network takes: the small networks'
+/// figures are medians of many runs; VGG-16's of a few.
+struct Plan {
+    /// Training batch size and samples per epoch (three epochs).
+    train_batch: usize,
+    train_samples: usize,
+    /// Timed batch-1 inferences, after one warm-up.
+    latency_runs: usize,
+    /// Timed batches of 64, and whether one more warms up first.
+    batch64_runs: usize,
+    batch64_warm_up: bool,
+}
+
+impl Plan {
+    /// Batches of 64, `train_samples` an epoch; up to 2,000 batch-1 runs
+    /// and 50 batches of 64, each after a warm-up.
+    fn small(train_samples: usize, input_len: usize) -> Plan {
+        Plan {
+            train_batch: 64,
+            train_samples,
+            latency_runs: 2000.min(200_000_000 / (input_len * 400)),
+            batch64_runs: 50,
+            batch64_warm_up: true,
+        }
+    }
+
+    /// VGG-16: one batch of 16 an epoch (three steps in all), 5 batch-1
+    /// runs, and one batch of 64 without a warm-up of its own (the batch-1
+    /// runs warmed the first copy up; on two threads, the second copy's
+    /// first share also prepares its kernels).
+    const VGG16: Plan = Plan {
+        train_batch: 16,
+        train_samples: 16,
+        latency_runs: 5,
+        batch64_runs: 1,
+        batch64_warm_up: false,
+    };
+}
+
 fn train_images_per_second<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
-    samples: usize,
+    plan: &Plan,
     threads: usize,
 ) -> f64 {
+    let samples = plan.train_samples;
     let data = Dataset::<LEN>::new(
         random_vec(samples * LEN, 1),
         (0..samples as u32).map(|i| i % 10).collect(),
@@ -94,8 +144,8 @@ fn train_images_per_second<N: Network + TakesInput<LEN> + Send, const LEN: usize
     let mut net = N::with_seed(1);
     let config = TrainConfig {
         threads,
-        batching: Batching::new(64).shuffled(1),
-        ..TrainConfig::new(3, 64)
+        batching: Batching::new(plan.train_batch).shuffled(1),
+        ..TrainConfig::new(3, plan.train_batch)
     };
     let small = Dataset::<LEN>::new(random_vec(LEN, 2), vec![0], 10).unwrap();
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
@@ -108,11 +158,11 @@ fn train_images_per_second<N: Network + TakesInput<LEN> + Send, const LEN: usize
 
 fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
     name: &str,
-    train_samples: usize,
+    plan: &Plan,
     threads: usize,
 ) {
-    let ips = train_images_per_second::<N, LEN>(train_samples, threads);
-    println!("{{\"net\": \"{name}\", \"figure\": \"train_images_per_second\", \"threads\": {threads}, \"value\": {ips:.1}}}");
+    let ips = train_images_per_second::<N, LEN>(plan, threads);
+    println!("{{\"net\": \"{name}\", \"figure\": \"train_images_per_second\", \"threads\": {threads}, \"value\": {ips:.2}}}");
     // inference in evaluation mode, as PyTorch's and ONNX Runtime's
     let mut net = N::with_seed(1);
     net.eval();
@@ -122,7 +172,7 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
     // the threads
     let mut replicas = Replicas::new(&net, threads);
     let mut out1 = vec![0.0f32; N::OUTPUT_LEN];
-    let latency = time(2000.min(200_000_000 / (LEN * 400)), || {
+    let latency = time(plan.latency_runs, true, || {
         if threads == 1 {
             net.predict(black_box(&one), &mut out1);
             black_box(&out1);
@@ -134,11 +184,11 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
     println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": {threads}, \"value\": {:.2}}}", latency * 1e6);
     // batch 64 split across the threads (one copy of the network each)
     let mut out = vec![0.0f32; 64 * N::OUTPUT_LEN];
-    let t = time(50, || {
+    let t = time(plan.batch64_runs, plan.batch64_warm_up, || {
         replicas.predict(black_box(&batch), &mut out);
         black_box(&out);
     });
-    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch64_images_per_second\", \"threads\": {threads}, \"value\": {:.1}}}", 64.0 / t);
+    println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch64_images_per_second\", \"threads\": {threads}, \"value\": {:.2}}}", 64.0 / t);
 }
 
 /// Forward GFLOP/s (batch 64) of a one-layer network: a conv layer of
@@ -146,7 +196,7 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
 fn conv_gflops<N: Network>(net_name: &str, layer: &str, sgemm: f64) {
     let mut net = N::with_seed(1);
     let batch = random_vec(64 * N::INPUT_LEN, 7);
-    let t = time(30, || {
+    let t = time(30, true, || {
         black_box(net.forward(black_box(&batch)));
     });
     let macs = N::LAYERS[0].macs as f64 * 64.0;
@@ -178,9 +228,20 @@ conv_layers! {
 }
 
 /// The networks `--nets` may name.
-const NETS: [&str; 5] = ["lenet5", "vgg_mini", "resnet20", "lstm_rows", "gru_rows"];
+const NETS: [&str; 6] = [
+    "lenet5",
+    "vgg_mini",
+    "resnet20",
+    "lstm_rows",
+    "gru_rows",
+    "vgg16",
+];
 
-/// `--threads` and the `--nets` list (empty: all).
+/// The networks run when `--nets` is not given: all but VGG-16, whose few
+/// steps alone take minutes.
+const DEFAULT_NETS: [&str; 5] = ["lenet5", "vgg_mini", "resnet20", "lstm_rows", "gru_rows"];
+
+/// `--threads` and the `--nets` list (empty: the default set).
 fn parse_args() -> (usize, Vec<String>) {
     let usage = format!(
         "Measures training and inference speed and prints one JSON object per figure.
@@ -189,7 +250,10 @@ Usage: cargo run --release --example speed -- [OPTIONS]
 
 Options:
   --threads N    threads for training and batch inference [default: 1]
-  --nets LIST    comma-separated, from {} [default: all]
+  --nets LIST    comma-separated, from
+                 {}
+                 [default: all but vgg16, which takes minutes, and each
+                 conv layer's GFLOP/s]
   -h, --help     print this and exit
 ",
         NETS.join(",")
@@ -215,13 +279,19 @@ Options:
 
 fn main() {
     let (threads, nets) = parse_args();
-    let wanted = |name: &str| nets.is_empty() || nets.iter().any(|n| n == name);
+    let wanted = |name: &str| {
+        if nets.is_empty() {
+            DEFAULT_NETS.contains(&name)
+        } else {
+            nets.iter().any(|n| n == name)
+        }
+    };
     // the machine's large-matrix sgemm rate: matrixmultiply, which packs its
     // operands for large products (ours does not)
     let n = 512;
     let (a, b) = (random_vec(n * n, 5), random_vec(n * n, 6));
     let mut c = vec![0.0; n * n];
-    let t = time(20, || {
+    let t = time(20, true, || {
         // SAFETY: a, b and c are n×n row-major matrices.
         unsafe {
             matrixmultiply::sgemm(
@@ -244,7 +314,7 @@ fn main() {
     });
     let sgemm = 2.0 * (n * n * n) as f64 / t / 1e9;
     println!("{{\"net\": \"-\", \"figure\": \"sgemm_512_gflops\", \"threads\": 1, \"value\": {sgemm:.1}}}");
-    let t = time(20, || {
+    let t = time(20, true, || {
         gemm(Mat::new(&a, n, n), Mat::new(&b, n, n), &mut c, false)
     });
     println!(
@@ -252,19 +322,22 @@ fn main() {
         2.0 * (n * n * n) as f64 / t / 1e9
     );
     if wanted("lenet5") {
-        report::<LeNet5, 784>("lenet5", 6400, threads);
+        report::<LeNet5, 784>("lenet5", &Plan::small(6400, 784), threads);
     }
     if wanted("vgg_mini") {
-        report::<VggMini, 3072>("vgg_mini", 640, threads);
+        report::<VggMini, 3072>("vgg_mini", &Plan::small(640, 3072), threads);
     }
     if wanted("resnet20") {
-        report::<ResNet20, 3072>("resnet20", 640, threads);
+        report::<ResNet20, 3072>("resnet20", &Plan::small(640, 3072), threads);
     }
     if wanted("lstm_rows") {
-        report::<LstmRows, 784>("lstm_rows", 2560, threads);
+        report::<LstmRows, 784>("lstm_rows", &Plan::small(2560, 784), threads);
     }
     if wanted("gru_rows") {
-        report::<GruRows, 784>("gru_rows", 2560, threads);
+        report::<GruRows, 784>("gru_rows", &Plan::small(2560, 784), threads);
+    }
+    if wanted("vgg16") {
+        report::<Vgg16, 150_528>("vgg16", &Plan::VGG16, threads);
     }
     if nets.is_empty() {
         all_conv_gflops(sgemm);

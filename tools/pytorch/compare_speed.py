@@ -8,6 +8,11 @@ faster everywhere), and the same against ONNX Runtime for inference when
 
     pip install torch onnx onnxruntime
     python3 tools/pytorch/compare_speed.py --rounds 3
+    python3 tools/pytorch/compare_speed.py --nets vgg16 --rounds 1
+
+VGG-16 at 224 × 224 (about 15.5 G multiply-adds an image) runs only when
+`--nets` names it: three training steps of 16 images, 5 batch-1 runs and one
+batch of 64 on each side, a few minutes for one round of 1 and 2 threads.
 
 Inference runs in evaluation mode through `predict` on our side (a sample at
 a time, batch norm and ReLU folded into the convs); batch-1 latency with 2
@@ -35,12 +40,18 @@ def run(cmd):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def fmt(value, width):
+    """A figure with one decimal, or three significant digits below 10 (VGG-16's images/s)."""
+    return f"{value:{width}.1f}" if abs(value) >= 10 else f"{value:{width}.3g}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--baseline", type=Path, help="another checkout whose speed example to run alongside")
-    parser.add_argument("--nets", help="comma-separated subset: lenet5, vgg_mini, resnet20, lstm_rows, gru_rows (default: all, and the conv layers' GFLOP/s)")
+    parser.add_argument("--nets", help="comma-separated subset: lenet5, vgg_mini, resnet20, lstm_rows, gru_rows, "
+                        "vgg16 (default: all but vgg16, which takes minutes, and the conv layers' GFLOP/s)")
     args = parser.parse_args()
     only = ["--nets", args.nets] if args.nets else []
     base_bin = None
@@ -73,15 +84,15 @@ def main():
     for key in sorted(ours):
         o, t = statistics.median(ours[key]), statistics.median(theirs[key])
         ratio = (lambda other: other / o if key[1].endswith("_us") else o / other)
-        line = f"{key[0]:9} {key[1]:38} {key[2]:>7} {o:10.1f} {t:10.1f} {ratio(t):7.2f}"
+        line = f"{key[0]:9} {key[1]:38} {key[2]:>7} {fmt(o, 10)} {fmt(t, 10)} {ratio(t):7.2f}"
         if onnx.get(key):
             x = statistics.median(onnx[key])
-            line += f" {x:10.1f} {ratio(x):7.2f}"
+            line += f" {fmt(x, 10)} {ratio(x):7.2f}"
         elif base_bin:
             line += f" {'':10} {'':7}"
         if base.get(key):
             b = statistics.median(base[key])
-            line += f" {b:10.1f} {ratio(b):9.2f}"
+            line += f" {fmt(b, 10)} {ratio(b):9.2f}"
         print(line)
     by = defaultdict(list)
     for r in extra:
