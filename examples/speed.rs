@@ -12,11 +12,22 @@
 //! Prints one JSON object per figure, for `tools/pytorch/compare_speed.py`,
 //! which runs PyTorch alternately.
 //!
+//! With `--memory train` or `--memory infer` and one network in `--nets`,
+//! it measures memory instead: the peak resident memory (Linux's `VmHWM`)
+//! of two training steps at batch 16 (SGD with momentum, the real training
+//! loop), or of batch-1 inference in evaluation mode (`predict`; with
+//! `--threads` above 1, through `nn::parallel::Replicas`), and its increment
+//! over the resident memory once the network and the data are built; and
+//! the network's memory constants beside them. One network a process, so
+//! that nothing else has touched the process's memory:
+//! `compare_speed.py --memory` runs each measurement in a process of its own.
+//!
 //! ```sh
 //! cargo run --release --example speed -- --threads 1
 //! cargo run --release --example speed -- --threads 2 --nets resnet20
 //! cargo run --release --example speed -- --threads 1 --nets lstm_rows,gru_rows
 //! cargo run --release --example speed -- --threads 1 --nets vgg16
+//! cargo run --release --example speed -- --memory train --nets vgg16
 //! ```
 
 use nn::batch::Batching;
@@ -227,6 +238,144 @@ conv_layers! {
     "vgg_mini" "7 [64,16,16] 64x3x3 pad 1": VggC4<[64, 16, 16]> { conv(64, kernel = 3, pad = 1) }
 }
 
+/// What `--memory` measures.
+#[derive(Clone, Copy, PartialEq)]
+enum Memory {
+    /// Two training steps at batch [`MEMORY_BATCH`].
+    Train,
+    /// Batch-1 inference in evaluation mode.
+    Infer,
+}
+
+/// The training batch of `--memory train`.
+const MEMORY_BATCH: usize = 16;
+
+/// This process's resident memory and its peak so far (`VmRSS`, `VmHWM`
+/// in /proc/self/status), in bytes.
+fn resident() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or_else(|| panic!("no {name} in /proc/self/status"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Sets the peak (`VmHWM`) back to the resident memory now, so that what
+/// building the network touched and let go does not count (Linux 4.0 on:
+/// `5` into /proc/self/clear_refs). False where that is refused: the peak
+/// then counts from the start of the process.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Prints one memory figure, in MB (2^20 bytes).
+fn print_mb(name: &str, figure: &str, threads: usize, bytes: u64) {
+    println!(
+        "{{\"net\": \"{name}\", \"figure\": \"{figure}\", \"threads\": {threads}, \"value\": {:.1}}}",
+        bytes as f64 / (1u64 << 20) as f64
+    );
+}
+
+/// The peak resident memory of `what` on a fresh `N`: the resident memory
+/// once the network and its data are built (`*_baseline_mb`), the peak
+/// while `what` ran (`*_peak_mb`, from the baseline on when the peak could
+/// be reset, else from the start of the process), and the difference
+/// (`*_increment_mb`); the peak before (`*_construction_peak_mb`), and the
+/// network's constants in bytes.
+fn memory<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
+    name: &str,
+    what: Memory,
+    threads: usize,
+) {
+    let kind = match what {
+        Memory::Train => "train",
+        Memory::Infer => "infer",
+    };
+    let run: Box<dyn FnOnce()> = match what {
+        Memory::Train => {
+            // two steps: SGD's velocities, made in the first, are there
+            // throughout the second, as in any longer run
+            let data = Dataset::<LEN>::new(
+                random_vec(MEMORY_BATCH * LEN, 1),
+                (0..MEMORY_BATCH as u32).map(|i| i % 10).collect(),
+                10,
+            )
+            .unwrap();
+            let mut net = N::with_seed(1);
+            let config = TrainConfig {
+                threads,
+                ..TrainConfig::new(2, MEMORY_BATCH)
+            };
+            let mut trainer =
+                Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
+            Box::new(move || {
+                let history = trainer.fit(&mut net, &data, None).unwrap();
+                assert_eq!(history.epochs.len(), 2);
+                black_box(net.params()[0]);
+            })
+        }
+        Memory::Infer => {
+            // one copy of the network on one thread; on more, the copies
+            // of `Replicas` (the original let go: a caller needs only them)
+            let mut net = N::with_seed(1);
+            net.eval();
+            let one = random_vec(LEN, 3);
+            let mut out = vec![0.0f32; N::OUTPUT_LEN];
+            if threads == 1 {
+                Box::new(move || {
+                    for _ in 0..2 {
+                        net.predict(black_box(&one), &mut out);
+                        black_box(&out);
+                    }
+                })
+            } else {
+                let mut replicas = Replicas::new(&net, threads);
+                drop(net);
+                Box::new(move || {
+                    for _ in 0..2 {
+                        replicas.predict(black_box(&one), &mut out);
+                        black_box(&out);
+                    }
+                })
+            }
+        }
+    };
+    let (baseline, construction_peak) = resident();
+    if !reset_peak() {
+        eprintln!("speed: could not reset VmHWM; the peak counts from the start of the process");
+    }
+    run();
+    let (_, peak) = resident();
+    print_mb(name, &format!("{kind}_baseline_mb"), threads, baseline);
+    print_mb(name, &format!("{kind}_peak_mb"), threads, peak);
+    print_mb(
+        name,
+        &format!("{kind}_increment_mb"),
+        threads,
+        peak.saturating_sub(baseline),
+    );
+    print_mb(
+        name,
+        &format!("{kind}_construction_peak_mb"),
+        threads,
+        construction_peak,
+    );
+    for (figure, bytes) in [
+        ("param_bytes", N::PARAM_BYTES),
+        ("fixed_bytes", N::FIXED_BYTES),
+        ("workspace_bytes_per_sample", N::WORKSPACE_BYTES_PER_SAMPLE),
+        ("scratch_bytes", N::SCRATCH_BYTES),
+    ] {
+        println!("{{\"net\": \"{name}\", \"figure\": \"{figure}\", \"threads\": {threads}, \"value\": {bytes}}}");
+    }
+}
+
 /// The networks `--nets` may name.
 const NETS: [&str; 6] = [
     "lenet5",
@@ -241,44 +390,85 @@ const NETS: [&str; 6] = [
 /// steps alone take minutes.
 const DEFAULT_NETS: [&str; 5] = ["lenet5", "vgg_mini", "resnet20", "lstm_rows", "gru_rows"];
 
-/// `--threads` and the `--nets` list (empty: the default set).
-fn parse_args() -> (usize, Vec<String>) {
+/// The command line.
+struct Args {
+    threads: usize,
+    /// Empty: the default set.
+    nets: Vec<String>,
+    memory: Option<Memory>,
+}
+
+fn parse_args() -> Args {
     let usage = format!(
         "Measures training and inference speed and prints one JSON object per figure.
 
 Usage: cargo run --release --example speed -- [OPTIONS]
 
 Options:
-  --threads N    threads for training and batch inference [default: 1]
-  --nets LIST    comma-separated, from
-                 {}
-                 [default: all but vgg16, which takes minutes, and each
-                 conv layer's GFLOP/s]
-  -h, --help     print this and exit
+  --threads N      threads for training and batch inference [default: 1]
+  --nets LIST      comma-separated, from
+                   {}
+                   [default: all but vgg16, which takes minutes, and each
+                   conv layer's GFLOP/s]
+  --memory WHAT    instead, the peak resident memory of `train` (two steps
+                   at batch {MEMORY_BATCH}) or `infer` (batch 1) of the one network in
+                   --nets, and its increment over the network and data
+  -h, --help       print this and exit
 ",
         NETS.join(",")
     );
     cli::parse(usage, |options| {
-        let (mut threads, mut nets) = (1, Vec::new());
+        let mut args = Args {
+            threads: 1,
+            nets: Vec::new(),
+            memory: None,
+        };
         while let Some(option) = options.next() {
             match option.as_str() {
-                "--threads" => threads = options.value("--threads")?,
+                "--threads" => args.threads = options.value("--threads")?,
                 "--nets" => {
                     let list: String = options.value("--nets")?;
-                    nets = list.split(',').map(String::from).collect();
+                    args.nets = list.split(',').map(String::from).collect();
+                }
+                "--memory" => {
+                    let what: String = options.value("--memory")?;
+                    args.memory = Some(match what.as_str() {
+                        "train" => Memory::Train,
+                        "infer" => Memory::Infer,
+                        _ => return Err(format!("--memory {what}: `train` or `infer`")),
+                    });
                 }
                 other => return Err(cli::unknown(other)),
             }
         }
-        if let Some(net) = nets.iter().find(|n| !NETS.contains(&n.as_str())) {
+        if let Some(net) = args.nets.iter().find(|n| !NETS.contains(&n.as_str())) {
             return Err(format!("--nets: unknown network `{net}`"));
         }
-        Ok((threads, nets))
+        if args.memory.is_some() && args.nets.len() != 1 {
+            return Err("--memory measures one network a process: name it in --nets".into());
+        }
+        Ok(args)
     })
 }
 
 fn main() {
-    let (threads, nets) = parse_args();
+    let Args {
+        threads,
+        nets,
+        memory: what,
+    } = parse_args();
+    if let Some(what) = what {
+        match nets[0].as_str() {
+            "lenet5" => memory::<LeNet5, 784>("lenet5", what, threads),
+            "vgg_mini" => memory::<VggMini, 3072>("vgg_mini", what, threads),
+            "resnet20" => memory::<ResNet20, 3072>("resnet20", what, threads),
+            "lstm_rows" => memory::<LstmRows, 784>("lstm_rows", what, threads),
+            "gru_rows" => memory::<GruRows, 784>("gru_rows", what, threads),
+            "vgg16" => memory::<Vgg16, 150_528>("vgg16", what, threads),
+            other => unreachable!("{other} is checked against NETS"),
+        }
+        return;
+    }
     let wanted = |name: &str| {
         if nets.is_empty() {
             DEFAULT_NETS.contains(&name)

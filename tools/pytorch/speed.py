@@ -17,6 +17,16 @@ more), inference latency at batch 1 (median, eval mode, no_grad; VGG-16: of
 beyond the batch-1 runs). With `pip install onnx onnxruntime`, also the inference
 figures of ONNX Runtime running PyTorch's ONNX export of the same network
 (`"engine": "onnxruntime"`, as many intra-op threads as `--threads`).
+
+With `--memory train` or `--memory infer` and one network in `--nets`, it
+measures memory instead, as `speed --memory` does for ours: the peak
+resident memory (Linux's `VmHWM`) of two training steps at batch 16 (SGD
+with momentum; the second step runs with the momentum buffers that the
+first made) or of batch-1 inference (eval mode, no_grad), and its increment
+over the resident memory once the model and the data are built.
+`--export-onnx PATH` writes the network's ONNX export for
+`tools/pytorch/peak_memory.py`, which measures ONNX Runtime's in a process
+without PyTorch.
 """
 import argparse
 import json
@@ -28,6 +38,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+import peak_memory
 
 
 def lenet5():
@@ -192,6 +204,12 @@ def report(name, model, shape, plan, threads):
     print(json.dumps({"net": name, "figure": "inference_batch64_images_per_second", "threads": threads, "value": 64 / t64}))
 
 
+def export(model, shape, path):
+    """The model's ONNX export, its batch size left free."""
+    torch.onnx.export(model, torch.randn(1, *shape), path, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False)
+
+
 def report_onnxruntime(name, model, shape, plan, threads):
     try:
         import onnxruntime as ort
@@ -200,8 +218,7 @@ def report_onnxruntime(name, model, shape, plan, threads):
     model.eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / f"{name}.onnx")
-        torch.onnx.export(model, torch.randn(1, *shape), path, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False)
+        export(model, shape, path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -214,17 +231,65 @@ def report_onnxruntime(name, model, shape, plan, threads):
         print(json.dumps({"net": name, "figure": figure, "threads": threads, "value": value, "engine": "onnxruntime"}))
 
 
+MEMORY_BATCH = 16
+
+
+def report_memory(name, kind, threads):
+    build, shape, _ = NETS[name]
+    torch.manual_seed(1)
+    model = build()
+    if kind == "train":
+        model.train()
+        x = torch.randn(MEMORY_BATCH, *shape)
+        y = torch.randint(0, 10, (MEMORY_BATCH,))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def run():
+            for _ in range(2):
+                opt.zero_grad()
+                loss_fn(model(x), y).backward()
+                opt.step()
+    else:
+        model.eval()
+        one = torch.randn(1, *shape)
+
+        def run():
+            with torch.no_grad():
+                for _ in range(2):
+                    model(one)
+    peak_memory.measure(name, kind, threads, run)
+
+
+def export_onnx(name, path):
+    build, shape, _ = NETS[name]
+    torch.manual_seed(1)
+    export(build().eval(), shape, path)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--nets", default=",".join(DEFAULT_NETS),
                         help="comma-separated: " + ", ".join(NETS) + " (default: all but vgg16)")
+    parser.add_argument("--memory", choices=["train", "infer"],
+                        help="instead, the peak resident memory of two training steps at batch 16 or of batch-1 "
+                        "inference of the one network in --nets")
+    parser.add_argument("--export-onnx", metavar="PATH", help="instead, write the ONNX export of the one network in --nets")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     nets = args.nets.split(",")
     for name in nets:
         if name not in NETS:
             parser.error(f"--nets: unknown network {name!r}")
+    if args.memory or args.export_onnx:
+        if len(nets) != 1:
+            parser.error("--memory and --export-onnx take one network in --nets")
+        if args.export_onnx:
+            export_onnx(nets[0], args.export_onnx)
+        else:
+            report_memory(nets[0], args.memory, args.threads)
+        return
     for name in nets:
         build, shape, plan = NETS[name]
         report(name, build().train(), shape, plan, args.threads)
