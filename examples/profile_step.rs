@@ -78,7 +78,8 @@ fn infer<N: Network>(steps: usize) {
 }
 
 fn latency<N: Network + Send>(steps: usize, threads: usize) {
-    let net = N::with_seed(1);
+    let mut net = N::with_seed(1);
+    net.eval();
     let mut replicas = nn::parallel::Replicas::new(&net, threads);
     let x = nn_runtime::testing::random_vec(N::INPUT_LEN, 5);
     let mut out = vec![0.0f32; N::OUTPUT_LEN];

@@ -2,7 +2,7 @@
 //! probabilities included) and training forward/backward allocate
 //! nothing: a counting global allocator watches a LeNet-5, a ResNet-20 and
 //! stacked recurrent layers through many steps, and the augmentation of
-//! training batches.
+//! training batches; the copies `Replicas` makes hold no gradients.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -12,11 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Bytes asked for, freed or not.
+static BYTES: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(layout.size(), Ordering::SeqCst);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -24,10 +27,12 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(layout.size(), Ordering::SeqCst);
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        BYTES.fetch_add(new_size, Ordering::SeqCst);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -152,8 +157,17 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     assert_eq!(after - before, 0, "allocations during steady-state steps");
 
     // batch inference on two threads, after a warm-up batch, and one
-    // sample split across both
+    // sample split across both; the copies hold no gradients
+    let bytes = BYTES.load(Ordering::SeqCst);
     let mut replicas = nn::parallel::Replicas::new(&net, 2);
+    let bytes = BYTES.load(Ordering::SeqCst) - bytes;
+    // (LeNet-5 prepares nothing for inference: a copy is its parameters,
+    // buffers and scratch, the rest of FIXED_BYTES being its gradients)
+    let without_grads = 2 * (LeNet5::FIXED_BYTES - LeNet5::PARAM_BYTES);
+    assert!(
+        bytes <= without_grads + 64 * 1024,
+        "two copies took {bytes} bytes; without gradients they need {without_grads}"
+    );
     replicas.predict(&batch, &mut logits);
     replicas.predict(&batch[..784], &mut logits[..10]);
     let before = ALLOCATIONS.load(Ordering::SeqCst);

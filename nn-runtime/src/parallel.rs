@@ -32,8 +32,9 @@ pub struct Replicas<N: Network> {
 }
 
 impl<N: Network + Send> Replicas<N> {
-    /// `threads` copies of `net` (at least one) and as many threads: the
-    /// caller's and `threads − 1` started here.
+    /// `threads` copies of `net` (at least one) in evaluation mode, and as
+    /// many threads: the caller's and `threads − 1` started here. A copy
+    /// holds the parameters, buffers and scratch, not the gradients.
     ///
     /// # Panics
     /// If the operating system refuses to start the threads.
@@ -41,8 +42,8 @@ impl<N: Network + Send> Replicas<N> {
         let threads = threads.max(1);
         let copies = (0..threads)
             .map(|_| {
-                let mut copy = N::from_state(net.state().clone());
-                copy.eval();
+                // without gradients: a copy here only runs `predict`
+                let copy = N::from_state(net.state().inference_copy());
                 Mutex::new((copy, Vec::new()))
             })
             .collect();
