@@ -5,6 +5,10 @@
 //! second against the third, what folding batch norm and ReLU into the
 //! conv gains.
 //!
+//! LeNet-5 in evaluation mode, one sample's class and a batch of 64
+//! outputs, through the slice entry points and the typed ones: the same
+//! work, so the same time.
+//!
 //! `cargo bench --bench inference` (throughput in images).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -45,5 +49,49 @@ fn bench_inference(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_inference);
+nn::network! {
+    struct LeNet5<[1, 28, 28]> {
+        conv(6, kernel = 5, pad = 2), relu, max_pool(2),
+        conv(16, kernel = 5), relu, max_pool(2),
+        flatten, dense(120), relu, dense(84), relu, dense(10),
+    }
+}
+
+fn bench_typed(c: &mut Criterion) {
+    let mut net = LeNet5::with_seed(1);
+    net.eval();
+    let flat = random_vec(BATCH * LeNet5::INPUT_LEN, 3);
+    let samples: Vec<[f32; 784]> = flat
+        .chunks_exact(784)
+        .map(|s| s.try_into().unwrap())
+        .collect();
+    let mut g = c.benchmark_group("lenet5_eval_one_class");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("slice", |b| {
+        b.iter(|| black_box(net.predict_class(black_box(&flat[..784]))))
+    });
+    g.bench_function("typed", |b| {
+        b.iter(|| black_box(net.predict_sample_class(black_box(&samples[0]))))
+    });
+    g.finish();
+    let mut g = c.benchmark_group("lenet5_eval_batch64");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    let mut out = vec![0.0f32; BATCH * 10];
+    g.bench_function("slice", |b| {
+        b.iter(|| {
+            net.predict(black_box(&flat), &mut out);
+            black_box(out[0])
+        })
+    });
+    let mut typed = vec![[0.0f32; 10]; BATCH];
+    g.bench_function("typed", |b| {
+        b.iter(|| {
+            net.predict_samples(black_box(&samples), &mut typed);
+            black_box(typed[0][0])
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_inference, bench_typed);
 criterion_main!(benches);

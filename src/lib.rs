@@ -37,8 +37,9 @@
 
 pub use nn_macros::network;
 pub use nn_runtime::{
-    batch, data, loss, metrics, optim, parallel, schedule, train, weights, ConvPlan, LayerInfo,
-    Lowering, Mode, Network, Role, Strategy, Summary, TakesInput, TensorInfo,
+    batch, data, loss, metrics, optim, parallel, schedule, train, typed, weights, ConvPlan,
+    FloatArray, LayerInfo, Lowering, Mode, Network, Role, Sample, Strategy, Summary, TakesInput,
+    TensorInfo,
 };
 
 /// The `typenum` sizes of [`Network::InputLen`] and [`Network::OutputLen`]
@@ -55,7 +56,7 @@ pub struct ReadmeDoctests;
 
 /// What most programs need: the macro and the [`Network`] trait.
 pub mod prelude {
-    pub use crate::{network, Network, Summary, TakesInput};
+    pub use crate::{network, FloatArray, Network, Sample, Summary, TakesInput};
 }
 
 /// What generated code calls. Not a public API.

@@ -1,5 +1,5 @@
 //! After warm-up, inference (on one thread and on two, classes and
-//! probabilities included) and training forward/backward allocate
+//! probabilities and the typed entry points included) and training forward/backward allocate
 //! nothing: a counting global allocator watches a LeNet-5, a ResNet-20 and
 //! stacked recurrent layers through many steps, and the augmentation of
 //! training batches; the copies `Replicas` makes hold no gradients.
@@ -116,18 +116,31 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     // and probabilities, of one sample or of a batch
     net.eval();
     let mut classes = vec![0usize; BATCH];
+    let samples: Vec<[f32; 784]> = (batch.chunks_exact(784))
+        .map(|s| s.try_into().unwrap())
+        .collect();
+    let mut typed = vec![[0.0f32; 10]; BATCH];
+    let mut typed_classes = vec![0usize; BATCH];
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     net.predict(&batch, &mut logits);
     let class = net.predict_class(&batch[..784]);
     let p = net.predict_proba(&batch[..784])[class];
     net.predict_classes(&batch, &mut classes);
     net.predict_proba_batch(&batch, &mut logits);
+    // and the typed entry points
+    let typed_class = net.predict_sample_class(&samples[0]);
+    let typed_score = net.predict_sample(&samples[0])[class];
+    net.predict_samples(&samples, &mut typed);
+    net.predict_sample_classes(&samples, &mut typed_classes);
     assert_eq!(
         ALLOCATIONS.load(Ordering::SeqCst) - before,
         0,
         "allocations in batch inference after construction"
     );
     assert!(p > 0.0 && classes[0] == class);
+    assert!(typed_class == class && typed_classes == classes);
+    assert_eq!(typed[0].map(f32::to_bits), logits_of(&mut net, &batch));
+    assert!(typed_score.is_finite());
     net.train();
 
     // warm-up: the largest batch sizes the buffers
@@ -184,6 +197,14 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
         0,
         "allocations in two-thread batch inference"
     );
+}
+
+/// The first sample's outputs when `predict` computes the whole batch, as
+/// bits.
+fn logits_of(net: &mut LeNet5, batch: &[f32]) -> [u32; 10] {
+    let mut all = vec![0.0f32; batch.len() / 784 * 10];
+    net.predict(batch, &mut all);
+    std::array::from_fn(|i| all[i].to_bits())
 }
 
 /// Warms `net` up on `batch`, then counts the allocations of `steps`

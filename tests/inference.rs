@@ -4,6 +4,9 @@
 //! overflow `exp`), not applied twice after a network's own `softmax`; one
 //! sample and a batch agree, in evaluation and in training mode. Misuse
 //! panics with the network's name and the lengths, at the caller's line.
+//! The typed entry points (`predict_sample` and the others, taking
+//! `[f32; N]` arrays, slices or `Vec`s) give what the slice ones give, bit
+//! for bit.
 
 use nn::parallel::Replicas;
 use nn::prelude::*;
@@ -327,4 +330,112 @@ fn misuse_panics_at_the_callers_line_with_the_lengths() {
     let mut replicas = Replicas::new(&net, 2);
     let m = panics_here!(replicas.predict(&x, &mut out[..5]));
     assert_says(&m, &["Tiny", "output buffer of 5 floats for 3 outputs"]);
+}
+
+/// `n` samples of `Tiny` as arrays, and the same values flat.
+fn tiny_samples(n: usize, seed: u64) -> (Vec<[f32; 4]>, Vec<f32>) {
+    let flat = random_vec(n * 4, seed);
+    let arrays = flat
+        .chunks_exact(4)
+        .map(|s| s.try_into().unwrap())
+        .collect();
+    (arrays, flat)
+}
+
+#[test]
+fn typed_entry_points_give_what_the_slice_ones_give() {
+    let (arrays, flat) = tiny_samples(6, 21);
+    let vecs: Vec<Vec<f32>> = arrays.iter().map(|a| a.to_vec()).collect();
+    for mode in [Mode::Eval, Mode::Train] {
+        let mut typed = Tiny::new(3);
+        match mode {
+            Mode::Eval => typed.eval(),
+            Mode::Train => typed.train(),
+        }
+        // one sample: an array, a slice, a `Vec`, against `predict_class`
+        // and `predict` on the slice
+        for (i, x) in arrays.iter().enumerate() {
+            let mut want = [0.0f32; 5];
+            typed.predict(&flat[i * 4..i * 4 + 4], &mut want);
+            assert_eq!(typed.predict_sample(x), &want);
+            assert_eq!(typed.predict_sample(&flat[i * 4..i * 4 + 4]), &want);
+            assert_eq!(typed.predict_sample(&vecs[i]), &want);
+            let class = typed.predict_class(&flat[i * 4..i * 4 + 4]);
+            assert_eq!(typed.predict_sample_class(x), class);
+            assert_eq!(typed.predict_sample_class(&vecs[i]), class);
+        }
+        // a batch: arrays (one pass over the batch) and `Vec`s (a sample
+        // at a time), against `predict` and `predict_classes`
+        let mut want = vec![0.0f32; 6 * 5];
+        typed.predict(&flat, &mut want);
+        let mut outputs = [[f32::NAN; 5]; 6];
+        typed.predict_samples(&arrays, &mut outputs);
+        assert_eq!(outputs.as_flattened(), &want[..]);
+        let mut one_at_a_time = [[f32::NAN; 5]; 6];
+        typed.predict_samples(&vecs, &mut one_at_a_time);
+        // (a sample at a time gives the batch's outputs: `Tiny` has no
+        // batch statistics, and `predict` is per sample in evaluation mode)
+        assert_eq!(one_at_a_time, outputs);
+        let mut want_classes = [0; 6];
+        typed.predict_classes(&flat, &mut want_classes);
+        let (mut classes, mut classes_of_vecs) = ([9; 6], [9; 6]);
+        typed.predict_sample_classes(&arrays, &mut classes);
+        typed.predict_sample_classes(&vecs, &mut classes_of_vecs);
+        assert_eq!(classes, want_classes);
+        assert_eq!(classes_of_vecs, want_classes);
+    }
+}
+
+#[test]
+fn typed_outputs_of_several_dimensions_are_flat_arrays() {
+    let mut net = Maps::new(2);
+    net.eval();
+    let x = [0.25f32; 16];
+    let mut want = [0.0f32; 32];
+    net.predict(&x, &mut want);
+    let out: &[f32; 32] = net.predict_sample(&x);
+    assert_eq!(out, &want);
+}
+
+#[test]
+fn typed_misuse_panics_at_the_callers_line_with_the_lengths() {
+    let mut net = Tiny::new(1);
+    let (arrays, flat) = tiny_samples(3, 5);
+    let short = vec![vec![0.5f32; 4], vec![0.5f32; 3]];
+    let (mut outputs, mut classes) = ([[0.0f32; 5]; 3], [0usize; 3]);
+    for mode in [Mode::Eval, Mode::Train] {
+        match mode {
+            Mode::Eval => net.eval(),
+            Mode::Train => net.train(),
+        }
+        let m = panics_here!(net.predict_sample(&flat[..3]));
+        assert_says(
+            &m,
+            &[
+                "Tiny: predict_sample takes one sample of 4 floats, got 3",
+                "predict_samples",
+            ],
+        );
+        let m = panics_here!(net.predict_sample_class(&flat[..8].to_vec()));
+        assert_says(
+            &m,
+            &["Tiny: predict_sample_class takes one sample of 4 floats, got 8"],
+        );
+        let m = panics_here!(net.predict_samples(&arrays, &mut outputs[..2]));
+        assert_says(
+            &m,
+            &["Tiny: predict_samples: 3 samples, but `outputs` holds 2 arrays"],
+        );
+        let m = panics_here!(net.predict_samples(&arrays[..0], &mut outputs[..0]));
+        assert_says(&m, &["Tiny: predict_samples: no samples"]);
+        let m = panics_here!(net.predict_samples(&short, &mut outputs[..2]));
+        assert_says(&m, &["Tiny", "one sample of 4 floats, got 3"]);
+        let m = panics_here!(net.predict_sample_classes(&arrays, &mut classes[..1]));
+        assert_says(
+            &m,
+            &["Tiny: predict_sample_classes: 3 samples, but `classes` holds 1"],
+        );
+        let m = panics_here!(net.predict_sample_classes(&short, &mut classes[..2]));
+        assert_says(&m, &["Tiny", "one sample of 4 floats, got 3"]);
+    }
 }

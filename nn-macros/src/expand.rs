@@ -1094,8 +1094,24 @@ fn items(
     let state = fill(&|_| quote!(&self.__state));
     let state_mut = fill(&|_| quote!(&mut self.__state));
     // a stub only takes the input it is known to take: no follow-up errors
-    let takes_input =
-        input.map(|_| quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}));
+    // an array sample's length checked against the input's, so that a
+    // mismatch reports both numbers (`SampleLen`'s message)
+    let takes_input = input.map(|_| {
+        quote! {
+            impl ::nn::__private::TakesInput<#in_len> for #ident {}
+            impl<const LEN: usize> ::nn::__private::Sample<#ident> for [f32; LEN]
+            where
+                (): ::nn::__private::SampleLen<#ident, #in_len, LEN>,
+            {
+                fn values(&self) -> &[f32] {
+                    self
+                }
+                fn flat(samples: &[Self]) -> ::core::option::Option<&[f32]> {
+                    ::core::option::Option::Some(samples.as_flattened())
+                }
+            }
+        }
+    });
     // the struct's `#[cfg]`s apply to everything made for it
     let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
     quote! {
@@ -1116,6 +1132,7 @@ fn items(
             impl ::nn::__private::Generated for #ident {
                 type In = #in_ty;
                 type Out = #out_ty;
+                type OutArray = [f32; #out_len];
                 const LAYOUT: ::nn::__private::Layout = ::nn::__private::Layout {
                     name: #name,
                     input_shape: &#input_dims,

@@ -48,11 +48,13 @@ pub mod testing;
 #[cfg(all(test, not(feature = "internals")))]
 mod testing;
 pub mod train;
+pub mod typed;
 pub mod weights;
 
 pub use layers::{ConvPlan, Lowering, Mode, Strategy};
 pub use network::{Network, TakesInput, TensorInfo};
 pub use summary::{LayerInfo, Role, Summary};
+pub use typed::{FloatArray, Sample};
 
 /// What the `network!` macro's generated code names, through the facade's
 /// hidden `__private` module. Not a public API.
@@ -62,6 +64,7 @@ pub mod __private {
     pub use crate::layers::*;
     pub use crate::network::{max_of, split_slots, split_three, Generated, Layout, State};
     pub use crate::summary::Role;
+    pub use crate::typed::{Sample, SampleLen};
     pub use generic_array::typenum;
     pub use rand_chacha::ChaCha8Rng;
 }

@@ -17,6 +17,7 @@
 
 use crate::layers::{Mode, Pass};
 use crate::summary::{LayerInfo, Role, Summary};
+use crate::typed::{FloatArray, Sample};
 use generic_array::ArrayLength;
 use rand::SeedableRng;
 
@@ -448,6 +449,8 @@ pub trait Generated: Sized {
     type In: ArrayLength;
     /// Floats per output sample, as a type.
     type Out: ArrayLength;
+    /// `[f32; OUTPUT_LEN]`.
+    type OutArray: FloatArray;
     const LAYOUT: Layout;
 
     fn from_state(state: State) -> Self;
@@ -569,6 +572,9 @@ pub trait Network: Generated {
     type InputLen: ArrayLength;
     /// Floats per output sample, as a `typenum` type.
     type OutputLen: ArrayLength;
+    /// One sample's output as an array, `[f32; OUTPUT_LEN]`: what the
+    /// typed entry points ([`Network::predict_sample`]) give.
+    type OutputArray: FloatArray;
 
     /// The struct's name.
     const NAME: &'static str = Self::LAYOUT.name;
@@ -895,6 +901,122 @@ pub trait Network: Generated {
         }
     }
 
+    /// The output of one sample, typed: a [`Sample`] is an `[f32; N]`
+    /// array, whose length the compiler checks against the input shape,
+    /// or an `[f32]` slice or `Vec<f32>`, checked when this runs. Computed
+    /// as [`Network::predict_class`] computes it (in evaluation mode
+    /// through [`Network::predict`]'s path, bit for bit; in training mode
+    /// as [`Network::forward`]); the output is in the network's own
+    /// activations until the next pass, and nothing is allocated.
+    ///
+    /// `let scores: &[f32; 10] = net.predict_sample(&image)` with `image`
+    /// an `[f32; 784]`, for a network of `[1, 28, 28]` inputs and 10
+    /// outputs; an `[f32; 756]` does not compile ("`Net` takes samples of
+    /// 784 values, but this one has 756").
+    ///
+    /// # Panics
+    /// If the sample is a slice or `Vec` whose length is not `INPUT_LEN`;
+    /// the message names the network and both lengths, and the panic is
+    /// reported at the caller's line.
+    #[track_caller]
+    fn predict_sample<X: Sample<Self> + ?Sized>(&mut self, sample: &X) -> &Self::OutputArray {
+        let values = sample.values();
+        FloatArray::from_values(one_sample(
+            self,
+            values,
+            ("predict_sample", "predict_samples"),
+        ))
+    }
+
+    /// The class of one typed sample (see [`Network::predict_sample`]):
+    /// the index of its largest output, as [`Network::predict_class`]
+    /// gives it.
+    ///
+    /// # Panics
+    /// As [`Network::predict_sample`].
+    #[track_caller]
+    fn predict_sample_class<X: Sample<Self> + ?Sized>(&mut self, sample: &X) -> usize {
+        let values = sample.values();
+        crate::loss::argmax(one_sample(
+            self,
+            values,
+            ("predict_sample_class", "predict_sample_classes"),
+        ))
+    }
+
+    /// The outputs of a batch of typed samples into `outputs`, one array
+    /// each: as [`Network::predict`] computes the batch (a batch of arrays
+    /// is passed on as it lies; `Vec`s go a sample at a time). Allocates
+    /// nothing.
+    ///
+    /// # Panics
+    /// If `outputs` does not hold one array per sample, if there are no
+    /// samples, or if a `Vec` sample's length is not `INPUT_LEN`; the
+    /// panic is reported at the caller's line.
+    #[track_caller]
+    fn predict_samples<X: Sample<Self>>(
+        &mut self,
+        samples: &[X],
+        outputs: &mut [Self::OutputArray],
+    ) {
+        assert!(
+            !samples.is_empty(),
+            "{}: predict_samples: no samples",
+            Self::NAME
+        );
+        assert!(
+            samples.len() == outputs.len(),
+            "{}: predict_samples: {} samples, but `outputs` holds {} arrays",
+            Self::NAME,
+            samples.len(),
+            outputs.len(),
+        );
+        match X::flat(samples) {
+            Some(flat) => self.predict(flat, FloatArray::flat_mut(outputs)),
+            None => {
+                for (x, y) in samples.iter().zip(outputs.iter_mut()) {
+                    let out = one_sample(self, x.values(), ("predict_samples", "predict"));
+                    FloatArray::flat_mut(core::slice::from_mut(y)).copy_from_slice(out);
+                }
+            }
+        }
+    }
+
+    /// The class of each typed sample into `classes`, as
+    /// [`Network::predict_classes`] gives them. Allocates nothing.
+    ///
+    /// # Panics
+    /// If `classes` does not hold one class per sample, if there are no
+    /// samples, or if a `Vec` sample's length is not `INPUT_LEN`; the
+    /// panic is reported at the caller's line.
+    #[track_caller]
+    fn predict_sample_classes<X: Sample<Self>>(&mut self, samples: &[X], classes: &mut [usize]) {
+        assert!(
+            !samples.is_empty(),
+            "{}: predict_sample_classes: no samples",
+            Self::NAME
+        );
+        assert!(
+            samples.len() == classes.len(),
+            "{}: predict_sample_classes: {} samples, but `classes` holds {}",
+            Self::NAME,
+            samples.len(),
+            classes.len(),
+        );
+        match X::flat(samples) {
+            Some(flat) => self.predict_classes(flat, classes),
+            None => {
+                for (x, class) in samples.iter().zip(classes.iter_mut()) {
+                    *class = crate::loss::argmax(one_sample(
+                        self,
+                        x.values(),
+                        ("predict_sample_classes", "predict_classes"),
+                    ));
+                }
+            }
+        }
+    }
+
     /// Backward from `d_output` (the loss gradient for the outputs of the
     /// last [`Network::forward`]): *accumulates* into the parameter
     /// gradients and overwrites the input gradient ([`Network::input_grad`]).
@@ -1061,6 +1183,7 @@ pub trait Network: Generated {
 impl<T: Generated> Network for T {
     type InputLen = T::In;
     type OutputLen = T::Out;
+    type OutputArray = T::OutArray;
 }
 
 #[cfg(test)]
@@ -1093,6 +1216,7 @@ mod tests {
     impl Generated for ModeProbe {
         type In = generic_array::typenum::U1;
         type Out = generic_array::typenum::U1;
+        type OutArray = [f32; 1];
         const LAYOUT: Layout = Layout {
             name: "ModeProbe",
             input_shape: &[1],

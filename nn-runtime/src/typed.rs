@@ -1,0 +1,101 @@
+//! Samples and outputs typed by their length, so that a sample of the wrong
+//! size for a network is a compile error that shows both numbers.
+//!
+//! A network's typed entry points ([`Network::predict_sample`],
+//! [`Network::predict_sample_class`], [`Network::predict_samples`],
+//! [`Network::predict_sample_classes`]) take any [`Sample`] of the network:
+//!
+//! - `[f32; N]`, where `network!` checks `N` against the input shape while
+//!   the program compiles: a 756-float array given to a network of
+//!   `[1, 28, 28]` inputs is refused with "`Net` takes samples of 784
+//!   values, but this one has 756";
+//! - `[f32]` and `Vec<f32>`, for data whose length is only known when the
+//!   program runs: checked then, with a panic at the caller's line.
+//!
+//! The outputs are `&[f32; M]` ([`Network::OutputArray`]), `M` the values
+//! of the output shape.
+//!
+//! Why a trait over the sample's type rather than a `&[f32; N]` parameter:
+//! with `N` a parameter of the method, rustc settles it from the network's
+//! only length before it looks at the argument, and reports "expected
+//! `784`, found `756`" as a type mismatch; with the sample's type as the
+//! parameter, it looks at the argument first and then reports the
+//! unfulfilled [`SampleLen`] with its message.
+
+use crate::network::Network;
+
+/// A sample `Net` can take: `[f32; N]` with `N` its input length (checked
+/// while compiling), or `[f32]` and `Vec<f32>` (checked when it runs).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sample of `{Net}`",
+    label = "not a sample of `{Net}`",
+    note = "a sample is an `[f32; N]` array, `N` being the values of the network's input shape, or an `[f32]` slice or `Vec<f32>` checked when the program runs"
+)]
+pub trait Sample<Net: ?Sized> {
+    /// The sample's values.
+    fn values(&self) -> &[f32];
+
+    /// The values of `samples`, one after the other, where they are laid
+    /// out so (arrays); `None` otherwise.
+    fn flat(samples: &[Self]) -> Option<&[f32]>
+    where
+        Self: Sized,
+    {
+        let _ = samples;
+        None
+    }
+}
+
+impl<Net: Network> Sample<Net> for [f32] {
+    fn values(&self) -> &[f32] {
+        self
+    }
+}
+
+impl<Net: Network> Sample<Net> for Vec<f32> {
+    fn values(&self) -> &[f32] {
+        self
+    }
+}
+
+/// Holds when `WANT == GOT`: what `network!` requires of an `[f32; GOT]`
+/// sample of a network whose input holds `WANT` values, so that a mismatch
+/// is reported with both numbers.
+#[diagnostic::on_unimplemented(
+    message = "`{Net}` takes samples of {WANT} values, but this one has {GOT}",
+    label = "a sample of {GOT} values",
+    note = "`{Net}`'s input shape holds {WANT} values (`{Net}::INPUT_LEN`); give it an `[f32; {WANT}]`"
+)]
+pub trait SampleLen<Net: ?Sized, const WANT: usize, const GOT: usize> {}
+
+impl<Net: ?Sized, const N: usize> SampleLen<Net, N, N> for () {}
+
+/// A fixed-length array of floats: a network's typed output.
+pub trait FloatArray: Sized + 'static {
+    /// Its length.
+    const LEN: usize;
+
+    /// `values` as an array.
+    ///
+    /// # Panics
+    /// If `values.len() != LEN`.
+    fn from_values(values: &[f32]) -> &Self;
+
+    /// The floats of `arrays`, one array after the other.
+    fn flat_mut(arrays: &mut [Self]) -> &mut [f32];
+}
+
+impl<const N: usize> FloatArray for [f32; N] {
+    const LEN: usize = N;
+
+    #[track_caller]
+    fn from_values(values: &[f32]) -> &Self {
+        values
+            .try_into()
+            .unwrap_or_else(|_| panic!("an output of {N} values, but {} were given", values.len()))
+    }
+
+    fn flat_mut(arrays: &mut [Self]) -> &mut [f32] {
+        arrays.as_flattened_mut()
+    }
+}
