@@ -439,3 +439,25 @@ fn typed_misuse_panics_at_the_callers_line_with_the_lengths() {
         assert_says(&m, &["Tiny", "one sample of 4 floats, got 3"]);
     }
 }
+
+#[test]
+fn a_data_sets_samples_are_typed_samples() {
+    let (arrays, flat) = tiny_samples(5, 9);
+    let labels = vec![0, 4, 2, 1, 3];
+    let data = nn::data::Dataset::<4>::from_samples(arrays.clone(), labels.clone(), 5).unwrap();
+    assert_eq!(data.inputs(), &flat[..]);
+    assert_eq!(data.samples(), &arrays[..]);
+    assert_eq!(data.input(3), &arrays[3]);
+    // the same data set from flat floats, and a wrong count of labels
+    let same = nn::data::Dataset::<4>::new(flat.clone(), labels, 5).unwrap();
+    assert_eq!(same.samples(), data.samples());
+    assert!(nn::data::Dataset::<4>::from_samples(arrays, vec![0; 4], 5).is_err());
+
+    let mut net = Tiny::new(4);
+    net.eval();
+    let (mut want, mut classes) = ([0; 5], [9; 5]);
+    net.predict_classes(data.inputs(), &mut want);
+    net.predict_sample_classes(data.samples(), &mut classes);
+    assert_eq!(classes, want);
+    assert_eq!(net.predict_sample_class(data.input(2)), want[2]);
+}

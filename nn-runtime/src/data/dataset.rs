@@ -157,6 +157,18 @@ impl<const LEN: usize> Dataset<LEN, u32> {
         })
     }
 
+    /// A data set of typed samples, one class label each: as
+    /// [`Dataset::new`] with the samples' floats one after the other (no
+    /// copy), so it fails only for the labels' count or values or for 0
+    /// classes.
+    pub fn from_samples(
+        samples: Vec<[f32; LEN]>,
+        labels: Vec<u32>,
+        classes: usize,
+    ) -> Result<Self, DataError> {
+        Self::new(samples.into_flattened(), labels, classes)
+    }
+
     /// A data set whose sizes and labels a loader has checked against the
     /// files they came from.
     pub(super) fn checked(inputs: Vec<f32>, labels: Vec<u32>, classes: usize) -> Self {
@@ -301,14 +313,30 @@ impl<const LEN: usize, T: Target> Dataset<LEN, T> {
         &self.targets
     }
 
-    /// The `LEN` floats of sample `i`.
+    /// The `LEN` floats of sample `i`, as an array: a typed sample
+    /// ([`crate::typed::Sample`]), so `net.predict_sample(data.input(i))`
+    /// compiles only for a network of `LEN` inputs.
     ///
     /// # Panics
     /// If `i >= len()`.
     #[track_caller]
-    pub fn input(&self, i: usize) -> &[f32] {
+    pub fn input(&self, i: usize) -> &[f32; LEN] {
         self.check_index(i);
-        &self.inputs[i * LEN..(i + 1) * LEN]
+        let sample = &self.inputs[i * LEN..(i + 1) * LEN];
+        sample.try_into().expect("a sample holds LEN floats")
+    }
+
+    /// Every sample as an array of `LEN` floats, in order: a typed batch
+    /// for [`Network::predict_samples`](crate::Network::predict_samples)
+    /// and [`Network::predict_sample_classes`](crate::Network::predict_sample_classes).
+    ///
+    /// # Panics
+    /// If `LEN` is 0 (no network takes samples of no values).
+    pub fn samples(&self) -> &[[f32; LEN]] {
+        assert!(LEN > 0, "Dataset<0>: samples of no values");
+        let (samples, rest) = self.inputs.as_chunks::<LEN>();
+        debug_assert!(rest.is_empty());
+        samples
     }
 
     /// The `width()` targets of sample `i`.
