@@ -373,8 +373,8 @@ fn typed_entry_points_give_what_the_slice_ones_give() {
         assert_eq!(outputs.as_flattened(), &want[..]);
         let mut one_at_a_time = [[f32::NAN; 5]; 6];
         typed.predict_samples(&vecs, &mut one_at_a_time);
-        // (a sample at a time gives the batch's outputs: `Tiny` has no
-        // batch statistics, and `predict` is per sample in evaluation mode)
+        // (`Vec`s go a sample at a time: the batch's outputs here, as
+        // `Tiny` has no batch statistics and 6 samples are one chunk)
         assert_eq!(one_at_a_time, outputs);
         let mut want_classes = [0; 6];
         typed.predict_classes(&flat, &mut want_classes);

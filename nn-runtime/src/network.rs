@@ -945,8 +945,11 @@ pub trait Network: Generated {
     }
 
     /// The outputs of a batch of typed samples into `outputs`, one array
-    /// each: as [`Network::predict`] computes the batch (a batch of arrays
-    /// is passed on as it lies; `Vec`s go a sample at a time). Allocates
+    /// each. Arrays, which lie one after the other, go through
+    /// [`Network::predict`] as one batch, with its outputs bit for bit;
+    /// `Vec`s go through [`Network::predict_sample`] one at a time (so in
+    /// training mode batch norm sees batches of one, and in evaluation
+    /// mode the last bits may differ from `predict`'s chunks). Allocates
     /// nothing.
     ///
     /// # Panics
@@ -982,8 +985,10 @@ pub trait Network: Generated {
         }
     }
 
-    /// The class of each typed sample into `classes`, as
-    /// [`Network::predict_classes`] gives them. Allocates nothing.
+    /// The class of each typed sample into `classes`: for arrays as
+    /// [`Network::predict_classes`] gives them, for `Vec`s a sample at a
+    /// time, as [`Network::predict_samples`] computes them. Allocates
+    /// nothing.
     ///
     /// # Panics
     /// If `classes` does not hold one class per sample, if there are no

@@ -59,11 +59,12 @@ impl<N: Network + Send> Replicas<N> {
     }
 
     /// Copies `net`'s parameters and buffers into every copy, e.g. after
-    /// training steps.
+    /// training steps; the copies stay in evaluation mode.
     pub fn sync(&mut self, net: &N) {
         for copy in &mut self.copies {
             let (copy, _) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
             copy.state_mut().follow(net.state(), 0);
+            copy.eval();
         }
     }
 
