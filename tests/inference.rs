@@ -387,6 +387,45 @@ fn typed_entry_points_give_what_the_slice_ones_give() {
 }
 
 #[test]
+fn references_and_boxes_of_samples_are_samples() {
+    let (arrays, flat) = tiny_samples(4, 23);
+    let mut net = Tiny::new(4);
+    net.eval();
+    let mut want = vec![0.0f32; 4 * 5];
+    net.predict(&flat, &mut want);
+    let mut want_classes = [0; 4];
+    net.predict_classes(&flat, &mut want_classes);
+    for (i, x) in arrays.iter().enumerate() {
+        let want = &want[i * 5..i * 5 + 5];
+        let slice: &[f32] = &x[..];
+        assert_eq!(net.predict_sample(&x), want, "&&[f32; 4]");
+        assert_eq!(net.predict_sample(&slice), want, "&&[f32]");
+        assert_eq!(net.predict_sample(&Box::new(*x)), want, "&Box<[f32; 4]>");
+        let boxed: Box<[f32]> = slice.into();
+        assert_eq!(net.predict_sample(&boxed), want, "&Box<[f32]>");
+        assert_eq!(net.predict_sample_class(&&x), want_classes[i]);
+    }
+    // batches of references and of boxes, a sample at a time
+    let refs: Vec<&[f32; 4]> = arrays.iter().collect();
+    let boxes: Vec<Box<[f32; 4]>> = arrays.iter().copied().map(Box::new).collect();
+    let (mut of_refs, mut of_boxes) = ([[f32::NAN; 5]; 4], [[f32::NAN; 5]; 4]);
+    net.predict_samples(&refs, &mut of_refs);
+    net.predict_samples(&boxes, &mut of_boxes);
+    assert_eq!(of_refs.as_flattened(), &want[..]);
+    assert_eq!(of_boxes.as_flattened(), &want[..]);
+    let mut classes = [9; 4];
+    net.predict_sample_classes(&refs, &mut classes);
+    assert_eq!(classes, want_classes);
+    // a reference to a slice of the wrong length still panics at the caller's line
+    let short: &[f32] = &flat[..3];
+    let m = panics_here!(net.predict_sample(&&short));
+    assert_says(
+        &m,
+        &["Tiny: predict_sample takes one sample of 4 floats, got 3"],
+    );
+}
+
+#[test]
 fn typed_outputs_of_several_dimensions_are_flat_arrays() {
     let mut net = Maps::new(2);
     net.eval();

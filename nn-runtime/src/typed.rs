@@ -10,7 +10,8 @@
 //!   `[1, 28, 28]` inputs is refused with "`Net` takes samples of 784
 //!   values, but this one has 756";
 //! - `[f32]` and `Vec<f32>`, for data whose length is only known when the
-//!   program runs: checked then, with a panic at the caller's line.
+//!   program runs: checked then, with a panic at the caller's line;
+//! - a reference or a `Box` of a sample, checked as the sample is.
 //!
 //! The outputs are `&[f32; M]` ([`Network::OutputArray`]), `M` the values
 //! of the output shape.
@@ -55,6 +56,24 @@ impl<Net: Network> Sample<Net> for [f32] {
 impl<Net: Network> Sample<Net> for Vec<f32> {
     fn values(&self) -> &[f32] {
         self
+    }
+}
+
+/// A reference to a sample is a sample (`&&[f32]`, a batch of `&[f32; N]`
+/// references): its values are the sample's. A batch of references is not
+/// laid out as one run of values, so it goes a sample at a time, as a
+/// batch of `Vec`s does.
+impl<Net: ?Sized, T: Sample<Net> + ?Sized> Sample<Net> for &T {
+    fn values(&self) -> &[f32] {
+        (**self).values()
+    }
+}
+
+/// A boxed sample is a sample (`Box<[f32; N]>`, `Box<[f32]>`), batches of
+/// them going a sample at a time.
+impl<Net: ?Sized, T: Sample<Net> + ?Sized> Sample<Net> for Box<T> {
+    fn values(&self) -> &[f32] {
+        (**self).values()
     }
 }
 
