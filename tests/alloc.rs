@@ -2,7 +2,8 @@
 //! probabilities and the typed entry points included) and training forward/backward allocate
 //! nothing: a counting global allocator watches a LeNet-5, a ResNet-20 and
 //! stacked recurrent layers through many steps, and the augmentation of
-//! training batches; the copies `Replicas` makes hold no gradients.
+//! training batches; the copies `Replicas` makes hold no gradients, and
+//! their scratch is zeroed memory rather than a copy.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -14,12 +15,16 @@ struct Counting;
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 /// Bytes asked for, freed or not.
 static BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Bytes asked for without zeroing (`alloc`, `realloc`): what is then
+/// written, page by page, rather than left to the system's zeroed pages.
+static DIRTY_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         BYTES.fetch_add(layout.size(), Ordering::SeqCst);
+        DIRTY_BYTES.fetch_add(layout.size(), Ordering::SeqCst);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -33,6 +38,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         BYTES.fetch_add(new_size, Ordering::SeqCst);
+        DIRTY_BYTES.fetch_add(new_size, Ordering::SeqCst);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -171,9 +177,20 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
 
     // batch inference on two threads, after a warm-up batch, and one
     // sample split across both; the copies hold no gradients
-    let bytes = BYTES.load(Ordering::SeqCst);
+    let (bytes, dirty) = (
+        BYTES.load(Ordering::SeqCst),
+        DIRTY_BYTES.load(Ordering::SeqCst),
+    );
     let mut replicas = nn::parallel::Replicas::new(&net, 2);
     let bytes = BYTES.load(Ordering::SeqCst) - bytes;
+    let dirty = DIRTY_BYTES.load(Ordering::SeqCst) - dirty;
+    // the copies' scratch is zeroed memory, not a copy of the source's:
+    // pages it takes only as a pass writes them
+    let copied = 2 * (LeNet5::FIXED_BYTES - LeNet5::PARAM_BYTES - LeNet5::SCRATCH_BYTES);
+    assert!(
+        dirty <= copied + 16 * 1024,
+        "two copies wrote {dirty} bytes of new memory; their parameters and buffers are {copied}"
+    );
     // (LeNet-5 prepares nothing for inference: a copy is its parameters,
     // buffers and scratch, the rest of FIXED_BYTES being its gradients)
     let without_grads = 2 * (LeNet5::FIXED_BYTES - LeNet5::PARAM_BYTES);
