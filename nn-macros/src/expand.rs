@@ -1093,25 +1093,33 @@ fn items(
     let from_state = fill(&|_| quote!(#ident { __state: state }));
     let state = fill(&|_| quote!(&self.__state));
     let state_mut = fill(&|_| quote!(&mut self.__state));
-    // a stub only takes the input it is known to take: no follow-up errors
-    // an array sample's length checked against the input's, so that a
-    // mismatch reports both numbers (`SampleLen`'s message)
-    let takes_input = input.map(|_| {
-        quote! {
-            impl ::nn::__private::TakesInput<#in_len> for #ident {}
-            impl<const LEN: usize> ::nn::__private::Sample<#ident> for [f32; LEN]
-            where
-                (): ::nn::__private::SampleLen<#ident, #in_len, LEN>,
-            {
-                fn values(&self) -> &[f32] {
-                    self
-                }
-                fn flat(samples: &[Self]) -> ::core::option::Option<&[f32]> {
-                    ::core::option::Option::Some(samples.as_flattened())
-                }
+    // the input it takes, and an array sample's length checked against the
+    // input's, so that a mismatch reports both numbers (`SampleLen`'s
+    // message); a stub whose input shape could not be read takes any
+    // length, so that the code using it raises no follow-up errors
+    let (takes, len_bound) = match input {
+        Some(_) => (
+            quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}),
+            quote!(where (): ::nn::__private::SampleLen<#ident, #in_len, LEN>,),
+        ),
+        None => (
+            quote!(impl<const LEN: usize> ::nn::__private::TakesInput<LEN> for #ident {}),
+            TokenStream::new(),
+        ),
+    };
+    let takes_input = quote! {
+        #takes
+        impl<const LEN: usize> ::nn::__private::Sample<#ident> for [f32; LEN]
+        #len_bound
+        {
+            fn values(&self) -> &[f32] {
+                self
+            }
+            fn flat(samples: &[Self]) -> ::core::option::Option<&[f32]> {
+                ::core::option::Option::Some(samples.as_flattened())
             }
         }
-    });
+    };
     // the struct's `#[cfg]`s apply to everything made for it
     let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
     quote! {
