@@ -3,7 +3,7 @@
 //! inference in evaluation mode, a few samples at a time, gives what a
 //! forward pass gives.
 
-use nn::parallel::Replicas;
+use nn::parallel::{Replicas, SampleSplit};
 use nn::prelude::*;
 use nn_runtime::testing::{assert_close, random_vec};
 
@@ -74,11 +74,16 @@ fn one_sample_split_across_threads_matches_one_network() {
     single.eval();
     for threads in [2, 3] {
         let mut replicas = Replicas::new(&single, threads);
-        for seed in 0..3 {
-            let x = random_vec(3 * 16 * 16, seed);
-            let mut out = vec![f32::NAN; 10];
-            replicas.predict(&x, &mut out);
-            assert_eq!(out, single.forward(&x), "{threads} threads, input {seed}");
+        for split in [SampleSplit::Shared, SampleSplit::Alone, SampleSplit::Auto] {
+            replicas.set_sample_split(split);
+            // (`Auto` tries both ways in its first calls)
+            for seed in 0..4 {
+                let x = random_vec(3 * 16 * 16, seed);
+                let mut out = vec![f32::NAN; 10];
+                replicas.predict(&x, &mut out);
+                let what = format!("{threads} threads, {split:?}, input {seed}");
+                assert_eq!(out, single.forward(&x), "{what}");
+            }
         }
     }
 }
@@ -102,6 +107,7 @@ fn one_sample_through_winograd_and_a_wide_dense_layer_matches_one_network() {
     single.eval();
     for threads in [2, 3] {
         let mut replicas = Replicas::new(&single, threads);
+        replicas.set_sample_split(SampleSplit::Shared);
         for seed in 0..3 {
             let x = random_vec(3 * 8 * 8, 40 + seed);
             let (mut out, mut want) = (vec![f32::NAN; 10], vec![0.0; 10]);

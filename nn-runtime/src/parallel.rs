@@ -11,7 +11,8 @@
 //! [`Network::predict`] in evaluation mode, a few samples at a time
 //! ([`Network::INFER_CHUNK`]), on a share of whole chunks, so the outputs
 //! are the single network's `predict` outputs bit for bit, however the
-//! batch splits; against one `forward` pass over the whole batch they
+//! batch splits, and whether a sample is shared out or not
+//! ([`SampleSplit`]); against one `forward` pass over the whole batch they
 //! can differ in the last bits (batch norm folded into the convs, and dense
 //! layers that compute batches of fewer than 16 samples as dot products and
 //! larger ones as transposed products).
@@ -21,6 +22,74 @@
 use crate::network::Network;
 use crate::team::Team;
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How [`Replicas`] runs a batch of fewer samples than threads (one
+/// sample, for latency).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SampleSplit {
+    /// Whichever of the two ways below has been faster lately, measured
+    /// as it goes: mostly the faster, the other now and then (two calls
+    /// in every 64) to see whether it has become faster. Where sharing a
+    /// sample out does not pay (a small network, or two virtual CPUs far
+    /// apart, where every value one thread hands the other is slow to
+    /// arrive), the calls run on the caller alone.
+    #[default]
+    Auto,
+    /// Each sample's convolutions and wide dense layers shared out among
+    /// the threads.
+    Shared,
+    /// On the calling thread alone.
+    Alone,
+}
+
+/// What [`SampleSplit::Auto`] has measured: the latency of each way.
+#[derive(Clone, Copy, Debug, Default)]
+struct Measured {
+    calls: u64,
+    /// Seconds a call, `Alone` then `Shared`: the preferred way's a moving
+    /// average, the other's its last trial; 0 until measured.
+    seconds: [f64; 2],
+}
+
+impl Measured {
+    /// Calls in a round of [`SampleSplit::Auto`]: the first two try the
+    /// way not preferred (the first of them warms it up: a team thread
+    /// asleep since the last trial, caches the other way filled), the
+    /// rest run the preferred one.
+    const ROUND: u64 = 64;
+
+    /// The preferred way: the faster so far, an unmeasured one first
+    /// (`true` for shared).
+    fn preferred(&self) -> bool {
+        let [alone, shared] = self.seconds;
+        shared == 0.0 || (alone != 0.0 && shared <= alone)
+    }
+
+    /// The way to run the next call, and whether to record its time.
+    fn next(&self) -> (bool, bool) {
+        match self.calls % Self::ROUND {
+            0 => (!self.preferred(), false),
+            1 => (!self.preferred(), true),
+            _ => (self.preferred(), true),
+        }
+    }
+
+    /// Records a call's time, run as `next` said.
+    fn record(&mut self, shared: bool, record: bool, took: Duration) {
+        let trial = self.calls % Self::ROUND < 2;
+        self.calls += 1;
+        if !record {
+            return;
+        }
+        let (t, slot) = (took.as_secs_f64(), &mut self.seconds[usize::from(shared)]);
+        *slot = if trial || *slot == 0.0 {
+            t
+        } else {
+            *slot + (t - *slot) / 8.0
+        };
+    }
+}
 
 /// One copy of a network per thread, in evaluation mode, and the threads
 /// to run them. Batch inference through it allocates nothing once the
@@ -29,6 +98,8 @@ pub struct Replicas<N: Network> {
     /// Each copy with the outputs of its last share.
     copies: Vec<Mutex<(N, Vec<f32>)>>,
     team: Team,
+    split: SampleSplit,
+    measured: Measured,
 }
 
 impl<N: Network + Send> Replicas<N> {
@@ -50,7 +121,16 @@ impl<N: Network + Send> Replicas<N> {
         Replicas {
             copies,
             team: Team::new(threads),
+            split: SampleSplit::Auto,
+            measured: Measured::default(),
         }
+    }
+
+    /// How a batch of fewer samples than threads runs from now on
+    /// ([`SampleSplit::Auto`] unless set). The outputs are the same, bit
+    /// for bit, whichever way.
+    pub fn set_sample_split(&mut self, split: SampleSplit) {
+        self.split = split;
     }
 
     /// Number of copies (and threads).
@@ -75,7 +155,9 @@ impl<N: Network + Send> Replicas<N> {
     /// batch smaller than the number of
     /// threads (a single sample) goes through one copy, whose stride-1
     /// convolutions split each sample's output positions among the
-    /// threads. Allocates only when a share is larger than any before.
+    /// threads, or which runs on the caller alone, as
+    /// [`Replicas::set_sample_split`] says. Allocates only when a share is
+    /// larger than any before.
     ///
     /// # Panics
     /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
@@ -100,7 +182,20 @@ impl<N: Network + Send> Replicas<N> {
             let (net, _) = self.copies[0]
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner);
-            crate::team::lend(&mut self.team, || net.predict(input, output));
+            let (shared, record) = match self.split {
+                SampleSplit::Auto => self.measured.next(),
+                SampleSplit::Shared => (true, false),
+                SampleSplit::Alone => (false, false),
+            };
+            let start = Instant::now();
+            if shared {
+                crate::team::lend(&mut self.team, || net.predict(input, output));
+            } else {
+                net.predict(input, output);
+            }
+            if self.split == SampleSplit::Auto {
+                self.measured.record(shared, record, start.elapsed());
+            }
             return;
         }
         // shares of whole chunks, so that each copy's chunks are the ones
@@ -128,5 +223,58 @@ impl<N: Network + Send> Replicas<N> {
             let (_, out) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
             y.copy_from_slice(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `calls` calls of `Auto` whose times `took(shared, call)` gives,
+    /// and returns how many ran shared.
+    fn run(m: &mut Measured, calls: u64, took: impl Fn(bool, u64) -> f64) -> u64 {
+        let mut shared_calls = 0;
+        for _ in 0..calls {
+            let (shared, record) = m.next();
+            shared_calls += u64::from(shared);
+            let call = m.calls;
+            m.record(shared, record, Duration::from_secs_f64(took(shared, call)));
+        }
+        shared_calls
+    }
+
+    #[test]
+    fn auto_runs_mostly_the_faster_way_and_follows_a_change() {
+        let mut m = Measured::default();
+        // sharing twice as fast: all but two calls a round shared
+        let shared = run(&mut m, 640, |shared, _| if shared { 1e-3 } else { 2e-3 });
+        assert_eq!(shared, 640 - 2 * 10, "shared calls of 640");
+        assert!(m.preferred());
+        // sharing becomes slower (the other CPU far away): within a round
+        // the calls run alone, but for two a round
+        let shared = run(&mut m, 640, |shared, _| if shared { 4e-3 } else { 2e-3 });
+        assert!(!m.preferred());
+        assert!(shared <= 64 + 2 * 10, "{shared} shared calls of 640");
+        // and back
+        run(&mut m, 128, |shared, _| if shared { 1e-3 } else { 2e-3 });
+        assert!(m.preferred());
+    }
+
+    #[test]
+    fn a_cold_first_trial_is_not_recorded() {
+        let mut m = Measured::default();
+        run(&mut m, 64, |shared, _| if shared { 1e-3 } else { 2e-3 });
+        // each trial's first call slow (a team thread waking up)
+        run(&mut m, 640, |shared, call| {
+            match (shared, call % Measured::ROUND) {
+                (false, 0) => 1.0,
+                (false, _) => 0.5e-3,
+                (true, _) => 1e-3,
+            }
+        });
+        assert!(
+            !m.preferred(),
+            "alone measured faster after its warm-up call"
+        );
     }
 }
