@@ -66,22 +66,20 @@ impl Measured {
         shared == 0.0 || (alone != 0.0 && shared <= alone)
     }
 
-    /// The way to run the next call, and whether to record its time.
-    fn next(&self) -> (bool, bool) {
-        match self.calls % Self::ROUND {
-            0 => (!self.preferred(), false),
-            1 => (!self.preferred(), true),
-            _ => (self.preferred(), true),
-        }
+    /// The way to run the next call (`true` for shared).
+    fn next(&self) -> bool {
+        let trial = self.calls % Self::ROUND < 2;
+        self.preferred() != trial
     }
 
-    /// Records a call's time, run as `next` said.
-    fn record(&mut self, shared: bool, record: bool, took: Duration) {
-        let trial = self.calls % Self::ROUND < 2;
+    /// Records the time of a call run as `next` said (not the warm-up's).
+    fn record(&mut self, shared: bool, took: Duration) {
+        let phase = self.calls % Self::ROUND;
         self.calls += 1;
-        if !record {
+        if phase == 0 {
             return;
         }
+        let trial = phase == 1;
         let (t, slot) = (took.as_secs_f64(), &mut self.seconds[usize::from(shared)]);
         *slot = if trial || *slot == 0.0 {
             t
@@ -182,10 +180,10 @@ impl<N: Network + Send> Replicas<N> {
             let (net, _) = self.copies[0]
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner);
-            let (shared, record) = match self.split {
+            let shared = match self.split {
                 SampleSplit::Auto => self.measured.next(),
-                SampleSplit::Shared => (true, false),
-                SampleSplit::Alone => (false, false),
+                SampleSplit::Shared => true,
+                SampleSplit::Alone => false,
             };
             let start = Instant::now();
             if shared {
@@ -194,7 +192,7 @@ impl<N: Network + Send> Replicas<N> {
                 net.predict(input, output);
             }
             if self.split == SampleSplit::Auto {
-                self.measured.record(shared, record, start.elapsed());
+                self.measured.record(shared, start.elapsed());
             }
             return;
         }
@@ -235,10 +233,10 @@ mod tests {
     fn run(m: &mut Measured, calls: u64, took: impl Fn(bool, u64) -> f64) -> u64 {
         let mut shared_calls = 0;
         for _ in 0..calls {
-            let (shared, record) = m.next();
+            let shared = m.next();
             shared_calls += u64::from(shared);
             let call = m.calls;
-            m.record(shared, record, Duration::from_secs_f64(took(shared, call)));
+            m.record(shared, Duration::from_secs_f64(took(shared, call)));
         }
         shared_calls
     }
