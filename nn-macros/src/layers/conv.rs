@@ -156,13 +156,13 @@ impl Spec for Conv {
 
 /// Floats of the kernels the runtime's conv transforms once for Winograd's
 /// F(2×2, 3×3) (`nn_runtime`'s `winograd::applies`: 3×3, stride 1, at
-/// least 32 channels in and out): 16 per kernel, else none.
+/// least 16 channels in and out): 16 per kernel, else none.
 fn winograd_kernels(
     (c, out): (usize, usize),
     kernel: (usize, usize),
     stride: (usize, usize),
 ) -> usize {
-    const MIN_CHANNELS: usize = 32;
+    const MIN_CHANNELS: usize = 16;
     if kernel == (3, 3) && stride == (1, 1) && c >= MIN_CHANNELS && out >= MIN_CHANNELS {
         16 * out * c
     } else {

@@ -156,11 +156,57 @@ impl Geometry {
             + self.c * self.h * wq;
         let backward = WeightGrad::scratch_len(self) + max(k * p, transposed);
         let winograd = if winograd::applies(self) {
-            winograd::scratch_len(self)
+            let flipped = self.c * self.oc * self.kh * self.kw;
+            let input_grad =
+                WeightGrad::scratch_len(self) + flipped + winograd::scratch_len(&self.transposed());
+            max(winograd::scratch_len(self), input_grad)
         } else {
             0
         };
         max(max(forward, winograd), backward)
+    }
+
+    /// The stride-1 convolution that gives this one's input gradient from
+    /// its output gradient: `dX = dY ⋆ rot180(W)`, channels swapped, dY
+    /// padded by `KH − 1 − PT` on top (and likewise on each side, from the
+    /// padding the output uses). Meaningful where the plan's input gradient
+    /// is not [`Lowering::Im2col`] (every such padding is then at least 0).
+    pub const fn transposed(&self) -> Geometry {
+        let (pb, pr) = self.used_bottom_right();
+        const fn side(k: usize, p: isize) -> usize {
+            let s = k as isize - 1 - p;
+            if s > 0 {
+                s as usize
+            } else {
+                0
+            }
+        }
+        Geometry {
+            c: self.oc,
+            h: self.oh,
+            w: self.ow,
+            oc: self.c,
+            oh: self.h,
+            ow: self.w,
+            kh: self.kh,
+            kw: self.kw,
+            sh: 1,
+            sw: 1,
+            pt: side(self.kh, self.pt as isize),
+            pb: side(self.kh, pb),
+            pl: side(self.kw, self.pl as isize),
+            pr: side(self.kw, pr),
+        }
+    }
+
+    /// Bottom and right padding as the output uses them (at stride 1),
+    /// from `OH = H + PT + PB − KH + 1`: less than `PB` where PyTorch's
+    /// rounding leaves rows unread, negative where the output stops short
+    /// of the input.
+    const fn used_bottom_right(&self) -> (isize, isize) {
+        let pb = (self.oh + self.kh - 1) as isize - (self.h + self.pt) as isize;
+        let pr = (self.ow + self.kw - 1) as isize - (self.w + self.pl) as isize;
+        (pb, pr)
     }
 
     /// Width of the padded input of a stride-1 convolution: `OW + KW − 1`.
@@ -192,14 +238,12 @@ impl Geometry {
     /// - weight gradient: in place for stride 1 from
     ///   [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels;
     /// - input gradient: a stride-1 convolution of dY with the flipped
-    ///   kernel when the forward is in place and every padding side is at
-    ///   most the kernel size less one, else col2im.
+    ///   kernel ([`Geometry::transposed`]) when the forward is in place and
+    ///   every padding side is at most the kernel size less one, by
+    ///   Winograd where the forward is, else col2im.
     pub const fn plan_for(&self, in_place_kernels: bool) -> Plan {
         let implicit = in_place_kernels && self.sh == 1 && self.sw == 1;
-        // bottom and right padding as the output uses them, from
-        // OH = H + PT + PB − KH + 1
-        let pb = (self.oh + self.kh - 1) as isize - (self.h + self.pt) as isize;
-        let pr = (self.ow + self.kw - 1) as isize - (self.w + self.pl) as isize;
+        let (pb, pr) = self.used_bottom_right();
         let transposed = implicit
             && self.pt < self.kh
             && self.pl < self.kw
@@ -214,14 +258,19 @@ impl Geometry {
                 Lowering::Im2col
             }
         }
+        let winograd = implicit && winograd::applies(self);
         Plan {
-            forward: if implicit && winograd::applies(self) {
+            forward: if winograd {
                 Lowering::Winograd
             } else {
                 lowering(implicit)
             },
             weight_grad: lowering(implicit && self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC),
-            input_grad: lowering(transposed),
+            input_grad: if winograd && transposed {
+                Lowering::Winograd
+            } else {
+                lowering(transposed)
+            },
         }
     }
 }
@@ -235,7 +284,8 @@ pub enum Lowering {
     /// Patches read in place from a zero-padded copy of the input.
     Implicit,
     /// Winograd's F(2×2, 3×3): 2×2 output tiles from transformed 4×4
-    /// input tiles, 16 matrix products (forward only).
+    /// input tiles, 16 matrix products (the forward pass, and the input
+    /// gradient as the convolution [`Geometry::transposed`]).
     Winograd,
 }
 
@@ -493,6 +543,7 @@ fn forward_storing(
     if g.plan().forward == Lowering::Winograd {
         let output = (output, out_stride);
         let weight = (weight, prepared);
+        let input = (input, g.in_len());
         return winograd::forward(g, batch, weight, store.onto(), input, output, scratch);
     }
     if g.plan().forward == Lowering::Implicit {
@@ -747,6 +798,20 @@ pub fn backward(
     let plan = g.plan();
     let (mut weight_grad, rest) = WeightGrad::new(g, plan, scratch);
     match d_input {
+        Some(d_input) if plan.input_grad == Lowering::Winograd => {
+            for n in 0..batch {
+                let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+                let dy = &d_output[n * out_stride..][..g.out_len()];
+                bias_grad(g, dy, d_bias);
+                weight_grad.sample(g, x, dy, d_weight);
+            }
+            let (flipped, rest) = rest.split_at_mut(g.c * g.oc * g.kh * g.kw);
+            flip_kernels(g, weight, flipped);
+            let onto = if store { Onto::Zero } else { Onto::C };
+            let (weight, dy) = ((&*flipped, &[][..]), (d_output, out_stride));
+            let dx = (d_input, g.in_len());
+            winograd::forward(&g.transposed(), batch, weight, onto, dy, dx, rest);
+        }
         Some(d_input) if plan.input_grad == Lowering::Implicit => backward_transposed(
             g,
             batch,
@@ -788,6 +853,21 @@ pub fn backward(
     weight_grad.finish(g, d_weight);
 }
 
+/// The kernels of [`Geometry::transposed`], `[C, OC, KH, KW]`:
+/// `W'[c][o][u][v] = W[o][c][KH−1−u][KW−1−v]`.
+#[inline(always)]
+fn flip_kernels(g: &Geometry, weight: &[f32], flipped: &mut [f32]) {
+    let kk = g.kh * g.kw;
+    let taps = g.oc * kk;
+    for c in 0..g.c {
+        for o in 0..g.oc {
+            for t in 0..kk {
+                flipped[c * taps + o * kk + t] = weight[(o * g.c + c) * kk + (kk - 1 - t)];
+            }
+        }
+    }
+}
+
 /// Stride-1 backward whose input gradient is a forward convolution:
 /// `dX = dY ⋆ rot180(W)` over the channels swapped, with dY padded by
 /// `KH − 1 − PT` on top (and likewise on each side), computed by the
@@ -806,7 +886,7 @@ fn backward_transposed(
     weight_grad: &mut WeightGrad<'_>,
     scratch: &mut [f32],
 ) {
-    let (kk, taps) = (g.kh * g.kw, g.oc * g.kh * g.kw);
+    let taps = g.oc * g.kh * g.kw;
     let (hq, wq) = (g.h + g.kh - 1, g.w + g.kw - 1);
     let rows = ConvRows {
         channels: g.oc,
@@ -819,14 +899,7 @@ fn backward_transposed(
     let (flipped, rest) = scratch.split_at_mut(g.c * taps);
     let (dy_padded, rest) = rest.split_at_mut(g.oc * hq * wq + g.kw);
     let wide = &mut rest[..g.c * n_wide];
-    // W'[c][o][u][v] = W[o][c][KH−1−u][KW−1−v]
-    for c in 0..g.c {
-        for o in 0..g.oc {
-            for t in 0..kk {
-                flipped[c * taps + o * kk + t] = weight[(o * g.c + c) * kk + (kk - 1 - t)];
-            }
-        }
-    }
+    flip_kernels(g, weight, flipped);
     let flipped = Mat::new(flipped, g.c, taps);
     let (top, left) = (g.kh - 1 - g.pt, g.kw - 1 - g.pl);
     // the padding stays zero; each sample overwrites the interior
@@ -961,7 +1034,7 @@ mod tests {
                 "implicit gemm, dX col2im".into()
             )
         );
-        // 3×3, stride 1, 32 channels in and out: Winograd forward
+        // 3×3, stride 1, 32 channels in and out: Winograd forward and dX
         let tiles = Geometry {
             c: 32,
             oc: 32,
@@ -970,7 +1043,21 @@ mod tests {
         assert_eq!((tiles.kh, tiles.kw, tiles.sh, tiles.sw), (3, 3, 1, 1));
         assert_eq!(
             plan(tiles, true),
-            (Winograd, Implicit, Implicit, "winograd".into())
+            (Winograd, Implicit, Winograd, "winograd".into())
+        );
+        // dX's convolution: dY padded by 2 − 1 on each side back to 6 × 7
+        let t = tiles.transposed().checked_conv();
+        assert_eq!((t.c, t.oc, t.h, t.w, t.oh, t.ow), (32, 32, 6, 7, 6, 7));
+        assert_eq!((t.pt, t.pb, t.pl, t.pr), (1, 1, 1, 1));
+        // padding wider than the kernel less one: dX by col2im
+        let wide = Geometry {
+            pt: 3,
+            oh: tiles.oh + 2,
+            ..tiles
+        };
+        assert_eq!(
+            plan(wide, true),
+            (Winograd, Implicit, Im2col, "winograd, dX col2im".into())
         );
         // stride 2
         assert_eq!(
@@ -1154,15 +1241,18 @@ mod tests {
 
     /// Random geometries, most of stride 1 with enough output channels for
     /// every in-place path (output rows of any width, paired or not, on
-    /// grids of any width), against the f64 reference.
+    /// grids of any width), every fifth a 3×3 one with enough channels for
+    /// Winograd's, against the f64 reference.
     #[test]
     fn random_geometries_match_the_reference() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2024);
-        let mut checked = 0;
-        for t in 0..60u64 {
+        let (mut checked, mut winograd) = (0, 0);
+        for t in 0..75u64 {
+            let tiles = t % 5 == 4;
             let (kh, kw) = (rng.gen_range(1..=5usize), rng.gen_range(1..=5usize));
-            let (sh, sw) = if t % 4 == 3 {
+            let (kh, kw) = if tiles { (3, 3) } else { (kh, kw) };
+            let (sh, sw) = if t % 4 == 3 && !tiles {
                 (rng.gen_range(1..=3usize), rng.gen_range(1..=3usize))
             } else {
                 (1, 1)
@@ -1174,11 +1264,20 @@ mod tests {
                 continue;
             }
             let (oh, ow) = ((h + pt + pb - kh) / sh + 1, (w + pl + pr - kw) / sw + 1);
+            let (c, oc) = (
+                rng.gen_range(1..=4),
+                [1, 3, 16, 17, 32, 40][rng.gen_range(0..6usize)],
+            );
+            let (c, oc) = if tiles {
+                (c * 8 + 24, oc.max(32))
+            } else {
+                (c, oc)
+            };
             let g = Geometry {
-                c: rng.gen_range(1..=4),
+                c,
                 h,
                 w,
-                oc: [1, 3, 16, 17, 32, 40][rng.gen_range(0..6usize)],
+                oc,
                 oh,
                 ow,
                 kh,
@@ -1239,7 +1338,12 @@ mod tests {
             assert_close(&dw, &dw_sum, 1e-5, &format!("dw {g:?}"));
             assert_close(&db, &db_sum, 1e-5, &format!("db {g:?}"));
             checked += 1;
+            winograd += usize::from(g.plan().input_grad == Lowering::Winograd);
         }
-        assert!(checked >= 50, "only {checked} geometries checked");
+        assert!(checked >= 60, "only {checked} geometries checked");
+        // on CPUs with the in-place kernels: dX by Winograd's algorithm
+        if gemm::conv_rows_fast() {
+            assert!(winograd >= 6, "only {winograd} Winograd input gradients");
+        }
     }
 }

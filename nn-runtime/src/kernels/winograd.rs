@@ -40,8 +40,11 @@ use super::gemm::{self, Mat, Onto};
 /// channels) is too short for the transforms to pay. ResNet-20's convs in
 /// `predict`, batch 64, best of 20 (AVX2, 2-core AMD EPYC): 16 channels
 /// on 32² 3.6 ms either way; 32 on 16² 2.4 against 3.3 ms in place; 64
-/// on 8² 2.0 against 3.3.
-pub const MIN_CHANNELS: usize = 32;
+/// on 8² 2.0 against 3.3. With AVX-512 (2-core AMD EPYC, family 25), its
+/// 16-channel convs by Winograd too rather than in place: one sample
+/// 725–730 → 687–692 µs, batches of 64 1,360–1,368 → 1,383–1,440
+/// images/s, training the same (`profile_step`, alternating builds).
+pub const MIN_CHANNELS: usize = 16;
 
 /// Target tiles per block: `V` and `M` of a block are `16 · (C + OC)`
 /// rows of this, 256 KB at 64 channels.
@@ -320,6 +323,7 @@ fn transform_output(
     let xi = t.m_stride(oc);
     let m = &m[..XI * xi];
     let q = &mut q[..4 * ld];
+    let add_to = matches!(onto, Onto::C);
     for (o, plane) in y[..oc * oh * ow].chunks_exact_mut(oh * ow).enumerate() {
         let (scale, shift, relu) = epilogue(onto, o);
         let at = o * ld;
@@ -348,34 +352,44 @@ fn transform_output(
         for r in 0..rows {
             let ty = ty0 + r;
             let (row0, rest) = plane[2 * ty * ow..].split_at_mut(ow);
-            spread(row0, (&q0[r * tw..], &q1[r * tw..]));
+            spread(row0, (&q0[r * tw..], &q1[r * tw..]), add_to);
             if 2 * ty + 1 < oh {
-                spread(&mut rest[..ow], (&q2[r * tw..], &q3[r * tw..]));
+                spread(&mut rest[..ow], (&q2[r * tw..], &q3[r * tw..]), add_to);
             }
         }
     }
 }
 
-/// `row[2i] = left[i]`, `row[2i + 1] = right[i]`, the last column of an
-/// odd row from `left`: eight pairs at a time.
+/// `row[2i] = left[i]`, `row[2i + 1] = right[i]` (added to the row's
+/// values when `add_to`), the last column of an odd row from `left`: eight
+/// pairs at a time.
 #[inline(always)]
-fn spread(row: &mut [f32], (left, right): (&[f32], &[f32])) {
+fn spread(row: &mut [f32], (left, right): (&[f32], &[f32]), add_to: bool) {
     let mut chunks = row.chunks_exact_mut(2 * L);
     let mut i = 0;
     for out in &mut chunks {
         let (l, r) = (lanes(left, i), lanes(right, i));
+        let mut pairs = [0.0; 2 * L];
         for k in 0..L {
-            out[2 * k] = l[k];
-            out[2 * k + 1] = r[k];
+            pairs[2 * k] = l[k];
+            pairs[2 * k + 1] = r[k];
+        }
+        if add_to {
+            for (out, p) in out.iter_mut().zip(pairs) {
+                *out += p;
+            }
+        } else {
+            out.copy_from_slice(&pairs);
         }
         i += L;
     }
     for (k, out) in chunks.into_remainder().iter_mut().enumerate() {
-        *out = if k % 2 == 0 {
+        let p = if k % 2 == 0 {
             left[i + k / 2]
         } else {
             right[i + k / 2]
         };
+        *out = if add_to { *out + p } else { p };
     }
 }
 
@@ -432,9 +446,11 @@ impl Shared {
 }
 
 /// Forward pass of a conv for which [`applies`] holds, over a batch:
-/// `input [B, C, H, W]` → `output` (sample `n` at `n · out_stride`,
-/// overwritten) through the epilogue `onto` (bias, or scale, shift and
-/// ReLU; [`Onto::C`] is read as zero). `weight` is `[OC, C, 3, 3]` and
+/// `input [B, C, H, W]` (sample `n` at `n · in_stride`) → `output`
+/// (sample `n` at `n · out_stride`) through the epilogue `onto`: bias, or
+/// scale, shift and ReLU, overwriting the output; [`Onto::C`] adds to it
+/// (the input gradient of a conv whose input several layers read).
+/// `weight` is `[OC, C, 3, 3]` and
 /// `prepared` what [`prepare`] made of it, or empty: the kernels are then
 /// transformed here, once per call. `scratch` holds at least
 /// [`scratch_len`] floats.
@@ -444,11 +460,11 @@ pub fn forward(
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
     onto: Onto<'_>,
-    input: &[f32],
+    (input, in_stride): (&[f32], usize),
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
-    debug_assert!(applies(g));
+    debug_assert!(applies(g) && in_stride >= g.in_len() && out_stride >= g.out_len());
     let t = Tiling::of(g);
     let (oc, c) = (g.oc, g.c);
     let (u, rest) = scratch[..scratch_len(g)].split_at_mut(XI * oc * c);
@@ -464,16 +480,9 @@ pub fn forward(
     // the border stays zero; each sample overwrites the interior
     padded.fill(0.0);
     for n in 0..batch {
-        let x = &input[n * g.in_len()..][..g.in_len()];
+        let x = &input[n * in_stride..][..g.in_len()];
         let y = &mut output[n * out_stride..][..g.out_len()];
-        // each padded row as its even columns, then its odd ones
-        let half = t.half();
-        for (ch, plane) in x.chunks_exact(g.h * g.w).enumerate() {
-            for (row, src) in plane.chunks_exact(g.w).enumerate() {
-                let dst = &mut padded[(ch * t.hp + row + g.pt) * t.wp..][..t.wp];
-                spread_row(src, dst, g.pl, half);
-            }
-        }
+        pad(g, &t, x, padded);
         let mut ty0 = 0;
         while ty0 < t.th {
             let rows = t.rows.min(t.th - ty0);
@@ -482,6 +491,19 @@ pub fn forward(
             products(g, &t, u, v, m, tiles);
             transform_output(g, &t, m, (ty0, rows), onto, (&mut *y, &mut *q));
             ty0 += rows;
+        }
+    }
+}
+
+/// Copies one sample `x [C, H, W]` into the interior of `padded`, each
+/// padded row as its even columns, then its odd ones.
+#[inline(always)]
+fn pad(g: &Geometry, t: &Tiling, x: &[f32], padded: &mut [f32]) {
+    let half = t.half();
+    for (ch, plane) in x.chunks_exact(g.h * g.w).enumerate() {
+        for (row, src) in plane.chunks_exact(g.w).enumerate() {
+            let dst = &mut padded[(ch * t.hp + row + g.pt) * t.wp..][..t.wp];
+            spread_row(src, dst, g.pl, half);
         }
     }
 }
@@ -576,9 +598,18 @@ mod tests {
             let batch = 2;
             let w = random_vec(oc * c * 9, 1 + case as u64);
             let b = random_vec(oc, 2 + case as u64);
-            let x = random_vec(batch * g.in_len(), 3 + case as u64);
-            let stride = g.out_len() + 3;
+            // samples apart in both; every third case adds to the output
+            let (in_stride, stride) = (g.in_len() + 5, g.out_len() + 3);
+            let x = random_vec(batch * in_stride, 3 + case as u64);
             let mut y = vec![f32::NAN; batch * stride];
+            let adds = case % 3 == 2;
+            let before = random_vec(batch * stride, 4 + case as u64);
+            if adds {
+                for n in 0..batch {
+                    let at = n * stride..n * stride + g.out_len();
+                    y[at.clone()].copy_from_slice(&before[at]);
+                }
+            }
             let mut scratch = vec![f32::NAN; scratch_len(&g)];
             let mut u = vec![0.0; prepared_len(&g)];
             prepare(&g, &w, &mut u);
@@ -587,13 +618,18 @@ mod tests {
                 &g,
                 batch,
                 (&w, prepared),
-                Onto::Bias(&b),
-                &x,
+                if adds { Onto::C } else { Onto::Bias(&b) },
+                (&x, in_stride),
                 (&mut y, stride),
                 &mut scratch,
             );
             for n in 0..batch {
-                let want = direct(&g, &w, &b, &x[n * g.in_len()..][..g.in_len()]);
+                let b = if adds { &[][..] } else { &b[..] };
+                let mut want = direct(&g, &w, b, &x[n * in_stride..][..g.in_len()]);
+                if adds {
+                    let base = &before[n * stride..][..g.out_len()];
+                    want.iter_mut().zip(base).for_each(|(w, &b)| *w += b as f64);
+                }
                 let got = &y[n * stride..][..g.out_len()];
                 let scale = want.iter().map(|v| v.abs()).sum::<f64>() / want.len() as f64;
                 for (i, (&got, &want)) in got.iter().zip(&want).enumerate() {
@@ -619,7 +655,8 @@ mod tests {
         let mut scratch = vec![0.0; scratch_len(&g)];
         let mut plain = vec![0.0; g.out_len()];
         let out = (&mut plain[..], g.out_len());
-        forward(&g, 1, (&w, &[]), Onto::Zero, &x, out, &mut scratch);
+        let x = (&x[..], g.in_len());
+        forward(&g, 1, (&w, &[]), Onto::Zero, x, out, &mut scratch);
         for relu in [false, true] {
             let mut y = vec![0.0; g.out_len()];
             let onto = Onto::Affine {
@@ -632,7 +669,7 @@ mod tests {
                 1,
                 (&w, &[]),
                 onto,
-                &x,
+                x,
                 (&mut y, g.out_len()),
                 &mut scratch,
             );
