@@ -37,6 +37,21 @@ nn::network! {
     struct Maps<[1, 4, 4]> { conv(2, kernel = 3, pad = 1) }
 }
 
+// networks named as the generated code's generic parameter (`LEN`), beside
+// other networks, a raw name among them
+#[allow(non_camel_case_types)]
+mod clashing_names {
+    nn::network! {
+        pub struct LEN<[4]> { dense(3) }
+    }
+    nn::network! {
+        pub struct LEN_LEN<[4]> { dense(2) }
+    }
+    nn::network! {
+        pub struct r#Raw<[4]> { dense(1) }
+    }
+}
+
 nn::network! {
     struct SoftmaxThenDropout<[4]> { dense(5), softmax, dropout(0.5) }
 }
@@ -384,6 +399,22 @@ fn typed_entry_points_give_what_the_slice_ones_give() {
         assert_eq!(classes, want_classes);
         assert_eq!(classes_of_vecs, want_classes);
     }
+}
+
+#[test]
+fn networks_may_be_named_as_generated_generic_parameters() {
+    use clashing_names::{Raw, LEN, LEN_LEN};
+    let x = [0.5f32, -1.0, 2.0, 0.25];
+    let (mut a, mut b, mut c) = (LEN::new(1), LEN_LEN::new(1), Raw::new(1));
+    let mut want = [0.0f32; 3];
+    a.predict(&x, &mut want);
+    assert_eq!(a.predict_sample(&x), &want);
+    let mut want = [0.0f32; 2];
+    b.predict(&x, &mut want);
+    assert_eq!(b.predict_sample(&x), &want);
+    let mut want = [0.0f32; 1];
+    c.predict(&x, &mut want);
+    assert_eq!(c.predict_sample(&x), &want);
 }
 
 #[test]
