@@ -1096,24 +1096,23 @@ fn items(
     // the input it takes, and an array sample's length checked against the
     // input's, so that a mismatch reports both numbers (`SampleLen`'s
     // message); a stub whose input shape could not be read takes any
-    // length, so that the code using it raises no follow-up errors
-    // the length's generic parameter, in braces where it is a generic
-    // argument: a bare name there is a type's when a type of that name is
-    // in scope (a network may be called `LEN`)
-    let len = format_ident!("LEN");
+    // length, so that the code using it raises no follow-up errors. `LEN`
+    // goes in braces where it is a generic argument: a bare name there is
+    // a type's when a type of that name is in scope (a network may be
+    // called `LEN`).
     let (takes, len_bound) = match input {
         Some(_) => (
             quote!(impl ::nn::__private::TakesInput<#in_len> for #ident {}),
-            quote!(where (): ::nn::__private::SampleLen<#ident, #in_len, { #len }>,),
+            quote!(where (): ::nn::__private::SampleLen<#ident, #in_len, { LEN }>,),
         ),
         None => (
-            quote!(impl<const #len: usize> ::nn::__private::TakesInput<{ #len }> for #ident {}),
+            quote!(impl<const LEN: usize> ::nn::__private::TakesInput<{ LEN }> for #ident {}),
             TokenStream::new(),
         ),
     };
     let takes_input = quote! {
         #takes
-        impl<const #len: usize> ::nn::__private::Sample<#ident> for [f32; #len]
+        impl<const LEN: usize> ::nn::__private::Sample<#ident> for [f32; LEN]
         #len_bound
         {
             fn values(&self) -> &[f32] {

@@ -799,12 +799,8 @@ pub fn backward(
     let (mut weight_grad, rest) = WeightGrad::new(g, plan, scratch);
     match d_input {
         Some(d_input) if plan.input_grad == Lowering::Winograd => {
-            for n in 0..batch {
-                let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-                let dy = &d_output[n * out_stride..][..g.out_len()];
-                bias_grad(g, dy, d_bias);
-                weight_grad.sample(g, x, dy, d_weight);
-            }
+            let dy = (d_output, out_stride);
+            parameter_grads(g, batch, input, dy, &mut weight_grad, d_weight, d_bias);
             let (flipped, rest) = rest.split_at_mut(g.c * g.oc * g.kh * g.kw);
             flip_kernels(g, weight, flipped);
             let onto = if store { Onto::Zero } else { Onto::C };
@@ -842,15 +838,31 @@ pub fn backward(
             }
         }
         None => {
-            for n in 0..batch {
-                let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
-                let dy = &d_output[n * out_stride..][..g.out_len()];
-                bias_grad(g, dy, d_bias);
-                weight_grad.sample(g, x, dy, d_weight);
-            }
+            let dy = (d_output, out_stride);
+            parameter_grads(g, batch, input, dy, &mut weight_grad, d_weight, d_bias);
         }
     }
     weight_grad.finish(g, d_weight);
+}
+
+/// Adds each sample's bias and weight gradients, for a backward pass whose
+/// input gradient is computed apart (or not needed).
+#[inline(always)]
+fn parameter_grads(
+    g: &Geometry,
+    batch: usize,
+    input: &[f32],
+    (d_output, out_stride): (&[f32], usize),
+    weight_grad: &mut WeightGrad<'_>,
+    d_weight: &mut [f32],
+    d_bias: &mut [f32],
+) {
+    for n in 0..batch {
+        let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+        let dy = &d_output[n * out_stride..][..g.out_len()];
+        bias_grad(g, dy, d_bias);
+        weight_grad.sample(g, x, dy, d_weight);
+    }
 }
 
 /// The kernels of [`Geometry::transposed`], `[C, OC, KH, KW]`:
