@@ -235,8 +235,8 @@ impl Geometry {
     /// - forward: by Winograd's F(2×2, 3×3) where [`winograd::applies`]
     ///   (3×3, stride 1, at least [`winograd::MIN_CHANNELS`] channels in
     ///   and out), else in place for stride 1;
-    /// - weight gradient: in place for stride 1 from
-    ///   [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels;
+    /// - weight gradient: by Winograd where the forward is, else in place
+    ///   for stride 1 from [`IMPLICIT_WEIGHT_GRAD_MIN_OC`] output channels;
     /// - input gradient: a stride-1 convolution of dY with the flipped
     ///   kernel ([`Geometry::transposed`]) when the forward is in place and
     ///   every padding side is at most the kernel size less one, by
@@ -265,7 +265,11 @@ impl Geometry {
             } else {
                 lowering(implicit)
             },
-            weight_grad: lowering(implicit && self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC),
+            weight_grad: if winograd {
+                Lowering::Winograd
+            } else {
+                lowering(implicit && self.oc >= IMPLICIT_WEIGHT_GRAD_MIN_OC)
+            },
             input_grad: if winograd && transposed {
                 Lowering::Winograd
             } else {
@@ -284,8 +288,9 @@ pub enum Lowering {
     /// Patches read in place from a zero-padded copy of the input.
     Implicit,
     /// Winograd's F(2×2, 3×3): 2×2 output tiles from transformed 4×4
-    /// input tiles, 16 matrix products (the forward pass, and the input
-    /// gradient as the convolution [`Geometry::transposed`]).
+    /// input tiles, 16 matrix products (the forward pass, the input
+    /// gradient as the convolution [`Geometry::transposed`], and the
+    /// weight gradient through the transformed kernels' gradient).
     Winograd,
 }
 
@@ -679,6 +684,10 @@ enum WeightGrad<'a> {
         dy_t: &'a mut [f32],
         dwt: &'a mut [f32],
     },
+    /// 3×3, stride 1: by Winograd's algorithm, summed over the batch in
+    /// the transformed kernels' gradient at the front of `scratch`
+    /// ([`winograd::weight_grad_sample`]).
+    Winograd { scratch: &'a mut [f32] },
     /// Stride 1: `dWᵀ[K, OC] += Patches[K, P] · dYᵀ[P, OC]` with the
     /// patches read in place from the zero-padded input
     /// ([`gemm::gemm_conv_weight`]), summed over the batch in `dwt` and
@@ -695,7 +704,12 @@ impl<'a> WeightGrad<'a> {
     const fn scratch_len(g: &Geometry) -> usize {
         let transposed = (g.patch_len() + g.oc) * g.positions() + g.patch_len() * g.oc;
         let implicit = g.padded_len() + (g.positions() + g.patch_len()) * g.oc;
-        max(transposed, implicit)
+        let winograd = if winograd::applies(g) {
+            winograd::weight_grad_scratch_len(g)
+        } else {
+            0
+        };
+        max(max(transposed, implicit), winograd)
     }
 
     /// Takes its scratch from the front of `scratch`; returns the rest.
@@ -703,7 +717,10 @@ impl<'a> WeightGrad<'a> {
     fn new(g: &Geometry, plan: Plan, scratch: &'a mut [f32]) -> (Self, &'a mut [f32]) {
         let (k, p) = (g.patch_len(), g.positions());
         let (mine, rest) = scratch.split_at_mut(Self::scratch_len(g));
-        if plan.weight_grad == Lowering::Implicit {
+        if plan.weight_grad == Lowering::Winograd {
+            winograd::weight_grad_start(g, mine);
+            (Self::Winograd { scratch: mine }, rest)
+        } else if plan.weight_grad == Lowering::Implicit {
             let (padded, mine) = mine.split_at_mut(g.padded_len());
             let (dy_t, mine) = mine.split_at_mut(p * g.oc);
             let dwt = &mut mine[..k * g.oc];
@@ -746,6 +763,7 @@ impl<'a> WeightGrad<'a> {
                 super::transpose::transpose(dy, g.oc, p, dy_t);
                 gemm(Mat::new(col, k, p), Mat::new(dy_t, p, g.oc), dwt, true);
             }
+            Self::Winograd { scratch } => winograd::weight_grad_sample(g, x, dy, scratch),
             Self::Implicit { padded, dy_t, dwt } => {
                 let (hp, wp) = (g.oh + g.kh - 1, g.padded_width());
                 copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
@@ -765,6 +783,9 @@ impl<'a> WeightGrad<'a> {
     /// Adds what the batch left in `dwt` to dW.
     #[inline(always)]
     fn finish(self, g: &Geometry, d_weight: &mut [f32]) {
+        if let Self::Winograd { scratch } = self {
+            return winograd::weight_grad_finish(g, scratch, d_weight);
+        }
         if let Self::Implicit { dwt, .. } | Self::Transposed { dwt, .. } = self {
             let k = g.patch_len();
             for (o, row) in d_weight.chunks_exact_mut(k).enumerate() {
@@ -1046,7 +1067,7 @@ mod tests {
                 "implicit gemm, dX col2im".into()
             )
         );
-        // 3×3, stride 1, 32 channels in and out: Winograd forward and dX
+        // 3×3, stride 1, 32 channels in and out: all three by Winograd
         let tiles = Geometry {
             c: 32,
             oc: 32,
@@ -1055,7 +1076,7 @@ mod tests {
         assert_eq!((tiles.kh, tiles.kw, tiles.sh, tiles.sw), (3, 3, 1, 1));
         assert_eq!(
             plan(tiles, true),
-            (Winograd, Implicit, Winograd, "winograd".into())
+            (Winograd, Winograd, Winograd, "winograd".into())
         );
         // dX's convolution: dY padded by 2 − 1 on each side back to 6 × 7
         let t = tiles.transposed().checked_conv();
@@ -1069,7 +1090,7 @@ mod tests {
         };
         assert_eq!(
             plan(wide, true),
-            (Winograd, Implicit, Im2col, "winograd, dX col2im".into())
+            (Winograd, Winograd, Im2col, "winograd, dX col2im".into())
         );
         // stride 2
         assert_eq!(

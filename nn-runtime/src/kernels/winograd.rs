@@ -27,6 +27,22 @@
 //! kernel reads it, a block of tile rows at a time, small enough that `V`
 //! and `M` stay in L2 between the transforms and the products.
 //!
+//! Training uses the algorithm three times: for the forward pass, for the
+//! input gradient (a 3×3 stride-1 convolution itself, of the output
+//! gradient with the flipped kernels, run by [`forward`]) and for the
+//! weight gradient ([`weight_grad_sample`]: the gradient of the
+//! transformed kernels, 16 products per block, turned back into kernels
+//! once per batch).
+//!
+//! The three entry points ([`forward`], [`weight_grad_sample`],
+//! [`weight_grad_finish`]) are compiled once, for every geometry, with the
+//! sizes as values: inlined into each conv layer with its sizes as
+//! constants, the algorithm made a network's rebuild after a one-line edit
+//! take 21–23 s for ResNet-20 and 56–62 s for AlexNet, VGG-16 and
+//! ResNet-18 (11 and 24 s as one copy). What the constants bought back,
+//! the loops here get from checking their bounds once per block rather
+//! than per access (`load`, `store`).
+//!
 //! Where it runs ([`applies`]): 3×3 kernels with stride 1 and at least
 //! [`MIN_CHANNELS`] input and output channels, on CPUs with the fast
 //! kernels (the conv's plan decides, see `conv2d::Geometry::plan_for`).
@@ -34,6 +50,7 @@
 
 use super::conv2d::Geometry;
 use super::gemm::{self, Mat, Onto};
+use super::simd::vectorized;
 
 /// Input and output channels from which a 3×3 stride-1 conv runs by
 /// Winograd's algorithm: below, the products' inner dimension (the input
@@ -217,6 +234,28 @@ fn lanes(s: &[f32], at: usize) -> Lanes {
     a
 }
 
+/// `s[at..at + 8]`, unchecked.
+///
+/// # Safety
+/// `at + 8 ≤ s.len()`.
+#[inline(always)]
+unsafe fn load(s: &[f32], at: usize) -> Lanes {
+    debug_assert!(at + L <= s.len());
+    // SAFETY: in bounds (the caller's promise); `Lanes` is plain floats
+    unsafe { s.as_ptr().add(at).cast::<Lanes>().read_unaligned() }
+}
+
+/// `s[at..at + 8] = x`, unchecked.
+///
+/// # Safety
+/// `at + 8 ≤ s.len()`.
+#[inline(always)]
+unsafe fn store(s: &mut [f32], at: usize, x: Lanes) {
+    debug_assert!(at + L <= s.len());
+    // SAFETY: as in `load`
+    unsafe { s.as_mut_ptr().add(at).cast::<Lanes>().write_unaligned(x) }
+}
+
 #[inline(always)]
 fn add(a: Lanes, b: Lanes) -> Lanes {
     let mut c = a;
@@ -237,10 +276,14 @@ fn sub(a: Lanes, b: Lanes) -> Lanes {
 
 /// `Aᵀ x` for eight columns `x` of four rows, from `m[at]` on, rows `row`
 /// apart.
+///
+/// # Safety
+/// `at + 3·row + 8 ≤ m.len()`.
 #[inline(always)]
-fn a_t(m: &[f32], at: usize, row: usize) -> [Lanes; 2] {
-    let (x0, x1) = (lanes(m, at), lanes(m, at + row));
-    let (x2, x3) = (lanes(m, at + 2 * row), lanes(m, at + 3 * row));
+unsafe fn a_t(m: &[f32], at: usize, row: usize) -> [Lanes; 2] {
+    // SAFETY: the caller's promise
+    let (x0, x1) = unsafe { (load(m, at), load(m, at + row)) };
+    let (x2, x3) = unsafe { (load(m, at + 2 * row), load(m, at + 3 * row)) };
     [add(add(x0, x1), x2), sub(sub(x1, x2), x3)]
 }
 
@@ -260,22 +303,34 @@ fn transform_input(
     (ty0, rows): (usize, usize),
     v: &mut [f32],
 ) {
-    let (c, wp, tw, ld, half) = (g.c, t.wp, t.tw, t.ld, t.half());
+    let (c, hp, wp, tw, ld, half) = (g.c, t.hp, t.wp, t.tw, t.ld, t.half());
     let vs = t.v_stride(c);
-    let v = &mut v[..XI * vs];
+    // Every read below lies in the block's four padded rows per tile row
+    // (a tile reads up to column `half + 8⌈TW/8⌉` of each), every write in
+    // the first `C` rows of the 16 matrices: checked here once, so that
+    // the loop reads and writes unchecked (checked, with the sizes known
+    // only at run time, the bounds and the loop's bookkeeping took most of
+    // the transform's time).
+    assert!(half + tw.div_ceil(L) * L < wp && 2 * (ty0 + rows) + 2 <= hp);
+    assert!(c * hp * wp <= padded.len());
+    assert!(rows * tw + L <= ld && c * ld <= vs && XI * vs <= v.len());
     for ch in 0..c {
         for r in 0..rows {
-            let top = (ch * t.hp + 2 * (ty0 + r)) * wp;
-            let d = &padded[top..][..4 * wp];
+            let top = (ch * hp + 2 * (ty0 + r)) * wp;
             let at = ch * ld + r * tw;
             for tx in (0..tw).step_by(L) {
-                // row i of Bᵀ d from two rows of d, then through B; the
-                // tile's four columns are even, odd, even, odd ones
-                for i in 0..4 {
-                    let (p, q) = [(0, 2), (1, 2), (2, 1), (1, 3)][i];
-                    let column = |k: usize| {
-                        let (x, y) = (lanes(d, p * wp + k), lanes(d, q * wp + k));
-                        if i == 1 {
+                // row i of Bᵀ d from rows p and q of d (x_p − x_q, or
+                // x_p + x_q for row 1), then through B: the tile's four
+                // columns are even, odd, even, odd ones
+                let bt_row = |p: usize, q: usize, plus: bool| {
+                    // SAFETY: columns up to `half + tx + 1 + 8 ≤ wp` of
+                    // rows up to `top + 4·wp ≤ C·HP·WP` (asserted)
+                    let column = |k: usize| unsafe {
+                        let (x, y) = (
+                            load(padded, top + p * wp + k),
+                            load(padded, top + q * wp + k),
+                        );
+                        if plus {
                             add(x, y)
                         } else {
                             sub(x, y)
@@ -283,11 +338,18 @@ fn transform_input(
                     };
                     let (a, b) = (column(tx), column(half + tx));
                     let (cc, dd) = (column(tx + 1), column(half + tx + 1));
-                    let row = [sub(a, cc), add(b, cc), sub(cc, b), sub(b, dd)];
-                    for (j, x) in row.iter().enumerate() {
-                        v[(4 * i + j) * vs + at + tx..][..L].copy_from_slice(x);
+                    [sub(a, cc), add(b, cc), sub(cc, b), sub(b, dd)]
+                };
+                let mut put = |i: usize, row: [Lanes; 4]| {
+                    for (j, x) in row.into_iter().enumerate() {
+                        // SAFETY: `at + tx + 8 ≤ C·ld`, 16 matrices of `vs ≥ C·ld` (asserted)
+                        unsafe { store(v, (4 * i + j) * vs + at + tx, x) };
                     }
-                }
+                };
+                put(0, bt_row(0, 2, false));
+                put(1, bt_row(1, 2, true));
+                put(2, bt_row(2, 1, false));
+                put(3, bt_row(1, 3, false));
             }
         }
     }
@@ -324,15 +386,20 @@ fn transform_output(
     let m = &m[..XI * xi];
     let q = &mut q[..4 * ld];
     let add_to = matches!(onto, Onto::C);
+    // the reads below stay within the first `OC` rows of `ld` of the 16
+    // matrices and the writes within `q`: checked once here (see
+    // `transform_input`)
+    assert!(tiles.div_ceil(L) * L <= ld && oc * ld <= xi);
     for (o, plane) in y[..oc * oh * ow].chunks_exact_mut(oh * ow).enumerate() {
         let (scale, shift, relu) = epilogue(onto, o);
         let at = o * ld;
         for i in (0..tiles).step_by(L) {
             // Aᵀ M: column j of the tiles to two values each
-            let [s00, s10] = a_t(m, at + i, 4 * xi);
-            let [s01, s11] = a_t(m, xi + at + i, 4 * xi);
-            let [s02, s12] = a_t(m, 2 * xi + at + i, 4 * xi);
-            let [s03, s13] = a_t(m, 3 * xi + at + i, 4 * xi);
+            // SAFETY: `at + i + 8 ≤ OC·ld ≤ xi`, matrices up to 15 (asserted)
+            let [s00, s10] = unsafe { a_t(m, at + i, 4 * xi) };
+            let [s01, s11] = unsafe { a_t(m, xi + at + i, 4 * xi) };
+            let [s02, s12] = unsafe { a_t(m, 2 * xi + at + i, 4 * xi) };
+            let [s03, s13] = unsafe { a_t(m, 3 * xi + at + i, 4 * xi) };
             // (Aᵀ M) A
             let y = [
                 add(add(s00, s01), s02),
@@ -344,7 +411,8 @@ fn transform_output(
                 for v in &mut y {
                     *v = gemm::affine(*v, (scale, shift), relu);
                 }
-                q[k * ld + i..][..L].copy_from_slice(&y);
+                // SAFETY: `i + 8 ≤ ld`, four rows of `ld` (asserted)
+                unsafe { store(q, k * ld + i, y) };
             }
         }
         let (q0, q1) = (&q[..ld], &q[ld..2 * ld]);
@@ -365,25 +433,29 @@ fn transform_output(
 /// pairs at a time.
 #[inline(always)]
 fn spread(row: &mut [f32], (left, right): (&[f32], &[f32]), add_to: bool) {
-    let mut chunks = row.chunks_exact_mut(2 * L);
+    let pairs = row.len() / 2;
+    // SAFETY: `i + 8 ≤ pairs ≤ left.len(), right.len()` and
+    // `2i + 16 ≤ row.len()` (asserted)
+    assert!(pairs <= left.len() && pairs <= right.len());
     let mut i = 0;
-    for out in &mut chunks {
-        let (l, r) = (lanes(left, i), lanes(right, i));
-        let mut pairs = [0.0; 2 * L];
-        for k in 0..L {
-            pairs[2 * k] = l[k];
-            pairs[2 * k + 1] = r[k];
-        }
+    while i + L <= pairs {
+        let (l, r) = unsafe { (load(left, i), load(right, i)) };
+        // interleaved as two runs of eight: the compiler's unpack
+        // instructions (built as one array of sixteen, the stores went
+        // out one or two floats at a time)
+        let mut lo = [l[0], r[0], l[1], r[1], l[2], r[2], l[3], r[3]];
+        let mut hi = [l[4], r[4], l[5], r[5], l[6], r[6], l[7], r[7]];
         if add_to {
-            for (out, p) in out.iter_mut().zip(pairs) {
-                *out += p;
-            }
-        } else {
-            out.copy_from_slice(&pairs);
+            let (a, b) = unsafe { (load(row, 2 * i), load(row, 2 * i + L)) };
+            (lo, hi) = (add(lo, a), add(hi, b));
+        }
+        unsafe {
+            store(row, 2 * i, lo);
+            store(row, 2 * i + L, hi);
         }
         i += L;
     }
-    for (k, out) in chunks.into_remainder().iter_mut().enumerate() {
+    for (k, out) in row[2 * i..].iter_mut().enumerate() {
         let p = if k % 2 == 0 {
             left[i + k / 2]
         } else {
@@ -454,8 +526,29 @@ impl Shared {
 /// `prepared` what [`prepare`] made of it, or empty: the kernels are then
 /// transformed here, once per call. `scratch` holds at least
 /// [`scratch_len`] floats.
-#[inline(always)]
+///
+/// One compiled copy serves every geometry (the sizes are values here, not
+/// constants): a copy per conv layer made the network's rebuild slower
+/// without making it faster.
+#[inline(never)]
 pub fn forward(
+    g: &Geometry,
+    batch: usize,
+    weight: (&[f32], &[f32]),
+    onto: Onto<'_>,
+    input: (&[f32], usize),
+    output: (&mut [f32], usize),
+    scratch: &mut [f32],
+) {
+    vectorized(
+        #[inline(always)]
+        || forward_any(g, batch, weight, onto, input, output, scratch),
+    )
+}
+
+/// [`forward`], inlined into its caller.
+#[inline(always)]
+fn forward_any(
     g: &Geometry,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
@@ -504,6 +597,183 @@ fn pad(g: &Geometry, t: &Tiling, x: &[f32], padded: &mut [f32]) {
         for (row, src) in plane.chunks_exact(g.w).enumerate() {
             let dst = &mut padded[(ch * t.hp + row + g.pt) * t.wp..][..t.wp];
             spread_row(src, dst, g.pl, half);
+        }
+    }
+}
+
+/// Scratch floats of the weight gradient ([`weight_grad_start`],
+/// [`weight_grad_sample`], [`weight_grad_finish`]): the batch's sum `dU`
+/// of the transformed kernels' gradients, one sample's padded input, a
+/// block's `V`, `V` transposed and `dM`, and four rows of `dY`.
+pub const fn weight_grad_scratch_len(g: &Geometry) -> usize {
+    let t = Tiling::of(g);
+    let block = XI * (t.v_stride(g.c) + t.ld * g.c + t.m_stride(g.oc));
+    XI * g.oc * g.c + g.c * t.hp * t.wp + block + 4 * (t.tw + L)
+}
+
+/// Makes `scratch` ready for a batch's [`weight_grad_sample`]s: `dU` and
+/// the padded input's border zero.
+#[inline(always)]
+pub fn weight_grad_start(g: &Geometry, scratch: &mut [f32]) {
+    let t = Tiling::of(g);
+    scratch[..XI * g.oc * g.c + g.c * t.hp * t.wp].fill(0.0);
+}
+
+/// Adds one sample's part of the transformed kernels' gradient `dU` (the
+/// front of `scratch`). A 2×2 output tile is `Aᵀ [U ⊙ V] A`, `U` the
+/// transformed kernel and `V` the transformed input tile, linear in `U`:
+/// `dU = Σ_tiles (A dY Aᵀ) ⊙ V`, over the channels 16 products
+/// `dU[ξ] (OC × C) += dM[ξ] (OC × tiles) · V[ξ]ᵀ (tiles × C)` with
+/// `dM = A dY Aᵀ`; the kernels' gradient is then `Gᵀ dU G`
+/// ([`weight_grad_finish`]). 36 multiplications per channel pair and 2×2
+/// tile become 16, as in the forward pass. `V` is transposed before its
+/// products: with the channels contiguous the GEMM broadcasts `dM` along
+/// them (108 GFLOP/s for 64 × 64 × 1,024 on AVX-512) rather than taking
+/// dot products of rows of tiles (89, and 18 for 16 tiles).
+///
+/// One compiled copy for every geometry, as [`forward`].
+#[inline(never)]
+pub fn weight_grad_sample(g: &Geometry, x: &[f32], dy: &[f32], scratch: &mut [f32]) {
+    vectorized(
+        #[inline(always)]
+        || weight_grad_sample_any(g, x, dy, scratch),
+    )
+}
+
+/// [`weight_grad_sample`], inlined into its caller.
+#[inline(always)]
+fn weight_grad_sample_any(g: &Geometry, x: &[f32], dy: &[f32], scratch: &mut [f32]) {
+    let t = Tiling::of(g);
+    let (oc, c, ld) = (g.oc, g.c, t.ld);
+    let (vs, ms) = (t.v_stride(c), t.m_stride(oc));
+    let (du, rest) = scratch[..weight_grad_scratch_len(g)].split_at_mut(XI * oc * c);
+    let (padded, rest) = rest.split_at_mut(c * t.hp * t.wp);
+    let (v, rest) = rest.split_at_mut(XI * vs);
+    let (vt, rest) = rest.split_at_mut(XI * ld * c);
+    let (dm, rows) = rest.split_at_mut(XI * ms);
+    pad(g, &t, x, padded);
+    let mut ty0 = 0;
+    while ty0 < t.th {
+        let block = (ty0, t.rows.min(t.th - ty0));
+        let tiles = block.1 * t.tw;
+        transform_input(g, &t, padded, block, v);
+        transform_output_grad(g, &t, dy, block, dm, rows);
+        for xi in 0..XI {
+            let vt = &mut vt[xi * ld * c..][..ld * c];
+            super::transpose::transpose(&v[xi * vs..][..c * ld], c, ld, vt);
+            let a = Mat {
+                data: &dm[xi * ms..][..oc * ld],
+                rows: oc,
+                cols: tiles,
+                row_stride: ld,
+                col_stride: 1,
+            };
+            let b = Mat::new(&vt[..tiles * c], tiles, c);
+            gemm::gemm(a, b, &mut du[xi * oc * c..][..oc * c], true);
+        }
+        ty0 += block.1;
+    }
+}
+
+/// `dM[ξ][o][t] = (A dY Aᵀ)[ξ]` of each 2×2 tile `t` of tile rows
+/// `ty0 .. ty0 + rows` of one sample's output gradient `dy [OC, OH, OW]`
+/// (zero past its edges), `A` the 4×2 transpose of `Aᵀ`: rows `y₀`,
+/// `y₀ + y₁`, `y₀ − y₁`, `−y₁` of the tile's two rows, then the same of
+/// its two columns. `buf` holds the two output rows of a tile row as
+/// even and odd columns. Eight tiles at a time, as [`transform_input`].
+#[inline(always)]
+fn transform_output_grad(
+    g: &Geometry,
+    t: &Tiling,
+    dy: &[f32],
+    (ty0, rows): (usize, usize),
+    dm: &mut [f32],
+    buf: &mut [f32],
+) {
+    let (oc, oh, ow, tw, ld) = (g.oc, g.oh, g.ow, t.tw, t.ld);
+    let ms = t.m_stride(oc);
+    let dm = &mut dm[..XI * ms];
+    // each TW + L long: zero past the row, read eight at a time
+    let w = tw + L;
+    let buf = &mut buf[..4 * w];
+    buf.fill(0.0);
+    // checked once, so that the loop below reads and writes unchecked
+    // (see `transform_input`)
+    assert!(rows * tw + L <= ld && oc * ld <= ms && tw.div_ceil(L) * L <= w);
+    for (o, plane) in dy[..oc * oh * ow].chunks_exact(oh * ow).enumerate() {
+        for r in 0..rows {
+            let ty = ty0 + r;
+            for k in 0..2 {
+                let (even, odd) = buf[2 * k * w..][..2 * w].split_at_mut(w);
+                if 2 * ty + k < oh {
+                    let src = &plane[(2 * ty + k) * ow..][..ow];
+                    let mut pairs = src.chunks_exact(2);
+                    for (i, pair) in (&mut pairs).enumerate() {
+                        (even[i], odd[i]) = (pair[0], pair[1]);
+                    }
+                    if let [last] = pairs.remainder() {
+                        even[ow / 2] = *last;
+                    }
+                } else {
+                    even[..tw].fill(0.0);
+                    odd[..tw].fill(0.0);
+                }
+            }
+            let at = o * ld + r * tw;
+            for tx in (0..tw).step_by(L) {
+                // SAFETY: `tx + 8 ≤ w`, four rows of `w` (asserted)
+                let (e0, o0) = unsafe { (load(buf, tx), load(buf, w + tx)) };
+                let (e1, o1) = unsafe { (load(buf, 2 * w + tx), load(buf, 3 * w + tx)) };
+                // the tile's two rows through A, two columns each
+                let zero = [0.0; L];
+                let by_rows = [
+                    (e0, o0),
+                    (add(e0, e1), add(o0, o1)),
+                    (sub(e0, e1), sub(o0, o1)),
+                    (sub(zero, e1), sub(zero, o1)),
+                ];
+                for (i, (p, q)) in by_rows.into_iter().enumerate() {
+                    let cols = [p, add(p, q), sub(p, q), sub(zero, q)];
+                    for (j, x) in cols.into_iter().enumerate() {
+                        // SAFETY: `at + tx + 8 ≤ OC·ld ≤ ms`, 16 matrices (asserted)
+                        unsafe { store(dm, (4 * i + j) * ms + at + tx, x) };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds `Gᵀ dU G` to `d_weight [OC, C, 3, 3]`, `dU` the front of the
+/// scratch that the batch's [`weight_grad_sample`]s summed into.
+#[inline(never)]
+pub fn weight_grad_finish(g: &Geometry, scratch: &[f32], d_weight: &mut [f32]) {
+    let (oc, c) = (g.oc, g.c);
+    let du = &scratch[..XI * oc * c];
+    // Gᵀ, 3 × 4: its halves are exact
+    const GT: [[f32; 4]; 3] = [
+        [1.0, 0.5, 0.5, 0.0],
+        [0.0, 0.5, -0.5, 0.0],
+        [0.0, 0.5, 0.5, 1.0],
+    ];
+    for (k, dw) in d_weight[..oc * c * 9].chunks_exact_mut(9).enumerate() {
+        // Gᵀ dU: 3 rows of 4
+        let mut gd = [[0.0f32; 4]; 3];
+        for (a, row) in gd.iter_mut().enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                for i in 0..4 {
+                    *x += GT[a][i] * du[(4 * i + j) * oc * c + k];
+                }
+            }
+        }
+        for a in 0..3 {
+            for b in 0..3 {
+                let mut sum = 0.0;
+                for j in 0..4 {
+                    sum += gd[a][j] * GT[b][j];
+                }
+                dw[3 * a + b] += sum;
+            }
         }
     }
 }
