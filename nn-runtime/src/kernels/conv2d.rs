@@ -549,7 +549,7 @@ fn forward_storing(
         let output = (output, out_stride);
         let weight = (weight, prepared);
         let input = (input, g.in_len());
-        return winograd::forward(g, batch, weight, store.onto(), input, output, scratch);
+        return winograd::forward_inlined(g, batch, weight, store.onto(), input, output, scratch);
     }
     if g.plan().forward == Lowering::Implicit {
         let output = (output, out_stride);

@@ -34,14 +34,17 @@
 //! transformed kernels, 16 products per block, turned back into kernels
 //! once per batch).
 //!
-//! The three entry points ([`forward`], [`weight_grad_sample`],
-//! [`weight_grad_finish`]) are compiled once, for every geometry, with the
-//! sizes as values: inlined into each conv layer with its sizes as
-//! constants, the algorithm made a network's rebuild after a one-line edit
-//! take 21–23 s for ResNet-20 and 56–62 s for AlexNet, VGG-16 and
-//! ResNet-18 (11 and 24 s as one copy). What the constants bought back,
-//! the loops here get from checking their bounds once per block rather
-//! than per access (`load`, `store`).
+//! The gradients' entry points ([`forward`] for the input gradient,
+//! [`weight_grad_sample`], [`weight_grad_finish`]) are compiled once, for
+//! every geometry, with the sizes as values: inlined into each conv layer
+//! with its sizes as constants, they made a network's rebuild after a
+//! one-line edit take 21–23 s for ResNet-20 and 56–62 s for AlexNet,
+//! VGG-16 and ResNet-18 (11 and 24 s as one copy). The forward pass keeps
+//! a copy per layer ([`forward_inlined`]): ResNet-20's batch-1 latency
+//! was 697–707 µs through the one copy, 623–629 inlined (rebuilds 15 and
+//! 26 s). The loops check their bounds once per block rather than per
+//! access (`load`, `store`): with the sizes known only at run time, the
+//! checks and their bookkeeping took most of the input transform's time.
 //!
 //! Where it runs ([`applies`]): 3×3 kernels with stride 1 and at least
 //! [`MIN_CHANNELS`] input and output channels, on CPUs with the fast
@@ -542,13 +545,14 @@ pub fn forward(
 ) {
     vectorized(
         #[inline(always)]
-        || forward_any(g, batch, weight, onto, input, output, scratch),
+        || forward_inlined(g, batch, weight, onto, input, output, scratch),
     )
 }
 
-/// [`forward`], inlined into its caller.
+/// [`forward`], inlined into its caller: with the sizes as constants there,
+/// a copy per conv layer.
 #[inline(always)]
-fn forward_any(
+pub fn forward_inlined(
     g: &Geometry,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
