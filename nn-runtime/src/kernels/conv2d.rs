@@ -1280,7 +1280,7 @@ mod tests {
     fn random_geometries_match_the_reference() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2024);
-        let (mut checked, mut winograd) = (0, 0);
+        let (mut checked, mut winograd, mut winograd_dw) = (0, 0, 0);
         for t in 0..75u64 {
             let tiles = t % 5 == 4;
             let (kh, kw) = (rng.gen_range(1..=5usize), rng.gen_range(1..=5usize));
@@ -1372,11 +1372,13 @@ mod tests {
             assert_close(&db, &db_sum, 1e-5, &format!("db {g:?}"));
             checked += 1;
             winograd += usize::from(g.plan().input_grad == Lowering::Winograd);
+            winograd_dw += usize::from(g.plan().weight_grad == Lowering::Winograd);
         }
         assert!(checked >= 60, "only {checked} geometries checked");
-        // on CPUs with the in-place kernels: dX by Winograd's algorithm
+        // on CPUs with the in-place kernels: dX and dW by Winograd's algorithm
         if gemm::conv_rows_fast() {
             assert!(winograd >= 6, "only {winograd} Winograd input gradients");
+            assert!(winograd_dw >= 6, "only {winograd_dw} Winograd weight gradients");
         }
     }
 }
