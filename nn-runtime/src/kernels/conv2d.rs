@@ -1378,7 +1378,10 @@ mod tests {
         // on CPUs with the in-place kernels: dX and dW by Winograd's algorithm
         if gemm::conv_rows_fast() {
             assert!(winograd >= 6, "only {winograd} Winograd input gradients");
-            assert!(winograd_dw >= 6, "only {winograd_dw} Winograd weight gradients");
+            assert!(
+                winograd_dw >= 6,
+                "only {winograd_dw} Winograd weight gradients"
+            );
         }
     }
 }

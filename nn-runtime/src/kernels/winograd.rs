@@ -458,6 +458,21 @@ fn spread(row: &mut [f32], (left, right): (&[f32], &[f32]), add_to: bool) {
         }
         i += L;
     }
+    // four pairs more (8×8 outputs have four tiles a row)
+    if i + L / 2 <= pairs {
+        let mut run = [0.0; L];
+        for k in 0..L / 2 {
+            (run[2 * k], run[2 * k + 1]) = (left[i + k], right[i + k]);
+        }
+        // SAFETY: `2i + 8 ≤ 2·pairs ≤ row.len()`
+        unsafe {
+            if add_to {
+                run = add(run, load(row, 2 * i));
+            }
+            store(row, 2 * i, run);
+        }
+        i += L / 2;
+    }
     for (k, out) in row[2 * i..].iter_mut().enumerate() {
         let p = if k % 2 == 0 {
             left[i + k / 2]
@@ -865,6 +880,11 @@ mod tests {
             (32, 40, (6, 5), [2, 0, 0, 3]),
             (32, 32, (3, 3), [4, 4, 1, 5]),
             (40, 64, (33, 17), [1, 1, 1, 1]),
+            // output rows of 11, 4 and 12: four pairs at a time, then the
+            // rest, the last case adding to the output
+            (32, 48, (9, 11), [1, 1, 1, 1]),
+            (32, 32, (4, 4), [1, 1, 1, 1]),
+            (32, 32, (10, 12), [1, 1, 1, 1]),
         ];
         for (case, &(c, oc, hw, pads)) in cases.iter().enumerate() {
             let g = geometry(c, oc, hw, pads);
