@@ -128,13 +128,17 @@ impl Tiling {
     /// `ld`, and a cache line more): the transforms write and read the 16
     /// at once, and at a multiple of 4 KB apart the 16 streams would share
     /// cache sets and alias in the store buffer.
+    ///
+    /// Saturating, as [`Tiling::m_stride`]: a size that would overflow
+    /// fails the transforms' bounds checks rather than wrapping round to a
+    /// small one that passes them.
     const fn v_stride(&self, c: usize) -> usize {
-        c * self.ld + SKEW
+        c.saturating_mul(self.ld).saturating_add(SKEW)
     }
 
     /// Floats from one of a block's `M` matrices to the next.
     const fn m_stride(&self, oc: usize) -> usize {
-        oc * self.ld + SKEW
+        oc.saturating_mul(self.ld).saturating_add(SKEW)
     }
 
     /// Floats of the even (and of the odd) columns of a padded row: the
@@ -314,9 +318,12 @@ fn transform_input(
     // the loop reads and writes unchecked (checked, with the sizes known
     // only at run time, the bounds and the loop's bookkeeping took most of
     // the transform's time).
-    assert!(half + tw.div_ceil(L) * L < wp && 2 * (ty0 + rows) + 2 <= hp);
-    assert!(c * hp * wp <= padded.len());
-    assert!(rows * tw + L <= ld && c * ld <= vs && XI * vs <= v.len());
+    // (saturating: a size that would overflow fails the check)
+    assert!(half.saturating_add(tw.div_ceil(L).saturating_mul(L)) < wp);
+    assert!(ty0.saturating_add(rows).saturating_mul(2).saturating_add(2) <= hp);
+    assert!(c.saturating_mul(hp).saturating_mul(wp) <= padded.len());
+    assert!(rows.saturating_mul(tw).saturating_add(L) <= ld);
+    assert!(c.saturating_mul(ld) <= vs && XI.saturating_mul(vs) <= v.len());
     for ch in 0..c {
         for r in 0..rows {
             let top = (ch * hp + 2 * (ty0 + r)) * wp;
@@ -392,7 +399,9 @@ fn transform_output(
     // the reads below stay within the first `OC` rows of `ld` of the 16
     // matrices and the writes within `q`: checked once here (see
     // `transform_input`)
-    assert!(tiles.div_ceil(L) * L <= ld && oc * ld <= xi);
+    // (saturating: a size that would overflow fails the check)
+    assert!(tiles.div_ceil(L).saturating_mul(L) <= ld);
+    assert!(oc.saturating_mul(ld) <= xi && XI.saturating_mul(xi) <= m.len());
     for (o, plane) in y[..oc * oh * ow].chunks_exact_mut(oh * ow).enumerate() {
         let (scale, shift, relu) = epilogue(onto, o);
         let at = o * ld;
@@ -437,11 +446,10 @@ fn transform_output(
 #[inline(always)]
 fn spread(row: &mut [f32], (left, right): (&[f32], &[f32]), add_to: bool) {
     let pairs = row.len() / 2;
-    // SAFETY: `i + 8 ≤ pairs ≤ left.len(), right.len()` and
-    // `2i + 16 ≤ row.len()` (asserted)
     assert!(pairs <= left.len() && pairs <= right.len());
     let mut i = 0;
     while i + L <= pairs {
+        // SAFETY: `i + 8 ≤ pairs ≤ left.len(), right.len()` (asserted)
         let (l, r) = unsafe { (load(left, i), load(right, i)) };
         // interleaved as two runs of eight: the compiler's unpack
         // instructions (built as one array of sixteen, the stores went
@@ -449,9 +457,11 @@ fn spread(row: &mut [f32], (left, right): (&[f32], &[f32]), add_to: bool) {
         let mut lo = [l[0], r[0], l[1], r[1], l[2], r[2], l[3], r[3]];
         let mut hi = [l[4], r[4], l[5], r[5], l[6], r[6], l[7], r[7]];
         if add_to {
+            // SAFETY: `2i + 16 ≤ 2·pairs ≤ row.len()` by the loop's condition
             let (a, b) = unsafe { (load(row, 2 * i), load(row, 2 * i + L)) };
             (lo, hi) = (add(lo, a), add(hi, b));
         }
+        // SAFETY: as above
         unsafe {
             store(row, 2 * i, lo);
             store(row, 2 * i + L, hi);
@@ -718,7 +728,10 @@ fn transform_output_grad(
     buf.fill(0.0);
     // checked once, so that the loop below reads and writes unchecked
     // (see `transform_input`)
-    assert!(rows * tw + L <= ld && oc * ld <= ms && tw.div_ceil(L) * L <= w);
+    // (saturating: a size that would overflow fails the check)
+    assert!(rows.saturating_mul(tw).saturating_add(L) <= ld);
+    assert!(oc.saturating_mul(ld) <= ms && XI.saturating_mul(ms) <= dm.len());
+    assert!(tw.div_ceil(L).saturating_mul(L) <= w && 4usize.saturating_mul(w) <= buf.len());
     for (o, plane) in dy[..oc * oh * ow].chunks_exact(oh * ow).enumerate() {
         for r in 0..rows {
             let ty = ty0 + r;
@@ -803,7 +816,10 @@ pub fn weight_grad_finish(g: &Geometry, scratch: &[f32], d_weight: &mut [f32]) {
 fn products(g: &Geometry, t: &Tiling, u: &[f32], v: &[f32], m: &mut [f32], tiles: usize) {
     let (oc, c, ld) = (g.oc, g.c, t.ld);
     let (vs, ms) = (t.v_stride(c), t.m_stride(oc));
-    assert!(u.len() >= XI * oc * c && v.len() >= XI * vs && m.len() >= XI * ms);
+    // (saturating: a size that would overflow fails the check)
+    let (oc_c, oc_ld) = (oc.saturating_mul(c), oc.saturating_mul(ld));
+    assert!(u.len() >= XI.saturating_mul(oc_c) && v.len() >= XI.saturating_mul(vs));
+    assert!(m.len() >= XI.saturating_mul(ms) && oc_ld < ms);
     let out = Shared(m.as_mut_ptr());
     let next = core::sync::atomic::AtomicUsize::new(0);
     crate::team::split(&|_, _| loop {
@@ -937,6 +953,21 @@ mod tests {
                 assert!(gap.iter().all(|v| v.is_nan()), "wrote past the output");
             }
         }
+    }
+
+    /// With plain arithmetic in release builds, `C·HP·WP`, `C·ld` and the
+    /// matrices' stride below wrap round to small sizes that pass the
+    /// bounds checks, and the loop writes far outside `v`; checked
+    /// saturating, they fail them. (Debug builds would stop at the
+    /// overflow itself, with another message.)
+    #[test]
+    #[should_panic(expected = "assertion failed")]
+    fn sizes_that_would_overflow_fail_the_bounds_checks() {
+        let mut g = geometry(16, 16, (6, 1), [1, 1, 1, 1]);
+        g.c = 1 << 62;
+        let t = Tiling::of(&g);
+        let mut v = vec![0.0; 1024];
+        transform_input(&g, &t, &[0.0; 64], (0, t.rows), &mut v);
     }
 
     #[test]
