@@ -556,8 +556,9 @@ impl Shared {
 /// [`scratch_len`] floats.
 ///
 /// One compiled copy serves every geometry (the sizes are values here, not
-/// constants): a copy per conv layer made the network's rebuild slower
-/// without making it faster.
+/// constants): the input gradient's way in, where a copy per conv layer
+/// made the network's rebuild slower; the forward pass inlines
+/// [`forward_inlined`] instead, which was faster at batch 1 (module docs).
 #[inline(never)]
 pub fn forward(
     g: &Geometry,
@@ -665,13 +666,13 @@ pub fn weight_grad_start(g: &Geometry, scratch: &mut [f32]) {
 pub fn weight_grad_sample(g: &Geometry, x: &[f32], dy: &[f32], scratch: &mut [f32]) {
     vectorized(
         #[inline(always)]
-        || weight_grad_sample_any(g, x, dy, scratch),
+        || weight_grad_sample_inlined(g, x, dy, scratch),
     )
 }
 
 /// [`weight_grad_sample`], inlined into its caller.
 #[inline(always)]
-fn weight_grad_sample_any(g: &Geometry, x: &[f32], dy: &[f32], scratch: &mut [f32]) {
+fn weight_grad_sample_inlined(g: &Geometry, x: &[f32], dy: &[f32], scratch: &mut [f32]) {
     let t = Tiling::of(g);
     let (oc, c, ld) = (g.oc, g.c, t.ld);
     let (vs, ms) = (t.v_stride(c), t.m_stride(oc));
