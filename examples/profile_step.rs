@@ -6,7 +6,9 @@
 //! with momentum, random data) on THREADS threads, as in the speed figures;
 //! with `infer`, `predict` on batches of 64 in evaluation mode; with
 //! `latency`, one sample at a time through `nn::parallel::Replicas` on
-//! THREADS threads (the batch-1 latency of the speed figures).
+//! THREADS threads (the batch-1 latency of the speed figures), each sample
+//! shared out among the threads or not as `Replicas` measures best, or as
+//! `NN_SAMPLE_SPLIT=shared` or `alone` says.
 use nn::batch::Batching;
 use nn::data::Dataset;
 use nn::loss::SoftmaxCrossEntropy;
@@ -81,6 +83,11 @@ fn latency<N: Network + Send>(steps: usize, threads: usize) {
     let mut net = N::with_seed(1);
     net.eval();
     let mut replicas = nn::parallel::Replicas::new(&net, threads);
+    match std::env::var("NN_SAMPLE_SPLIT").as_deref() {
+        Ok("shared") => replicas.set_sample_split(nn::parallel::SampleSplit::Shared),
+        Ok("alone") => replicas.set_sample_split(nn::parallel::SampleSplit::Alone),
+        _ => {}
+    }
     let x = nn_runtime::testing::random_vec(N::INPUT_LEN, 5);
     let mut out = vec![0.0f32; N::OUTPUT_LEN];
     let mut times = Vec::with_capacity(steps);
