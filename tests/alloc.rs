@@ -270,8 +270,8 @@ fn count_steps<N: Network>(
 }
 
 /// A ResNet-20 training step (blocks, batch norm's running statistics) and
-/// inference in both modes, and `predict`, allocate nothing once the
-/// buffers have grown.
+/// inference in both modes, `predict`, and one sample at a time shared out
+/// among two threads allocate nothing once the buffers have grown.
 fn resnet20_steps_allocate_nothing_after_warm_up() {
     let mut net = resnet20::ResNet20::new(1);
     let batch: Vec<f32> = (0..4 * 3072).map(|i| (i % 89) as f32 / 89.0).collect();
@@ -279,6 +279,27 @@ fn resnet20_steps_allocate_nothing_after_warm_up() {
     assert!(checksum.is_finite());
     assert_eq!(net.buffer("1.num_batches_tracked"), Some(&[3.0][..]));
     assert_eq!(allocations, 0, "allocations during ResNet-20 steps");
+
+    // one sample shared out among two threads, its convs by Winograd's
+    // algorithm in buffers of each thread's own, grown on the first call
+    net.eval();
+    let mut replicas = nn::parallel::Replicas::new(&net, 2);
+    replicas.set_sample_split(nn::parallel::SampleSplit::Shared);
+    let mut out = [0.0f32; 10];
+    replicas.predict(&batch[..3072], &mut out);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let mut checksum = 0.0;
+    for sample in batch.chunks_exact(3072) {
+        replicas.predict(sample, &mut out);
+        checksum += out[0];
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert!(checksum.is_finite());
+    assert_eq!(
+        after - before,
+        0,
+        "allocations of ResNet-20 shared out among threads"
+    );
 }
 
 /// Training steps through time (the states kept per sample, backward's

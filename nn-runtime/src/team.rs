@@ -204,6 +204,17 @@ pub(crate) fn lend<R>(team: &mut Team, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Threads of the team lent to this thread ([`lend`]): 1 when none is.
+pub(crate) fn lent_size() -> usize {
+    let team = LENT.with(core::cell::Cell::get);
+    if team.is_null() {
+        return 1;
+    }
+    // SAFETY: `lend` holds the team's `&mut` while it is lent; `size`
+    // reads only the number of its threads
+    unsafe { (*team).size() }
+}
+
 /// Runs `f(i, n)` for each thread `i` of the `n` of the team lent to this
 /// thread ([`lend`]), or `f(0, 1)` alone when none is: on a team thread,
 /// inside another `split`, or outside `lend`.

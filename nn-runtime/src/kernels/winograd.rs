@@ -46,6 +46,17 @@
 //! access (`load`, `store`): with the sizes known only at run time, the
 //! checks and their bookkeeping took most of the input transform's time.
 //!
+//! One sample on several threads (a team lent for batch-1 inference,
+//! `nn::parallel::Replicas`) is shared out by [`forward_shared`]: each
+//! thread its own rows of tiles, or its own output channels where the map
+//! has too few tiles, padding, transforming and multiplying in buffers of
+//! its own, so that the threads share only the input and the output.
+//! Shared by positions ξ instead (each thread half of a block's products,
+//! the transforms on the calling thread), the values each core handed the
+//! other made one sample slower than on one thread: ResNet-20 860–870 µs
+//! against 660; by rows and channels, VGG-mini on two threads 219–224 µs
+//! against 325–331 by positions.
+//!
 //! Where it runs ([`applies`]): 3×3 kernels with stride 1 and at least
 //! [`MIN_CHANNELS`] input and output channels, on CPUs with the fast
 //! kernels (the conv's plan decides, see `conv2d::Geometry::plan_for`).
@@ -385,10 +396,10 @@ fn epilogue(onto: Onto<'_>, o: usize) -> (f32, f32, bool) {
 fn transform_output(
     g: &Geometry,
     t: &Tiling,
-    m: &[f32],
+    (m, channels): (&[f32], core::ops::Range<usize>),
     (ty0, rows): (usize, usize),
     onto: Onto<'_>,
-    (y, q): (&mut [f32], &mut [f32]),
+    (y, q): (Output, &mut [f32]),
 ) {
     let (oc, oh, ow, tw, ld) = (g.oc, g.oh, g.ow, t.tw, t.ld);
     let tiles = rows * tw;
@@ -402,9 +413,12 @@ fn transform_output(
     // (saturating: a size that would overflow fails the check)
     assert!(tiles.div_ceil(L).saturating_mul(L) <= ld);
     assert!(oc.saturating_mul(ld) <= xi && XI.saturating_mul(xi) <= m.len());
-    for (o, plane) in y[..oc * oh * ow].chunks_exact_mut(oh * ow).enumerate() {
+    assert!(channels.start <= channels.end && channels.end <= oc);
+    assert!(ty0.saturating_add(rows) <= t.th && oc.saturating_mul(oh * ow) <= y.len);
+    for o in channels.clone() {
         let (scale, shift, relu) = epilogue(onto, o);
-        let at = o * ld;
+        // M holds the rows of `channels` only
+        let at = (o - channels.start) * ld;
         for i in (0..tiles).step_by(L) {
             // Aᵀ M: column j of the tiles to two values each
             // SAFETY: `at + i + 8 ≤ OC·ld ≤ xi`, matrices up to 15 (asserted)
@@ -431,10 +445,15 @@ fn transform_output(
         let (q2, q3) = (&q[2 * ld..3 * ld], &q[3 * ld..]);
         for r in 0..rows {
             let ty = ty0 + r;
-            let (row0, rest) = plane[2 * ty * ow..].split_at_mut(ow);
+            let pair = if 2 * ty + 1 < oh { 2 } else { 1 };
+            // SAFETY: within the output (asserted: `2·ty < OH`, `o < OC`),
+            // and the caller's: no other thread touches this channel's
+            // rows of these tiles
+            let out = unsafe { y.part((o * oh + 2 * ty) * ow, pair * ow) };
+            let (row0, row1) = out.split_at_mut(ow);
             spread(row0, (&q0[r * tw..], &q1[r * tw..]), add_to);
-            if 2 * ty + 1 < oh {
-                spread(&mut rest[..ow], (&q2[r * tw..], &q3[r * tw..]), add_to);
+            if pair == 2 {
+                spread(row1, (&q2[r * tw..], &q3[r * tw..]), add_to);
             }
         }
     }
@@ -527,13 +546,13 @@ fn spread_row(src: &[f32], dst: &mut [f32], left: usize, half: usize) {
     }
 }
 
-/// M of a block, shared by the threads of a team, each writing the
-/// products of its own positions ξ.
+/// The calling thread's scratch in [`forward_shared`], which only it uses
+/// while the other threads of the team work in their own.
 #[derive(Clone, Copy)]
 struct Shared(*mut f32);
 
-// SAFETY: the threads write disjoint matrices through it, and the block
-// that made it waits for them all.
+// SAFETY: only the calling thread's share writes through it, and the call
+// that made it waits for every share.
 unsafe impl Send for Shared {}
 // SAFETY: as above.
 unsafe impl Sync for Shared {}
@@ -590,30 +609,197 @@ pub fn forward_inlined(
     debug_assert!(applies(g) && in_stride >= g.in_len() && out_stride >= g.out_len());
     let t = Tiling::of(g);
     let (oc, c) = (g.oc, g.c);
-    let (u, rest) = scratch[..scratch_len(g)].split_at_mut(XI * oc * c);
-    let (padded, rest) = rest.split_at_mut(c * t.hp * t.wp);
-    let (v, rest) = rest.split_at_mut(XI * t.v_stride(c));
-    let (m, q) = rest.split_at_mut(XI * t.m_stride(oc));
+    let (u, own) = scratch[..scratch_len(g)].split_at_mut(XI * oc * c);
     let u = if prepared.is_empty() {
         transform_weights(g, weight, u);
         &*u
     } else {
         &prepared[..XI * oc * c]
     };
+    if crate::team::lent_size() > 1 {
+        for n in 0..batch {
+            let x = &input[n * in_stride..][..g.in_len()];
+            let y = Output::of(&mut output[n * out_stride..][..g.out_len()]);
+            forward_shared(g, &t, u, onto, x, y, (Shared(own.as_mut_ptr()), own.len()));
+        }
+        return;
+    }
+    let (padded, rest) = own.split_at_mut(c * t.hp * t.wp);
+    let (v, rest) = rest.split_at_mut(XI * t.v_stride(c));
+    let (m, q) = rest.split_at_mut(XI * t.m_stride(oc));
     // the border stays zero; each sample overwrites the interior
     padded.fill(0.0);
     for n in 0..batch {
         let x = &input[n * in_stride..][..g.in_len()];
-        let y = &mut output[n * out_stride..][..g.out_len()];
+        let y = Output::of(&mut output[n * out_stride..][..g.out_len()]);
         pad(g, &t, x, padded);
         let mut ty0 = 0;
         while ty0 < t.th {
             let rows = t.rows.min(t.th - ty0);
             let tiles = rows * t.tw;
             transform_input(g, &t, padded, (ty0, rows), v);
-            products(g, &t, u, v, m, tiles);
-            transform_output(g, &t, m, (ty0, rows), onto, (&mut *y, &mut *q));
+            products((g, &t), (u, v), (m, 0..oc), tiles);
+            transform_output(g, &t, (m, 0..oc), (ty0, rows), onto, (y, &mut *q));
             ty0 += rows;
+        }
+    }
+}
+
+/// One sample's output `[OC, OH, OW]`, which the threads of a team write
+/// at once, each its own channels or its own rows of them
+/// ([`forward_shared`]).
+#[derive(Clone, Copy)]
+struct Output {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: the threads write disjoint parts through it, and the call that
+// made it waits for them all.
+unsafe impl Send for Output {}
+// SAFETY: as above.
+unsafe impl Sync for Output {}
+
+impl Output {
+    fn of(y: &mut [f32]) -> Output {
+        Output {
+            ptr: y.as_mut_ptr(),
+            len: y.len(),
+        }
+    }
+
+    /// `y[at .. at + len]`.
+    ///
+    /// # Safety
+    /// No other thread reads or writes those values while the slice lives.
+    #[inline(always)]
+    unsafe fn part<'a>(self, at: usize, len: usize) -> &'a mut [f32] {
+        assert!(at.checked_add(len).is_some_and(|end| end <= self.len));
+        // SAFETY: in bounds (asserted); exclusive by the caller's promise
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.add(at), len) }
+    }
+}
+
+thread_local! {
+    /// A team thread's own padded input, `V`, `M` and output rows in
+    /// [`forward_shared`] (the calling thread's are the layer's scratch):
+    /// grown to the largest conv's, then the same buffer call after call.
+    static OWN: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Tiles per thread from which [`forward_shared`] gives each thread its
+/// own rows of tiles rather than its own output channels: a thread's
+/// products are then at least one panel wide.
+const ROWS_SPLIT_TILES: usize = MAX_PANEL;
+
+/// One sample's forward pass shared out among the `n` threads of the team
+/// lent to this one: each thread its own rows of tiles (all channels) or,
+/// where that would leave each too few tiles for the products to be
+/// efficient, its own output channels (all tiles, the input transformed
+/// by each). Each thread pads, transforms and multiplies in buffers of its
+/// own, so what one writes another never reads (read by the other
+/// thread's core, `V` and `M` made the shared products of a block slower
+/// than one thread's); the threads share only the input (each reading its
+/// rows and the two beyond them) and the output (each writing its part).
+/// `scratch` is the calling thread's padded input, `V`, `M` and output
+/// rows: `len` floats, [`scratch_len`] less `U`'s, which no one else uses
+/// while the call lasts.
+///
+/// One compiled copy for every geometry, as [`forward`]: inlined into each
+/// layer beside the one-thread path, it made that path slower (ResNet-20,
+/// one sample on one thread, 665–669 → 699–705 µs).
+#[inline(never)]
+fn forward_shared(
+    g: &Geometry,
+    t: &Tiling,
+    u: &[f32],
+    onto: Onto<'_>,
+    x: &[f32],
+    y: Output,
+    (scratch, len): (Shared, usize),
+) {
+    // `vectorized` inside each branch: the thread-local's closure is a
+    // function of its own, compiled without AVX2 unless it calls it
+    crate::team::split(&|i, n| {
+        if i == 0 {
+            // SAFETY: the caller's scratch, which only this thread (the
+            // caller's) uses while the call lasts
+            let own = unsafe { core::slice::from_raw_parts_mut(scratch.get(), len) };
+            vectorized(
+                #[inline(always)]
+                || shared_part(g, t, u, onto, (x, y), (i, n), own),
+            );
+        } else {
+            OWN.with_borrow_mut(|own| {
+                if own.len() < len {
+                    own.resize(len, 0.0);
+                }
+                vectorized(
+                    #[inline(always)]
+                    || shared_part(g, t, u, onto, (x, y), (i, n), &mut own[..len]),
+                );
+            });
+        }
+    });
+}
+
+/// Thread `i`'s part of [`forward_shared`], in its own buffers `own`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn shared_part(
+    g: &Geometry,
+    t: &Tiling,
+    u: &[f32],
+    onto: Onto<'_>,
+    (x, y): (&[f32], Output),
+    (i, n): (usize, usize),
+    own: &mut [f32],
+) {
+    let (oc, c) = (g.oc, g.c);
+    let (padded, rest) = own.split_at_mut(c * t.hp * t.wp);
+    let (v, rest) = rest.split_at_mut(XI * t.v_stride(c));
+    let (m, q) = rest.split_at_mut(XI * t.m_stride(oc));
+    let by_rows = t.th / n * t.tw >= ROWS_SPLIT_TILES;
+    let (tile_rows, channels) = if by_rows {
+        (t.th * i / n..t.th * (i + 1) / n, 0..oc)
+    } else {
+        // in whole rows of the microkernel's
+        let units = oc.div_ceil(8);
+        let first = (units * i / n * 8).min(oc);
+        (0..t.th, first..(units * (i + 1) / n * 8).min(oc))
+    };
+    if tile_rows.is_empty() || channels.is_empty() {
+        return;
+    }
+    pad_rows(g, t, x, padded, 2 * tile_rows.start..2 * tile_rows.end + 2);
+    let mut ty0 = tile_rows.start;
+    while ty0 < tile_rows.end {
+        let rows = t.rows.min(tile_rows.end - ty0);
+        let tiles = rows * t.tw;
+        transform_input(g, t, padded, (ty0, rows), v);
+        products((g, t), (u, v), (m, channels.clone()), tiles);
+        transform_output(g, t, (m, channels.clone()), (ty0, rows), onto, (y, &mut *q));
+        ty0 += rows;
+    }
+}
+
+/// [`pad`] of padded rows `rows` only, their borders zero.
+#[inline(always)]
+fn pad_rows(
+    g: &Geometry,
+    t: &Tiling,
+    x: &[f32],
+    padded: &mut [f32],
+    rows: core::ops::Range<usize>,
+) {
+    let half = t.half();
+    for ch in 0..g.c {
+        for row in rows.clone() {
+            let dst = &mut padded[(ch * t.hp + row) * t.wp..][..t.wp];
+            dst.fill(0.0);
+            if let Some(r) = row.checked_sub(g.pt).filter(|&r| r < g.h) {
+                spread_row(&x[(ch * g.h + r) * g.w..][..g.w], dst, g.pl, half);
+            }
         }
     }
 }
@@ -811,29 +997,23 @@ pub fn weight_grad_finish(g: &Geometry, scratch: &[f32], d_weight: &mut [f32]) {
     }
 }
 
-/// `M[ξ] = U[ξ] · V[ξ]` for the 16 positions, shared out among the
-/// threads of a team lent to this one (one sample on several threads).
+/// `M[ξ] = U[ξ] · V[ξ]` for the 16 positions and the output channels
+/// `channels`, `M` holding their rows only.
 #[inline(always)]
-fn products(g: &Geometry, t: &Tiling, u: &[f32], v: &[f32], m: &mut [f32], tiles: usize) {
+fn products(
+    (g, t): (&Geometry, &Tiling),
+    (u, v): (&[f32], &[f32]),
+    (m, channels): (&mut [f32], core::ops::Range<usize>),
+    tiles: usize,
+) {
     let (oc, c, ld) = (g.oc, g.c, t.ld);
     let (vs, ms) = (t.v_stride(c), t.m_stride(oc));
-    // (saturating: a size that would overflow fails the check)
-    let (oc_c, oc_ld) = (oc.saturating_mul(c), oc.saturating_mul(ld));
-    assert!(u.len() >= XI.saturating_mul(oc_c) && v.len() >= XI.saturating_mul(vs));
-    assert!(m.len() >= XI.saturating_mul(ms) && oc_ld < ms);
-    let out = Shared(m.as_mut_ptr());
-    let next = core::sync::atomic::AtomicUsize::new(0);
-    crate::team::split(&|_, _| loop {
-        let xi = next.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        if xi >= XI {
-            break;
-        }
-        // SAFETY: M holds 16 matrices of OC × ld (asserted), and each ξ
-        // goes to one thread.
-        let m = unsafe { core::slice::from_raw_parts_mut(out.get().add(xi * ms), oc * ld) };
-        let a = Mat::new(&u[xi * oc * c..][..oc * c], oc, c);
+    let mine = channels.len();
+    for xi in 0..XI {
+        let a = Mat::new(&u[xi * oc * c + channels.start * c..][..mine * c], mine, c);
+        let m = &mut m[xi * ms..][..mine * ld];
         gemm::gemm_in_place_b(a, (&v[xi * vs..][..c * ld], ld), (m, ld), tiles);
-    });
+    }
 }
 
 #[cfg(test)]
@@ -886,6 +1066,57 @@ mod tests {
             pr,
         }
         .checked_conv()
+    }
+
+    /// One sample shared out among the threads of a team gives the output
+    /// of one thread, bit for bit: by rows of tiles (several blocks a
+    /// thread, odd output rows, one-sided padding) and by output channels
+    /// (maps of few tiles, a thread with none when the channels run out).
+    #[test]
+    fn one_sample_on_several_threads_is_one_threads_bit_for_bit() {
+        let cases = [
+            (16, 16, (32, 32), [1, 1, 1, 1]),
+            (32, 40, (33, 17), [1, 1, 1, 1]),
+            (32, 33, (21, 30), [2, 0, 0, 3]),
+            (64, 64, (8, 8), [1, 1, 1, 1]),
+            (48, 16, (5, 6), [0, 0, 0, 0]),
+        ];
+        let mut teams = [crate::team::Team::new(2), crate::team::Team::new(3)];
+        for (case, &(c, oc, hw, pads)) in cases.iter().enumerate() {
+            let g = geometry(c, oc, hw, pads);
+            let w = random_vec(oc * c * 9, 50 + case as u64);
+            let (scale, shift) = (random_vec(oc, 51), random_vec(oc, 52));
+            let x = random_vec(g.in_len(), 53 + case as u64);
+            let mut u = vec![0.0; prepared_len(&g)];
+            prepare(&g, &w, &mut u);
+            let onto = Onto::Affine {
+                scale: &scale,
+                shift: &shift,
+                relu: case % 2 == 0,
+            };
+            let run = |y: &mut [f32]| {
+                let mut scratch = vec![f32::NAN; scratch_len(&g)];
+                let (x, y) = ((&x[..], g.in_len()), (y, g.out_len()));
+                forward(&g, 1, (&w, &u), onto, x, y, &mut scratch);
+            };
+            let mut want = vec![f32::NAN; g.out_len()];
+            run(&mut want);
+            assert!(want.iter().all(|v| v.is_finite()), "case {case}");
+            for team in &mut teams {
+                let threads = team.size();
+                let mut got = vec![f32::NAN; g.out_len()];
+                crate::team::lend(team, || {
+                    assert_eq!(crate::team::lent_size(), threads);
+                    run(&mut got);
+                });
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "case {case} on {threads} threads"
+                );
+            }
+        }
     }
 
     #[test]
