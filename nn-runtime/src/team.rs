@@ -263,6 +263,88 @@ pub(crate) fn split_slice(out: &mut [f32], unit: usize, f: &(dyn Fn(usize, &mut 
     });
 }
 
+/// One thread's part of [`split_planes`]: the same range of every plane.
+pub(crate) struct PlaneRanges<'a> {
+    ptr: *mut f32,
+    planes: usize,
+    plane: usize,
+    range: core::ops::Range<usize>,
+    _out: core::marker::PhantomData<&'a mut [f32]>,
+}
+
+impl PlaneRanges<'_> {
+    /// The range, in floats from each plane's start.
+    pub(crate) fn range(&self) -> core::ops::Range<usize> {
+        self.range.clone()
+    }
+
+    /// This thread's range of plane `k`.
+    ///
+    /// # Panics
+    /// If `k` is not a plane of the output.
+    pub(crate) fn plane(&mut self, k: usize) -> &mut [f32] {
+        assert!(k < self.planes, "plane {k} of {}", self.planes);
+        // SAFETY: `split_planes` checked that the planes lie in its
+        // output; the range lies in a plane and overlaps no other
+        // thread's, and `&mut self` allows one slice at a time.
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                self.ptr.add(k * self.plane + self.range.start),
+                self.range.len(),
+            )
+        }
+    }
+}
+
+/// Cuts each of the planes of `plane` floats that `out` holds into one
+/// range per thread of the team lent to this thread (whole `unit`s, as
+/// even as they go, the same in every plane; a single range when none is
+/// lent) and runs `f(i, n, part)` on thread `i` of `n`: for an output
+/// `[C, H, W]`, each thread its own rows of every channel.
+///
+/// # Panics
+/// If `out` is not a whole number of planes.
+pub(crate) fn split_planes(
+    out: &mut [f32],
+    (plane, unit): (usize, usize),
+    f: &(dyn Fn(usize, usize, PlaneRanges<'_>) + Sync),
+) {
+    /// `out`'s start, shared by the threads that each write their own
+    /// ranges.
+    struct Parts(*mut f32);
+    // SAFETY: each thread makes slices of its own ranges only, which are
+    // disjoint, and `split` returns after every thread is done with them.
+    unsafe impl Sync for Parts {}
+    impl Parts {
+        fn get(&self) -> *mut f32 {
+            self.0
+        }
+    }
+    assert!(
+        plane > 0 && out.len().is_multiple_of(plane),
+        "planes of {plane} floats in {}",
+        out.len()
+    );
+    let (planes, units) = (out.len() / plane, plane / unit.max(1));
+    let parts = Parts(out.as_mut_ptr());
+    split(&|i, n| {
+        let start = (units * i / n * unit).min(plane);
+        let end = if i + 1 == n {
+            plane
+        } else {
+            (units * (i + 1) / n * unit).min(plane)
+        };
+        let part = PlaneRanges {
+            ptr: parts.get(),
+            planes,
+            plane,
+            range: start..end,
+            _out: core::marker::PhantomData,
+        };
+        f(i, n, part);
+    });
+}
+
 /// A team thread: waits for each new generation, runs its share, reports.
 fn work(shared: &Shared, index: usize) {
     let mut seen = 0u64;

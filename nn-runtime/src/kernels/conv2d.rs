@@ -352,7 +352,13 @@ fn valid_columns(g: &Geometry, v: usize) -> (usize, usize, usize) {
 /// Copies the patches of one sample `x[C, H, W]` into `col[C·KH·KW, OH·OW]`.
 #[inline(always)]
 pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
-    let p = g.positions();
+    im2col_rows(g, x, 0..g.oh, col);
+}
+
+/// [`im2col`] of output rows `rows` only: `col[C·KH·KW, rows·OW]`.
+#[inline(always)]
+fn im2col_rows(g: &Geometry, x: &[f32], rows: core::ops::Range<usize>, col: &mut [f32]) {
+    let p = rows.len() * g.ow;
     // loop over patch rows (c, u, v)
     for c in 0..g.c {
         let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
@@ -362,7 +368,7 @@ pub fn im2col(g: &Geometry, x: &[f32], col: &mut [f32]) {
                 let dst = &mut col[row..row + p];
                 let (lo, hi, x0) = valid_columns(g, v);
                 // loop over output rows (OH)
-                for (i, out_row) in dst.chunks_exact_mut(g.ow).enumerate() {
+                for (i, out_row) in rows.clone().zip(dst.chunks_exact_mut(g.ow)) {
                     let y = (i * g.sh + u) as isize - g.pt as isize;
                     if y < 0 || y >= g.h as isize {
                         out_row.fill(0.0);
@@ -575,6 +581,14 @@ fn forward_storing(
         return forward_implicit(g, batch, weight, store, input, output, scratch);
     }
     let (k, p) = (g.patch_len(), g.positions());
+    if k * p * g.oc >= SHARED_MIN_MACS && crate::team::lent_size() > 1 {
+        for n in 0..batch {
+            let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+            let y = &mut output[n * out_stride..][..g.out_len()];
+            forward_im2col_shared(g, weight, store, x, y);
+        }
+        return;
+    }
     let col = &mut scratch[..k * p];
     let w = Mat::new(weight, g.oc, k);
     for n in 0..batch {
@@ -601,6 +615,77 @@ fn forward_storing(
             }
         }
     }
+}
+
+/// Multiply-adds of a sample from which a conv by im2col shares it out
+/// among a lent team's threads ([`forward_im2col_shared`]): ResNet-20's
+/// 3×3 stride-2 convs (1.2 M), not its 1×1 ones (0.13 M), which take 4 to
+/// 6 µs on one thread, little more than handing work to another.
+const SHARED_MIN_MACS: usize = 1 << 19;
+
+thread_local! {
+    /// A thread's patches and products of its rows in
+    /// [`forward_im2col_shared`]: grown to the largest conv's share, then
+    /// the same buffer call after call.
+    static SHARE: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// One sample's forward pass by im2col shared out among the threads of
+/// the team lent to this one: each thread its own rows of the output (all
+/// channels), whose patches it copies out and multiplies in a buffer of
+/// its own, then stores through the epilogue. A thread reads only the
+/// input rows under its output rows, which a conv before it shared out
+/// the same way mostly wrote on the same core. Compiled once for every
+/// geometry.
+#[inline(never)]
+fn forward_im2col_shared(g: &Geometry, weight: &[f32], store: Store<'_>, x: &[f32], y: &mut [f32]) {
+    let (k, p) = (g.patch_len(), g.positions());
+    let w = Mat::new(weight, g.oc, k);
+    crate::team::split_planes(&mut y[..g.out_len()], (p, g.ow), &|_, _, mut part| {
+        let range = part.range();
+        let (rows, len) = (range.start / g.ow..range.end / g.ow, range.len());
+        if len == 0 {
+            return;
+        }
+        SHARE.with_borrow_mut(|own| {
+            let need = (k + g.oc) * len;
+            if own.len() < need {
+                own.resize(need, 0.0);
+            }
+            let (col, c) = own[..need].split_at_mut(k * len);
+            super::simd::vectorized(
+                #[inline(always)]
+                || im2col_rows(g, x, rows.clone(), col),
+            );
+            // the sums as one thread makes them, bit for bit: from the
+            // bias where there is one
+            if let Store::Bias(bias @ [_, ..]) = store {
+                for (row, &b) in c.chunks_exact_mut(len).zip(bias) {
+                    row.fill(b);
+                }
+                gemm(w, Mat::new(col, k, len), c, true);
+            } else {
+                gemm(w, Mat::new(col, k, len), c, false);
+            }
+            super::simd::vectorized(
+                #[inline(always)]
+                || {
+                    for (o, src) in c.chunks_exact(len).enumerate() {
+                        let dst = part.plane(o);
+                        match store {
+                            Store::Bias(_) => dst.copy_from_slice(src),
+                            Store::Affine { scale, shift, relu } => {
+                                let ab = (scale[o], shift[o]);
+                                for (d, &v) in dst.iter_mut().zip(src) {
+                                    *d = gemm::affine(v, ab, relu);
+                                }
+                            }
+                        }
+                    }
+                },
+            );
+        });
+    });
 }
 
 /// Stride-1 forward without im2col: each sample is copied once into a
@@ -1174,6 +1259,81 @@ mod tests {
                         rest.iter().all(|v| v.is_nan()),
                         "{g:?}: wrote past its part"
                     );
+                }
+            }
+        }
+    }
+
+    /// Convs by im2col large enough to share a sample out among a team's
+    /// threads (each its own output rows) give one thread's outputs bit
+    /// for bit, with a bias, without, and through scale, shift and ReLU,
+    /// on 2 and 3 threads; a batch of two goes sample by sample.
+    #[test]
+    fn im2col_shared_among_threads_is_one_threads_bit_for_bit() {
+        let g = |c, h, w, oc, k, s, p| {
+            let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+            Geometry {
+                c,
+                h,
+                w,
+                oc,
+                oh,
+                ow,
+                kh: k,
+                kw: k,
+                sh: s,
+                sw: s,
+                pt: p,
+                pb: p,
+                pl: p,
+                pr: p,
+            }
+            .checked_conv()
+        };
+        let cases = [
+            g(16, 32, 32, 32, 3, 2, 1),
+            g(32, 16, 15, 64, 3, 2, 1),
+            g(24, 9, 40, 40, 5, 3, 2),
+        ];
+        let mut teams = [crate::team::Team::new(2), crate::team::Team::new(3)];
+        for (t, g) in cases.into_iter().enumerate() {
+            assert_eq!(g.plan().forward, Lowering::Im2col);
+            assert!(
+                g.patch_len() * g.positions() * g.oc >= SHARED_MIN_MACS,
+                "{g:?}"
+            );
+            let batch = 2;
+            let w = random_vec(g.oc * g.patch_len(), 60 + t as u64);
+            let (bias, scale, shift) = (
+                random_vec(g.oc, 61),
+                random_vec(g.oc, 62),
+                random_vec(g.oc, 63),
+            );
+            let x = random_vec(batch * g.in_len(), 64 + t as u64);
+            for store in [
+                Store::Bias(&bias),
+                Store::Bias(&[]),
+                Store::Affine {
+                    scale: &scale,
+                    shift: &shift,
+                    relu: true,
+                },
+            ] {
+                let run = |y: &mut [f32]| {
+                    let mut scratch = vec![f32::NAN; g.scratch_len()];
+                    let output = (y, g.out_len() + 1);
+                    forward_storing(&g, batch, (&w, &[]), store, &x, output, &mut scratch);
+                };
+                let mut want = vec![f32::NAN; batch * (g.out_len() + 1)];
+                run(&mut want);
+                for team in &mut teams {
+                    let mut got = vec![f32::NAN; want.len()];
+                    crate::team::lend(team, || run(&mut got));
+                    let same = got
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "{g:?} on {} threads", team.size());
                 }
             }
         }
