@@ -5,9 +5,13 @@
 //! A network's forward pass is sequential, layer after layer; a batch
 //! splits cleanly, each sample's output depending only on that sample. A
 //! batch of fewer samples than threads (one image, for latency) runs on one
-//! copy instead, and each stride-1 convolution (the bulk of a convnet's
-//! work) shares its output positions out among the threads; the other
-//! layers stay on the calling thread. Each copy runs
+//! copy instead, and each convolution (the bulk of a convnet's work)
+//! shares its output out among the threads: by Winograd's algorithm or
+//! im2col, each thread its own rows of every channel (on maps too small
+//! for that, its own channels; by im2col, only from half a million
+//! multiply-adds, not a 1×1 stride-2 shortcut), in place, runs of output
+//! positions. Dense layers of 64 K weights or more share their outputs;
+//! the other layers stay on the calling thread. Each copy runs
 //! [`Network::predict`] in evaluation mode, a few samples at a time
 //! ([`Network::INFER_CHUNK`]), on a share of whole chunks, so the outputs
 //! are the single network's `predict` outputs bit for bit, however the
@@ -151,9 +155,9 @@ impl<N: Network + Send> Replicas<N> {
     /// copy, `⌈B / threads⌉` samples rounded up to a whole number of
     /// [`Network::INFER_CHUNK`]s (so that some copies may get none); a
     /// batch smaller than the number of
-    /// threads (a single sample) goes through one copy, whose stride-1
-    /// convolutions split each sample's output positions among the
-    /// threads, or which runs on the caller alone, as
+    /// threads (a single sample) goes through one copy, whose
+    /// convolutions split each sample's output rows among the threads,
+    /// or which runs on the caller alone, as
     /// [`Replicas::set_sample_split`] says. Allocates only when a share is
     /// larger than any before.
     ///
@@ -175,8 +179,8 @@ impl<N: Network + Send> Replicas<N> {
         );
         if batch < self.copies.len() {
             // too few samples to go round: one copy takes them, and its
-            // convolutions share each sample's output positions out among
-            // the threads
+            // convolutions share each sample's output rows out among the
+            // threads
             let (net, _) = self.copies[0]
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner);
