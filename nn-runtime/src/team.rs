@@ -232,35 +232,73 @@ pub(crate) fn split(f: &(dyn Fn(usize, usize) + Sync)) {
     team.run(&|i| f(i, n));
 }
 
+thread_local! {
+    /// This thread's working buffer for its share of a sample ([`with_own`]).
+    static OWN: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `len` floats of this thread's own working buffer, for its
+/// share of one sample's work: grown to the largest share asked for, then
+/// the same buffer call after call (no allocation in the steady state),
+/// one buffer a thread whichever kernel asks. The values are whatever the
+/// last share left.
+///
+/// # Panics
+/// If called again from inside `f`.
+pub(crate) fn with_own<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    OWN.with_borrow_mut(|own| {
+        if own.len() < len {
+            own.resize(len, 0.0);
+        }
+        f(&mut own[..len])
+    })
+}
+
 /// Cuts `out` into one contiguous part per thread of the team lent to this
 /// thread (whole `unit`s, as even as they go; a single part when none is
 /// lent) and runs `f(first, part)` for each part on its thread, `first`
 /// being the part's offset in `out`.
 pub(crate) fn split_slice(out: &mut [f32], unit: usize, f: &(dyn Fn(usize, &mut [f32]) + Sync)) {
-    /// `out`'s start, shared by the threads that each write their own part.
-    struct Parts(*mut f32);
-    // SAFETY: each thread makes a slice of its own part only, the parts are
-    // disjoint, and `split` returns after every thread is done with them.
-    unsafe impl Sync for Parts {}
-    impl Parts {
-        fn get(&self) -> *mut f32 {
-            self.0
-        }
-    }
-    let (len, units) = (out.len(), out.len() / unit.max(1));
+    let len = out.len();
     let parts = Parts(out.as_mut_ptr());
     split(&|i, n| {
-        let start = (units * i / n * unit).min(len);
-        let end = if i + 1 == n {
-            len
-        } else {
-            (units * (i + 1) / n * unit).min(len)
-        };
-        // SAFETY: `start..end` lies in `out` and overlaps no other
-        // thread's range (the bounds increase with `i`).
-        let part = unsafe { core::slice::from_raw_parts_mut(parts.get().add(start), end - start) };
-        f(start, part);
+        let range = share(len, unit, i, n);
+        // SAFETY: the range lies in `out` and overlaps no other thread's
+        // ([`share`]).
+        let part =
+            unsafe { core::slice::from_raw_parts_mut(parts.get().add(range.start), range.len()) };
+        f(range.start, part);
     });
+}
+
+/// `out`'s start in [`split_slice`] and [`split_planes`], shared by the
+/// threads that each write their own ranges of it.
+struct Parts(*mut f32);
+
+// SAFETY: each thread makes slices of its own ranges only, which are
+// disjoint ([`share`]), and `split` returns after every thread is done
+// with them.
+unsafe impl Sync for Parts {}
+
+impl Parts {
+    /// The pointer (a method, so that closures capture the `Sync` whole).
+    fn get(&self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Thread `i`'s range of `0..len` of `n` cut in whole `unit`s, as even as
+/// they go, the last taking what is left: ranges that lie in `0..len`,
+/// increase with `i` and never overlap.
+fn share(len: usize, unit: usize, i: usize, n: usize) -> core::ops::Range<usize> {
+    let units = len / unit.max(1);
+    let start = (units * i / n * unit).min(len);
+    let end = if i + 1 == n {
+        len
+    } else {
+        (units * (i + 1) / n * unit).min(len)
+    };
+    start..end
 }
 
 /// One thread's part of [`split_planes`]: the same range of every plane.
@@ -309,36 +347,19 @@ pub(crate) fn split_planes(
     (plane, unit): (usize, usize),
     f: &(dyn Fn(usize, usize, PlaneRanges<'_>) + Sync),
 ) {
-    /// `out`'s start, shared by the threads that each write their own
-    /// ranges.
-    struct Parts(*mut f32);
-    // SAFETY: each thread makes slices of its own ranges only, which are
-    // disjoint, and `split` returns after every thread is done with them.
-    unsafe impl Sync for Parts {}
-    impl Parts {
-        fn get(&self) -> *mut f32 {
-            self.0
-        }
-    }
     assert!(
         plane > 0 && out.len().is_multiple_of(plane),
         "planes of {plane} floats in {}",
         out.len()
     );
-    let (planes, units) = (out.len() / plane, plane / unit.max(1));
+    let planes = out.len() / plane;
     let parts = Parts(out.as_mut_ptr());
     split(&|i, n| {
-        let start = (units * i / n * unit).min(plane);
-        let end = if i + 1 == n {
-            plane
-        } else {
-            (units * (i + 1) / n * unit).min(plane)
-        };
         let part = PlaneRanges {
             ptr: parts.get(),
             planes,
             plane,
-            range: start..end,
+            range: share(plane, unit, i, n),
             _out: core::marker::PhantomData,
         };
         f(i, n, part);
@@ -456,6 +477,24 @@ mod tests {
             });
         }
         assert_eq!(count.load(Ordering::SeqCst), 12);
+    }
+
+    #[test]
+    fn shares_cover_the_range_in_whole_units_without_overlap() {
+        for (len, unit) in [(0, 3), (10, 1), (32, 4), (33, 4), (7, 8), (1024, 32)] {
+            for n in 1..=4 {
+                let ranges: Vec<_> = (0..n).map(|i| share(len, unit, i, n)).collect();
+                assert_eq!(ranges[0].start, 0, "{len}/{unit} on {n}");
+                assert_eq!(ranges[n - 1].end, len, "{len}/{unit} on {n}");
+                for (i, r) in ranges.iter().enumerate() {
+                    assert!(r.start <= r.end, "{len}/{unit} on {n}: {r:?}");
+                    if i + 1 < n {
+                        assert_eq!(r.end, ranges[i + 1].start, "{len}/{unit} on {n}");
+                        assert_eq!(r.end % unit, 0, "{len}/{unit} on {n}: {r:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -623,13 +623,6 @@ fn forward_storing(
 /// 6 µs on one thread, little more than handing work to another.
 const SHARED_MIN_MACS: usize = 1 << 19;
 
-thread_local! {
-    /// A thread's patches and products of its rows in
-    /// [`forward_im2col_shared`]: grown to the largest conv's share, then
-    /// the same buffer call after call.
-    static SHARE: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
 /// One sample's forward pass by im2col shared out among the threads of
 /// the team lent to this one: each thread its own rows of the output (all
 /// channels), whose patches it copies out and multiplies in a buffer of
@@ -647,12 +640,8 @@ fn forward_im2col_shared(g: &Geometry, weight: &[f32], store: Store<'_>, x: &[f3
         if len == 0 {
             return;
         }
-        SHARE.with_borrow_mut(|own| {
-            let need = (k + g.oc) * len;
-            if own.len() < need {
-                own.resize(need, 0.0);
-            }
-            let (col, c) = own[..need].split_at_mut(k * len);
+        crate::team::with_own((k + g.oc) * len, |own| {
+            let (col, c) = own.split_at_mut(k * len);
             super::simd::vectorized(
                 #[inline(always)]
                 || im2col_rows(g, x, rows.clone(), col),

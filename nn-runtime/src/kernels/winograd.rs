@@ -680,13 +680,6 @@ impl Output {
     }
 }
 
-thread_local! {
-    /// A team thread's own padded input, `V`, `M` and output rows in
-    /// [`forward_shared`] (the calling thread's are the layer's scratch):
-    /// grown to the largest conv's, then the same buffer call after call.
-    static OWN: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
 /// Tiles per thread from which [`forward_shared`] gives each thread its
 /// own rows of tiles rather than its own output channels: a thread's
 /// products are then at least one panel wide.
@@ -718,8 +711,8 @@ fn forward_shared(
     y: Output,
     (scratch, len): (Shared, usize),
 ) {
-    // `vectorized` inside each branch: the thread-local's closure is a
-    // function of its own, compiled without AVX2 unless it calls it
+    // `vectorized` inside each branch: `with_own`'s closure is a function
+    // of its own, compiled without AVX2 unless it calls it
     crate::team::split(&|i, n| {
         if i == 0 {
             // SAFETY: the caller's scratch, which only this thread (the
@@ -730,13 +723,10 @@ fn forward_shared(
                 || shared_part(g, t, u, onto, (x, y), (i, n), own),
             );
         } else {
-            OWN.with_borrow_mut(|own| {
-                if own.len() < len {
-                    own.resize(len, 0.0);
-                }
+            crate::team::with_own(len, |own| {
                 vectorized(
                     #[inline(always)]
-                    || shared_part(g, t, u, onto, (x, y), (i, n), &mut own[..len]),
+                    || shared_part(g, t, u, onto, (x, y), (i, n), own),
                 );
             });
         }
