@@ -26,6 +26,10 @@ pub fn relu_forward(input: &[f32], output: &mut [f32]) {
 /// `x > 0`.
 #[inline(always)]
 pub fn relu_in_place(values: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if in_place_avx::relu(values) {
+        return;
+    }
     values
         .iter_mut()
         .for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
@@ -61,9 +65,82 @@ pub fn leaky_relu_forward(a: f32, input: &[f32], output: &mut [f32]) {
 /// Leaky ReLU over `values`, in place.
 #[inline(always)]
 pub fn leaky_relu_in_place(a: f32, values: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if in_place_avx::leaky_relu(a, values) {
+        return;
+    }
     values
         .iter_mut()
         .for_each(|v| *v = if *v > 0.0 { *v } else { a * *v });
+}
+
+/// ReLU and leaky ReLU in place, written with AVX intrinsics by hand.
+///
+/// Written as loops, `*v = if *v < 0.0 { 0.0 } else { *v }` stores a
+/// select over the value it loaded, which LLVM's x86 back end turns into
+/// masked stores (`vmaskmovps`) that write only the changed lanes. On the
+/// AMD machine this project measures on, those ran a 4 MB ReLU in 490 µs;
+/// a plain load, `max` and store takes about a fifth of that. `maxps`
+/// returns its second operand when either is NaN and when both are zeros,
+/// so `max(0, x)` keeps NaN and −0 as the loop does.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod in_place_avx {
+    use std::arch::x86_64::*;
+
+    /// ReLU over `values` if the CPU has AVX; false if it has not.
+    pub fn relu(values: &mut [f32]) -> bool {
+        let avx = std::is_x86_feature_detected!("avx");
+        if avx {
+            // SAFETY: the CPU has AVX, checked just above.
+            unsafe { relu_avx(values) }
+        }
+        avx
+    }
+
+    /// Leaky ReLU with slope `a` over `values` if the CPU has AVX; false
+    /// if it has not.
+    pub fn leaky_relu(a: f32, values: &mut [f32]) -> bool {
+        let avx = std::is_x86_feature_detected!("avx");
+        if avx {
+            // SAFETY: the CPU has AVX, checked just above.
+            unsafe { leaky_relu_avx(a, values) }
+        }
+        avx
+    }
+
+    #[target_feature(enable = "avx")]
+    unsafe fn relu_avx(values: &mut [f32]) {
+        let zero = _mm256_setzero_ps();
+        let mut chunks = values.chunks_exact_mut(8);
+        for c in &mut chunks {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds 8 floats.
+            unsafe { _mm256_storeu_ps(p, _mm256_max_ps(zero, _mm256_loadu_ps(p))) };
+        }
+        for v in chunks.into_remainder() {
+            *v = if *v < 0.0 { 0.0 } else { *v };
+        }
+    }
+
+    #[target_feature(enable = "avx")]
+    unsafe fn leaky_relu_avx(a: f32, values: &mut [f32]) {
+        let (zero, slope) = (_mm256_setzero_ps(), _mm256_set1_ps(a));
+        let mut chunks = values.chunks_exact_mut(8);
+        for c in &mut chunks {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds 8 floats.
+            unsafe {
+                let x = _mm256_loadu_ps(p);
+                let positive = _mm256_cmp_ps::<_CMP_GT_OQ>(x, zero);
+                let y = _mm256_blendv_ps(_mm256_mul_ps(slope, x), x, positive);
+                _mm256_storeu_ps(p, y);
+            }
+        }
+        for v in chunks.into_remainder() {
+            *v = if *v > 0.0 { *v } else { a * *v };
+        }
+    }
 }
 
 /// Leaky ReLU backward.
@@ -257,6 +334,35 @@ mod tests {
         assert_eq!(d, [0.0, 0.0, 1.0], "relu gradient at 0 is 0");
         relu_forward(&[f32::NAN, -0.0, 2.0], &mut y);
         assert!(y[0].is_nan(), "NaN propagates");
+    }
+
+    #[test]
+    fn relus_in_place_give_the_forward_pass_bits() {
+        // NaN, both zeros and negatives, at every lane of a vector and in
+        // the tail past the last whole vector
+        let special = [f32::NAN, -0.0, 0.0, -3.5, f32::NEG_INFINITY, 1e-45, -1e-45];
+        for len in 0..27 {
+            let x: Vec<f32> = random_vec(len, len as u64 + 3)
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    if i % 3 == 0 {
+                        special[i % special.len()]
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let (mut y, mut z) = (vec![0.0; len], x.clone());
+            relu_forward(&x, &mut y);
+            relu_in_place(&mut z);
+            assert_eq!(bits(&y), bits(&z), "relu over {len}");
+            let mut z = x.clone();
+            leaky_relu_forward(0.01, &x, &mut y);
+            leaky_relu_in_place(0.01, &mut z);
+            assert_eq!(bits(&y), bits(&z), "leaky relu over {len}");
+        }
     }
 
     #[test]
