@@ -108,14 +108,18 @@ fn plane_grad_sums(x: &[f32], dy: &[f32], m: f32) -> (f32, f32) {
 #[inline(always)]
 fn channel_stats(x: &[f32], c: usize, p: usize, batch: usize, ch: usize) -> (f64, f64) {
     let n = (batch * p) as f64;
-    let total: f64 = planes(x, c, p, batch, ch)
-        .map(|r| plane_sum(r) as f64)
-        .sum();
+    // `for` loops rather than `map(..).sum()`, whose `fold` was left as a
+    // call, compiled without AVX2
+    let mut total = 0.0f64;
+    for row in planes(x, c, p, batch, ch) {
+        total += plane_sum(row) as f64;
+    }
     let mean = total / n;
     let m = mean as f32;
-    let sq: f64 = planes(x, c, p, batch, ch)
-        .map(|r| plane_squares(r, m) as f64)
-        .sum();
+    let mut sq = 0.0f64;
+    for row in planes(x, c, p, batch, ch) {
+        sq += plane_squares(row, m) as f64;
+    }
     (mean, sq / n)
 }
 
