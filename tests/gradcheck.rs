@@ -263,6 +263,14 @@ fd_modes! {
         add { [add { [conv(3, kernel = 1)], [tanh] }], [] },
         flatten, dense(3),
     }
+    // a ReLU or tanh right after a block overwrites the block's output
+    relu_after_blocks: [3, 5, 5] {
+        conv(4, kernel = 3, pad = 1), tanh,
+        residual { conv(4, kernel = 3, pad = 1), batch_norm }, relu,
+        concat { [conv(2, kernel = 1), tanh], [] }, tanh,
+        add { [conv(3, kernel = 1), tanh], [conv(3, kernel = 1)] }, relu,
+        flatten, dense(3),
+    }
     merged_in_place_nested: [3, 4, 4] {
         add { [add { [conv(3, kernel = 1)], [tanh] }, batch_norm], [] },
         concat { [add { [conv(2, kernel = 1)], [conv(2, kernel = 3, pad = 1)] }], [] },

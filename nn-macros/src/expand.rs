@@ -226,18 +226,24 @@ fn takes_part(nodes: &[ir::Node]) -> bool {
 
 /// Whether the last of `nodes` (a list's layers up to it) writes its output
 /// over its input: it can (`Layer::IN_PLACE`), and its input is the output
-/// of the layer right before it in the list, whose backward does not read
+/// of the node right before it in the list, whose backward does not read
 /// that output, so that nothing else reads it (a list's first node reads
 /// the list's input, which a block's other branches or the network's
-/// backward also read).
+/// backward also read). A block's output is read back by no backward: the
+/// merges' read only its gradient, and a branch's last layer writes into
+/// it only if its backward does not read its own output. So the ReLU after
+/// a residual block runs over the sum the merge just wrote, rather than
+/// into a slot of its own.
 fn in_place(nodes: &[ir::Node]) -> bool {
     let is_layer = |n: &ir::Node| matches!(n, ir::Node::Layer(l) if matches!(l.runtime, Runtime::Layer { .. }));
     match nodes {
-        [.., ir::Node::Layer(before), ir::Node::Layer(last)] => {
-            last.in_place
-                && is_layer(&nodes[nodes.len() - 1])
-                && is_layer(&nodes[nodes.len() - 2])
-                && !before.reads_output
+        [.., before, last @ ir::Node::Layer(layer)] => {
+            layer.in_place
+                && is_layer(last)
+                && match before {
+                    ir::Node::Layer(before_layer) => is_layer(before) && !before_layer.reads_output,
+                    ir::Node::Block(_) => true,
+                }
         }
         _ => false,
     }

@@ -427,11 +427,12 @@ fn in_place(out: &str) -> usize {
     training.matches("forward_in_place").count()
 }
 
-/// A ReLU, sigmoid or tanh overwrites its input when the layer right
+/// A ReLU, sigmoid or tanh overwrites its input when the node right
 /// before it in the same list made that input and does not read it in
-/// backward; not when the input is the network's or a branch's (others
-/// read it), nor after a layer that differentiates through its output or
-/// after a block, nor as a branch's last layer writing the block's output.
+/// backward (a block's output, which no backward reads); not when the
+/// input is the network's or a branch's (others read it), nor after a
+/// layer that differentiates through its output, nor as a branch's last
+/// layer writing the block's output.
 #[test]
 fn activations_run_in_place_where_nothing_else_reads_their_input() {
     let cases = [
@@ -449,7 +450,17 @@ fn activations_run_in_place_where_nothing_else_reads_their_input() {
             "add { [conv(4, kernel = 1), relu], [conv(4, kernel = 1)] }",
             0,
         ),
-        ("concat { [conv(4, kernel = 1), relu], [] }, relu", 0),
+        ("concat { [conv(4, kernel = 1), relu], [] }, relu", 1),
+        (
+            "residual { conv(4, kernel = 3, pad = 1), batch_norm }, relu",
+            1,
+        ),
+        // the tanh's output is a slot of its own, the sum another
+        (
+            "add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }, relu",
+            1,
+        ),
+        ("residual { conv(4, kernel = 1) }, sigmoid, relu", 1),
     ];
     for (items, want) in cases {
         let out = expand_items(items);
