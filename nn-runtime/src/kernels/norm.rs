@@ -40,8 +40,8 @@ const LANES: usize = 32;
 /// `s` as a whole chunk of [`LANES`] values. Written this way (rather than
 /// indexing the chunk's slice), the loops below compile to whole-register
 /// loads and adds; indexing two zipped chunk slices, the summing loop of
-/// backward compiled to single-float loads and shuffles, a third of
-/// ResNet-20's batch-norm time.
+/// backward compiled to single-float loads and shuffles, the hottest line
+/// of batch norm under `perf`.
 #[inline(always)]
 fn lanes(s: &[f32]) -> &[f32; LANES] {
     s.try_into().expect("chunks of LANES values")
