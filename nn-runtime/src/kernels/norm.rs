@@ -14,6 +14,8 @@
 //! values (64 samples of 112×112), where a single `f32` sum would lose
 //! digits.
 
+use super::{lanes, sum, SUM_LANES};
+
 /// Per-channel statistics the forward pass leaves for backward.
 pub struct Saved<'a> {
     pub mean: &'a [f32],
@@ -33,44 +35,15 @@ fn planes(x: &[f32], c: usize, p: usize, batch: usize, ch: usize) -> impl Iterat
     (0..batch).map(move |s| &x[(s * c + ch) * p..(s * c + ch + 1) * p])
 }
 
-/// How many lanes a plane's sums are kept in: four 8-float registers, so
-/// that four additions are in flight rather than waiting on one another.
-const LANES: usize = 32;
-
-/// `s` as a whole chunk of [`LANES`] values. Written this way (rather than
-/// indexing the chunk's slice), the loops below compile to whole-register
-/// loads and adds; indexing two zipped chunk slices, the summing loop of
-/// backward compiled to single-float loads and shuffles, the hottest line
-/// of batch norm under `perf`.
-#[inline(always)]
-fn lanes(s: &[f32]) -> &[f32; LANES] {
-    s.try_into().expect("chunks of LANES values")
-}
-
-/// The sum of a plane's values, in [`LANES`] partial sums.
-#[inline(always)]
-fn plane_sum(row: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let chunks = row.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().sum();
-    for chunk in chunks {
-        let chunk = lanes(chunk);
-        for i in 0..LANES {
-            acc[i] += chunk[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `Σ(x − m)²` over a plane, in [`LANES`] partial sums.
+/// `Σ(x − m)²` over a plane, in [`SUM_LANES`] partial sums.
 #[inline(always)]
 fn plane_squares(row: &[f32], m: f32) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let chunks = row.chunks_exact(LANES);
+    let mut acc = [0.0f32; SUM_LANES];
+    let chunks = row.chunks_exact(SUM_LANES);
     let tail: f32 = chunks.remainder().iter().map(|v| (v - m) * (v - m)).sum();
     for chunk in chunks {
         let chunk = lanes(chunk);
-        for i in 0..LANES {
+        for i in 0..SUM_LANES {
             let d = chunk[i] - m;
             acc[i] += d * d;
         }
@@ -78,11 +51,11 @@ fn plane_squares(row: &[f32], m: f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// `Σdy` and `Σdy·(x − m)` over a plane, in [`LANES`] partial sums each.
+/// `Σdy` and `Σdy·(x − m)` over a plane, in [`SUM_LANES`] partial sums each.
 #[inline(always)]
 fn plane_grad_sums(x: &[f32], dy: &[f32], m: f32) -> (f32, f32) {
-    let (mut acc, mut acc_xc) = ([0.0f32; LANES], [0.0f32; LANES]);
-    let (xc, dc) = (x.chunks_exact(LANES), dy.chunks_exact(LANES));
+    let (mut acc, mut acc_xc) = ([0.0f32; SUM_LANES], [0.0f32; SUM_LANES]);
+    let (xc, dc) = (x.chunks_exact(SUM_LANES), dy.chunks_exact(SUM_LANES));
     let tail: f32 = dc.remainder().iter().sum();
     let tail_xc: f32 = xc
         .remainder()
@@ -92,7 +65,7 @@ fn plane_grad_sums(x: &[f32], dy: &[f32], m: f32) -> (f32, f32) {
         .sum();
     for (xs, ds) in xc.zip(dc) {
         let (xs, ds) = (lanes(xs), lanes(ds));
-        for i in 0..LANES {
+        for i in 0..SUM_LANES {
             acc[i] += ds[i];
             acc_xc[i] += ds[i] * (xs[i] - m);
         }
@@ -112,7 +85,7 @@ fn channel_stats(x: &[f32], c: usize, p: usize, batch: usize, ch: usize) -> (f64
     // call, compiled without AVX2
     let mut total = 0.0f64;
     for row in planes(x, c, p, batch, ch) {
-        total += plane_sum(row) as f64;
+        total += sum(row) as f64;
     }
     let mean = total / n;
     let m = mean as f32;
