@@ -4,7 +4,11 @@
 //! ResNet-20's geometries), and a whole LeNet-5 training step.
 //!
 //! `cargo bench --bench conv` (criterion reports FLOP/s for each, so the
-//! ratios read directly off one run).
+//! ratios read directly off one run). `conv2d_training` times ResNet-20's
+//! three 3×3 convs over a batch of 64 in training's three passes (forward,
+//! weight gradient, input gradient), each in the same multiply-adds/s of
+//! the direct convolution, so that the passes compare directly:
+//! `cargo bench --bench conv -- conv2d_training`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nn::prelude::*;
@@ -198,6 +202,76 @@ nn::network! {
     }
 }
 
+/// ResNet-20's 3×3 convs (16, 32 and 64 channels on 32², 16² and 8²) over
+/// a batch of 64: the forward pass, the weight gradient alone (the first
+/// conv's backward, which needs no input gradient) and the whole backward
+/// pass, all three by Winograd's algorithm where the CPU has the fast
+/// kernels.
+fn bench_conv_training(cr: &mut Criterion) {
+    const BATCH: usize = 64;
+    let mut group = cr.benchmark_group("conv2d_training");
+    group.sample_size(20);
+    for (c, hw) in [(16, 32), (32, 16), (64, 8)] {
+        let g = Geometry {
+            c,
+            h: hw,
+            w: hw,
+            oc: c,
+            oh: hw,
+            ow: hw,
+            kh: 3,
+            kw: 3,
+            sh: 1,
+            sw: 1,
+            pt: 1,
+            pb: 1,
+            pl: 1,
+            pr: 1,
+        };
+        let name = format!("c{c}_h{hw}_w{hw}_k3_p1_batch64");
+        let w = random_vec(g.oc * g.patch_len(), 7);
+        let x = random_vec(BATCH * g.in_len(), 8);
+        let dy = random_vec(BATCH * g.out_len(), 9);
+        let mut y = vec![0.0; BATCH * g.out_len()];
+        let (mut dx, mut dw, mut db) = (vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; c]);
+        let mut scratch = vec![0.0; g.scratch_len()];
+        // multiply-adds of the direct convolution, as FLOPs
+        group.throughput(Throughput::Elements(
+            (2 * BATCH * g.out_len() * g.patch_len()) as u64,
+        ));
+        group.bench_with_input(BenchmarkId::new("forward", &name), &(), |bch, _| {
+            bch.iter(|| {
+                let output = (&mut y[..], g.out_len());
+                conv2d::forward(&g, BATCH, black_box(&w), &[], &x, output, &mut scratch)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("weight_grad", &name), &(), |bch, _| {
+            bch.iter(|| {
+                let dy = (black_box(&dy[..]), g.out_len());
+                conv2d::backward(
+                    &g,
+                    BATCH,
+                    &w,
+                    &x,
+                    dy,
+                    (None, false),
+                    &mut dw,
+                    &mut db,
+                    &mut scratch,
+                )
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("backward", &name), &(), |bch, _| {
+            bch.iter(|| {
+                let dy = (black_box(&dy[..]), g.out_len());
+                let dx = (Some(&mut dx[..]), true);
+                conv2d::backward(&g, BATCH, &w, &x, dy, dx, &mut dw, &mut db, &mut scratch)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_train_step(cr: &mut Criterion) {
     let mut group = cr.benchmark_group("lenet5");
     const BATCH: usize = 64;
@@ -220,5 +294,11 @@ fn bench_train_step(cr: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_gemm, bench_conv, bench_train_step);
+criterion_group!(
+    benches,
+    bench_gemm,
+    bench_conv,
+    bench_conv_training,
+    bench_train_step
+);
 criterion_main!(benches);

@@ -21,6 +21,12 @@
 //! halves are exact. Results differ from the direct sum by rounding only
 //! (a few units in the last place more, from the transforms' additions):
 //! `tests/golden.rs` holds them to the same 1e-5 as every other layer.
+//! Larger tiles need fewer multiplications (F(4×4, 3×3): 2.25 an output
+//! instead of 4) but not within that bound: their transforms' coefficients
+//! are larger and inexact, and in f32 the largest error reaches 0.9 of the
+//! bound at 64 channels and 1.2 at 128 with the best points tried (0, ±1,
+//! ½, −2), against 0.14 and 0.20 for this tile
+//! (`tools/winograd/error.py`).
 //!
 //! The products run on the GEMM microkernel, reading `V` in place
 //! ([`gemm::gemm_in_place_b`]): the input transform writes it as the
