@@ -32,8 +32,13 @@ pub fn exp(x: f32) -> f32 {
     let p = p * r + 0.5;
     let y = p * (r * r) + r + 1.0;
     // 2^n from its exponent bits: n is in −127..=127, and 2^−127 (the
-    // bits of 0) only where e^x is below every normal float
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // bits of 0) only where e^x is below every normal float. n's integer
+    // from the low bits of n + 1.5·2²³ (exact: the floats there are the
+    // integers), not `n as i32`, whose saturating conversion the compiler
+    // left one lane at a time (a third of an LSTM's inference)
+    const MAGIC: f32 = 12_582_912.0;
+    let n = (n + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits());
+    let scale = f32::from_bits(n.wrapping_add(127) << 23);
     y * scale
 }
 
@@ -62,6 +67,9 @@ pub fn tanh(x: f32) -> f32 {
 /// `sigmoid` of every value in place.
 #[inline(always)]
 pub fn sigmoid_in_place(values: &mut [f32]) {
+    if wide::sigmoid(values) {
+        return;
+    }
     for v in values {
         *v = sigmoid(*v);
     }
@@ -70,8 +78,56 @@ pub fn sigmoid_in_place(values: &mut [f32]) {
 /// `tanh` of every value in place.
 #[inline(always)]
 pub fn tanh_in_place(values: &mut [f32]) {
+    if wide::tanh(values) {
+        return;
+    }
     for v in values {
         *v = tanh(*v);
+    }
+}
+
+/// The in-place loops compiled for AVX-512, sixteen values a register
+/// (not AVX2's eight, as `kernels::simd::vectorized` compiles the other
+/// loops): a row-LSTM of 128 on batches of 64 in evaluation mode,
+/// 17,600–17,900 → 18,860–19,000 samples/s. These loops are contiguous, with
+/// none of the strided accesses that made AVX-512 slower elsewhere.
+mod wide {
+    #![allow(unsafe_code)]
+
+    /// Whether the CPU has AVX-512F; the loops are then done.
+    pub fn sigmoid(values: &mut [f32]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn run(values: &mut [f32]) {
+                for v in values {
+                    *v = super::sigmoid(*v);
+                }
+            }
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { run(values) };
+            return true;
+        }
+        let _ = values;
+        false
+    }
+
+    /// As [`sigmoid`].
+    pub fn tanh(values: &mut [f32]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn run(values: &mut [f32]) {
+                for v in values {
+                    *v = super::tanh(*v);
+                }
+            }
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            unsafe { run(values) };
+            return true;
+        }
+        let _ = values;
+        false
     }
 }
 
@@ -109,6 +165,8 @@ mod tests {
         check("exp", exp, |x| x.clamp(-hi, hi).exp(), 1e-37);
         assert_eq!(exp(0.0), 1.0);
         assert!(exp(1000.0).is_finite() && exp(-1000.0) == 0.0);
+        assert!(exp(f32::INFINITY).is_finite() && exp(f32::NEG_INFINITY) == 0.0);
+        assert!(exp(f32::NAN).is_nan());
     }
 
     #[test]
@@ -121,5 +179,27 @@ mod tests {
         );
         assert_eq!((sigmoid(200.0), sigmoid(-200.0) < 1e-38), (1.0, true));
         assert_eq!((tanh(20.0), tanh(-20.0)), (1.0, -1.0));
+        assert!(sigmoid(f32::NAN).is_nan() && tanh(f32::NAN).is_nan());
+        // the in-place loops (sixteen lanes where the CPU has AVX-512, with
+        // a tail) give each value's result, bit for bit
+        let xs: Vec<f32> = grid().into_iter().step_by(331).chain([f32::NAN]).collect();
+        assert!(!xs.len().is_multiple_of(16));
+        for (f, in_place) in [
+            (
+                sigmoid as fn(f32) -> f32,
+                sigmoid_in_place as fn(&mut [f32]),
+            ),
+            (tanh, tanh_in_place),
+        ] {
+            let mut ys = xs.clone();
+            in_place(&mut ys);
+            for (&x, &y) in xs.iter().zip(&ys) {
+                let want = f(x);
+                assert!(
+                    y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                    "at {x}: {y} against {want}"
+                );
+            }
+        }
     }
 }
