@@ -89,6 +89,27 @@ fn bench_gemm(cr: &mut Criterion) {
     group.finish();
 }
 
+/// A 3×3 conv padded by 1, `c` channels in and out on `hw`²: VGG-mini's
+/// second, and ResNet-20's (16, 32 and 64 channels on 32², 16² and 8²).
+fn same_3x3(c: usize, hw: usize) -> Geometry {
+    Geometry {
+        c,
+        h: hw,
+        w: hw,
+        oc: c,
+        oh: hw,
+        ow: hw,
+        kh: 3,
+        kw: 3,
+        sh: 1,
+        sw: 1,
+        pt: 1,
+        pb: 1,
+        pl: 1,
+        pr: 1,
+    }
+}
+
 fn bench_conv(cr: &mut Criterion) {
     let mut group = cr.benchmark_group("conv2d_forward");
     let lenet1 = Geometry {
@@ -123,32 +144,8 @@ fn bench_conv(cr: &mut Criterion) {
         pl: 0,
         pr: 0,
     };
-    let vgg2 = Geometry {
-        c: 32,
-        h: 32,
-        w: 32,
-        oc: 32,
-        oh: 32,
-        ow: 32,
-        kh: 3,
-        kw: 3,
-        sh: 1,
-        sw: 1,
-        pt: 1,
-        pb: 1,
-        pl: 1,
-        pr: 1,
-    };
-    // ResNet-20's three stages: 16, 32 and 64 channels on 32², 16², 8²
-    let resnet = |c, hw| Geometry {
-        c,
-        h: hw,
-        w: hw,
-        oc: c,
-        oh: hw,
-        ow: hw,
-        ..vgg2
-    };
+    // VGG-mini's second conv, and ResNet-20's three stages
+    let (vgg2, resnet) = (same_3x3(32, 32), same_3x3);
     for (name, g) in [
         ("c1_h28_w28_k5_p2", lenet1),
         ("c6_h14_w14_k5", lenet2),
@@ -212,22 +209,7 @@ fn bench_conv_training(cr: &mut Criterion) {
     let mut group = cr.benchmark_group("conv2d_training");
     group.sample_size(20);
     for (c, hw) in [(16, 32), (32, 16), (64, 8)] {
-        let g = Geometry {
-            c,
-            h: hw,
-            w: hw,
-            oc: c,
-            oh: hw,
-            ow: hw,
-            kh: 3,
-            kw: 3,
-            sh: 1,
-            sw: 1,
-            pt: 1,
-            pb: 1,
-            pl: 1,
-            pr: 1,
-        };
+        let g = same_3x3(c, hw);
         let name = format!("c{c}_h{hw}_w{hw}_k3_p1_batch64");
         let w = random_vec(g.oc * g.patch_len(), 7);
         let x = random_vec(BATCH * g.in_len(), 8);

@@ -67,7 +67,7 @@ pub fn tanh(x: f32) -> f32 {
 /// `sigmoid` of every value in place.
 #[inline(always)]
 pub fn sigmoid_in_place(values: &mut [f32]) {
-    if wide::sigmoid(values) {
+    if wide::map(values, sigmoid) {
         return;
     }
     for v in values {
@@ -78,7 +78,7 @@ pub fn sigmoid_in_place(values: &mut [f32]) {
 /// `tanh` of every value in place.
 #[inline(always)]
 pub fn tanh_in_place(values: &mut [f32]) {
-    if wide::tanh(values) {
+    if wide::map(values, tanh) {
         return;
     }
     for v in values {
@@ -94,39 +94,23 @@ pub fn tanh_in_place(values: &mut [f32]) {
 mod wide {
     #![allow(unsafe_code)]
 
-    /// Whether the CPU has AVX-512F; the loops are then done.
-    pub fn sigmoid(values: &mut [f32]) -> bool {
+    /// `f` of every value in place, compiled for AVX-512 when the CPU has
+    /// it: whether it had (and the values are done).
+    #[inline(always)]
+    pub fn map(values: &mut [f32], f: impl Fn(f32) -> f32) -> bool {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx512f") {
             #[target_feature(enable = "avx512f,avx2,fma")]
-            fn run(values: &mut [f32]) {
+            fn run(values: &mut [f32], f: impl Fn(f32) -> f32) {
                 for v in values {
-                    *v = super::sigmoid(*v);
+                    *v = f(*v);
                 }
             }
             // SAFETY: the CPU has AVX-512F, checked just above.
-            unsafe { run(values) };
+            unsafe { run(values, f) };
             return true;
         }
-        let _ = values;
-        false
-    }
-
-    /// As [`sigmoid`].
-    pub fn tanh(values: &mut [f32]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            fn run(values: &mut [f32]) {
-                for v in values {
-                    *v = super::tanh(*v);
-                }
-            }
-            // SAFETY: the CPU has AVX-512F, checked just above.
-            unsafe { run(values) };
-            return true;
-        }
-        let _ = values;
+        let _ = (values, f);
         false
     }
 }
