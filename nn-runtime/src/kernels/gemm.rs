@@ -990,7 +990,7 @@ mod x86 {
         // recurrent step on one sample): wider blocks, so that enough
         // accumulators are in flight to hide the FMAs' latency and each
         // row of B is read in longer runs. Two registers a row, 1 × 128 ·
-        // 128 × 512 took 6.5 µs (10 G multiply-adds/s); eight, 3.0 (22)
+        // 128 × 512 took 6.5 µs (10 G multiply-adds/s); eight, 3.0 µs (22)
         if ROWS <= 2 {
             let w = 8 / ROWS;
             while j + w * l <= n {
