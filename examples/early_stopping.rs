@@ -13,9 +13,9 @@
 //! accuracy with a patience of 3 and `restore_best_weights`.
 
 use nn::data::mnist;
-use nn::loss::SoftmaxCrossEntropy;
+use nn::loss::{Loss, SoftmaxCrossEntropy};
 use nn::metrics::Metric;
-use nn::optim::Adam;
+use nn::optim::{Adam, Optimizer};
 use nn::train::{evaluate, EarlyStopping, Monitor, TrainConfig, Trainer};
 use std::error::Error;
 
@@ -53,7 +53,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut stop = EarlyStopping::new(Monitor::validation(Metric::Accuracy))
         .patience(3)
         .restore_best_weights(true);
-    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(1e-3), config);
+    let loss = SoftmaxCrossEntropy.outputs::<10>();
+    let adam = Adam::new(1e-3).params::<{ Digits::PARAM_COUNT }>();
+    let mut trainer = Trainer::new(loss, adam, config);
     let history = trainer.fit_with(&mut net, &train, &val, &mut [&mut stop])?;
     match (stop.stopped_epoch(), stop.best_epoch()) {
         (Some(stopped), Some((best, acc))) => println!(
@@ -66,7 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
         (Some(stopped), None) => println!("\nstopped after epoch {stopped}"),
     }
-    let eval = evaluate(&mut net, &data.test, &SoftmaxCrossEntropy, 500);
+    let eval = evaluate(&mut net, &data.test, &loss, 500);
     println!("test set: {eval}");
     Ok(())
 }

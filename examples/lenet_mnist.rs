@@ -16,8 +16,8 @@
 
 use nn::batch::Batching;
 use nn::data::mnist;
-use nn::loss::SoftmaxCrossEntropy;
-use nn::optim::Sgd;
+use nn::loss::{Loss, SoftmaxCrossEntropy};
+use nn::optim::{Optimizer, Sgd};
 use nn::train::{evaluate, TrainConfig, Trainer};
 use std::error::Error;
 use std::path::PathBuf;
@@ -126,7 +126,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         augment: None,
     };
     let mut net = LeNet5::new(args.seed);
-    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01).momentum(0.9), config);
+    // the loss and the optimizer typed by LeNet-5's outputs and parameters:
+    // given another network, the program would not compile
+    let loss = SoftmaxCrossEntropy.outputs::<10>();
+    let sgd = Sgd::new(0.01)
+        .momentum(0.9)
+        .params::<{ LeNet5::PARAM_COUNT }>();
+    let mut trainer = Trainer::new(loss, sgd, config);
     if args.resume && checkpoint.exists() {
         trainer.resume(&mut net, &checkpoint)?;
         println!(
@@ -137,7 +143,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let history = trainer.fit(&mut net, &data.train, &data.test)?;
 
-    let eval = evaluate(&mut net, &data.test, &SoftmaxCrossEntropy, 500);
+    let eval = evaluate(&mut net, &data.test, &loss, 500);
     let ips: Vec<f64> = history.epochs.iter().map(|e| e.images_per_second).collect();
     println!(
         "\ntest accuracy: {:.2}% ({} of {} digits)",

@@ -60,9 +60,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         verbose: true,
         ..TrainConfig::new(100, 32)
     };
-    let mut trainer = Trainer::new(MeanSquaredError, Adam::new(3e-3), config);
+    // typed by the network's one output and its parameters
+    let loss = MeanSquaredError.outputs::<1>();
+    let adam = Adam::new(3e-3).params::<{ Curve::PARAM_COUNT }>();
+    let mut trainer = Trainer::new(loss, adam, config);
     trainer.fit(&mut net, &train, &test)?;
-    let eval = evaluate(&mut net, &test, &MeanSquaredError, 256);
+    let eval = evaluate(&mut net, &test, &loss, 256);
     println!("\nheld-out {} samples: {}", test.len(), eval.metrics);
     // the noise alone has an MSE of 0.01: a fit cannot do better on average
     println!("(the noise's own MSE is 0.0100)");

@@ -18,8 +18,8 @@
 
 use nn::batch::Batching;
 use nn::data::mnist;
-use nn::loss::SoftmaxCrossEntropy;
-use nn::optim::Sgd;
+use nn::loss::{Loss, SoftmaxCrossEntropy};
+use nn::optim::{Optimizer, Sgd};
 use nn::schedule::OneCycle;
 use nn::train::{evaluate, TrainConfig, Trainer};
 use std::error::Error;
@@ -144,10 +144,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         augment: None,
     };
     let batches = batching.batches(data.train.len()) as u32;
-    let sgd = Sgd::new(0.1).momentum(0.9).weight_decay(5e-4);
+    let sgd = Sgd::new(0.1)
+        .momentum(0.9)
+        .weight_decay(5e-4)
+        .params::<{ ResNetDigits::PARAM_COUNT }>();
+    let loss = SoftmaxCrossEntropy.outputs::<10>();
     let mut net = ResNetDigits::new(args.seed);
-    let mut trainer = Trainer::new(SoftmaxCrossEntropy, sgd, config)
-        .with_schedule(OneCycle::new(args.epochs as u32, batches));
+    let mut trainer =
+        Trainer::new(loss, sgd, config).with_schedule(OneCycle::new(args.epochs as u32, batches));
     if args.resume && checkpoint.exists() {
         trainer.resume(&mut net, &checkpoint)?;
         println!(
@@ -160,7 +164,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let history = trainer.fit(&mut net, &data.train, &data.test)?;
     let wall = started.elapsed().as_secs_f64();
 
-    let eval = evaluate(&mut net, &data.test, &SoftmaxCrossEntropy, 500);
+    let eval = evaluate(&mut net, &data.test, &loss, 500);
     let images = data.train.len() as f64;
     let training: f64 = history
         .epochs

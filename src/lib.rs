@@ -54,8 +54,12 @@ pub mod dsl {}
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// What most programs need: the macro and the [`Network`] trait.
+/// What most programs need: the macro, the [`Network`] trait, and the
+/// [`Loss`](loss::Loss) and [`Optimizer`](optim::Optimizer) traits, whose
+/// `outputs` and `params` give a loss or an optimizer its size.
 pub mod prelude {
+    pub use crate::loss::Loss;
+    pub use crate::optim::Optimizer;
     pub use crate::{network, FloatArray, Network, Sample, Summary, TakesInput};
 }
 

@@ -88,6 +88,49 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
 }
 
 #[test]
+fn a_typed_loss_and_optimizer_train_as_the_untyped_ones_do() {
+    use nn::loss::Loss;
+    let (train, test) = digits();
+    let optimizer = || Adam::new(2e-3);
+    let mut untyped = Tiny::new(5);
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, optimizer(), config(2, 2));
+    let untyped_history = trainer.fit(&mut untyped, &train, &test).unwrap();
+
+    let mut typed = Tiny::new(5);
+    let loss = SoftmaxCrossEntropy.outputs::<10>();
+    let adam = optimizer().params::<{ Tiny::PARAM_COUNT }>();
+    // the typed optimizer's moments are there before the first step
+    let state = adam.state();
+    assert_eq!(state.steps, 0);
+    assert!(state
+        .buffers
+        .iter()
+        .all(|(_, b)| b.len() == Tiny::PARAM_COUNT));
+    let mut trainer = Trainer::new(loss, adam, config(2, 2));
+    let typed_history = trainer.fit(&mut typed, &train, &test).unwrap();
+    assert_eq!(typed.params(), untyped.params(), "bit for bit");
+    let losses = |h: &nn::train::History| h.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>();
+    assert_eq!(losses(&typed_history), losses(&untyped_history));
+    let (a, b) = (
+        evaluate(&mut typed, &test, &loss, 100),
+        evaluate(&mut untyped, &test, &SoftmaxCrossEntropy, 100),
+    );
+    assert_eq!(a.loss.to_bits(), b.loss.to_bits());
+    assert_eq!(a.metrics.accuracy(), b.metrics.accuracy());
+
+    // a typed optimizer saves and resumes as the untyped one does
+    let tmp = TempDir::new("nn-train", "typed-resume");
+    let checkpoint = tmp.0.join("typed.safetensors");
+    trainer.save_checkpoint(&typed, &checkpoint).unwrap();
+    let mut again = Tiny::new(77);
+    let adam = optimizer().params::<{ Tiny::PARAM_COUNT }>();
+    let mut resumed = Trainer::new(loss, adam, config(2, 2));
+    resumed.resume(&mut again, &checkpoint).unwrap();
+    assert_eq!(again.params(), typed.params());
+    assert_eq!(resumed.optimizer.state(), trainer.optimizer.state());
+}
+
+#[test]
 fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
     let (train, test) = digits();
     let tmp = TempDir::new("nn-train", "resume");

@@ -1051,6 +1051,18 @@ fn items(
             quote!(#(#defs)*)
         })
     };
+    // the sizes a typed loss or optimizer is checked against; a definition
+    // that did not compile fits every one (no follow-up errors)
+    let (outputs_ty, params_ty) = match body {
+        Some(_) => (
+            quote!(::nn::__private::Count<#out_len>),
+            quote!(::nn::__private::Count<#param_count>),
+        ),
+        None => (
+            quote!(::nn::__private::Unknown),
+            quote!(::nn::__private::Unknown),
+        ),
+    };
     let training_acts = offsets(act_at, &|p| &p.training.0);
     let inference_acts = offsets(act_at, &|p| &p.inference.0);
     let grad_slots = offsets(grad_at, &|p| &p.grads.0);
@@ -1150,6 +1162,8 @@ fn items(
                 type In = #in_ty;
                 type Out = #out_ty;
                 type OutArray = [f32; #out_len];
+                type Outputs = #outputs_ty;
+                type Params = #params_ty;
                 const LAYOUT: ::nn::__private::Layout = ::nn::__private::Layout {
                     name: #name,
                     input_shape: &#input_dims,

@@ -64,7 +64,7 @@ pub mod __private {
     pub use crate::layers::*;
     pub use crate::network::{max_of, split_slots, split_three, Generated, Layout, State};
     pub use crate::summary::Role;
-    pub use crate::typed::{Sample, SampleLen};
+    pub use crate::typed::{Count, Sample, SampleLen, Unknown};
     pub use generic_array::typenum;
     pub use rand_chacha::ChaCha8Rng;
 }

@@ -455,6 +455,12 @@ pub trait Generated: Sized {
     type Out: ArrayLength;
     /// `[f32; OUTPUT_LEN]`.
     type OutArray: FloatArray;
+    /// `Count<OUTPUT_LEN>`, or `Unknown` for a definition that did not
+    /// compile: what a typed loss is checked against.
+    type Outputs;
+    /// `Count<PARAM_COUNT>`, or `Unknown`: what a typed optimizer is
+    /// checked against.
+    type Params;
     const LAYOUT: Layout;
 
     fn from_state(state: State) -> Self;
@@ -1226,6 +1232,8 @@ mod tests {
         type In = generic_array::typenum::U1;
         type Out = generic_array::typenum::U1;
         type OutArray = [f32; 1];
+        type Outputs = crate::typed::Count<1>;
+        type Params = crate::typed::Count<0>;
         const LAYOUT: Layout = Layout {
             name: "ModeProbe",
             input_shape: &[1],

@@ -29,12 +29,13 @@ pub use plateau::ReduceOnPlateau;
 use crate::batch::{gather, Batching};
 use crate::data::augment::Augmentation;
 use crate::data::{Dataset, Target};
-use crate::loss::Loss;
+use crate::loss::{Loss, Objective};
 use crate::metrics::{Metric, Metrics};
 use crate::network::{Network, TakesInput};
-use crate::optim::{Optimizer, OptimizerState, StateError};
+use crate::optim::{Optimization, Optimizer, OptimizerState, StateError};
 use crate::schedule::{Schedule, ScheduleError};
 use crate::team::Team;
+use crate::typed::{OutputsFit, ParamsFit};
 use crate::weights::{self, Values, WeightsError};
 use std::collections::HashMap;
 use std::fmt;
@@ -497,22 +498,28 @@ impl PlotError {
 #[track_caller]
 pub fn evaluate<N, L, const LEN: usize>(
     net: &mut N,
-    data: &Dataset<LEN, L::Target>,
+    data: &Dataset<LEN, TargetOf<L>>,
     loss: &L,
     batch_size: usize,
-) -> Evaluation<L::Metrics>
+) -> Evaluation<MetricsOf<L>>
 where
     N: Network + TakesInput<LEN>,
-    L: Loss,
+    L: Objective,
+    L::Outputs: OutputsFit<N, N::Outputs>,
 {
-    check_fits::<N, LEN, L::Target>(data, "data set");
-    let mut metrics = L::Metrics::new(N::OUTPUT_LEN);
-    let total_loss = evaluate_into(net, data, loss, batch_size, &mut metrics);
+    check_fits::<N, LEN, TargetOf<L>>(data, "data set");
+    let mut metrics = MetricsOf::<L>::new(N::OUTPUT_LEN);
+    let total_loss = evaluate_into(net, data, loss.as_loss(), batch_size, &mut metrics);
     Evaluation {
         loss: total_loss,
         metrics,
     }
 }
+
+/// The kind of target of the objective `L`'s loss.
+type TargetOf<L> = <<L as Objective>::Loss as Loss>::Target;
+/// The metrics of the objective `L`'s loss.
+type MetricsOf<L> = <<L as Objective>::Loss as Loss>::Metrics;
 
 /// Panics unless the targets of `data` fit the outputs of `N`.
 #[track_caller]
@@ -526,7 +533,7 @@ fn check_fits<N: Network, const LEN: usize, T: Target>(data: &Dataset<LEN, T>, w
 /// to `metrics` (cleared first).
 fn evaluate_into<N, L, const LEN: usize>(
     net: &mut N,
-    data: &Dataset<LEN, L::Target>,
+    data: &Dataset<LEN, TargetOf<L>>,
     loss: &L,
     batch_size: usize,
     metrics: &mut L::Metrics,
@@ -611,7 +618,7 @@ impl<N: Network, L: Loss> Worker<N, L> {
         &mut self,
         net: &mut N,
         loss_fn: &L,
-        train: &Dataset<LEN, L::Target>,
+        train: &Dataset<LEN, TargetOf<L>>,
         (part, batch_len): (&[usize], usize),
         (augment, epoch): (Option<&Augmentation>, usize),
     ) {
@@ -703,13 +710,13 @@ fn add_l2<N: Network>(lambda: f32, params: &[f32], grads: &mut [f32]) -> f64 {
     penalty
 }
 
-impl<L: Loss, O: Optimizer> Trainer<L, O> {
+impl<L: Objective, O: Optimization> Trainer<L, O> {
     /// A trainer of `loss` with `optimizer`, as `config` says, with no
     /// schedule (the optimizer's rate throughout).
     pub fn new(loss: L, optimizer: O, config: TrainConfig) -> Self {
         Trainer {
             loss,
-            base_learning_rate: optimizer.learning_rate(),
+            base_learning_rate: optimizer.as_optimizer().learning_rate(),
             plateau: None,
             optimizer,
             schedule: None,
@@ -759,11 +766,13 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     pub fn fit<'a, N, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, L::Target>,
-        validation: impl Into<Option<&'a Dataset<LEN, L::Target>>>,
+        train: &Dataset<LEN, TargetOf<L>>,
+        validation: impl Into<Option<&'a Dataset<LEN, TargetOf<L>>>>,
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
+        L::Outputs: OutputsFit<N, N::Outputs>,
+        O::Params: ParamsFit<N, N::Params>,
     {
         self.fit_with(net, train, validation, &mut [])
     }
@@ -793,17 +802,19 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     pub fn fit_with<'a, N, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, L::Target>,
-        validation: impl Into<Option<&'a Dataset<LEN, L::Target>>>,
+        train: &Dataset<LEN, TargetOf<L>>,
+        validation: impl Into<Option<&'a Dataset<LEN, TargetOf<L>>>>,
         callbacks: &mut [&mut dyn Callback<N>],
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
+        L::Outputs: OutputsFit<N, N::Outputs>,
+        O::Params: ParamsFit<N, N::Params>,
     {
         let validation = validation.into();
-        check_fits::<N, LEN, L::Target>(train, "training set");
+        check_fits::<N, LEN, TargetOf<L>>(train, "training set");
         if let Some(val) = validation {
-            check_fits::<N, LEN, L::Target>(val, "validation set");
+            check_fits::<N, LEN, TargetOf<L>>(val, "validation set");
         }
         if let Some(augment) = &self.config.augment {
             assert!(
@@ -821,8 +832,8 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     fn fit_checked<N, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, L::Target>,
-        validation: Option<&Dataset<LEN, L::Target>>,
+        train: &Dataset<LEN, TargetOf<L>>,
+        validation: Option<&Dataset<LEN, TargetOf<L>>>,
         callbacks: &mut [&mut dyn Callback<N>],
     ) -> Result<History, TrainError>
     where
@@ -872,7 +883,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
             epochs_done: self.history.epochs.len(),
             epochs: self.config.epochs,
             batches,
-            metrics: <L::Metrics as Metrics>::METRICS,
+            metrics: <MetricsOf<L> as Metrics>::METRICS,
             has_validation: validation.is_some(),
         };
         if let Some(p) = &self.plateau {
@@ -883,7 +894,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         }
         let threads = self.threads().max(1);
         let mut team = Team::new(threads);
-        let mut workers: Vec<Mutex<Worker<N, L>>> = (0..threads)
+        let mut workers: Vec<Mutex<Worker<N, L::Loss>>> = (0..threads)
             .map(|t| {
                 Mutex::new(Worker {
                     replica: (t > 0).then(|| N::from_state(net.state().clone())),
@@ -892,12 +903,12 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     d_out: Vec::new(),
                     scratch: Vec::new(),
                     loss: 0.0,
-                    metrics: L::Metrics::new(N::OUTPUT_LEN),
+                    metrics: MetricsOf::<L>::new(N::OUTPUT_LEN),
                 })
             })
             .collect();
-        let mut train_metrics = L::Metrics::new(N::OUTPUT_LEN);
-        let mut val_metrics = L::Metrics::new(N::OUTPUT_LEN);
+        let mut train_metrics = MetricsOf::<L>::new(N::OUTPUT_LEN);
+        let mut val_metrics = MetricsOf::<L>::new(N::OUTPUT_LEN);
         let mut order = Vec::new();
         // the buffers as they were before the batch: a refused step puts
         // them back (batch norm's running statistics would otherwise keep
@@ -917,7 +928,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     .clear();
             }
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-            let mut lr_at_start = self.optimizer.learning_rate();
+            let mut lr_at_start = self.optimizer.as_optimizer().learning_rate();
             for (b, indices) in order.chunks(batching.batch_size).enumerate() {
                 // each figure is checked before the step: if one is not
                 // finite, the step is not taken
@@ -955,7 +966,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                 }
                 {
                     let main = Mutex::new(&mut *net);
-                    let (workers, loss_fn) = (&workers, &self.loss);
+                    let (workers, loss_fn) = (&workers, self.loss.as_loss());
                     let augment = (self.config.augment.as_deref(), epoch);
                     team.run(&|t| {
                         let part =
@@ -1014,7 +1025,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     clip_gradient(clip, net.grads_mut(), norm);
                 }
                 let (params, grads) = net.params_and_grads();
-                self.optimizer.step(params, grads);
+                self.optimizer.as_optimizer_mut().step(params, grads);
                 loss_sum += batch_loss * batch_len as f64;
                 seen += batch_len;
                 let end = BatchEnd {
@@ -1042,12 +1053,12 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                 evaluate_into(
                     net,
                     val,
-                    &self.loss,
+                    self.loss.as_loss(),
                     self.config.eval_batch,
                     &mut val_metrics,
                 )
             });
-            let headline = <L::Metrics as Metrics>::HEADLINE;
+            let headline = <MetricsOf<L> as Metrics>::HEADLINE;
             let stats = EpochStats {
                 epoch: epoch + 1,
                 learning_rate: lr_at_start,
@@ -1079,7 +1090,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
                     history: &self.history,
                     train: &train_scores,
                     val: val_scores.as_ref(),
-                    optimizer: &self.optimizer,
+                    optimizer: self.optimizer.as_optimizer(),
                     threads,
                     plateau: self.plateau.as_ref().map(ReduceOnPlateau::state),
                 };
@@ -1105,7 +1116,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
             (Some(s), _) => s.learning_rate(self.base_learning_rate, epoch),
             (None, Some(_)) => self.base_learning_rate,
             // nothing sets the rate: the optimizer's stays
-            (None, None) => return Ok(self.optimizer.learning_rate()),
+            (None, None) => return Ok(self.optimizer.as_optimizer().learning_rate()),
         };
         let lr = match &self.plateau {
             Some(p) => p.rate(scheduled),
@@ -1114,17 +1125,21 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(lr);
         }
-        self.optimizer.set_learning_rate(lr);
+        self.optimizer.as_optimizer_mut().set_learning_rate(lr);
         Ok(lr)
     }
 
     /// Writes the network's weights, the optimizer's state and the history
     /// to `path` (atomically).
-    pub fn save_checkpoint<N: Network>(&self, net: &N, path: &Path) -> Result<(), TrainError> {
+    pub fn save_checkpoint<N>(&self, net: &N, path: &Path) -> Result<(), TrainError>
+    where
+        N: Network,
+        O::Params: ParamsFit<N, N::Params>,
+    {
         let plateau = self.plateau.as_ref().map(ReduceOnPlateau::state);
         write_checkpoint(
             net,
-            &self.optimizer,
+            self.optimizer.as_optimizer(),
             &self.history,
             self.threads(),
             plateau,
@@ -1145,8 +1160,12 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
     /// The rest of the training matches an unbroken run when it runs on as
     /// many threads as the checkpoint records; with `threads` 0 ("one per
     /// core") the config takes the checkpoint's count.
-    pub fn resume<N: Network>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError> {
-        let checkpoint = Checkpoint::read::<N>(path, <L::Metrics as Metrics>::HEADLINE)?;
+    pub fn resume<N>(&mut self, net: &mut N, path: &Path) -> Result<(), TrainError>
+    where
+        N: Network,
+        O::Params: ParamsFit<N, N::Params>,
+    {
+        let checkpoint = Checkpoint::read::<N>(path, <MetricsOf<L> as Metrics>::HEADLINE)?;
         let refused = |source: ResumeError| TrainError::Resume {
             path: path.to_path_buf(),
             source,
@@ -1170,6 +1189,7 @@ impl<L: Loss, O: Optimizer> Trainer<L, O> {
         }
         // all or nothing itself, and the last check that can fail
         self.optimizer
+            .as_optimizer_mut()
             .load_state(&checkpoint.optimizer)
             .map_err(|e| refused(e.into()))?;
         weights.apply(net);

@@ -118,3 +118,73 @@ impl<const N: usize> FloatArray for [f32; N] {
         arrays.as_flattened_mut()
     }
 }
+
+/// A number known while the program compiles, as a type: a network's
+/// outputs ([`Generated::Outputs`](crate::network::Generated)) and
+/// parameters, and the sizes that a typed loss ([`loss::Outputs`]) or
+/// optimizer ([`optim::Params`]) was built for.
+///
+/// [`loss::Outputs`]: crate::loss::Outputs
+/// [`optim::Params`]: crate::optim::Params
+pub struct Count<const N: usize>;
+
+/// The size of a loss or optimizer that was not given one: it fits every
+/// network, and its sizes are checked when the program runs.
+pub struct Unchecked;
+
+/// The sizes of a network whose definition did not compile: every typed
+/// loss and optimizer fits it, so that the code using it raises no errors
+/// beside the definition's own.
+#[doc(hidden)]
+pub struct Unknown;
+
+/// Holds when a loss of outputs `Self` (`Count<N>` or [`Unchecked`]) fits
+/// the network `Net` of outputs `Has` (its `Net::Outputs`).
+pub trait OutputsFit<Net: ?Sized, Has> {}
+
+impl<Net: ?Sized, Has> OutputsFit<Net, Has> for Unchecked {}
+
+impl<Net: ?Sized, const WANT: usize> OutputsFit<Net, Unknown> for Count<WANT> {}
+
+impl<Net: ?Sized, const WANT: usize, const GOT: usize> OutputsFit<Net, Count<GOT>> for Count<WANT> where
+    (): LossOutputs<Net, WANT, GOT>
+{
+}
+
+/// Holds when `WANT == GOT`: what a loss built for `WANT` outputs requires
+/// of a network of `GOT` outputs, so that a mismatch is reported with both
+/// numbers.
+#[diagnostic::on_unimplemented(
+    message = "this loss expects {WANT} outputs, but `{Net}` has {GOT}",
+    label = "`{Net}` has {GOT} outputs",
+    note = "the loss was built with `.outputs::<{WANT}>()`; `{Net}::OUTPUT_LEN` is {GOT}: build it with `.outputs::<{GOT}>()`, or without `.outputs` to check the outputs when the program runs"
+)]
+pub trait LossOutputs<Net: ?Sized, const WANT: usize, const GOT: usize> {}
+
+impl<Net: ?Sized, const N: usize> LossOutputs<Net, N, N> for () {}
+
+/// Holds when an optimizer of parameters `Self` (`Count<N>` or
+/// [`Unchecked`]) fits the network `Net` of parameters `Has` (its
+/// `Net::Params`).
+pub trait ParamsFit<Net: ?Sized, Has> {}
+
+impl<Net: ?Sized, Has> ParamsFit<Net, Has> for Unchecked {}
+
+impl<Net: ?Sized, const WANT: usize> ParamsFit<Net, Unknown> for Count<WANT> {}
+
+impl<Net: ?Sized, const WANT: usize, const GOT: usize> ParamsFit<Net, Count<GOT>> for Count<WANT> where
+    (): OptimizerParams<Net, WANT, GOT>
+{
+}
+
+/// Holds when `WANT == GOT`: what an optimizer built for `WANT` parameters
+/// requires of a network of `GOT` parameters, so that a mismatch is
+/// reported with both numbers.
+#[diagnostic::on_unimplemented(
+    message = "this optimizer is for {WANT} parameters, but `{Net}` has {GOT}",
+    label = "`{Net}` has {GOT} parameters",
+    note = "the optimizer was built with `.params::<{WANT}>()`; `{Net}` has {GOT} parameters (`{Net}::PARAM_COUNT`): build it with `.params::<{{ {Net}::PARAM_COUNT }}>()`"
+)]
+pub trait OptimizerParams<Net: ?Sized, const WANT: usize, const GOT: usize> {}
+
+impl<Net: ?Sized, const N: usize> OptimizerParams<Net, N, N> for () {}

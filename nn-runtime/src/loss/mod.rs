@@ -78,6 +78,80 @@ pub trait Loss: Send + Sync {
     /// Returns the mean loss over the batch and overwrites `d_outputs`
     /// (same length as `outputs`) with its gradient.
     fn loss(&self, outputs: &[f32], targets: &[Self::Target], d_outputs: &mut [f32]) -> f32;
+
+    /// This loss for networks of `N` outputs only: the trainer and
+    /// [`evaluate`](crate::train::evaluate) refuse, while the program
+    /// compiles, a network of another number ("this loss expects 10
+    /// outputs, but `Net` has 12").
+    ///
+    /// ```
+    /// # extern crate nn_runtime as nn;
+    /// use nn::loss::{Loss, SoftmaxCrossEntropy};
+    ///
+    /// let loss = SoftmaxCrossEntropy.outputs::<10>();
+    /// // it is still the loss, through `Deref`
+    /// let mut d = [0.0; 10];
+    /// assert!(loss.loss(&[0.0; 10], &[3], &mut d) > 0.0);
+    /// ```
+    fn outputs<const N: usize>(self) -> Outputs<Self, N>
+    where
+        Self: Sized,
+    {
+        Outputs(self)
+    }
+}
+
+/// The loss `L` for networks of `N` outputs: pairing it with a network of
+/// another number of outputs does not compile. Made by
+/// [`Loss::outputs`]; it derefs to `L`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Outputs<L, const N: usize>(pub L);
+
+impl<L, const N: usize> core::ops::Deref for Outputs<L, N> {
+    type Target = L;
+    fn deref(&self) -> &L {
+        &self.0
+    }
+}
+
+/// What the trainer minimises: a [`Loss`], whose outputs are checked when
+/// the program runs, or a loss typed by its outputs ([`Outputs`]), checked
+/// against the network while it compiles.
+///
+/// Every `Loss` is one (its own `Objective`, of [`Unchecked`] outputs); a
+/// loss of your own needs nothing more.
+///
+/// Generic code that takes a network `N` and an objective `L` and calls
+/// [`Trainer::fit`](crate::train::Trainer::fit) or
+/// [`evaluate`](crate::train::evaluate) states the check as they do:
+/// `L::Outputs: OutputsFit<N, N::Outputs>`, or takes `L: Loss`, for which it
+/// always holds.
+///
+/// [`Unchecked`]: crate::typed::Unchecked
+pub trait Objective: Send + Sync {
+    /// The loss.
+    type Loss: Loss;
+    /// The outputs it was built for: `Count<N>`, or
+    /// [`Unchecked`](crate::typed::Unchecked).
+    type Outputs;
+    /// The loss itself.
+    fn as_loss(&self) -> &Self::Loss;
+}
+
+impl<L: Loss> Objective for L {
+    type Loss = L;
+    type Outputs = crate::typed::Unchecked;
+    fn as_loss(&self) -> &L {
+        self
+    }
+}
+
+impl<L: Loss, const N: usize> Objective for Outputs<L, N> {
+    type Loss = L;
+    type Outputs = crate::typed::Count<N>;
+    fn as_loss(&self) -> &L {
+        &self.0
+    }
 }
 
 /// Checks the lengths for a loss with one target per output.

@@ -72,6 +72,10 @@ macro_rules! optimizer {
                 $crate::optim::step(&mut (*self)$(.$field)?, params, grads);
             }
 
+            fn reserve(&mut self, n: usize) {
+                $crate::optim::allocate(&mut (*self)$(.$field)?, n);
+            }
+
             fn learning_rate(&self) -> f32 {
                 self$(.$field)?.lr
             }
@@ -138,6 +142,99 @@ pub trait Optimizer: Send {
     /// buffer names and their lengths, and says what differs; on error the
     /// optimizer is left as it was.
     fn load_state(&mut self, state: &OptimizerState) -> Result<(), StateError>;
+
+    /// Allocates the state for `n` parameters now rather than at the first
+    /// step (nothing, for an optimizer without state or of your own that
+    /// does not say).
+    fn reserve(&mut self, n: usize) {
+        let _ = n;
+    }
+
+    /// This optimizer for networks of `N` parameters only, its state
+    /// allocated now: the trainer refuses, while the program compiles, a
+    /// network of another number ("this optimizer is for 44426 parameters,
+    /// but `Net` has 3194"). Give it the network's constant:
+    /// `.params::<{ Net::PARAM_COUNT }>()`.
+    ///
+    /// ```
+    /// # extern crate nn_runtime as nn;
+    /// use nn::optim::{Adam, Optimizer};
+    ///
+    /// let mut adam = Adam::new(0.1).params::<3>();
+    /// // it is still the optimizer, through `Deref`
+    /// let mut w = [1.0f32, 2.0, 3.0];
+    /// adam.step(&mut w, &[1.0, 1.0, 1.0]);
+    /// assert!(w[0] < 1.0);
+    /// ```
+    fn params<const N: usize>(mut self) -> Params<Self, N>
+    where
+        Self: Sized,
+    {
+        self.reserve(N);
+        Params(self)
+    }
+}
+
+/// The optimizer `O` for networks of `N` parameters: pairing it with a
+/// network of another number of parameters does not compile. Made by
+/// [`Optimizer::params`]; it derefs to `O`.
+#[derive(Clone, Debug)]
+pub struct Params<O, const N: usize>(pub O);
+
+impl<O, const N: usize> core::ops::Deref for Params<O, N> {
+    type Target = O;
+    fn deref(&self) -> &O {
+        &self.0
+    }
+}
+
+impl<O, const N: usize> core::ops::DerefMut for Params<O, N> {
+    fn deref_mut(&mut self) -> &mut O {
+        &mut self.0
+    }
+}
+
+/// What the trainer updates the parameters with: an [`Optimizer`], whose
+/// parameter count is checked when the program runs, or one typed by its
+/// parameter count ([`Params`]), checked against the network while it
+/// compiles.
+///
+/// Every `Optimizer` is one (of [`Unchecked`] parameters); an optimizer of
+/// your own needs nothing more.
+///
+/// [`Unchecked`]: crate::typed::Unchecked
+pub trait Optimization: Send {
+    /// The optimizer.
+    type Optimizer: Optimizer;
+    /// The parameters it was built for: `Count<N>`, or
+    /// [`Unchecked`](crate::typed::Unchecked).
+    type Params;
+    /// The optimizer itself.
+    fn as_optimizer(&self) -> &Self::Optimizer;
+    /// The optimizer itself, to step or to set its rate.
+    fn as_optimizer_mut(&mut self) -> &mut Self::Optimizer;
+}
+
+impl<O: Optimizer> Optimization for O {
+    type Optimizer = O;
+    type Params = crate::typed::Unchecked;
+    fn as_optimizer(&self) -> &O {
+        self
+    }
+    fn as_optimizer_mut(&mut self) -> &mut O {
+        self
+    }
+}
+
+impl<O: Optimizer, const N: usize> Optimization for Params<O, N> {
+    type Optimizer = O;
+    type Params = crate::typed::Count<N>;
+    fn as_optimizer(&self) -> &O {
+        &self.0
+    }
+    fn as_optimizer_mut(&mut self) -> &mut O {
+        &mut self.0
+    }
 }
 
 /// Everything an optimizer needs to resume exactly where it stopped.
