@@ -131,6 +131,46 @@ fn a_typed_loss_and_optimizer_train_as_the_untyped_ones_do() {
 }
 
 #[test]
+fn targets_typed_by_their_width_train_as_the_untyped_ones_do() {
+    use nn::loss::MeanSquaredError;
+    nn::network! {
+        struct Pair<[3]> { dense(16), tanh, dense(2) }
+    }
+    let x: Vec<f32> = (0..3 * 64)
+        .map(|i| ((i * 37) % 101) as f32 / 101.0)
+        .collect();
+    let y: Vec<f32> = x
+        .chunks(3)
+        .flat_map(|s| [s[0] + s[1], s[1] * s[2]])
+        .collect();
+    let untyped = Dataset::<3, f32>::regression(x, y, 2).unwrap();
+    let typed = untyped.clone().typed::<2>().unwrap();
+    let run = |threads| {
+        let (mut a, mut b) = (Pair::new(4), Pair::new(4));
+        let mut trainer = Trainer::new(MeanSquaredError, Sgd::new(0.1), config(3, threads));
+        let ha = trainer.fit(&mut a, &untyped, &untyped).unwrap();
+        let mut trainer = Trainer::new(MeanSquaredError, Sgd::new(0.1), config(3, threads));
+        let hb = trainer.fit(&mut b, &typed, &typed).unwrap();
+        assert_eq!(a.params(), b.params(), "bit for bit on {threads} threads");
+        let losses = |h: &nn::train::History| {
+            h.epochs
+                .iter()
+                .map(|e| (e.train_loss, e.val_loss.unwrap()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(losses(&ha), losses(&hb));
+        assert!(ha.epochs[2].train_loss < ha.epochs[0].train_loss);
+        let (ea, eb) = (
+            evaluate(&mut a, &untyped, &MeanSquaredError, 10),
+            evaluate(&mut b, &typed, &MeanSquaredError, 10),
+        );
+        assert_eq!(ea.loss.to_bits(), eb.loss.to_bits());
+    };
+    run(1);
+    run(2);
+}
+
+#[test]
 fn resuming_from_a_checkpoint_gives_the_unbroken_result() {
     let (train, test) = digits();
     let tmp = TempDir::new("nn-train", "resume");

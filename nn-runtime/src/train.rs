@@ -9,7 +9,10 @@
 //! Any [`Loss`] trains: the data sets hold its kind of target (class labels
 //! for a softmax cross-entropy, float vectors for a mean squared error), and
 //! its [`Metrics`](crate::metrics::Metrics) score every epoch. A data set of
-//! the wrong kind does not compile.
+//! the wrong kind does not compile, nor does a loss typed by its outputs
+//! ([`Loss::outputs`]), an optimizer typed by its parameters
+//! ([`Optimizer::params`]) or a data set typed by its targets' width
+//! ([`Dataset::typed`]) that does not fit the network.
 //!
 //! Mini-batches are split across `threads` threads, the first share run on
 //! the network itself and each other share on a replica; the shares'
@@ -28,14 +31,14 @@ pub use plateau::ReduceOnPlateau;
 
 use crate::batch::{gather, Batching};
 use crate::data::augment::Augmentation;
-use crate::data::{Dataset, Target};
+use crate::data::{Dataset, Target, TrainsOn};
 use crate::loss::{Loss, Objective};
 use crate::metrics::{Metric, Metrics};
 use crate::network::{Network, TakesInput};
 use crate::optim::{Optimization, Optimizer, OptimizerState, StateError};
 use crate::schedule::{Schedule, ScheduleError};
 use crate::team::Team;
-use crate::typed::{OutputsFit, ParamsFit};
+use crate::typed::{OutputsFit, ParamsFit, TargetsFit};
 use crate::weights::{self, Values, WeightsError};
 use std::collections::HashMap;
 use std::fmt;
@@ -490,15 +493,16 @@ impl PlotError {
 /// metrics: they are NaN.
 ///
 /// The data set holds the loss's kind of target; another kind does not
-/// compile.
+/// compile, nor does a typed loss or a typed data set of another width
+/// than the network's outputs.
 ///
 /// # Panics
 /// If the data set's targets do not fit the network's outputs: more classes
 /// than outputs, or float targets of another width.
 #[track_caller]
-pub fn evaluate<N, L, const LEN: usize>(
+pub fn evaluate<N, L, D, const LEN: usize>(
     net: &mut N,
-    data: &Dataset<LEN, TargetOf<L>>,
+    data: &Dataset<LEN, D>,
     loss: &L,
     batch_size: usize,
 ) -> Evaluation<MetricsOf<L>>
@@ -506,8 +510,11 @@ where
     N: Network + TakesInput<LEN>,
     L: Objective,
     L::Outputs: OutputsFit<N, N::Outputs>,
+    D: Target,
+    TargetOf<L>: TrainsOn<D>,
+    D::Width: TargetsFit<N, N::Outputs>,
 {
-    check_fits::<N, LEN, TargetOf<L>>(data, "data set");
+    check_fits::<N, LEN, D>(data, "data set");
     let mut metrics = MetricsOf::<L>::new(N::OUTPUT_LEN);
     let total_loss = evaluate_into(net, data, loss.as_loss(), batch_size, &mut metrics);
     Evaluation {
@@ -531,9 +538,9 @@ fn check_fits<N: Network, const LEN: usize, T: Target>(data: &Dataset<LEN, T>, w
 
 /// The mean loss of `net` on `data` in evaluation mode, adding every batch
 /// to `metrics` (cleared first).
-fn evaluate_into<N, L, const LEN: usize>(
+fn evaluate_into<N, L, D, const LEN: usize>(
     net: &mut N,
-    data: &Dataset<LEN, TargetOf<L>>,
+    data: &Dataset<LEN, D>,
     loss: &L,
     batch_size: usize,
     metrics: &mut L::Metrics,
@@ -541,6 +548,8 @@ fn evaluate_into<N, L, const LEN: usize>(
 where
     N: Network + TakesInput<LEN>,
     L: Loss,
+    D: Target,
+    L::Target: TrainsOn<D>,
 {
     let was_training = net.is_training();
     net.eval();
@@ -553,7 +562,7 @@ where
     for start in (0..data.len()).step_by(batch_size) {
         let end = (start + batch_size).min(data.len());
         let inputs = &data.inputs()[start * LEN..end * LEN];
-        let targets = &data.targets()[start * width..end * width];
+        let targets = L::Target::flat(&data.targets()[start * width..end * width]);
         // inference a few samples at a time (see `Network::predict`)
         outputs.resize((end - start) * outputs_len, 0.0);
         net.predict(inputs, &mut outputs);
@@ -599,10 +608,10 @@ fn add_into(into: &mut [f32], from: &[f32]) {
 /// One share of each batch: its buffers and results, and for every share
 /// but the first a replica of the network (the first runs on the network
 /// being trained).
-struct Worker<N, L: Loss> {
+struct Worker<N, L: Loss, D> {
     replica: Option<N>,
     inputs: Vec<f32>,
-    targets: Vec<L::Target>,
+    targets: Vec<D>,
     d_out: Vec<f32>,
     /// The augmentation's working space.
     scratch: Vec<f32>,
@@ -611,14 +620,17 @@ struct Worker<N, L: Loss> {
     metrics: L::Metrics,
 }
 
-impl<N: Network, L: Loss> Worker<N, L> {
+impl<N: Network, L: Loss, D: Target> Worker<N, L, D>
+where
+    L::Target: TrainsOn<D>,
+{
     /// Forward and backward over this share of a batch of `batch_len`:
     /// gradients of the share's loss weighted by its part of the batch.
     fn run<const LEN: usize>(
         &mut self,
         net: &mut N,
         loss_fn: &L,
-        train: &Dataset<LEN, TargetOf<L>>,
+        train: &Dataset<LEN, D>,
         (part, batch_len): (&[usize], usize),
         (augment, epoch): (Option<&Augmentation>, usize),
     ) {
@@ -633,8 +645,9 @@ impl<N: Network, L: Loss> Worker<N, L> {
         }
         let outputs = net.forward(&self.inputs);
         self.d_out.resize(outputs.len(), 0.0);
-        let l = loss_fn.loss(outputs, &self.targets, &mut self.d_out);
-        self.metrics.add(outputs, &self.targets);
+        let targets = L::Target::flat(&self.targets);
+        let l = loss_fn.loss(outputs, targets, &mut self.d_out);
+        self.metrics.add(outputs, targets);
         // this share's mean loss counts for part.len() / batch_len of the batch's
         let weight = part.len() as f32 / batch_len as f32;
         self.d_out.iter_mut().for_each(|d| *d *= weight);
@@ -755,24 +768,29 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
     ///
     /// The data sets hold the loss's kind of target: class labels
     /// (`Dataset<LEN>`) for a classification loss, float targets
-    /// (`Dataset<LEN, f32>`) for a regression or multi-label loss. Another
-    /// kind does not compile.
+    /// (`Dataset<LEN, f32>`, or `Dataset<LEN, [f32; W]>` with their width in
+    /// the type) for a regression or multi-label loss. Another kind does not
+    /// compile, nor do a typed loss, optimizer or data set of another size
+    /// than the network's.
     ///
     /// # Panics
     /// If a data set's targets do not fit the network's outputs (more
     /// classes than outputs, or float targets of another width), or the
     /// augmentation's image shape is not the network's input.
     #[track_caller]
-    pub fn fit<'a, N, const LEN: usize>(
+    pub fn fit<'a, N, D, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, TargetOf<L>>,
-        validation: impl Into<Option<&'a Dataset<LEN, TargetOf<L>>>>,
+        train: &Dataset<LEN, D>,
+        validation: impl Into<Option<&'a Dataset<LEN, D>>>,
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
         L::Outputs: OutputsFit<N, N::Outputs>,
         O::Params: ParamsFit<N, N::Params>,
+        D: Target,
+        TargetOf<L>: TrainsOn<D>,
+        D::Width: TargetsFit<N, N::Outputs>,
     {
         self.fit_with(net, train, validation, &mut [])
     }
@@ -799,22 +817,25 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
     /// # Panics
     /// As [`fit`](Trainer::fit).
     #[track_caller]
-    pub fn fit_with<'a, N, const LEN: usize>(
+    pub fn fit_with<'a, N, D, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, TargetOf<L>>,
-        validation: impl Into<Option<&'a Dataset<LEN, TargetOf<L>>>>,
+        train: &Dataset<LEN, D>,
+        validation: impl Into<Option<&'a Dataset<LEN, D>>>,
         callbacks: &mut [&mut dyn Callback<N>],
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
         L::Outputs: OutputsFit<N, N::Outputs>,
         O::Params: ParamsFit<N, N::Params>,
+        D: Target,
+        TargetOf<L>: TrainsOn<D>,
+        D::Width: TargetsFit<N, N::Outputs>,
     {
         let validation = validation.into();
-        check_fits::<N, LEN, TargetOf<L>>(train, "training set");
+        check_fits::<N, LEN, D>(train, "training set");
         if let Some(val) = validation {
-            check_fits::<N, LEN, TargetOf<L>>(val, "validation set");
+            check_fits::<N, LEN, D>(val, "validation set");
         }
         if let Some(augment) = &self.config.augment {
             assert!(
@@ -829,15 +850,17 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
         self.fit_checked(net, train, validation, callbacks)
     }
 
-    fn fit_checked<N, const LEN: usize>(
+    fn fit_checked<N, D, const LEN: usize>(
         &mut self,
         net: &mut N,
-        train: &Dataset<LEN, TargetOf<L>>,
-        validation: Option<&Dataset<LEN, TargetOf<L>>>,
+        train: &Dataset<LEN, D>,
+        validation: Option<&Dataset<LEN, D>>,
         callbacks: &mut [&mut dyn Callback<N>],
     ) -> Result<History, TrainError>
     where
         N: Network + TakesInput<LEN> + Send,
+        D: Target,
+        TargetOf<L>: TrainsOn<D>,
     {
         if let Some(schedule) = &self.schedule {
             schedule.check()?;
@@ -894,7 +917,7 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
         }
         let threads = self.threads().max(1);
         let mut team = Team::new(threads);
-        let mut workers: Vec<Mutex<Worker<N, L::Loss>>> = (0..threads)
+        let mut workers: Vec<Mutex<Worker<N, L::Loss, D>>> = (0..threads)
             .map(|t| {
                 Mutex::new(Worker {
                     replica: (t > 0).then(|| N::from_state(net.state().clone())),

@@ -156,7 +156,7 @@ impl<Net: ?Sized, const WANT: usize, const GOT: usize> OutputsFit<Net, Count<GOT
 /// numbers.
 #[diagnostic::on_unimplemented(
     message = "this loss expects {WANT} outputs, but `{Net}` has {GOT}",
-    label = "`{Net}` has {GOT} outputs",
+    label = "`{Net}`'s output has {GOT} values",
     note = "the loss was built with `.outputs::<{WANT}>()`; `{Net}::OUTPUT_LEN` is {GOT}: build it with `.outputs::<{GOT}>()`, or without `.outputs` to check the outputs when the program runs"
 )]
 pub trait LossOutputs<Net: ?Sized, const WANT: usize, const GOT: usize> {}
@@ -188,3 +188,29 @@ impl<Net: ?Sized, const WANT: usize, const GOT: usize> ParamsFit<Net, Count<GOT>
 pub trait OptimizerParams<Net: ?Sized, const WANT: usize, const GOT: usize> {}
 
 impl<Net: ?Sized, const N: usize> OptimizerParams<Net, N, N> for () {}
+
+/// Holds when a data set of target width `Self` (`Count<W>` for
+/// `[f32; W]` targets, [`Unchecked`] otherwise) fits the network `Net` of
+/// outputs `Has` (its `Net::Outputs`).
+pub trait TargetsFit<Net: ?Sized, Has> {}
+
+impl<Net: ?Sized, Has> TargetsFit<Net, Has> for Unchecked {}
+
+impl<Net: ?Sized, const WANT: usize> TargetsFit<Net, Unknown> for Count<WANT> {}
+
+impl<Net: ?Sized, const WANT: usize, const GOT: usize> TargetsFit<Net, Count<GOT>> for Count<WANT> where
+    (): TargetWidth<Net, WANT, GOT>
+{
+}
+
+/// Holds when `WANT == GOT`: what a data set of `[f32; WANT]` targets
+/// requires of a network of `GOT` outputs, so that a mismatch is reported
+/// with both numbers.
+#[diagnostic::on_unimplemented(
+    message = "this data set's targets have {WANT} values, but `{Net}`'s output has {GOT}",
+    label = "`{Net}`'s output has {GOT} values",
+    note = "the data set holds `[f32; {WANT}]` targets; `{Net}::OUTPUT_LEN` is {GOT}: make it with `.typed::<{GOT}>()`, or keep it untyped (`Dataset<LEN, f32>`) to check the width when the program runs"
+)]
+pub trait TargetWidth<Net: ?Sized, const WANT: usize, const GOT: usize> {}
+
+impl<Net: ?Sized, const N: usize> TargetWidth<Net, N, N> for () {}

@@ -11,16 +11,20 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for u32 {}
     impl Sealed for f32 {}
+    impl<const W: usize> Sealed for [f32; W] {}
 }
 
 /// The kind of target a [`Dataset`] holds: `u32` for class labels (one per
 /// sample), `f32` for float vectors (several per sample: regression values
-/// or multi-hot labels).
+/// or multi-hot labels), `[f32; W]` for float vectors whose width is part of
+/// the type ([`Dataset::typed`]).
 ///
 /// A [`Loss`](crate::loss::Loss) names the kind it takes as its
 /// [`Target`](crate::loss::Loss::Target), and the trainer and
-/// [`evaluate`](crate::train::evaluate) only accept a data set of that kind:
-/// class labels given to a mean squared error do not compile.
+/// [`evaluate`](crate::train::evaluate) only accept a data set of that kind
+/// (`u32` for `u32`; `f32` or `[f32; W]` for `f32`): class labels given to
+/// a mean squared error do not compile, nor do `[f32; W]` targets given to a
+/// network of other than `W` outputs.
 pub trait Target: Copy + Send + Sync + PartialEq + fmt::Debug + 'static + sealed::Sealed {
     /// What messages call the kind.
     const KIND: &'static str;
@@ -34,10 +38,47 @@ pub trait Target: Copy + Send + Sync + PartialEq + fmt::Debug + 'static + sealed
     /// network of `outputs` outputs, if they do not.
     #[doc(hidden)]
     fn fits(width: usize, classes: usize, outputs: usize) -> Result<(), String>;
+
+    /// The width as a type: `Count<W>` for `[f32; W]`, `Unchecked` for
+    /// widths known only when the program runs.
+    #[doc(hidden)]
+    type Width;
+}
+
+/// The targets of the kind `T` that a loss of targets `Self` trains on:
+/// `u32` labels for `u32`, `f32` or `[f32; W]` vectors for `f32`.
+#[diagnostic::on_unimplemented(
+    message = "this loss takes data sets of `{Self}` targets, not of `{T}`",
+    label = "a data set of `{T}` targets",
+    note = "`u32` targets are class labels (`Dataset<LEN>`), for `SoftmaxCrossEntropy` and `MulticlassHinge`; `f32` and `[f32; W]` targets are float vectors (`Dataset<LEN, f32>`, `Dataset<LEN, [f32; W]>`), for `MeanSquaredError` and `SigmoidBinaryCrossEntropy`"
+)]
+pub trait TrainsOn<T: Target>: Sized {
+    /// `targets` as the loss reads them, one value after another.
+    #[doc(hidden)]
+    fn flat(targets: &[T]) -> &[Self];
+}
+
+impl TrainsOn<u32> for u32 {
+    fn flat(targets: &[u32]) -> &[u32] {
+        targets
+    }
+}
+
+impl TrainsOn<f32> for f32 {
+    fn flat(targets: &[f32]) -> &[f32] {
+        targets
+    }
+}
+
+impl<const W: usize> TrainsOn<[f32; W]> for f32 {
+    fn flat(targets: &[[f32; W]]) -> &[f32] {
+        targets.as_flattened()
+    }
 }
 
 impl Target for u32 {
     const KIND: &'static str = "class labels";
+    type Width = crate::typed::Unchecked;
 
     fn stratum(target: &[u32]) -> usize {
         target[0] as usize
@@ -55,6 +96,7 @@ impl Target for u32 {
 
 impl Target for f32 {
     const KIND: &'static str = "float targets";
+    type Width = crate::typed::Unchecked;
 
     fn stratum(_: &[f32]) -> usize {
         0
@@ -70,9 +112,26 @@ impl Target for f32 {
     }
 }
 
+/// The float vectors of a [`Dataset::typed`] data set: one `[f32; W]` per
+/// sample, their width checked against the network's outputs while the
+/// program compiles.
+impl<const W: usize> Target for [f32; W] {
+    const KIND: &'static str = "float targets";
+    type Width = crate::typed::Count<W>;
+
+    fn stratum(_: &[[f32; W]]) -> usize {
+        0
+    }
+
+    fn fits(_: usize, _: usize, outputs: usize) -> Result<(), String> {
+        f32::fits(W, W, outputs)
+    }
+}
+
 /// Samples of `LEN` floats each, stored one after another, with their
-/// targets: one class label each (`T = u32`, the default), or `width()`
-/// floats each (`T = f32`).
+/// targets: one class label each (`T = u32`, the default), `width()`
+/// floats each (`T = f32`), or one `[f32; W]` each (`T = [f32; W]`, made by
+/// [`Dataset::typed`]).
 ///
 /// ```
 /// # extern crate nn_runtime as nn;
@@ -251,6 +310,41 @@ impl<const LEN: usize> Dataset<LEN, f32> {
         })
     }
 
+    /// This data set with its targets' width in its type: one `[f32; W]`
+    /// per sample, so that the trainer and
+    /// [`evaluate`](crate::train::evaluate) refuse, while the program
+    /// compiles, a network of other than `W` outputs ("this data set's
+    /// targets have 3 values, but `Net`'s output has 1"). The width read
+    /// from a file is checked here, once.
+    ///
+    /// Fails with [`DataError::Invalid`] if the targets are not `W` wide.
+    ///
+    /// ```
+    /// # extern crate nn_runtime as nn;
+    /// use nn::data::Dataset;
+    ///
+    /// let sums = Dataset::<2, f32>::regression(vec![1.0, 2.0, 3.0, 4.0], vec![3.0, 7.0], 1)?;
+    /// let sums = sums.typed::<1>()?; // a Dataset<2, [f32; 1]>
+    /// assert_eq!(sums.target(1), &[[7.0]]);
+    /// # Ok::<(), nn::data::DataError>(())
+    /// ```
+    pub fn typed<const W: usize>(self) -> Result<Dataset<LEN, [f32; W]>, DataError> {
+        if self.width != W {
+            return invalid(format!(
+                "float targets of {} values per sample, not {W}",
+                self.width
+            ));
+        }
+        let (targets, rest) = self.targets.as_chunks::<W>();
+        debug_assert!(rest.is_empty());
+        Ok(Dataset {
+            inputs: self.inputs,
+            targets: targets.to_vec(),
+            width: 1,
+            classes: W,
+        })
+    }
+
     fn floats(
         inputs: Vec<f32>,
         targets: Vec<f32>,
@@ -280,6 +374,19 @@ impl<const LEN: usize> Dataset<LEN, f32> {
     }
 }
 
+impl<const LEN: usize, const W: usize> Dataset<LEN, [f32; W]> {
+    /// This data set with its targets' width a value again, as
+    /// [`Dataset::regression`] makes them.
+    pub fn untyped(self) -> Dataset<LEN, f32> {
+        Dataset {
+            inputs: self.inputs,
+            targets: self.targets.as_flattened().to_vec(),
+            width: W,
+            classes: W,
+        }
+    }
+}
+
 impl<const LEN: usize, T: Target> Dataset<LEN, T> {
     /// The number of samples.
     pub fn len(&self) -> usize {
@@ -291,8 +398,8 @@ impl<const LEN: usize, T: Target> Dataset<LEN, T> {
         self.targets.is_empty()
     }
 
-    /// Targets per sample: 1 for class labels, the vector's length for
-    /// float targets.
+    /// Targets per sample: 1 for class labels and `[f32; W]` vectors, the
+    /// vector's length for `f32` targets.
     pub fn width(&self) -> usize {
         self.width
     }
@@ -489,7 +596,8 @@ impl<const LEN: usize, T: Target> fmt::Debug for Dataset<LEN, T> {
         s.field("len", &self.len());
         match T::KIND {
             "class labels" => s.field("classes", &self.classes),
-            _ => s.field("width", &self.width),
+            // `classes` is the vectors' width, `[f32; W]` or not
+            _ => s.field("width", &self.classes),
         };
         s.finish_non_exhaustive()
     }
@@ -553,6 +661,30 @@ mod tests {
             message(Dataset::<1>::new(Vec::new(), Vec::new(), 0)),
             "0 classes (expected at least 1)"
         );
+    }
+
+    #[test]
+    fn typed_targets_keep_every_value_and_their_width_is_checked() {
+        let data =
+            Dataset::<1, f32>::regression(vec![1.0, 2.0], vec![0.5, 1.5, 2.5, 3.5], 2).unwrap();
+        assert_eq!(
+            message(data.clone().typed::<3>()),
+            "float targets of 2 values per sample, not 3"
+        );
+        let typed = data.clone().typed::<2>().unwrap();
+        assert_eq!((typed.len(), typed.width()), (2, 1));
+        assert_eq!(typed.target(1), &[[2.5, 3.5]]);
+        assert_eq!(typed.input(1), &[2.0]);
+        assert!(typed.fits_outputs(2).is_ok());
+        assert_eq!(
+            typed.fits_outputs(3).unwrap_err(),
+            "has targets of 2 values but the network gives 3 outputs"
+        );
+        assert_eq!(format!("{typed:?}"), format!("{data:?}"));
+        // split, shuffle and concatenation work on the arrays as on floats
+        let (a, b) = typed.split(0.5, 3);
+        assert_eq!(a.concat(&b).unwrap().len(), 2);
+        assert_eq!(typed.untyped(), data);
     }
 
     #[test]

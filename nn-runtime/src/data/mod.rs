@@ -34,7 +34,7 @@ pub mod idx;
 pub mod mnist;
 mod normalize;
 
-pub use dataset::{Dataset, Target};
+pub use dataset::{Dataset, Target, TrainsOn};
 pub use normalize::Normalization;
 
 /// What went wrong while reading a data set.
