@@ -780,6 +780,11 @@ fn shared_part(
 }
 
 /// [`pad`] of padded rows `rows` only, their borders zero.
+///
+/// Each channel's rows are zeroed in one `fill` before the input's are
+/// spread over them, not with a `fill` (a call to `memset` for 18 to 34
+/// floats) per row: ResNet-20, one sample on two threads, 469–477 → 456–465
+/// µs (medians, alternating builds).
 #[inline(always)]
 fn pad_rows(
     g: &Geometry,
@@ -790,9 +795,9 @@ fn pad_rows(
 ) {
     let half = t.half();
     for ch in 0..g.c {
-        for row in rows.clone() {
-            let dst = &mut padded[(ch * t.hp + row) * t.wp..][..t.wp];
-            dst.fill(0.0);
+        let plane = &mut padded[(ch * t.hp + rows.start) * t.wp..(ch * t.hp + rows.end) * t.wp];
+        plane.fill(0.0);
+        for (dst, row) in plane.chunks_exact_mut(t.wp).zip(rows.clone()) {
             if let Some(r) = row.checked_sub(g.pt).filter(|&r| r < g.h) {
                 spread_row(&x[(ch * g.h + r) * g.w..][..g.w], dst, g.pl, half);
             }
