@@ -1,8 +1,9 @@
 //! A loss typed by the network's outputs and an optimizer typed by its
 //! parameters train it and evaluate it as the untyped ones do.
 use nn::data::Dataset;
-use nn::loss::{Loss, MeanSquaredError, SoftmaxCrossEntropy};
-use nn::optim::{Adam, Optimizer, Sgd};
+use nn::loss::{MeanSquaredError, SoftmaxCrossEntropy};
+use nn::optim::{Adam, Sgd};
+// the prelude brings the `Loss` and `Optimizer` traits: `.outputs`, `.params`
 use nn::prelude::*;
 use nn::train::{evaluate, TrainConfig, Trainer};
 
@@ -28,6 +29,15 @@ fn main() {
     let typed = evaluate(&mut net, &data, &SoftmaxCrossEntropy.outputs::<3>(), 4);
     let untyped = evaluate(&mut net, &data, &SoftmaxCrossEntropy, 4);
     assert_eq!(typed.loss.to_bits(), untyped.loss.to_bits());
+    // a data set whose sample length is left to the network to settle
+    let inferred = Dataset::new(vec![0.5; 8], vec![2, 1], 3).unwrap();
+    let counted: usize = evaluate(&mut net, &inferred, &SoftmaxCrossEntropy, 2)
+        .metrics
+        .confusion_matrix()
+        .iter()
+        .flatten()
+        .sum();
+    assert_eq!(counted, 2);
     // an untyped loss and optimizer fit it as well
     let mut untyped = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.1), TrainConfig::new(1, 2));
     untyped.fit(&mut net, &data, None).unwrap();
