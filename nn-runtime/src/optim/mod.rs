@@ -60,9 +60,10 @@ macro_rules! optimizer {
     ($ty:ident $(. $field:tt)?) => {
         impl $ty {
             /// Allocates the state for `n` parameters now rather than at the
-            /// first step. Call it after the other options.
+            /// first step ([`Optimizer::reserve`](crate::optim::Optimizer::reserve)).
+            /// Call it after the other options.
             pub fn with_len(mut self, n: usize) -> Self {
-                $crate::optim::allocate(&mut self$(.$field)?, n);
+                $crate::optim::Optimizer::reserve(&mut self, n);
                 self
             }
         }
