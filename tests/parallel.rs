@@ -119,12 +119,16 @@ fn one_sample_through_winograd_and_a_wide_dense_layer_matches_one_network() {
 }
 
 /// Inference in evaluation mode goes a few samples at a time (sixteen here),
-/// each conv applying the batch norm and ReLU after it, and gives what one
-/// forward pass over the whole batch gives; it keeps nothing for backward.
+/// each conv applying the batch norm and ReLU after it, the last conv of a
+/// residual branch the block's sum and the ReLU after the block too, and
+/// gives what one forward pass over the whole batch gives; it keeps nothing
+/// for backward.
 #[test]
 fn evaluation_predict_in_chunks_matches_forward() {
     assert_eq!(SmallResNet::INFER_CHUNK, 16);
-    // the batch norms after convs and the ReLUs after those, folded
+    // the batch norms after convs and the ReLUs after those, folded; the
+    // sums of both blocks (an identity, and a 1×1 conv's branch that adds
+    // the other branch's output) and the ReLUs after them
     let folded: Vec<&str> = SmallResNet::LAYERS
         .iter()
         .filter(|l| l.strategy() == nn::Strategy::Folded)
@@ -132,7 +136,7 @@ fn evaluation_predict_in_chunks_matches_forward() {
         .collect();
     assert_eq!(
         folded,
-        ["1", "2", "3.0.1", "3.0.2", "3.0.4", "5.0.1", "5.0.2"]
+        ["1", "2", "3.0.1", "3.0.2", "3.0.4", "3", "4", "5.0.1", "5.0.2", "5", "6"]
     );
     let mut net = SmallResNet::new(5);
     // running statistics of their own, and parameters of batch norms and a
@@ -271,4 +275,76 @@ fn evaluation_predict_of_recurrent_layers_matches_forward() {
             assert_close(&one, &whole[n * 2..(n + 1) * 2], 1e-6, &what);
         }
     }
+}
+
+nn::network! {
+    /// Sums that a conv runs in `predict`, in the places a block can be:
+    /// a branch that is one conv reading the block's input (the residual),
+    /// the identity branch first, a block inside a branch, a block in a
+    /// `concat` branch with a ReLU after it that does not write over it,
+    /// an im2col conv (stride 2) and an in-place one (8 channels) doing
+    /// the sum, and an `add` whose last branch ends in a ReLU (not folded).
+    struct Shortcuts<[8, 10, 10]> {
+        residual { conv(8, kernel = 3, pad = 1), batch_norm },
+        relu,
+        add { [], [conv(8, kernel = 3, pad = 1, bias = false), batch_norm] },
+        residual {
+            conv(16, kernel = 3, pad = 1, bias = false), batch_norm, relu,
+            residual { conv(16, kernel = 3, pad = 1), batch_norm }, relu,
+            conv(8, kernel = 1),
+        },
+        concat {
+            [add { [conv(16, kernel = 1, stride = 2), batch_norm, relu, conv(16, kernel = 3, pad = 1)],
+                   [conv(16, kernel = 3, stride = 2, pad = 1), batch_norm] },
+             relu],
+            [max_pool(2)],
+        },
+        add { [conv(24, kernel = 1), relu], [] },
+        relu, global_avg_pool, dense(5),
+    }
+}
+
+/// Every block whose last conv runs the sum in `predict` (and the ReLU
+/// after it) gives what `forward` gives, on one thread and on two.
+#[test]
+fn evaluation_predict_through_folded_sums_matches_forward() {
+    let folded: Vec<&str> = Shortcuts::LAYERS
+        .iter()
+        .filter(|l| l.strategy() == nn::Strategy::Folded)
+        .map(|l| l.name)
+        .collect();
+    // the merges "0", "2", "3", "3.0.3" and "4.0.0"; the ReLUs "1" and
+    // "3.0.4" after the first and the inner residual; not the ReLU
+    // "4.0.1", which writes the concat's part, nor "5" or "6"
+    for name in ["0", "1", "2", "3", "3.0.3", "3.0.4", "4.0.0"] {
+        assert!(folded.contains(&name), "{name} in {folded:?}");
+    }
+    for name in ["4.0.1", "5", "6"] {
+        assert!(!folded.contains(&name), "{name} in {folded:?}");
+    }
+    let mut net = Shortcuts::new(3);
+    for step in 0..2 {
+        net.forward(&random_vec(4 * 800, 200 + step));
+    }
+    for name in ["0.0.1.bias", "2.1.1.weight", "4.0.0.1.1.bias"] {
+        net.tensor_mut(name)
+            .unwrap()
+            .iter_mut()
+            .for_each(|p| *p += 0.4);
+    }
+    net.eval();
+    for batch in [1, 3, 17] {
+        let x = random_vec(batch * 800, 300 + batch as u64);
+        let mut out = vec![f32::NAN; batch * 5];
+        net.predict(&x, &mut out);
+        assert_close(&out, net.forward(&x), 1e-5, &format!("batch {batch}"));
+    }
+    let mut replicas = Replicas::new(&net, 2);
+    replicas.set_sample_split(SampleSplit::Shared);
+    let x = random_vec(800, 400);
+    let (mut shared, mut single) = (vec![f32::NAN; 5], vec![f32::NAN; 5]);
+    replicas.predict(&x, &mut shared);
+    net.predict(&x, &mut single);
+    assert_eq!(shared, single);
+    assert_close(&single, net.forward(&x), 1e-5, "one sample");
 }

@@ -202,6 +202,7 @@ fn zeroed_backward(calls: &[BackwardCall]) -> Vec<TokenStream> {
 
 /// A layer's forward call: its runtime type, its ranges of parameters and
 /// buffers, and its input and output.
+#[derive(Clone)]
 struct Call {
     ty: TokenStream,
     params: (usize, usize),
@@ -270,6 +271,55 @@ fn fusion(nodes: &[ir::Node]) -> Vec<ir::Fuse> {
     }
 }
 
+/// Where the last of `nodes` (an `add` branch's) is a conv, or a conv and
+/// the batch norm after it, the index of that conv: in inference it can
+/// run the block's sum, and the ReLU after the block, in its epilogue
+/// ([`Body::residual`]).
+fn residual_conv(nodes: &[ir::Node]) -> Option<usize> {
+    let fuse = |n: &ir::Node| match n {
+        ir::Node::Layer(l) => l.fuse,
+        ir::Node::Block(_) => ir::Fuse::None,
+    };
+    use ir::Fuse::{Conv, Norm};
+    match nodes {
+        [.., conv, norm] if fuse(conv) == Conv && fuse(norm) == Norm => Some(nodes.len() - 2),
+        [.., conv] if fuse(conv) == Conv => Some(nodes.len() - 1),
+        _ => None,
+    }
+}
+
+/// The branch of an `add` block whose last conv runs the sum in inference:
+/// the block has two branches, and that one (the last one with layers) ends
+/// in a conv, or a conv and a batch norm. The other branch's output is then
+/// the residual the conv adds in (the block's input for an identity).
+fn residual_branch(block: &ir::Block) -> Option<usize> {
+    if block.merge != ir::Merge::Add || block.branches.len() != 2 {
+        return None;
+    }
+    let k = block.branches.iter().rposition(|b| !b.nodes.is_empty())?;
+    residual_conv(&block.branches[k].nodes).map(|_| k)
+}
+
+/// A conv (and the batch norm after it) whose inference call waits for its
+/// block's other branch: their calls.
+struct Deferred {
+    conv: Call,
+    norm: Option<Call>,
+}
+
+/// The type of what a conv applies in inference after its product (a
+/// batch norm's, or `Identity`) and its parameters and buffers.
+fn norm_of(norm: Option<&Call>) -> (TokenStream, TokenStream) {
+    match norm {
+        Some(n) => {
+            let [q0, q1, b0, b1] = [n.params.0, n.params.1, n.buffers.0, n.buffers.1].map(lit);
+            let ty = &n.ty;
+            (quote!(#ty), quote!((&params[#q0..#q1], &buffers[#b0..#b1])))
+        }
+        None => (quote!(::nn::__private::Identity), quote!((&[], &[]))),
+    }
+}
+
 /// What only a sound network has: its layers wired into passes.
 struct Body {
     /// The layers' own items (geometry types) and the compile-time checks
@@ -291,6 +341,9 @@ struct Body {
     /// The last layer's call, for inference's fusion of a conv with what
     /// follows it.
     last_call: Option<Call>,
+    /// The last conv of the branch of an `add` block that runs the block's
+    /// sum in inference, until the block emits that call.
+    deferred: Option<Deferred>,
     param_count: usize,
     buffer_len: usize,
     prepared_len: usize,
@@ -334,6 +387,7 @@ impl Body {
             buffer_tensors: Vec::new(),
             emitted: std::collections::HashSet::new(),
             last_call: None,
+            deferred: None,
             param_count: 0,
             buffer_len: 0,
             prepared_len: 0,
@@ -342,7 +396,7 @@ impl Body {
             output: Val::dense(0, 0, net.input.len()),
         };
         let input = Val::dense(0, 0, net.input.len());
-        let (out, _) = body.nodes(&net.nodes, input, 0, None);
+        let (out, _) = body.nodes(&net.nodes, input, 0, None, false);
         // pushed in forward order, each node's backward after its parts
         body.backward.reverse();
         body.output = out;
@@ -416,38 +470,129 @@ impl Body {
 
     /// The nodes of a list in order from `x`; returns the last output, and
     /// what the last node took of `target`. A conv and the batch norm and
-    /// ReLU after it run as one in inference ([`Body::fused`]).
+    /// ReLU after it run as one in inference ([`Body::fused`]); with
+    /// `defer_last`, the list's last conv (and batch norm) waits for its
+    /// block to run it in inference with the block's sum
+    /// ([`Body::residual`]), and so does the ReLU after an `add` block that
+    /// has such a branch.
     fn nodes(
         &mut self,
         nodes: &[ir::Node],
         mut x: Val,
         depth: usize,
         target: Option<Target>,
+        defer_last: bool,
     ) -> (Val, Placed) {
         let mut placed = Placed::default();
         let mut i = 0;
+        // the ReLU after a block that runs it in inference
+        let mut relu_taken = false;
+        let deferred_conv = residual_conv(nodes).filter(|_| defer_last);
+        let list_target = target;
         while i < nodes.len() {
-            let members = fusion(&nodes[i..]);
+            let deferring = deferred_conv == Some(i);
+            let mut members = fusion(&nodes[i..]);
+            if deferring && members.is_empty() {
+                members.push(ir::Fuse::Conv);
+            }
             let start = self.forward.len();
             let mut calls = Vec::new();
             for (k, node) in nodes[i..i + members.len().max(1)].iter().enumerate() {
                 let target = target.filter(|_| i + k + 1 == nodes.len());
-                let folded = k > 0;
+                let folded = k > 0 || relu_taken;
                 let in_place = target.is_none() && in_place(&nodes[..=i + k]);
                 (x, placed) = match node {
                     ir::Node::Layer(layer) => {
                         self.layer(layer, x, depth, target, (folded, in_place))
                     }
-                    ir::Node::Block(block) => self.block(block, x, depth, target),
+                    ir::Node::Block(block) => {
+                        // a ReLU next that writes over the block's output
+                        let relu_next = matches!(nodes.get(i + 1),
+                            Some(ir::Node::Layer(l)) if l.fuse == ir::Fuse::Relu)
+                            && list_target.filter(|_| i + 2 == nodes.len()).is_none()
+                            && self::in_place(&nodes[..=i + 1]);
+                        let (out, placed, relu) = self.block(block, x, depth, target, relu_next);
+                        relu_taken = relu;
+                        (out, placed)
+                    }
                 };
                 calls.extend(self.last_call.take());
             }
-            if !members.is_empty() {
+            if let (true, ir::Node::Layer(_)) = (relu_taken, &nodes[i]) {
+                // the ReLU's own pass in training only
+                relu_taken = false;
+                if let Some(call) = self.forward.pop() {
+                    self.forward.push(quote!(if !INFER { #call }));
+                }
+                if let Some((runs, _)) = self.steps.last_mut() {
+                    *runs = Runs::Training;
+                }
+            }
+            if deferring {
+                self.defer(&members, &calls, start);
+            } else if !members.is_empty() {
                 self.fused(&members, &calls, start);
             }
             i += members.len().max(1);
         }
         (x, placed)
+    }
+
+    /// The forward calls of a branch's last conv and the batch norm after
+    /// it (`members`, whose calls are `calls` and whose forward calls begin
+    /// at `start`) in training only: in inference the block runs them with
+    /// its sum ([`Body::residual`]).
+    fn defer(&mut self, members: &[ir::Fuse], calls: &[Call], start: usize) {
+        let separate = self.forward.split_off(start);
+        let first = self.steps.len() - separate.len();
+        for (runs, _) in &mut self.steps[first..] {
+            *runs = Runs::Training;
+        }
+        self.forward.push(quote!(if !INFER { #(#separate)* }));
+        let norm = members
+            .iter()
+            .position(|&m| m == ir::Fuse::Norm)
+            .map(|k| calls[k].clone());
+        self.deferred = Some(Deferred {
+            conv: calls[0].clone(),
+            norm,
+        });
+    }
+
+    /// The inference call of a deferred conv (and batch norm): from the
+    /// conv's input into the block's output `out`, the `residual` branch's
+    /// output added in, then a ReLU if `relu` (the one after the block).
+    fn residual(&mut self, deferred: Deferred, residual: Val, out: Val, relu: bool) {
+        let Deferred { conv, norm } = deferred;
+        let x = conv.x;
+        let (xa, ra) = (act_at(x.act), act_at(residual.act));
+        let [xl, rl, p0, p1, stride, r0, r1] = [
+            x.len,
+            residual.len,
+            conv.params.0,
+            conv.params.1,
+            out.stride,
+            conv.prepared.0,
+            conv.prepared.1,
+        ]
+        .map(lit);
+        let (y0, yl) = out.span(act_at(out.act));
+        let conv_ty = &conv.ty;
+        let (norm_ty, norm_args) = norm_of(norm.as_ref());
+        self.steps
+            .push((Runs::Inference, vec![x.act, residual.act, out.act]));
+        self.forward.push(quote! {
+            if INFER {
+                let (x, r, y) = ::nn::__private::split_reading_two(
+                    acts, (batch * #xa, batch * #xl), (batch * #ra, batch * #rl), (#y0, #yl),
+                );
+                <#conv_ty>::infer_residual::<#norm_ty, #relu>(::nn::__private::Forward {
+                    pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
+                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1], saved: &mut [],
+                }, #norm_args, (r, #rl));
+            }
+        });
+        self.scratch.push(quote!(<#conv_ty>::INFER_SCRATCH));
     }
 
     /// Wraps the forward calls of a conv and the layers after it that it
@@ -475,14 +620,7 @@ impl Body {
         .map(lit);
         let (y0, yl) = y.span(act_at(y.act));
         let conv_ty = &conv.ty;
-        let (norm_ty, norm_args) = match norm {
-            Some(n) => {
-                let [q0, q1, b0, b1] = [n.params.0, n.params.1, n.buffers.0, n.buffers.1].map(lit);
-                let ty = &n.ty;
-                (quote!(#ty), quote!((&params[#q0..#q1], &buffers[#b0..#b1])))
-            }
-            None => (quote!(::nn::__private::Identity), quote!((&[], &[]))),
-        };
+        let (norm_ty, norm_args) = norm_of(norm);
         let separate = self.forward.split_off(start);
         // the group's steps are the last ones (the calls before them may
         // already be merged into one, as this group's are about to be)
@@ -578,14 +716,25 @@ impl Body {
     /// layer write the output and every branch's last layer read the
     /// output's gradient, where they can; the merge adds the other branches
     /// in, and copies or adds only for the branches that could not.
+    ///
+    /// In inference, an `add` of two branches, one of which ends in a conv
+    /// (or a conv and a batch norm), has that conv add the other branch's
+    /// output in its epilogue, and apply the ReLU after the block when
+    /// `relu_next` (a ReLU that writes over the block's output follows):
+    /// the sum and the ReLU take no pass of their own. That branch's last
+    /// layer writes the output in training. Returns, last, whether the
+    /// ReLU after the block is taken.
     fn block(
         &mut self,
         block: &ir::Block,
         x: Val,
         depth: usize,
         target: Option<Target>,
-    ) -> (Val, Placed) {
+        relu_next: bool,
+    ) -> (Val, Placed, bool) {
+        let fused = residual_branch(block);
         let direct = quote!(::nn::__private::Strategy::direct);
+        let folded = quote!(::nn::__private::Strategy::folded);
         let params: usize = block.branches.iter().map(ir::Branch::params).sum();
         let macs =
             (block.branches.iter().map(ir::Branch::macs)).fold(block.macs, usize::saturating_add);
@@ -636,7 +785,7 @@ impl Body {
             });
             let target = match block.merge {
                 ir::Merge::Add => Some(Target {
-                    act: (k == 0).then_some(out.act),
+                    act: (k == fused.unwrap_or(0)).then_some(out.act),
                     grad: out.grad,
                     at: 0,
                     stride: out.len,
@@ -651,9 +800,17 @@ impl Body {
                 }),
             };
             at += branch.output.len();
-            outs.push(self.nodes(&branch.nodes, x, depth + 2, target));
+            let defer = fused == Some(k);
+            outs.push(self.nodes(&branch.nodes, x, depth + 2, target, defer));
         }
-        self.merge(block.merge, &outs, out);
+        let deferred = self.deferred.take();
+        let strategy = if deferred.is_some() { folded } else { direct };
+        self.merge(block.merge, &outs, out, deferred.is_none());
+        let relu = relu_next && deferred.is_some();
+        if let (Some(deferred), Some(k)) = (deferred, fused) {
+            let residual = outs[1 - k].0;
+            self.residual(deferred, residual, out, relu);
+        }
         let kind = match block.merge {
             ir::Merge::Add => "add",
             ir::Merge::Concat => "concat",
@@ -666,24 +823,28 @@ impl Body {
             buffers: 0,
             macs: block.macs,
             field: block.receptive_field,
-            strategy: direct,
+            strategy,
             depth,
             role: "Merge",
         });
-        (out, placed)
+        (out, placed, relu)
     }
 
     /// The merge's forward (sum or join into `out`) and backward (the
     /// output's gradient into each branch's, accumulated), for what the
-    /// branches did not do themselves.
-    fn merge(&mut self, merge: ir::Merge, branches: &[(Val, Placed)], out: Val) {
+    /// branches did not do themselves; the forward in training only unless
+    /// `inference` (a conv runs the sum there, [`Body::residual`]).
+    fn merge(&mut self, merge: ir::Merge, branches: &[(Val, Placed)], out: Val, inference: bool) {
         let (oa, og, ol) = (act_at(out.act), grad_at(out.grad), lit(out.len));
         let mut at = 0;
-        for (k, &(b, placed)) in branches.iter().enumerate() {
+        // the first branch added copies, unless one wrote the output itself
+        let mut written = branches.iter().any(|(_, placed)| placed.act);
+        for &(b, placed) in branches {
             let (ba, bg, bl) = (act_at(b.act), grad_at(b.grad), lit(b.len));
             let (forward, backward) = match merge {
                 ir::Merge::Add => {
-                    let first = k == 0;
+                    let first = !written;
+                    written |= !placed.act;
                     let forward = (!placed.act).then(|| {
                         quote!(::nn::__private::merge::add_forward(acts, batch, (#oa, #ol), (#ba, #bl), #first);)
                     });
@@ -705,7 +866,12 @@ impl Body {
                 }
             };
             if let Some(forward) = forward {
-                self.step(Runs::Always, &[out.act, b.act], forward);
+                if inference {
+                    self.step(Runs::Always, &[out.act, b.act], forward);
+                } else {
+                    let forward = quote!(if !INFER { #forward });
+                    self.step(Runs::Training, &[out.act, b.act], forward);
+                }
             }
             // the network's input gradient only when asked for
             self.backward.extend(backward.map(|backward| BackwardCall {

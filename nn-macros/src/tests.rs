@@ -261,11 +261,13 @@ fn merges(out: &str, f: &str) -> usize {
         .count()
 }
 
-/// An `add` merges without copies where its branches let it: the first
-/// branch's last layer writes the block's output and every branch's last
-/// layer reads the block's output gradient; only an identity branch, and a
-/// first branch whose last layer differentiates through its own output,
-/// need the merge's loops.
+/// An `add` merges without copies where its branches let it: one branch's
+/// last layer writes the block's output (the first branch's, or of two
+/// branches the last one that ends in a conv, which runs the sum in
+/// inference) and every branch's last layer reads the block's output
+/// gradient; only an identity branch, and a branch writing the output
+/// whose last layer differentiates through its own output, need the
+/// merge's loops.
 #[test]
 fn add_merges_in_place_where_the_branches_allow() {
     let residual = expand_items("residual { conv(4, kernel = 3, pad = 1), batch_norm }");
@@ -276,9 +278,14 @@ fn add_merges_in_place_where_the_branches_allow() {
     assert_eq!(merges(&projection, "add_forward"), 1);
     assert_eq!(merges(&projection, "add_backward"), 0);
     // tanh differentiates through its output: the sum goes to a slot of its own
-    let tanh_first = expand_items("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
+    let tanh_first =
+        expand_items("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1), relu] }");
     assert_eq!(merges(&tanh_first, "add_forward"), 2);
     assert_eq!(merges(&tanh_first, "add_backward"), 0);
+    // the conv of the last branch writes the output: tanh's branch adds in
+    let conv_last = expand_items("add { [conv(4, kernel = 1), tanh], [conv(4, kernel = 1)] }");
+    assert_eq!(merges(&conv_last, "add_forward"), 1);
+    assert_eq!(merges(&conv_last, "add_backward"), 0);
 }
 
 /// A `concat` merges without copies where its branches let it: a branch

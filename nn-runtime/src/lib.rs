@@ -62,7 +62,9 @@ pub use typed::{FloatArray, Sample};
 pub mod __private {
     pub use crate::init::Init;
     pub use crate::layers::*;
-    pub use crate::network::{max_of, split_slots, split_three, Generated, Layout, State};
+    pub use crate::network::{
+        max_of, split_reading_two, split_slots, split_three, Generated, Layout, State,
+    };
     pub use crate::summary::Role;
     pub use crate::typed::{Count, Sample, SampleLen, Unknown};
     pub use generic_array::typenum;

@@ -250,6 +250,37 @@ pub fn split_slots(
     }
 }
 
+/// Two shared ranges `(start, len)` of `buf`, which may overlap each other
+/// (a conv's input and the residual it adds in may be one slot), and a
+/// mutable one that overlaps neither.
+///
+/// # Panics
+/// If a shared range overlaps the mutable one, or one reaches past `buf`.
+#[doc(hidden)]
+pub fn split_reading_two(
+    buf: &mut [f32],
+    a: (usize, usize),
+    b: (usize, usize),
+    (out, out_len): (usize, usize),
+) -> (&[f32], &[f32], &mut [f32]) {
+    let (before, rest) = buf.split_at_mut(out);
+    let (y, after) = rest.split_at_mut(out_len);
+    let (before, after) = (&*before, &*after);
+    let end = out + out_len;
+    let shared = |(start, len): (usize, usize)| -> &[f32] {
+        if start + len <= out {
+            &before[start..start + len]
+        } else {
+            assert!(
+                start >= end,
+                "split_reading_two: a shared range overlaps the output"
+            );
+            &after[start - end..start - end + len]
+        }
+    };
+    (shared(a), shared(b), y)
+}
+
 /// Three disjoint ranges `(start, len)` of `buf`: the first shared, the
 /// others mutable (a layer's input, output and saved slot).
 ///

@@ -488,7 +488,7 @@ pub fn forward_prepared(
         g,
         batch,
         weight,
-        store,
+        (store, None),
         input,
         (output, out_stride),
         scratch,
@@ -532,7 +532,44 @@ pub fn forward_affine(
 ) {
     assert!(scale.len() >= g.oc && shift.len() >= g.oc);
     let store = Store::Affine { scale, shift, relu };
-    forward_storing(g, batch, weight, store, input, output, scratch)
+    forward_storing(g, batch, weight, (store, None), input, output, scratch)
+}
+
+/// [`forward_affine`] with each output value added to its place's value in
+/// `residual` (sample `n` at `n · stride`, laid out as the output) before
+/// the ReLU: inference through a residual block's last conv, its batch
+/// norm, the block's sum and the ReLU after it in one pass, while each
+/// value is in registers (Winograd's convs and the im2col ones a team
+/// shares out) or each sample's output in cache (the others).
+#[inline(always)]
+pub fn forward_residual(
+    g: &Geometry,
+    batch: usize,
+    weight: (&[f32], &[f32]),
+    (scale, shift, relu): (&[f32], &[f32], bool),
+    (residual, stride): (&[f32], usize),
+    input: &[f32],
+    output: (&mut [f32], usize),
+    scratch: &mut [f32],
+) {
+    assert!(scale.len() >= g.oc && shift.len() >= g.oc);
+    assert!(
+        stride >= g.out_len() && residual.len() >= batch.saturating_sub(1) * stride + g.out_len()
+    );
+    let store = Store::Affine { scale, shift, relu };
+    let residual = Some((residual, stride));
+    forward_storing(g, batch, weight, (store, residual), input, output, scratch)
+}
+
+/// `y = max(0, y + r)`, or without `max` unless `relu` (a NaN passes, as
+/// through the ReLU layer): a residual added to one sample's output while
+/// it is in cache.
+#[inline(always)]
+pub(super) fn add_residual(y: &mut [f32], r: &[f32], relu: bool) {
+    for (y, &r) in y.iter_mut().zip(r) {
+        let v = *y + r;
+        *y = if relu && v < 0.0 { 0.0 } else { v };
+    }
 }
 
 /// What a forward pass stores per output channel.
@@ -564,28 +601,59 @@ fn forward_storing(
     g: &Geometry,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
-    store: Store<'_>,
+    (store, residual): (Store<'_>, Option<(&[f32], usize)>),
     input: &[f32],
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
     debug_assert!(out_stride >= g.out_len());
+    let residual_of = |n: usize| residual.map(|(r, stride)| &r[n * stride..][..g.out_len()]);
     if g.plan().forward == Lowering::Winograd {
         let output = (output, out_stride);
         let weight = (weight, prepared);
         let input = (input, g.in_len());
-        return winograd::forward_inlined(g, batch, weight, store.onto(), input, output, scratch);
+        let onto = (store.onto(), residual);
+        return winograd::forward_inlined(g, batch, weight, onto, input, output, scratch);
     }
+    // the ReLU after the residual's sum, where there is one
+    let (store, relu_after) = match (store, residual) {
+        (Store::Affine { scale, shift, relu }, Some(_)) => {
+            let store = Store::Affine {
+                scale,
+                shift,
+                relu: false,
+            };
+            (store, relu)
+        }
+        _ => (store, false),
+    };
     if g.plan().forward == Lowering::Implicit {
-        let output = (output, out_stride);
-        return forward_implicit(g, batch, weight, store, input, output, scratch);
+        forward_implicit(
+            g,
+            batch,
+            weight,
+            store,
+            input,
+            (output, out_stride),
+            scratch,
+        );
+        // each sample's output added to in a pass of its own, while in
+        // cache: the in-place kernel's stores have no residual to read
+        if let Some((r, stride)) = residual {
+            for n in 0..batch {
+                let (y, r) = (&mut output[n * out_stride..], &r[n * stride..]);
+                add_residual(&mut y[..g.out_len()], &r[..g.out_len()], relu_after);
+            }
+        }
+        return;
     }
     let (k, p) = (g.patch_len(), g.positions());
     if k * p * g.oc >= SHARED_MIN_MACS && crate::team::lent_size() > 1 {
         for n in 0..batch {
             let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
             let y = &mut output[n * out_stride..][..g.out_len()];
-            forward_im2col_shared(g, weight, store, x, y);
+            let residual = residual_of(n).map(|r| (r, relu_after));
+            forward_im2col_shared(g, weight, (store, residual), x, y);
         }
         return;
     }
@@ -614,6 +682,9 @@ fn forward_storing(
                 }
             }
         }
+        if let Some(r) = residual_of(n) {
+            add_residual(y, r, relu_after);
+        }
     }
 }
 
@@ -631,7 +702,13 @@ const SHARED_MIN_MACS: usize = 1 << 19;
 /// the same way mostly wrote on the same core. Compiled once for every
 /// geometry.
 #[inline(never)]
-fn forward_im2col_shared(g: &Geometry, weight: &[f32], store: Store<'_>, x: &[f32], y: &mut [f32]) {
+fn forward_im2col_shared(
+    g: &Geometry,
+    weight: &[f32],
+    (store, residual): (Store<'_>, Option<(&[f32], bool)>),
+    x: &[f32],
+    y: &mut [f32],
+) {
     let (k, p) = (g.patch_len(), g.positions());
     let w = Mat::new(weight, g.oc, k);
     crate::team::split_planes(&mut y[..g.out_len()], (p, g.ow), &|_, _, mut part| {
@@ -669,6 +746,9 @@ fn forward_im2col_shared(g: &Geometry, weight: &[f32], store: Store<'_>, x: &[f3
                                     *d = gemm::affine(v, ab, relu);
                                 }
                             }
+                        }
+                        if let Some((r, relu)) = residual {
+                            add_residual(dst, &r[o * p + range.start..][..len], relu);
                         }
                     }
                 },
@@ -1299,14 +1379,18 @@ mod tests {
                 random_vec(g.oc, 63),
             );
             let x = random_vec(batch * g.in_len(), 64 + t as u64);
+            // a residual of stride 2 more than the output's
+            let residual = random_vec(batch * (g.out_len() + 2), 65 + t as u64);
+            let affine = Store::Affine {
+                scale: &scale,
+                shift: &shift,
+                relu: true,
+            };
             for store in [
-                Store::Bias(&bias),
-                Store::Bias(&[]),
-                Store::Affine {
-                    scale: &scale,
-                    shift: &shift,
-                    relu: true,
-                },
+                (Store::Bias(&bias), None),
+                (Store::Bias(&[]), None),
+                (affine, None),
+                (affine, Some((&residual[..], g.out_len() + 2))),
             ] {
                 let run = |y: &mut [f32]| {
                     let mut scratch = vec![f32::NAN; g.scratch_len()];

@@ -397,14 +397,19 @@ fn epilogue(onto: Onto<'_>, o: usize) -> (f32, f32, bool) {
 /// epilogue, into one sample's output `[OC, OH, OW]`: first for all the
 /// block's tiles at once into `q` (four rows of `ld`, one per position in
 /// the 2×2 tile, contiguous over the tiles), then spread into the output
-/// rows.
+/// rows. With a `residual` (one sample's values laid out as the output),
+/// each channel's rows, once spread and still in L1, are added to the
+/// residual's and the epilogue's ReLU applied to the sums: a residual
+/// block's last conv, its batch norm, the block's sum and the ReLU after it
+/// in one pass. (Added as each pair of values was spread, the sums made
+/// one sample on two threads slower, not faster.)
 #[inline(always)]
 fn transform_output(
     g: &Geometry,
     t: &Tiling,
     (m, channels): (&[f32], core::ops::Range<usize>),
     (ty0, rows): (usize, usize),
-    onto: Onto<'_>,
+    (onto, residual): (Onto<'_>, Option<&[f32]>),
     (y, q): (Output, &mut [f32]),
 ) {
     let (oc, oh, ow, tw, ld) = (g.oc, g.oh, g.ow, t.tw, t.ld);
@@ -413,6 +418,10 @@ fn transform_output(
     let m = &m[..XI * xi];
     let q = &mut q[..4 * ld];
     let add_to = matches!(onto, Onto::C);
+    debug_assert!(residual.is_none() || !add_to);
+    let residual = residual.map(|r| &r[..oc * oh * ow]);
+    // the output rows of these tile rows
+    let out_rows = 2 * ty0..(2 * (ty0 + rows)).min(oh);
     // the reads below stay within the first `OC` rows of `ld` of the 16
     // matrices and the writes within `q`: checked once here (see
     // `transform_input`)
@@ -423,6 +432,11 @@ fn transform_output(
     assert!(ty0.saturating_add(rows) <= t.th && oc.saturating_mul(oh * ow) <= y.len);
     for o in channels.clone() {
         let (scale, shift, relu) = epilogue(onto, o);
+        // the ReLU after the residual's sum, where there is one
+        let (relu, after) = match residual {
+            Some(_) => (false, relu),
+            None => (relu, false),
+        };
         // M holds the rows of `channels` only
         let at = (o - channels.start) * ld;
         for i in (0..tiles).step_by(L) {
@@ -461,6 +475,15 @@ fn transform_output(
             if pair == 2 {
                 spread(row1, (&q2[r * tw..], &q3[r * tw..]), add_to);
             }
+        }
+        if let Some(residual) = residual {
+            let at = o * oh * ow + out_rows.start * ow;
+            let len = out_rows.len() * ow;
+            // SAFETY: within the output (asserted: the rows of tile rows
+            // below `TH`, `o < OC`), and the caller's: no other thread
+            // touches this channel's rows of these tiles
+            let out = unsafe { y.part(at, len) };
+            super::conv2d::add_residual(out, &residual[at..at + len], after);
         }
     }
 }
@@ -596,23 +619,26 @@ pub fn forward(
 ) {
     vectorized(
         #[inline(always)]
-        || forward_inlined(g, batch, weight, onto, input, output, scratch),
+        || forward_inlined(g, batch, weight, (onto, None), input, output, scratch),
     )
 }
 
 /// [`forward`], inlined into its caller: with the sizes as constants there,
-/// a copy per conv layer.
+/// a copy per conv layer. With a `residual` (sample `n` at `n · stride`,
+/// laid out as the output), each output value is added to its residual,
+/// then clamped at zero if `onto`'s ReLU says so ([`transform_output`]).
 #[inline(always)]
 pub fn forward_inlined(
     g: &Geometry,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
-    onto: Onto<'_>,
+    (onto, residual): (Onto<'_>, Option<(&[f32], usize)>),
     (input, in_stride): (&[f32], usize),
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
     debug_assert!(applies(g) && in_stride >= g.in_len() && out_stride >= g.out_len());
+    let residual_of = |n: usize| residual.map(|(r, stride)| &r[n * stride..][..g.out_len()]);
     let t = Tiling::of(g);
     let (oc, c) = (g.oc, g.c);
     let (u, own) = scratch[..scratch_len(g)].split_at_mut(XI * oc * c);
@@ -626,6 +652,7 @@ pub fn forward_inlined(
         for n in 0..batch {
             let x = &input[n * in_stride..][..g.in_len()];
             let y = Output::of(&mut output[n * out_stride..][..g.out_len()]);
+            let onto = (onto, residual_of(n));
             forward_shared(g, &t, u, onto, x, y, (Shared(own.as_mut_ptr()), own.len()));
         }
         return;
@@ -645,6 +672,7 @@ pub fn forward_inlined(
             let tiles = rows * t.tw;
             transform_input(g, &t, padded, (ty0, rows), v);
             products((g, &t), (u, v), (m, 0..oc), tiles);
+            let onto = (onto, residual_of(n));
             transform_output(g, &t, (m, 0..oc), (ty0, rows), onto, (y, &mut *q));
             ty0 += rows;
         }
@@ -712,7 +740,7 @@ fn forward_shared(
     g: &Geometry,
     t: &Tiling,
     u: &[f32],
-    onto: Onto<'_>,
+    onto: (Onto<'_>, Option<&[f32]>),
     x: &[f32],
     y: Output,
     (scratch, len): (Shared, usize),
@@ -746,7 +774,7 @@ fn shared_part(
     g: &Geometry,
     t: &Tiling,
     u: &[f32],
-    onto: Onto<'_>,
+    onto: (Onto<'_>, Option<&[f32]>),
     (x, y): (&[f32], Output),
     (i, n): (usize, usize),
     own: &mut [f32],

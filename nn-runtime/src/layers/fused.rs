@@ -62,6 +62,30 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
     /// floats; `f.buffers` is not used.
     #[inline(never)]
     pub fn infer<N: ChannelAffine, const RELU: bool>(f: Forward<'_>, norm: (&[f32], &[f32])) {
+        Self::infer_onto::<N, RELU>(f, norm, None)
+    }
+
+    /// [`Conv2d::infer`] with each output value added to its place's value
+    /// in `residual` (sample `n` at `n · stride`, laid out as this conv's
+    /// output) before the ReLU: `network!` emits it for the last conv (and
+    /// batch norm) of an `add` block's branch, the other branch's output
+    /// as the residual and the ReLU after the block as `RELU`, so that the
+    /// sum and the ReLU take no pass of their own in `predict`.
+    #[inline(never)]
+    pub fn infer_residual<N: ChannelAffine, const RELU: bool>(
+        f: Forward<'_>,
+        norm: (&[f32], &[f32]),
+        residual: (&[f32], usize),
+    ) {
+        Self::infer_onto::<N, RELU>(f, norm, Some(residual))
+    }
+
+    #[inline(always)]
+    fn infer_onto<N: ChannelAffine, const RELU: bool>(
+        f: Forward<'_>,
+        norm: (&[f32], &[f32]),
+        residual: Option<(&[f32], usize)>,
+    ) {
         let oc = Self::G.oc;
         let (scratch, affine) =
             f.scratch[..Self::INFER_SCRATCH].split_at_mut(Self::G.scratch_len());
@@ -78,15 +102,29 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
             #[inline(always)]
             || {
                 let affine = (&*scale, &*shift, RELU);
-                conv2d::forward_affine(
-                    &Self::G,
-                    f.pass.batch,
-                    (w, Self::prepared(f.pass, f.prepared)),
-                    affine,
-                    f.input,
-                    (f.output, f.out_stride),
-                    scratch,
-                )
+                let weight = (w, Self::prepared(f.pass, f.prepared));
+                let output = (f.output, f.out_stride);
+                match residual {
+                    Some(r) => conv2d::forward_residual(
+                        &Self::G,
+                        f.pass.batch,
+                        weight,
+                        affine,
+                        r,
+                        f.input,
+                        output,
+                        scratch,
+                    ),
+                    None => conv2d::forward_affine(
+                        &Self::G,
+                        f.pass.batch,
+                        weight,
+                        affine,
+                        f.input,
+                        output,
+                        scratch,
+                    ),
+                }
             },
         )
     }
@@ -226,6 +264,63 @@ mod tests {
         let conv_relu: Vec<f32> = conv_out.iter().map(|v| v.max(0.0)).collect();
         assert_eq!(run(false, true), conv_relu, "{what}: conv, relu");
         assert_eq!(run(false, false), conv_out, "{what}: conv");
+
+        // with a residual (each sample's one float further on than the
+        // output's), on one thread and shared out among two: bit for bit
+        // `infer`, then the sum and the ReLU
+        let stride = C * P + 1;
+        let residual = random_vec(batch * stride, seed + 5);
+        let with_residual = |relu: bool| {
+            let mut y = vec![f32::NAN; n];
+            let f = Forward {
+                pass: Pass {
+                    inference: true,
+                    ..pass
+                },
+                params: &conv_params,
+                input: &x,
+                output: &mut y,
+                out_stride: C * P,
+                scratch: &mut vec![0.0; Conv2d::<G, BIAS>::INFER_SCRATCH],
+                buffers: &mut [],
+                prepared: &prepared,
+                saved: &mut [],
+            };
+            let norm_args = (&bn_params[..], &bn_buffers[..]);
+            let r = (&residual[..], stride);
+            if relu {
+                Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, true>(f, norm_args, r);
+            } else {
+                Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, false>(f, norm_args, r);
+            }
+            y
+        };
+        let mut team = crate::team::Team::new(2);
+        for relu in [false, true] {
+            let mut want = run(true, false);
+            for (y, r) in want
+                .chunks_exact_mut(C * P)
+                .zip(residual.chunks_exact(stride))
+            {
+                for (v, &r) in y.iter_mut().zip(r) {
+                    let sum = *v + r;
+                    *v = if relu { sum.max(0.0) } else { sum };
+                }
+            }
+            assert_eq!(want.iter().any(|&v| v < 0.0), !relu, "{what}");
+            let same = |got: &[f32]| {
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            };
+            assert!(same(&with_residual(relu)), "{what}: residual, relu {relu}");
+            let mut shared = Vec::new();
+            crate::team::lend(&mut team, || shared = with_residual(relu));
+            assert!(
+                same(&shared),
+                "{what}: residual on two threads, relu {relu}"
+            );
+        }
     }
 
     /// 32 → 32 channels 3×3 on 6×7, stride 1: Winograd's, with the
@@ -239,9 +334,40 @@ mod tests {
         };
     }
 
+    /// Winograd's on rows of 27: eight pairs at a time, then four, then
+    /// one and the odd column.
+    struct Long;
+    impl Window for Long {
+        const GEOMETRY: crate::layers::Geometry = crate::layers::Geometry {
+            h: 5,
+            w: 27,
+            oh: 5,
+            ow: 27,
+            ..Tiles::GEOMETRY
+        };
+    }
+
+    /// Winograd's on 16×16, which two threads share out by rows of tiles.
+    struct Square;
+    impl Window for Square {
+        const GEOMETRY: crate::layers::Geometry = crate::layers::Geometry {
+            c: 16,
+            oc: 16,
+            h: 16,
+            w: 16,
+            oh: 16,
+            ow: 16,
+            ..Wide::GEOMETRY
+        };
+    }
+
     #[test]
     fn infer_gives_the_layers_one_after_the_other() {
         const { assert!(<Conv2d<Tiles, true> as Layer>::PREPARED > 0) };
+        const { assert!(<Conv2d<Long, true> as Layer>::PREPARED > 0) };
+        const { assert!(<Conv2d<Square, false> as Layer>::PREPARED > 0) };
+        check::<Long, true, 32, 135>(7);
+        check::<Square, false, 16, 256>(8);
         check::<Tiles, true, 32, 42>(5);
         check::<Tiles, false, 32, 42>(6);
         check::<Wide, true, 16, 42>(1);
