@@ -475,7 +475,7 @@ pub fn forward(
 /// empty: made here, once per call, where the plan needs them).
 #[inline(always)]
 pub fn forward_prepared(
-    g: &Geometry,
+    g: impl Sizes,
     batch: usize,
     weight: (&[f32], &[f32]),
     bias: &[f32],
@@ -493,6 +493,33 @@ pub fn forward_prepared(
         (output, out_stride),
         scratch,
     )
+}
+
+/// A conv's geometry as the forward pass takes it: a value (`&Geometry`,
+/// for which the passes that share one sample out among a team's threads
+/// are compiled once, the sizes values), or a layer's constant (a type
+/// whose `geometry` returns it: those passes get a copy per layer, the
+/// sizes constants in it, as in the passes on one thread, which inline
+/// theirs). See `winograd::forward_inlined`.
+pub trait Sizes: Copy + Sync {
+    /// Whether the shared passes get a copy for these sizes: only a
+    /// layer's constant for which they can run (a type's copy is compiled
+    /// wherever the type is used, whether the pass runs or not: for every
+    /// conv, ResNet-20's rebuild took 23 s rather than 14). Otherwise they
+    /// take the geometry as a value.
+    const COPY: bool;
+
+    /// The geometry.
+    fn geometry(&self) -> &Geometry;
+}
+
+impl Sizes for &Geometry {
+    const COPY: bool = false;
+
+    #[inline(always)]
+    fn geometry(&self) -> &Geometry {
+        self
+    }
 }
 
 /// Floats of what [`prepare`] derives from the weights for the forward
@@ -522,7 +549,7 @@ pub fn prepare(g: &Geometry, weight: &[f32], prepared: &mut [f32]) {
 /// registers.
 #[inline(always)]
 pub fn forward_affine(
-    g: &Geometry,
+    sizes: impl Sizes,
     batch: usize,
     weight: (&[f32], &[f32]),
     (scale, shift, relu): (&[f32], &[f32], bool),
@@ -530,9 +557,10 @@ pub fn forward_affine(
     output: (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
+    let g = sizes.geometry();
     assert!(scale.len() >= g.oc && shift.len() >= g.oc);
     let store = Store::Affine { scale, shift, relu };
-    forward_storing(g, batch, weight, (store, None), input, output, scratch)
+    forward_storing(sizes, batch, weight, (store, None), input, output, scratch)
 }
 
 /// [`forward_affine`] with each output value added to its place's value in
@@ -543,7 +571,7 @@ pub fn forward_affine(
 /// shares out) or each sample's output in cache (the others).
 #[inline(always)]
 pub fn forward_residual(
-    g: &Geometry,
+    sizes: impl Sizes,
     batch: usize,
     weight: (&[f32], &[f32]),
     (scale, shift, relu): (&[f32], &[f32], bool),
@@ -552,13 +580,22 @@ pub fn forward_residual(
     output: (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
+    let g = sizes.geometry();
     assert!(scale.len() >= g.oc && shift.len() >= g.oc);
     assert!(
         stride >= g.out_len() && residual.len() >= batch.saturating_sub(1) * stride + g.out_len()
     );
     let store = Store::Affine { scale, shift, relu };
     let residual = Some((residual, stride));
-    forward_storing(g, batch, weight, (store, residual), input, output, scratch)
+    forward_storing(
+        sizes,
+        batch,
+        weight,
+        (store, residual),
+        input,
+        output,
+        scratch,
+    )
 }
 
 /// `y = max(0, y + r)`, or without `max` unless `relu` (a NaN passes, as
@@ -598,7 +635,7 @@ impl<'a> Store<'a> {
 
 #[inline(always)]
 fn forward_storing(
-    g: &Geometry,
+    sizes: impl Sizes,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
     (store, residual): (Store<'_>, Option<(&[f32], usize)>),
@@ -606,6 +643,7 @@ fn forward_storing(
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
+    let g = sizes.geometry();
     debug_assert!(out_stride >= g.out_len());
     let residual_of = |n: usize| residual.map(|(r, stride)| &r[n * stride..][..g.out_len()]);
     if g.plan().forward == Lowering::Winograd {
@@ -613,7 +651,7 @@ fn forward_storing(
         let weight = (weight, prepared);
         let input = (input, g.in_len());
         let onto = (store.onto(), residual);
-        return winograd::forward_inlined(g, batch, weight, onto, input, output, scratch);
+        return winograd::forward_inlined(sizes, batch, weight, onto, input, output, scratch);
     }
     // the ReLU after the residual's sum, where there is one
     let (store, relu_after) = match (store, residual) {

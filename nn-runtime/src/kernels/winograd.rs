@@ -68,7 +68,7 @@
 //! kernels (the conv's plan decides, see `conv2d::Geometry::plan_for`).
 #![allow(unsafe_code)]
 
-use super::conv2d::Geometry;
+use super::conv2d::{Geometry, Sizes};
 use super::gemm::{self, Mat, Onto};
 use super::simd::vectorized;
 
@@ -628,8 +628,8 @@ pub fn forward(
 /// laid out as the output), each output value is added to its residual,
 /// then clamped at zero if `onto`'s ReLU says so ([`transform_output`]).
 #[inline(always)]
-pub fn forward_inlined(
-    g: &Geometry,
+pub fn forward_inlined<S: Sizes>(
+    sizes: S,
     batch: usize,
     (weight, prepared): (&[f32], &[f32]),
     (onto, residual): (Onto<'_>, Option<(&[f32], usize)>),
@@ -637,6 +637,7 @@ pub fn forward_inlined(
     (output, out_stride): (&mut [f32], usize),
     scratch: &mut [f32],
 ) {
+    let g = sizes.geometry();
     debug_assert!(applies(g) && in_stride >= g.in_len() && out_stride >= g.out_len());
     let residual_of = |n: usize| residual.map(|(r, stride)| &r[n * stride..][..g.out_len()]);
     let t = Tiling::of(g);
@@ -653,7 +654,13 @@ pub fn forward_inlined(
             let x = &input[n * in_stride..][..g.in_len()];
             let y = Output::of(&mut output[n * out_stride..][..g.out_len()]);
             let onto = (onto, residual_of(n));
-            forward_shared(g, &t, u, onto, x, y, (Shared(own.as_mut_ptr()), own.len()));
+            let scratch = (Shared(own.as_mut_ptr()), own.len());
+            // a constant condition: no copy for sizes that take none
+            if S::COPY {
+                forward_shared(sizes, u, onto, x, y, scratch);
+            } else {
+                forward_shared(g, u, onto, x, y, scratch);
+            }
         }
         return;
     }
@@ -732,39 +739,50 @@ const ROWS_SPLIT_TILES: usize = MAX_PANEL;
 /// rows: `len` floats, [`scratch_len`] less `U`'s, which no one else uses
 /// while the call lasts.
 ///
-/// One compiled copy for every geometry, as [`forward`]: inlined into each
-/// layer beside the one-thread path, it made that path slower (ResNet-20,
-/// one sample on one thread, 665–669 → 699–705 µs).
+/// Not inlined: inlined into each layer beside the one-thread path, it
+/// made that path slower (ResNet-20, one sample on one thread, 665–669 →
+/// 699–705 µs). But a copy per layer when `sizes` is a layer's constant, so
+/// that the sizes are constants in it as in the one-thread path: compiled
+/// once for every geometry, the sizes read from memory, a 64-channel 8²
+/// conv took as long on two threads as on one (24.2–24.5 µs against 24.2).
 #[inline(never)]
 fn forward_shared(
-    g: &Geometry,
-    t: &Tiling,
+    sizes: impl Sizes,
     u: &[f32],
     onto: (Onto<'_>, Option<&[f32]>),
     x: &[f32],
     y: Output,
     (scratch, len): (Shared, usize),
 ) {
-    // `vectorized` inside each branch: `with_own`'s closure is a function
-    // of its own, compiled without AVX2 unless it calls it
     crate::team::split(&|i, n| {
         if i == 0 {
             // SAFETY: the caller's scratch, which only this thread (the
             // caller's) uses while the call lasts
             let own = unsafe { core::slice::from_raw_parts_mut(scratch.get(), len) };
-            vectorized(
-                #[inline(always)]
-                || shared_part(g, t, u, onto, (x, y), (i, n), own),
-            );
+            thread_part(sizes, u, onto, (x, y), (i, n), own);
         } else {
-            crate::team::with_own(len, |own| {
-                vectorized(
-                    #[inline(always)]
-                    || shared_part(g, t, u, onto, (x, y), (i, n), own),
-                );
-            });
+            crate::team::with_own(len, |own| thread_part(sizes, u, onto, (x, y), (i, n), own));
         }
     });
+}
+
+/// [`shared_part`] with the CPU's vector instructions: one copy for both
+/// the calling thread and the others (with two, ResNet-20's rebuild after
+/// a one-line edit took 20.0–20.2 s rather than 19.4–19.5).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn thread_part(
+    sizes: impl Sizes,
+    u: &[f32],
+    onto: (Onto<'_>, Option<&[f32]>),
+    (x, y): (&[f32], Output),
+    (i, n): (usize, usize),
+    own: &mut [f32],
+) {
+    vectorized(
+        #[inline(always)]
+        || shared_part(sizes.geometry(), u, onto, (x, y), (i, n), own),
+    );
 }
 
 /// Thread `i`'s part of [`forward_shared`], in its own buffers `own`.
@@ -772,13 +790,13 @@ fn forward_shared(
 #[inline(always)]
 fn shared_part(
     g: &Geometry,
-    t: &Tiling,
     u: &[f32],
     onto: (Onto<'_>, Option<&[f32]>),
     (x, y): (&[f32], Output),
     (i, n): (usize, usize),
     own: &mut [f32],
 ) {
+    let t = &Tiling::of(g);
     let (oc, c) = (g.oc, g.c);
     let (padded, rest) = own.split_at_mut(c * t.hp * t.wp);
     let (v, rest) = rest.split_at_mut(XI * t.v_stride(c));

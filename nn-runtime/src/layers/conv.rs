@@ -12,6 +12,28 @@ pub trait Window {
     const GEOMETRY: Geometry;
 }
 
+/// The geometry of `Conv2d<G, BIAS>` as a constant that the kernels'
+/// passes compile in, the passes shared out among threads included
+/// ([`conv2d::Sizes`]).
+pub(super) struct Fixed<G, const BIAS: bool>(PhantomData<fn() -> G>);
+
+impl<G, const BIAS: bool> Clone for Fixed<G, BIAS> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<G, const BIAS: bool> Copy for Fixed<G, BIAS> {}
+
+impl<G: Window, const BIAS: bool> conv2d::Sizes for Fixed<G, BIAS> {
+    const COPY: bool = crate::kernels::winograd::applies(&Conv2d::<G, BIAS>::G);
+
+    #[inline(always)]
+    fn geometry(&self) -> &Geometry {
+        &Conv2d::<G, BIAS>::G
+    }
+}
+
 /// `conv`: input `[C, H, W]`, output `[OC, OH, OW]`, with the sizes of
 /// `G::GEOMETRY`; parameters `weight [OC, C, KH, KW]`, then `bias [OC]`
 /// when `BIAS`.
@@ -20,6 +42,8 @@ pub struct Conv2d<G, const BIAS: bool>(PhantomData<G>);
 impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
     pub(super) const G: Geometry = G::GEOMETRY.checked_conv();
     pub(super) const WEIGHTS: usize = Self::G.oc * Self::G.patch_len();
+    /// [`Conv2d::G`] for the kernels.
+    pub(super) const SIZES: Fixed<G, BIAS> = Fixed(PhantomData);
 
     /// The prepared weights when the pass may read them, else none (the
     /// kernel prepares them itself).
@@ -81,7 +105,7 @@ impl<G: Window, const BIAS: bool> Layer for Conv2d<G, BIAS> {
                 let batch = f.pass.batch;
                 let output = (f.output, f.out_stride);
                 let w = (w, Self::prepared(f.pass, f.prepared));
-                conv2d::forward_prepared(&Self::G, batch, w, b, f.input, output, f.scratch);
+                conv2d::forward_prepared(Self::SIZES, batch, w, b, f.input, output, f.scratch);
             },
         )
     }

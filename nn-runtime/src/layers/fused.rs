@@ -106,7 +106,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
                 let output = (f.output, f.out_stride);
                 match residual {
                     Some(r) => conv2d::forward_residual(
-                        &Self::G,
+                        Self::SIZES,
                         f.pass.batch,
                         weight,
                         affine,
@@ -116,7 +116,7 @@ impl<G: Window, const BIAS: bool> Conv2d<G, BIAS> {
                         scratch,
                     ),
                     None => conv2d::forward_affine(
-                        &Self::G,
+                        Self::SIZES,
                         f.pass.batch,
                         weight,
                         affine,
