@@ -61,7 +61,10 @@
 //! the transforms on the calling thread), the values each core handed the
 //! other made one sample slower than on one thread: ResNet-20 860–870 µs
 //! against 660; by rows and channels, VGG-mini on two threads 219–224 µs
-//! against 325–331 by positions.
+//! against 325–331 by positions. The shared pass has a copy per conv
+//! geometry too, its sizes constants (a conv layer hands its geometry over
+//! as a type, `conv2d::Sizes`): compiled once for every geometry, it made
+//! ResNet-20's sample on two threads 454–460 µs rather than 370–372.
 //!
 //! Where it runs ([`applies`]): 3×3 kernels with stride 1 and at least
 //! [`MIN_CHANNELS`] input and output channels, on CPUs with the fast
