@@ -309,6 +309,34 @@ struct Deferred {
 
 /// The type of what a conv applies in inference after its product (a
 /// batch norm's, or `Identity`) and its parameters and buffers.
+/// The call of the batch norm among a fused group's `members`, if any.
+fn norm_call<'a>(members: &[ir::Fuse], calls: &'a [Call]) -> Option<&'a Call> {
+    members
+        .iter()
+        .position(|&m| m == ir::Fuse::Norm)
+        .map(|k| &calls[k])
+}
+
+/// The `Forward` argument of a conv's inference call: its parameters and
+/// prepared floats, from `x` into `y` (bound by the caller) with rows
+/// `stride` apart.
+fn infer_forward(conv: &Call, stride: usize) -> TokenStream {
+    let [p0, p1, r0, r1, stride] = [
+        conv.params.0,
+        conv.params.1,
+        conv.prepared.0,
+        conv.prepared.1,
+        stride,
+    ]
+    .map(lit);
+    quote! {
+        ::nn::__private::Forward {
+            pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
+            scratch, buffers: &mut [], prepared: &prepared[#r0..#r1], saved: &mut [],
+        }
+    }
+}
+
 fn norm_of(norm: Option<&Call>) -> (TokenStream, TokenStream) {
     match norm {
         Some(n) => {
@@ -543,20 +571,25 @@ impl Body {
     /// at `start`) in training only: in inference the block runs them with
     /// its sum ([`Body::residual`]).
     fn defer(&mut self, members: &[ir::Fuse], calls: &[Call], start: usize) {
+        let separate = self.training_only(start);
+        self.forward.push(quote!(if !INFER { #(#separate)* }));
+        self.deferred = Some(Deferred {
+            conv: calls[0].clone(),
+            norm: norm_call(members, calls).cloned(),
+        });
+    }
+
+    /// Takes the forward calls from `start` on out of the list, marking
+    /// their steps as training's (the calls before them may already be
+    /// merged into one, as these are about to be, so the steps are counted
+    /// from the end).
+    fn training_only(&mut self, start: usize) -> Vec<TokenStream> {
         let separate = self.forward.split_off(start);
         let first = self.steps.len() - separate.len();
         for (runs, _) in &mut self.steps[first..] {
             *runs = Runs::Training;
         }
-        self.forward.push(quote!(if !INFER { #(#separate)* }));
-        let norm = members
-            .iter()
-            .position(|&m| m == ir::Fuse::Norm)
-            .map(|k| calls[k].clone());
-        self.deferred = Some(Deferred {
-            conv: calls[0].clone(),
-            norm,
-        });
+        separate
     }
 
     /// The inference call of a deferred conv (and batch norm): from the
@@ -566,19 +599,11 @@ impl Body {
         let Deferred { conv, norm } = deferred;
         let x = conv.x;
         let (xa, ra) = (act_at(x.act), act_at(residual.act));
-        let [xl, rl, p0, p1, stride, r0, r1] = [
-            x.len,
-            residual.len,
-            conv.params.0,
-            conv.params.1,
-            out.stride,
-            conv.prepared.0,
-            conv.prepared.1,
-        ]
-        .map(lit);
+        let [xl, rl] = [x.len, residual.len].map(lit);
         let (y0, yl) = out.span(act_at(out.act));
         let conv_ty = &conv.ty;
         let (norm_ty, norm_args) = norm_of(norm.as_ref());
+        let forward = infer_forward(&conv, out.stride);
         self.steps
             .push((Runs::Inference, vec![x.act, residual.act, out.act]));
         self.forward.push(quote! {
@@ -586,10 +611,7 @@ impl Body {
                 let (x, r, y) = ::nn::__private::split_reading_two(
                     acts, (batch * #xa, batch * #xl), (batch * #ra, batch * #rl), (#y0, #yl),
                 );
-                <#conv_ty>::infer_residual::<#norm_ty, #relu>(::nn::__private::Forward {
-                    pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1], saved: &mut [],
-                }, #norm_args, (r, #rl));
+                <#conv_ty>::infer_residual::<#norm_ty, #relu>(#forward, #norm_args, (r, #rl));
             }
         });
         self.scratch.push(quote!(<#conv_ty>::INFER_SCRATCH));
@@ -602,40 +624,19 @@ impl Body {
     /// layers one after the other.
     fn fused(&mut self, members: &[ir::Fuse], calls: &[Call], start: usize) {
         let (conv, last) = (&calls[0], &calls[calls.len() - 1]);
-        let norm = members
-            .iter()
-            .position(|&m| m == ir::Fuse::Norm)
-            .map(|k| &calls[k]);
         let relu = members.contains(&ir::Fuse::Relu);
         let (x, y) = (conv.x, last.y);
-        let xa = act_at(x.act);
-        let [xl, p0, p1, stride, r0, r1] = [
-            x.len,
-            conv.params.0,
-            conv.params.1,
-            y.stride,
-            conv.prepared.0,
-            conv.prepared.1,
-        ]
-        .map(lit);
+        let (xa, xl) = (act_at(x.act), lit(x.len));
         let (y0, yl) = y.span(act_at(y.act));
         let conv_ty = &conv.ty;
-        let (norm_ty, norm_args) = norm_of(norm);
-        let separate = self.forward.split_off(start);
-        // the group's steps are the last ones (the calls before them may
-        // already be merged into one, as this group's are about to be)
-        let first = self.steps.len() - separate.len();
-        for (runs, _) in &mut self.steps[first..] {
-            *runs = Runs::Training;
-        }
+        let (norm_ty, norm_args) = norm_of(norm_call(members, calls));
+        let forward = infer_forward(conv, y.stride);
+        let separate = self.training_only(start);
         self.steps.push((Runs::Inference, vec![x.act, y.act]));
         self.forward.push(quote! {
             if INFER {
                 let (x, y) = ::nn::__private::split_slots(acts, batch * #xa, batch * #xl, #y0, #yl);
-                <#conv_ty>::infer::<#norm_ty, #relu>(::nn::__private::Forward {
-                    pass, params: &params[#p0..#p1], input: x, output: y, out_stride: #stride,
-                    scratch, buffers: &mut [], prepared: &prepared[#r0..#r1], saved: &mut [],
-                }, #norm_args);
+                <#conv_ty>::infer::<#norm_ty, #relu>(#forward, #norm_args);
             } else {
                 #(#separate)*
             }
