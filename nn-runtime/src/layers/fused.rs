@@ -224,7 +224,8 @@ mod tests {
         // what `predict` prepares once: Winograd's kernels where it applies
         let mut prepared = vec![f32::NAN; <Conv2d<G, BIAS> as Layer>::PREPARED];
         <Conv2d<G, BIAS> as Layer>::prepare(&conv_params, &mut prepared);
-        let run = |norm: bool, relu: bool| {
+        // `infer`, or with `residual` (slice, stride) `infer_residual`
+        let run = |norm: bool, relu: bool, residual: Option<(&[f32], usize)>| {
             let mut y = vec![f32::NAN; n];
             let f = Forward {
                 pass: Pass {
@@ -241,63 +242,51 @@ mod tests {
                 saved: &mut [],
             };
             let norm_args = (&bn_params[..], &bn_buffers[..]);
-            match (norm, relu) {
-                (true, true) => Conv2d::<G, BIAS>::infer::<Bn<C, P>, true>(f, norm_args),
-                (true, false) => Conv2d::<G, BIAS>::infer::<Bn<C, P>, false>(f, norm_args),
-                (false, true) => Conv2d::<G, BIAS>::infer::<Identity, true>(f, norm_args),
-                (false, false) => Conv2d::<G, BIAS>::infer::<Identity, false>(f, norm_args),
+            match (norm, relu, residual) {
+                (true, true, None) => Conv2d::<G, BIAS>::infer::<Bn<C, P>, true>(f, norm_args),
+                (true, false, None) => Conv2d::<G, BIAS>::infer::<Bn<C, P>, false>(f, norm_args),
+                (false, true, None) => Conv2d::<G, BIAS>::infer::<Identity, true>(f, norm_args),
+                (false, false, None) => Conv2d::<G, BIAS>::infer::<Identity, false>(f, norm_args),
+                (true, true, Some(r)) => {
+                    Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, true>(f, norm_args, r)
+                }
+                (true, false, Some(r)) => {
+                    Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, false>(f, norm_args, r)
+                }
+                (false, true, Some(r)) => {
+                    Conv2d::<G, BIAS>::infer_residual::<Identity, true>(f, norm_args, r)
+                }
+                (false, false, Some(r)) => {
+                    Conv2d::<G, BIAS>::infer_residual::<Identity, false>(f, norm_args, r)
+                }
             }
             y
         };
         assert_close(
-            &run(true, true),
+            &run(true, true, None),
             &relu_out,
             1e-5,
             &format!("{what}: conv, bn, relu"),
         );
         assert_close(
-            &run(true, false),
+            &run(true, false, None),
             &bn_out,
             1e-5,
             &format!("{what}: conv, bn"),
         );
         let conv_relu: Vec<f32> = conv_out.iter().map(|v| v.max(0.0)).collect();
-        assert_eq!(run(false, true), conv_relu, "{what}: conv, relu");
-        assert_eq!(run(false, false), conv_out, "{what}: conv");
+        assert_eq!(run(false, true, None), conv_relu, "{what}: conv, relu");
+        assert_eq!(run(false, false, None), conv_out, "{what}: conv");
 
         // with a residual (each sample's one float further on than the
         // output's), on one thread and shared out among two: bit for bit
         // `infer`, then the sum and the ReLU
         let stride = C * P + 1;
         let residual = random_vec(batch * stride, seed + 5);
-        let with_residual = |relu: bool| {
-            let mut y = vec![f32::NAN; n];
-            let f = Forward {
-                pass: Pass {
-                    inference: true,
-                    ..pass
-                },
-                params: &conv_params,
-                input: &x,
-                output: &mut y,
-                out_stride: C * P,
-                scratch: &mut vec![0.0; Conv2d::<G, BIAS>::INFER_SCRATCH],
-                buffers: &mut [],
-                prepared: &prepared,
-                saved: &mut [],
-            };
-            let norm_args = (&bn_params[..], &bn_buffers[..]);
-            let r = (&residual[..], stride);
-            if relu {
-                Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, true>(f, norm_args, r);
-            } else {
-                Conv2d::<G, BIAS>::infer_residual::<Bn<C, P>, false>(f, norm_args, r);
-            }
-            y
-        };
+        let r = Some((&residual[..], stride));
         let mut team = crate::team::Team::new(2);
-        for relu in [false, true] {
-            let mut want = run(true, false);
+        for (norm, relu) in [(true, false), (true, true), (false, false), (false, true)] {
+            let mut want = run(norm, false, None);
             for (y, r) in want
                 .chunks_exact_mut(C * P)
                 .zip(residual.chunks_exact(stride))
@@ -313,13 +302,11 @@ mod tests {
                     .zip(&want)
                     .all(|(a, b)| a.to_bits() == b.to_bits())
             };
-            assert!(same(&with_residual(relu)), "{what}: residual, relu {relu}");
+            let case = format!("{what}: residual, bn {norm}, relu {relu}");
+            assert!(same(&run(norm, relu, r)), "{case}");
             let mut shared = Vec::new();
-            crate::team::lend(&mut team, || shared = with_residual(relu));
-            assert!(
-                same(&shared),
-                "{what}: residual on two threads, relu {relu}"
-            );
+            crate::team::lend(&mut team, || shared = run(norm, relu, r));
+            assert!(same(&shared), "{case}, on two threads");
         }
     }
 
