@@ -1,6 +1,7 @@
-//! Runs training steps of LeNet-5 (or VGG-mini, or ResNet-20) on a fixed
-//! batch, for a profiler: `cargo build --release --example profile_step &&
-//! perf record target/release/examples/profile_step 300 [lenet|vgg|resnet20]
+//! Runs training steps of LeNet-5 (or VGG-mini, ResNet-20, or the row-LSTM
+//! and row-GRU of the speed figures) on a fixed batch, for a profiler:
+//! `cargo build --release --example profile_step && perf record
+//! target/release/examples/profile_step 300 [lenet|vgg|resnet20|lstm|gru]
 //! [trainer THREADS | infer | latency THREADS]`.
 //! With `trainer`, the steps go through `nn::train::Trainer` (batch 64, SGD
 //! with momentum, random data) on THREADS threads, as in the speed figures;
@@ -32,6 +33,14 @@ nn::network! {
     }
 }
 
+nn::network! {
+    pub struct LstmRows<[28, 28]> { lstm(128), dense(10) }
+}
+
+nn::network! {
+    pub struct GruRows<[28, 28]> { gru(128), dense(10) }
+}
+
 #[path = "nets/resnet20.rs"]
 mod resnet20;
 use resnet20::ResNet20;
@@ -48,15 +57,23 @@ fn main() {
     match (net.as_str(), mode.as_deref(), trainer) {
         ("vgg", Some("latency"), Some(threads)) => latency::<VggMini>(steps, threads),
         ("resnet20", Some("latency"), Some(threads)) => latency::<ResNet20>(steps, threads),
+        ("lstm", Some("latency"), Some(threads)) => latency::<LstmRows>(steps, threads),
+        ("gru", Some("latency"), Some(threads)) => latency::<GruRows>(steps, threads),
         (_, Some("latency"), Some(threads)) => latency::<LeNet5>(steps, threads),
         ("vgg", Some("infer"), _) => infer::<VggMini>(steps),
         ("resnet20", Some("infer"), _) => infer::<ResNet20>(steps),
+        ("lstm", Some("infer"), _) => infer::<LstmRows>(steps),
+        ("gru", Some("infer"), _) => infer::<GruRows>(steps),
         (_, Some("infer"), _) => infer::<LeNet5>(steps),
         ("vgg", _, None) => run::<VggMini>(steps),
         ("resnet20", _, None) => run::<ResNet20>(steps),
+        ("lstm", _, None) => run::<LstmRows>(steps),
+        ("gru", _, None) => run::<GruRows>(steps),
         (_, _, None) => run::<LeNet5>(steps),
         ("vgg", _, Some(threads)) => train::<VggMini, 3072>(steps, threads),
         ("resnet20", _, Some(threads)) => train::<ResNet20, 3072>(steps, threads),
+        ("lstm", _, Some(threads)) => train::<LstmRows, 784>(steps, threads),
+        ("gru", _, Some(threads)) => train::<GruRows, 784>(steps, threads),
         (_, _, Some(threads)) => train::<LeNet5, 784>(steps, threads),
     }
 }

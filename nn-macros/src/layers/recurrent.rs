@@ -45,13 +45,13 @@ impl Cell {
         let forward = match self {
             Cell::Rnn => t.checked_mul(h)?,
             Cell::Lstm => t.checked_mul(6 * h)?,
-            Cell::Gru => t.checked_mul(7 * h)?,
+            Cell::Gru => t.checked_mul(5 * h)?.checked_add(3 * h)?,
         };
         let gh = self.gates() * h;
         let backward = match self {
             Cell::Rnn => t.checked_mul(gh)?.checked_add(h)?,
             Cell::Lstm => t.checked_mul(gh)?.checked_add(2 * h)?,
-            Cell::Gru => t.checked_mul(2 * gh)?.checked_add(h)?,
+            Cell::Gru => t.checked_mul(gh)?.checked_add(h + gh)?,
         };
         Some(forward.max(backward))
     }
