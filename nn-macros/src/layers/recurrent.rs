@@ -39,9 +39,10 @@ impl Cell {
     }
 
     /// Floats per sample the runtime layer keeps for backward: the larger
-    /// of what forward keeps and backward works in (`nn_runtime`'s
-    /// `recurrent::saved_len`; the generated code asserts that they agree).
-    fn saved(self, t: usize, h: usize) -> Option<usize> {
+    /// of what forward keeps and backward works in, one step's worth
+    /// (`nn_runtime`'s `recurrent::saved_len`; the generated code asserts
+    /// that they agree).
+    fn saved(self, t: usize, f: usize, h: usize) -> Option<usize> {
         let forward = match self {
             Cell::Rnn => t.checked_mul(h)?,
             Cell::Lstm => t.checked_mul(6 * h)?,
@@ -49,10 +50,11 @@ impl Cell {
         };
         let gh = self.gates() * h;
         let backward = match self {
-            Cell::Rnn => t.checked_mul(gh)?.checked_add(h)?,
-            Cell::Lstm => t.checked_mul(gh)?.checked_add(2 * h)?,
-            Cell::Gru => t.checked_mul(gh)?.checked_add(h + gh)?,
-        };
+            Cell::Rnn => gh + h,
+            Cell::Lstm => gh + 2 * h,
+            Cell::Gru => 2 * gh + h,
+        }
+        .checked_add(f)?;
         Some(forward.max(backward))
     }
 }
@@ -159,7 +161,7 @@ impl Spec for Recurrent {
         } else {
             Shape::Flat(h)
         };
-        let Some(saved) = cell.saved(t, h).filter(|&s| s <= crate::shape::MAX_LEN) else {
+        let Some(saved) = cell.saved(t, f, h).filter(|&s| s <= crate::shape::MAX_LEN) else {
             errors.push(
                 cx.span,
                 Message::new(
