@@ -511,6 +511,9 @@ fn main() {
         "{{\"net\": \"-\", \"figure\": \"our_gemm_512_gflops\", \"threads\": 1, \"value\": {:.1}}}",
         2.0 * (n * n * n) as f64 / t / 1e9
     );
+    if let Some(peak) = fma_peak_gflops() {
+        println!("{{\"net\": \"-\", \"figure\": \"fma_peak_gflops\", \"threads\": 1, \"value\": {peak:.1}}}");
+    }
     if wanted("lenet5") {
         report::<LeNet5, 784>("lenet5", &Plan::small(6400, 784), threads);
     }
@@ -532,4 +535,75 @@ fn main() {
     if nets.is_empty() {
         all_conv_gflops(sgemm);
     }
+}
+
+/// One core's peak rate of single-precision fused multiply-adds, GFLOP/s
+/// (two per lane): twelve independent chains on full vector registers,
+/// more than the FMA units' latency times their throughput, so none waits.
+/// No product runs faster; `None` without AVX2 and FMA.
+fn fma_peak_gflops() -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        const CHAINS: usize = 12;
+        let steps = std::hint::black_box(20_000_000usize);
+        let factor = std::hint::black_box(0.999_999_9f32);
+        #[target_feature(enable = "avx512f")]
+        fn wide(steps: usize, factor: f32) -> f32 {
+            let (mut acc, b, c) = (
+                [_mm512_set1_ps(1.0); CHAINS],
+                _mm512_set1_ps(factor),
+                _mm512_set1_ps(1e-7),
+            );
+            for _ in 0..steps {
+                for a in &mut acc {
+                    *a = _mm512_fmadd_ps(*a, b, c);
+                }
+            }
+            acc.iter().map(|&a| _mm512_reduce_add_ps(a)).sum()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn narrow(steps: usize, factor: f32) -> f32 {
+            let (mut acc, b, c) = (
+                [_mm256_set1_ps(1.0); CHAINS],
+                _mm256_set1_ps(factor),
+                _mm256_set1_ps(1e-7),
+            );
+            for _ in 0..steps {
+                for a in &mut acc {
+                    *a = _mm256_fmadd_ps(*a, b, c);
+                }
+            }
+            let mut lanes = [0.0f32; 8];
+            acc.iter()
+                .map(|&a| {
+                    // SAFETY: `lanes` holds the register's 8 floats.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), a) };
+                    lanes.iter().sum::<f32>()
+                })
+                .sum()
+        }
+        let (lanes, seconds) = if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            (
+                16,
+                time(3, true, || {
+                    std::hint::black_box(unsafe { wide(steps, factor) });
+                }),
+            )
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            (
+                8,
+                time(3, true, || {
+                    std::hint::black_box(unsafe { narrow(steps, factor) });
+                }),
+            )
+        } else {
+            return None;
+        };
+        Some((steps * CHAINS * lanes * 2) as f64 / seconds / 1e9)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
 }

@@ -51,6 +51,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# figures of the machine, not of a network: printed once, below the table
+MACHINE_FIGURES = ("sgemm_512_gflops", "our_gemm_512_gflops", "fma_peak_gflops", "conv_forward_gflops")
+
 
 def run(cmd):
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -146,14 +149,14 @@ def main():
     for threads in args.threads:
         for _ in range(args.rounds):
             for r in run(["target/release/examples/speed", "--threads", str(threads)] + only):
-                if r["figure"] in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
+                if r["figure"] in MACHINE_FIGURES:
                     if threads == args.threads[0]:
                         extra.append(r)
                     continue
                 ours[(r["net"], r["figure"], threads)].append(r["value"])
             if base_bin:
                 for r in run([str(base_bin), "--threads", str(threads)] + only):
-                    if "net" in r and r["figure"] not in ("sgemm_512_gflops", "our_gemm_512_gflops", "conv_forward_gflops"):
+                    if "net" in r and r["figure"] not in MACHINE_FIGURES:
                         base[(r["net"], r["figure"], threads)].append(r["value"])
             for r in run([sys.executable, "tools/pytorch/speed.py", "--threads", str(threads)] + only):
                 target = onnx if r.get("engine") == "onnxruntime" else theirs
