@@ -142,8 +142,10 @@ impl Geometry {
     /// for the implicit GEMM the padded input and the wide output.
     pub const fn scratch_len(&self) -> usize {
         let (k, p) = (self.patch_len(), self.positions());
+        // the channels-on-lanes pass: transposed weights and output
+        let lanes = self.padded_len() + (k + p) * self.oc;
         let forward = max(
-            k * p,
+            max(k * p, lanes),
             self.padded_len() + self.oc * self.oh * self.padded_width(),
         );
         // backward: the weight gradient's scratch, then the input
@@ -819,9 +821,22 @@ fn forward_implicit(
     };
     let n_wide = g.oh * wp;
     let (padded, rest) = scratch.split_at_mut(g.padded_len());
-    let wide = &mut rest[..g.oc * n_wide];
     // the padding stays zero; each sample overwrites the interior
     padded.fill(0.0);
+    if lanes_apply(g) && gemm::has_conv_lanes() && crate::team::lent_size() <= 1 {
+        let (w_t, rest) = rest.split_at_mut(g.patch_len() * g.oc);
+        let c = &mut rest[..g.positions() * g.oc];
+        super::transpose::transpose(weight, g.oc, g.patch_len(), w_t);
+        for n in 0..batch {
+            let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
+            let y = &mut output[n * out_stride..][..g.out_len()];
+            copy_into_padded(x, (g.h, g.w), padded, (hp, wp), (g.pt, g.pl));
+            gemm::gemm_conv_lanes(w_t, padded, rows, (g.oh, g.ow), c, store.onto());
+            super::transpose::transpose(c, g.positions(), g.oc, y);
+        }
+        return;
+    }
+    let wide = &mut rest[..g.oc * n_wide];
     let w = Mat::new(weight, g.oc, g.patch_len());
     for n in 0..batch {
         let x = &input[n * g.in_len()..(n + 1) * g.in_len()];
@@ -842,6 +857,15 @@ fn forward_implicit(
             }
         }
     }
+}
+
+/// Whether the implicit forward pass puts the output channels on the
+/// lanes ([`gemm::gemm_conv_lanes`]): with exactly 16 of them (one AVX-512
+/// register) where the usual kernel would compute columns to drop
+/// ([`Columns::Wide`]), as LeNet-5's second conv (10 wide on a 14-wide
+/// grid) does.
+const fn lanes_apply(g: &Geometry) -> bool {
+    g.oc == 16 && g.ow.div_ceil(16) * 16 > g.padded_width()
 }
 
 /// Copies planes of `h × w` into the interior of planes of `hp × wp`,

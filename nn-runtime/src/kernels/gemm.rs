@@ -1230,6 +1230,88 @@ mod x86 {
         }
     }
 
+    /// [`super::gemm_conv_lanes`]: each output row in blocks of up to 12
+    /// positions, one register of output channels each.
+    ///
+    /// # Safety
+    /// As [`lanes_block`].
+    #[inline(always)]
+    pub unsafe fn conv_lanes<S: Simd>(
+        s: S,
+        w_t: &[f32],
+        padded: &[f32],
+        rows: ConvRows,
+        (oh, ow): (usize, usize),
+        c: *mut f32,
+        onto: Onto<'_>,
+    ) {
+        for oy in 0..oh {
+            // SAFETY: as promised by the caller.
+            unsafe {
+                in_row_blocks!(
+                    ow,
+                    [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1],
+                    lanes_block(s, w_t, padded, rows, (oy, ow), c, onto)
+                );
+            }
+        }
+    }
+
+    /// Positions `ox..ox+N` of output row `oy`, all `LANES` output
+    /// channels: `C[p, ..] = onto + Σ_k Patches[k, p] · Wᵀ[k, ..]`, each
+    /// input value broadcast against a row of `Wᵀ` (`[K, LANES]`), the
+    /// patch rows in the order [`ConvRun::sum`] walks them, so that every
+    /// value is the same sum as there.
+    ///
+    /// # Safety
+    /// `w_t` holds `K · LANES` floats; every patch row's offset plus the
+    /// positions lies inside `padded`; `c` is valid for writing `LANES`
+    /// floats at each position `oy · ow + ox + j`; the bias, scale and
+    /// shift hold `LANES` floats.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn lanes_block<S: Simd, const N: usize>(
+        s: S,
+        w_t: &[f32],
+        padded: &[f32],
+        rows: ConvRows,
+        (oy, ow): (usize, usize),
+        c: *mut f32,
+        onto: Onto<'_>,
+        ox: usize,
+    ) {
+        let l = S::LANES;
+        // SAFETY: as promised by the caller.
+        unsafe {
+            let mut acc = [[s.zero(); 1]; N];
+            let mut w = w_t.as_ptr();
+            let mut plane = padded.as_ptr().add(oy * rows.row + ox);
+            for _ in 0..rows.channels {
+                let mut row = plane;
+                for _ in 0..rows.kh {
+                    for v in 0..rows.kw {
+                        let x = row.add(v);
+                        fmadd_rows(s, &mut acc, |j| *x.add(j), [s.load(w)]);
+                        w = w.add(l);
+                    }
+                    row = row.wrapping_add(rows.row);
+                }
+                plane = plane.wrapping_add(rows.plane);
+            }
+            let at = |j: usize, _| c.add((oy * ow + ox + j) * l);
+            let lanes = [None];
+            let vector = |v: &[f32]| s.load(v.as_ptr());
+            match onto {
+                Onto::C => add_into(s, &acc, at, lanes),
+                Onto::Bias(bias) => store_onto(s, &acc, at, lanes, |_| vector(bias)),
+                Onto::Zero => store_onto(s, &acc, at, lanes, |_| s.zero()),
+                Onto::Affine { scale, shift, relu } => {
+                    store_affine(s, &acc, at, lanes, |_| (vector(scale), vector(shift)), relu)
+                }
+            }
+        }
+    }
+
     /// [`super::gemm_conv_weight`] in blocks of 8 patch rows: for
     /// AVX-512's 32 registers.
     #[inline(always)]
@@ -2079,6 +2161,99 @@ unsafe fn conv_avx512(
     unsafe { x86::conv(x86::Avx512::new(), a, padded, rows, cols, c, onto, runs) };
 }
 
+/// `c[p, ..16] = onto + Σ_k Patches[k, p] · w_t[k, ..16]` for the
+/// output positions `p` of an `oh × ow` map (`c` is `[oh·ow, 16]`, the
+/// output transposed), the patch rows read in place from `padded` as by
+/// [`gemm_conv`], with AVX-512: the 16 output channels on the lanes of one
+/// register, so that no lane computes a column to be dropped (a 10-wide
+/// output on a 14-wide grid wastes 4 of every 14 of [`gemm_conv`]'s
+/// columns). Each value is the same sum, term for term, as
+/// [`gemm_conv`]'s. Returns false, doing nothing, where the CPU lacks
+/// AVX-512.
+///
+/// # Panics
+/// If a slice is smaller than the sizes say.
+pub fn gemm_conv_lanes(
+    w_t: &[f32],
+    padded: &[f32],
+    rows: ConvRows,
+    (oh, ow): (usize, usize),
+    c: &mut [f32],
+    onto: Onto<'_>,
+) {
+    const LANES: usize = 16;
+    let k = rows
+        .count()
+        .expect("gemm_conv_lanes: the patch rows overflow usize");
+    assert!(
+        ow <= rows.row,
+        "gemm_conv_lanes: output wider than the grid"
+    );
+    assert!(
+        product_of(&[k, LANES]).is_some_and(|len| w_t.len() >= len),
+        "gemm_conv_lanes: weights too small"
+    );
+    // the last position's patch reaches the grid's row `oh − 1 + KH − 1`
+    let reach = (oh.max(1) - 1)
+        .checked_mul(rows.row)
+        .and_then(|r| r.checked_add(ow));
+    assert!(
+        reach
+            .and_then(|reach| rows.checked_needed(reach))
+            .is_some_and(|needed| padded.len() >= needed),
+        "gemm_conv_lanes: padded input too small"
+    );
+    assert!(
+        product_of(&[oh, ow, LANES]).is_some_and(|len| c.len() >= len),
+        "gemm_conv_lanes: output too small"
+    );
+    match onto {
+        Onto::Bias(bias) => assert!(bias.len() >= LANES, "gemm_conv_lanes: bias too short"),
+        Onto::Affine { scale, shift, .. } => assert!(
+            scale.len() >= LANES && shift.len() >= LANES,
+            "gemm_conv_lanes: scale or shift too short"
+        ),
+        Onto::C | Onto::Zero => {}
+    }
+    assert!(has_conv_lanes(), "gemm_conv_lanes: the CPU lacks AVX-512");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the CPU has AVX-512F (checked just above), and the sizes were
+    // checked against the slices.
+    unsafe {
+        conv_lanes_avx512(w_t, padded, rows, (oh, ow), c.as_mut_ptr(), onto)
+    };
+}
+
+/// Whether [`gemm_conv_lanes`] runs on this CPU: it needs AVX-512.
+pub fn has_conv_lanes() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+/// [`gemm_conv_lanes`] with AVX-512.
+///
+/// # Safety
+/// As `x86::lanes_block`.
+unsafe fn conv_lanes_avx512(
+    w_t: &[f32],
+    padded: &[f32],
+    rows: ConvRows,
+    out: (usize, usize),
+    c: *mut f32,
+    onto: Onto<'_>,
+) {
+    // SAFETY: as promised by the caller.
+    unsafe { x86::conv_lanes(x86::Avx512::new(), w_t, padded, rows, out, c, onto) };
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn conv_weight_avx512(
@@ -2656,6 +2831,103 @@ mod tests {
                     c[i * ldc + n..][..ldc - n].iter().all(|v| v.is_nan()),
                     "{what}"
                 );
+            }
+        }
+    }
+
+    /// 16 output channels on the lanes: the same values, bit for bit, as
+    /// the kernel with positions on the lanes (both on emulated lanes, and
+    /// this CPU's where it has AVX-512), for every way of storing.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn channels_on_lanes_match_the_implicit_kernel_bit_for_bit() {
+        // (channels, kh, kw, hp, wp): LeNet-5's second conv; a row of 28
+        // in blocks of 12, 12 and 4; one output row of 3
+        for (ch, kh, kw, hp, wp) in [(6, 5, 5, 14, 14), (3, 3, 3, 9, 30), (2, 3, 3, 3, 5)] {
+            let rows = ConvRows {
+                channels: ch,
+                kh,
+                kw,
+                plane: hp * wp,
+                row: wp,
+            };
+            let (k, m, oh, ow) = (ch * kh * kw, 16, hp - kh + 1, wp - kw + 1);
+            let n = oh * wp;
+            let padded = random_vec(rows.checked_needed(n).unwrap(), 1);
+            let w = random_vec(m * k, 2);
+            let w_t: Vec<f32> = (0..k * m).map(|i| w[(i % m) * k + i / m]).collect();
+            let bias: Vec<f32> = (0..m).map(|i| i as f32 * 0.3 - 2.5).collect();
+            let scale: Vec<f32> = (0..m).map(|i| 0.5 + i as f32 * 0.25).collect();
+            let start = random_vec(m * n, 3);
+            let ontos = [
+                ("zero", Onto::Zero),
+                ("onto C", Onto::C),
+                ("bias", Onto::Bias(&bias)),
+                (
+                    "affine",
+                    Onto::Affine {
+                        scale: &scale,
+                        shift: &bias,
+                        relu: false,
+                    },
+                ),
+                (
+                    "affine, relu",
+                    Onto::Affine {
+                        scale: &scale,
+                        shift: &bias,
+                        relu: true,
+                    },
+                ),
+            ];
+            for (name, onto) in ontos {
+                let what = format!("{ch}x{kh}x{kw} on {hp}x{wp}, {name}");
+                let mut wide = start.clone();
+                let cols = Columns::Wide { n, run: 16 };
+                // SAFETY: `wide` holds C and `padded` every run's reach.
+                unsafe {
+                    let runs = 0..cols.halves();
+                    let a = Mat::new(&w, m, k);
+                    x86::conv(
+                        Emulated::<16>,
+                        a,
+                        &padded,
+                        rows,
+                        cols,
+                        wide.as_mut_ptr(),
+                        onto,
+                        runs,
+                    );
+                }
+                // C transposed: position-major, the real columns only
+                let at = |o: usize, p: usize| (p / ow) * wp + p % ow + o * n;
+                let want: Vec<u32> = (0..oh * ow * m)
+                    .map(|i| wide[at(i % m, i / m)].to_bits())
+                    .collect();
+                let mut lanes = vec![f32::NAN; oh * ow * m];
+                if let Onto::C = onto {
+                    lanes = (0..oh * ow * m).map(|i| start[at(i % m, i / m)]).collect();
+                }
+                let before = lanes.clone();
+                // SAFETY: as `gemm_conv_lanes` checks.
+                unsafe {
+                    x86::conv_lanes(
+                        Emulated::<16>,
+                        &w_t,
+                        &padded,
+                        rows,
+                        (oh, ow),
+                        lanes.as_mut_ptr(),
+                        onto,
+                    )
+                };
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&lanes), want, "{what}, emulated lanes");
+                if has_conv_lanes() {
+                    let mut c = before;
+                    gemm_conv_lanes(&w_t, &padded, rows, (oh, ow), &mut c, onto);
+                    assert_eq!(bits(&c), want, "{what}, this CPU's");
+                }
             }
         }
     }
