@@ -2193,10 +2193,7 @@ pub fn gemm_conv_lanes(
         product_of(&[k, LANES]).is_some_and(|len| w_t.len() >= len),
         "gemm_conv_lanes: weights too small"
     );
-    // the last position's patch reaches the grid's row `oh − 1 + KH − 1`
-    let reach = (oh.max(1) - 1)
-        .checked_mul(rows.row)
-        .and_then(|r| r.checked_add(ow));
+    let reach = Columns::Rows { oh, ow, run: 1 }.reach(rows.row);
     assert!(
         reach
             .and_then(|reach| rows.checked_needed(reach))
