@@ -861,11 +861,16 @@ fn forward_implicit(
 
 /// Whether the implicit forward pass puts the output channels on the
 /// lanes ([`gemm::gemm_conv_lanes`]): with exactly 16 of them (one AVX-512
-/// register) where the usual kernel would compute columns to drop
-/// ([`Columns::Wide`]), as LeNet-5's second conv (10 wide on a 14-wide
-/// grid) does.
-const fn lanes_apply(g: &Geometry) -> bool {
-    g.oc == 16 && g.ow.div_ceil(16) * 16 > g.padded_width()
+/// register) where the usual kernel, in runs of 16, would compute columns
+/// to drop ([`Columns::Wide`]), as LeNet-5's second conv (10 wide on a
+/// 14-wide grid) does.
+fn lanes_apply(g: &Geometry) -> bool {
+    g.oc == 16
+        && gemm::conv_run() == 16
+        && matches!(
+            Columns::for_grid(g.oh, g.ow, g.padded_width()),
+            Columns::Wide { .. }
+        )
 }
 
 /// Copies planes of `h × w` into the interior of planes of `hp × wp`,

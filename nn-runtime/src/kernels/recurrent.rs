@@ -233,7 +233,8 @@ pub fn prepare(d: &Dims, params: &[f32], out: &mut [f32]) {
 
 /// Forward over a batch: `input [B, T, F]` → `output` (`[B, T, H]` when
 /// `all`, else `[B, H]`, overwritten), keeping in `saved` (`B ·`
-/// [`saved_len`] floats) what [`backward`] reads. `prepared` is what
+/// [`saved_len`] floats) what [`backward`] reads when `for_backward` (the
+/// hidden states, which the pass reads itself, always). `prepared` is what
 /// [`prepare`] made of `params`, or empty: `scratch` ([`scratch_len`]
 /// floats) then takes the transposed weights.
 #[inline(always)]
@@ -244,7 +245,7 @@ pub fn forward(
     (params, prepared): (&[f32], &[f32]),
     input: &[f32],
     (output, all): (&mut [f32], bool),
-    saved: &mut [f32],
+    (saved, for_backward): (&mut [f32], bool),
     scratch: &mut [f32],
 ) {
     let (t_len, f, h, gh) = (d.t, d.f, d.h, d.gh());
@@ -343,7 +344,9 @@ pub fn forward(
                     rz.iter_mut().zip(&*pb).for_each(|(a, p)| *a += p);
                     math::sigmoid_in_place(rz);
                     let ([r, z], [_, _, p_n]) = (split_gates(rz, h), split_gates(pb, h));
-                    p_now[b * h..][..h].copy_from_slice(p_n);
+                    if for_backward {
+                        p_now[b * h..][..h].copy_from_slice(p_n);
+                    }
                     let n = &mut n[..h];
                     for k in 0..h {
                         n[k] += r[k] * p_n[k];
@@ -662,7 +665,8 @@ mod tests {
             weights,
             x,
             (&mut y, all),
-            &mut saved,
+            // as inference runs it when prepared: nothing kept for backward
+            (&mut saved, !prepared),
             &mut scratch,
         );
         y
@@ -705,7 +709,7 @@ mod tests {
             (p, &[]),
             x,
             (&mut y, all),
-            &mut saved,
+            (&mut saved, true),
             &mut scratch,
         );
         let mut work = vec![f32::NAN; batch * saved_len(d)];
@@ -785,7 +789,7 @@ mod tests {
             (&p, &[]),
             &x,
             (&mut y, true),
-            &mut saved,
+            (&mut saved, true),
             &mut scratch,
         );
         let r = random_vec(y.len(), 99);

@@ -110,7 +110,7 @@ impl<C: CellKind, const T: usize, const F: usize, const H: usize, const ALL: boo
                     (f.params, prepared),
                     f.input,
                     (f.output, ALL),
-                    f.saved,
+                    (f.saved, !f.pass.inference),
                     f.scratch,
                 )
             },
