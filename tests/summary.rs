@@ -138,8 +138,10 @@ fn lenet5_strategies_are_what_this_cpu_runs() {
     #[cfg(not(target_arch = "x86_64"))]
     let in_place = false;
     let (c1, c2) = if in_place {
-        // 6 output channels: the weight gradient copies its patches out
-        ("implicit gemm, dW im2col", "implicit gemm")
+        // 6 output channels: the weight gradient copies its patches out;
+        // c2's input gradient as a convolution of dY (14 × 14 from 10 × 10)
+        // would be half padding: col2im
+        ("implicit gemm, dW im2col", "implicit gemm, dX col2im")
     } else {
         ("im2col + gemm", "im2col + gemm")
     };
