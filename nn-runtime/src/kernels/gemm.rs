@@ -1580,11 +1580,12 @@ mod x86 {
             // OH·OW rows of n, C has K rows of n, and the lanes enabled are
             // columns j..j+width ≤ n only (checked by `gemm_conv_weight`).
             unsafe {
+                let grid_row = rows.row;
                 if width == 2 * l {
-                    weight_block::<S, ROWS>(
+                    weight_block::<S, ROWS, 2>(
                         s,
                         padded,
-                        rows.row,
+                        grid_row,
                         &offsets,
                         out,
                         b,
@@ -1594,13 +1595,18 @@ mod x86 {
                         j,
                         [None, None],
                     );
+                } else if width <= l {
+                    // one register: a second, all lanes off, still cost its
+                    // multiply-adds (LeNet-5's second conv, 16 channels:
+                    // half of them)
+                    let lanes = [(width < l).then(|| s.first(width))];
+                    weight_block::<S, ROWS, 1>(
+                        s, padded, grid_row, &offsets, out, b, n, c, i, j, lanes,
+                    );
                 } else {
-                    let lanes = [
-                        Some(s.first(width.min(l))),
-                        Some(s.first(width.saturating_sub(l))),
-                    ];
-                    weight_block::<S, ROWS>(
-                        s, padded, rows.row, &offsets, out, b, n, c, i, j, lanes,
+                    let lanes = [Some(s.first(l)), Some(s.first(width - l))];
+                    weight_block::<S, ROWS, 2>(
+                        s, padded, grid_row, &offsets, out, b, n, c, i, j, lanes,
                     );
                 }
             }
@@ -1608,9 +1614,9 @@ mod x86 {
         }
     }
 
-    /// `C[i..i+ROWS, j..j+2·LANES] += Patches[i..i+ROWS, ..] · B[.., j..]`
-    /// over the lanes `lanes`, the patch rows read from `offsets` in the
-    /// padded input, `OW` of each grid row `grid_row` wide.
+    /// `C[i..i+ROWS, j..j+W·LANES] += Patches[i..i+ROWS, ..] · B[.., j..]`
+    /// over the lanes `lanes` of W registers, the patch rows read from
+    /// `offsets` in the padded input, `OW` of each grid row `grid_row` wide.
     ///
     /// # Safety
     /// As [`conv_weight_rows`] checks: every patch row's `OH` grid rows lie
@@ -1618,7 +1624,7 @@ mod x86 {
     /// rows.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    unsafe fn weight_block<S: Simd, const ROWS: usize>(
+    unsafe fn weight_block<S: Simd, const ROWS: usize, const W: usize>(
         s: S,
         padded: &[f32],
         grid_row: usize,
@@ -1629,12 +1635,12 @@ mod x86 {
         c: &mut [f32],
         i: usize,
         j: usize,
-        lanes: [Option<S::Mask>; 2],
+        lanes: [Option<S::Mask>; W],
     ) {
         let l = S::LANES;
         // SAFETY: as promised by the caller.
         unsafe {
-            let mut acc = [[s.zero(); 2]; ROWS];
+            let mut acc = [[s.zero(); W]; ROWS];
             let mut bp = b.as_ptr().add(j);
             for y in 0..oh {
                 // each patch row's grid row y, walked along x
@@ -1645,7 +1651,8 @@ mod x86 {
                 for _ in 0..ow {
                     // past the end when width ≤ LANES: masked off, never
                     // dereferenced
-                    let bv = [load(s, lanes[0], bp), load(s, lanes[1], bp.wrapping_add(l))];
+                    let bv: [S::V; W] =
+                        core::array::from_fn(|w| load(s, lanes[w], bp.wrapping_add(w * l)));
                     let x = |r: usize| {
                         let v = *pa[r];
                         pa[r] = pa[r].add(1);
@@ -3115,6 +3122,10 @@ mod tests {
             (6, 5, 5, 14, 14, 16),
             (4, 3, 3, 10, 10, 64),
             (3, 3, 2, 6, 9, 40),
+            // with 16 lanes: two registers, the last whole; two, the
+            // second masked
+            (2, 3, 3, 8, 9, 48),
+            (1, 2, 2, 5, 6, 24),
             (1, 1, 1, 1, 1, 1),
         ];
         let small = |&&(ch, kh, kw, hp, wp, n): &&(usize, usize, usize, usize, usize, usize)| {
