@@ -16,7 +16,9 @@
 //! Stride-1 convolutions on CPUs with AVX-512, or AVX2 and FMA, read the
 //! patches in place from a zero-padded copy of the input instead (an
 //! implicit GEMM): the forward pass, the input gradient as that full
-//! correlation of `dY` (padded), and, from [`IMPLICIT_WEIGHT_GRAD_MIN_OC`]
+//! correlation of `dY` (padded; by col2im where that would be
+//! [mostly padding](Geometry::input_grad_mostly_padding)), and, from
+//! [`IMPLICIT_WEIGHT_GRAD_MIN_OC`]
 //! output channels, the weight gradient as `dWᵀ += Patches · dYᵀ`. With
 //! AVX2, ResNet-20's convolutions forward ran at 64 / 55 / 56 GFLOP/s in
 //! place against 32 / 37 / 41 copied out and packed (16, 32 and 64 channels;
@@ -240,11 +242,13 @@ impl Geometry {
     /// 10 % each, and with the scatter in AVX-512 (`col2im_add`) the step
     /// on one thread went from 20.6–21.5 k to 22.4–23.1 k images a second
     /// (`profile_step 3000 lenet trainer 1`, builds alternating). A conv
-    /// padded to keep its size ("same") sums no padding this way; a conv
-    /// by Winograd keeps its input gradient by Winograd (2.25 times fewer
+    /// padded to keep its size ("same") has an input of exactly its
+    /// output's positions and keeps the convolution of dY; a conv by
+    /// Winograd keeps its input gradient by Winograd (2.25 times fewer
     /// products).
     pub const fn input_grad_mostly_padding(&self) -> bool {
-        let (input, output) = ((self.h * self.w) as u128, (self.oh * self.ow) as u128);
+        let input = self.h as u128 * self.w as u128;
+        let output = self.oh as u128 * self.ow as u128;
         2 * input >= 3 * output
     }
 
@@ -522,7 +526,14 @@ mod col2im_avx512 {
             "col2im_avx512: stride 1 and kernels up to {MAX_KW} wide only"
         );
         let p = g.positions();
-        assert!(col.len() >= g.patch_len() * p && dx.len() >= g.in_len());
+        let sizes = (
+            g.patch_len().checked_mul(p),
+            g.c.checked_mul(g.h).and_then(|ch| ch.checked_mul(g.w)),
+        );
+        assert!(
+            matches!(sizes, (Some(k_p), Some(in_len)) if col.len() >= k_p && dx.len() >= in_len),
+            "col2im_avx512: col or dx smaller than the geometry says"
+        );
         let (col, dx) = (col.as_ptr(), dx.as_mut_ptr());
         for a in (0..g.w).step_by(16) {
             let lanes = (g.w - a).min(16);
@@ -565,7 +576,10 @@ mod col2im_avx512 {
                             // others may lie outside and are not touched.
                             let terms =
                                 unsafe { _mm512_maskz_loadu_ps(m, rows.wrapping_offset(shift)) };
-                            acc = _mm512_add_ps(acc, terms);
+                            // the other lanes left as they are, not + 0
+                            // (which would turn a −0 into +0, where the
+                            // plain loops add nothing)
+                            acc = _mm512_mask_add_ps(acc, m, acc, terms);
                         }
                     }
                     // SAFETY: as the load of `acc`.
@@ -1681,9 +1695,21 @@ mod tests {
             conv(2, (4, 16), (3, 3), (2, 2, 2, 2)),
             conv(1, (3, 3), (5, 5), (4, 4, 4, 4)),
         ]);
+        // an output too small to reach the input's last row and columns:
+        // they take no term, and their −0 must stay −0
+        cases.push(Geometry {
+            oh: 4,
+            ow: 14,
+            ..conv(2, (7, 19), (3, 3), (0, 0, 0, 0))
+        });
         for (t, g) in cases.into_iter().enumerate() {
             let col = random_vec(g.patch_len() * g.positions(), 70 + t as u64);
-            let start = random_vec(g.in_len(), 80 + t as u64);
+            // every third value −0, which adding a +0 would change
+            let start: Vec<f32> = random_vec(g.in_len(), 80 + t as u64)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 3 == 0 { -0.0 } else { v })
+                .collect();
             let (mut got, mut want) = (start.clone(), start);
             col2im_add(&g, &col, &mut got);
             col2im_add_loops(&g, &col, &mut want);

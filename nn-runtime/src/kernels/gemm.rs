@@ -1553,9 +1553,9 @@ mod x86 {
     }
 
     /// [`super::gemm_conv_weight`]: blocks of ROWS patch rows × two
-    /// registers of columns of C, each patch element broadcast against a
-    /// row of B; whole registers with plain loads and stores, the last
-    /// columns masked.
+    /// registers of columns of C (one where the columns left fit one),
+    /// each patch element broadcast against a row of B; whole registers
+    /// with plain loads and stores, the last columns masked.
     #[inline(always)]
     fn conv_weight_rows<S: Simd, const ROWS: usize>(
         s: S,
@@ -1649,8 +1649,8 @@ mod x86 {
                     *pa_r = pa_r.add(offset + y * grid_row);
                 }
                 for _ in 0..ow {
-                    // past the end when width ≤ LANES: masked off, never
-                    // dereferenced
+                    // lanes past the end of a row of B are masked off,
+                    // never dereferenced
                     let bv: [S::V; W] =
                         core::array::from_fn(|w| load(s, lanes[w], bp.wrapping_add(w * l)));
                     let x = |r: usize| {
@@ -1663,8 +1663,8 @@ mod x86 {
                 }
             }
             let cp = c.as_mut_ptr();
-            // the second register past the end when width ≤ LANES: masked
-            // off, never dereferenced
+            // lanes past the end of a row of C are masked off, never
+            // dereferenced
             let at = |r: usize, w: usize| cp.add((i + r) * n + j).wrapping_add(w * l);
             add_into(s, &acc, at, lanes);
         }
@@ -3122,7 +3122,7 @@ mod tests {
             (6, 5, 5, 14, 14, 16),
             (4, 3, 3, 10, 10, 64),
             (3, 3, 2, 6, 9, 40),
-            // with 16 lanes: two registers, the last whole; two, the
+            // with 16 lanes: two registers, then one whole; two, the
             // second masked
             (2, 3, 3, 8, 9, 48),
             (1, 2, 2, 5, 6, 24),
