@@ -144,8 +144,14 @@ impl Geometry {
     /// for the implicit GEMM the padded input and the wide output.
     pub const fn scratch_len(&self) -> usize {
         let (k, p) = (self.patch_len(), self.positions());
-        // the channels-on-lanes pass: transposed weights and output
-        let lanes = self.padded_len() + (k + p) * self.oc;
+        // the channels-on-lanes pass: transposed weights and output, only
+        // with the 16 output channels it needs (a const superset of
+        // `lanes_apply`, which asks the CPU)
+        let lanes = if self.oc == 16 {
+            self.padded_len() + (k + p) * self.oc
+        } else {
+            0
+        };
         let forward = max(
             max(k * p, lanes),
             self.padded_len() + self.oc * self.oh * self.padded_width(),
