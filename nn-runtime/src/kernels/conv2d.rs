@@ -1109,11 +1109,28 @@ impl<'a> WeightGrad<'a> {
         max(max(transposed, implicit), winograd)
     }
 
+    /// Floats of scratch the way `plan` computes it takes (at most
+    /// [`WeightGrad::scratch_len`]): the input gradient's scratch follows
+    /// it, so that a pass touches no page between the two, and the pages
+    /// that stay resident are those of the ways the network runs.
+    fn used_len(g: &Geometry, plan: Plan) -> usize {
+        let (k, p) = (g.patch_len(), g.positions());
+        if plan.weight_grad == Lowering::Winograd {
+            winograd::weight_grad_scratch_len(g)
+        } else if plan.weight_grad == Lowering::Implicit {
+            g.padded_len() + (p + k) * g.oc
+        } else if g.oc >= TRANSPOSED_WEIGHT_GRAD_MIN_OC && gemm::packs_b() {
+            (k + g.oc) * p + k * g.oc
+        } else {
+            k * p
+        }
+    }
+
     /// Takes its scratch from the front of `scratch`; returns the rest.
     #[inline(always)]
     fn new(g: &Geometry, plan: Plan, scratch: &'a mut [f32]) -> (Self, &'a mut [f32]) {
         let (k, p) = (g.patch_len(), g.positions());
-        let (mine, rest) = scratch.split_at_mut(Self::scratch_len(g));
+        let (mine, rest) = scratch.split_at_mut(Self::used_len(g, plan));
         if plan.weight_grad == Lowering::Winograd {
             winograd::weight_grad_start(g, mine);
             (Self::Winograd { scratch: mine }, rest)
