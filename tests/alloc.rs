@@ -2,8 +2,9 @@
 //! probabilities and the typed entry points included) and training forward/backward allocate
 //! nothing: a counting global allocator watches a LeNet-5, a ResNet-20 and
 //! stacked recurrent layers through many steps, and the augmentation of
-//! training batches; the copies `Replicas` makes hold no gradients, and
-//! their scratch is zeroed memory rather than a copy.
+//! training batches; `Replicas` holds the parameters once for all its
+//! threads and no gradients, and its scratch is zeroed memory rather than
+//! a copy.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -206,7 +207,8 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     assert_eq!(after - before, 0, "allocations during steady-state steps");
 
     // batch inference on two threads, after a warm-up batch, and one
-    // sample split across both; the copies hold no gradients
+    // sample split across both; one copy of the parameters for both
+    // threads, and no gradients
     let (bytes, dirty) = (
         BYTES.load(Ordering::SeqCst),
         DIRTY_BYTES.load(Ordering::SeqCst),
@@ -214,19 +216,23 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     let mut replicas = nn::parallel::Replicas::new(&net, 2);
     let bytes = BYTES.load(Ordering::SeqCst) - bytes;
     let dirty = DIRTY_BYTES.load(Ordering::SeqCst) - dirty;
-    // the copies' scratch is zeroed memory, not a copy of the source's:
+    // (LeNet-5 prepares nothing for inference: FIXED_BYTES is its
+    // parameters, gradients, buffers and scratch)
+    let buffers = LeNet5::FIXED_BYTES - 2 * LeNet5::PARAM_BYTES - LeNet5::SCRATCH_BYTES;
+    // the parameters copied once, the buffers for the copy and each
+    // thread; the scratch is zeroed memory, not a copy of the source's:
     // pages it takes only as a pass writes them
-    let copied = 2 * (LeNet5::FIXED_BYTES - LeNet5::PARAM_BYTES - LeNet5::SCRATCH_BYTES);
+    let copied = LeNet5::PARAM_BYTES + 3 * buffers;
     assert!(
         dirty <= copied + 16 * 1024,
-        "two copies wrote {dirty} bytes of new memory; their parameters and buffers are {copied}"
+        "Replicas on two threads wrote {dirty} bytes of new memory; the parameters once and \
+         three sets of buffers are {copied}"
     );
-    // (LeNet-5 prepares nothing for inference: a copy is its parameters,
-    // buffers and scratch, the rest of FIXED_BYTES being its gradients)
-    let without_grads = 2 * (LeNet5::FIXED_BYTES - LeNet5::PARAM_BYTES);
+    let without_grads = LeNet5::PARAM_BYTES + 3 * (buffers + LeNet5::SCRATCH_BYTES);
     assert!(
         bytes <= without_grads + 64 * 1024,
-        "two copies took {bytes} bytes; without gradients they need {without_grads}"
+        "Replicas on two threads took {bytes} bytes; the parameters once, and scratch and \
+         buffers for the copy and each thread are {without_grads}"
     );
     replicas.predict(&batch, &mut logits);
     replicas.predict(&batch[..784], &mut logits[..10]);

@@ -87,6 +87,52 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
     assert!(one_history.epochs.last().unwrap().val_metric.unwrap() > 0.8);
 }
 
+/// One step on two threads: each share's gradient from the network's
+/// parameters (the second thread's too, which runs on them without a copy
+/// of its own), weighted by its part of the batch, the first share's then
+/// the second's summed, bit for bit.
+#[test]
+fn a_step_on_two_threads_sums_the_gradients_of_its_shares() {
+    use nn::loss::Loss;
+    let (train, _) = digits();
+    let batch = Dataset::new(
+        train.inputs()[..8 * 784].to_vec(),
+        train.labels()[..8].to_vec(),
+        10,
+    )
+    .unwrap();
+    let lr = 0.1f32;
+    let mut trained = Tiny::new(9);
+    let config = TrainConfig {
+        threads: 2,
+        batching: Batching::new(8),
+        ..TrainConfig::new(1, 8)
+    };
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(lr), config);
+    trainer.fit(&mut trained, &batch, None).unwrap();
+
+    let mut net = Tiny::new(9);
+    let mut sum = vec![0.0f32; Tiny::PARAM_COUNT];
+    let mut d_out = vec![0.0f32; 4 * 10];
+    for share in 0..2 {
+        let samples = share * 4..(share + 1) * 4;
+        net.zero_grad();
+        let outputs = net.forward(&batch.inputs()[samples.start * 784..samples.end * 784]);
+        SoftmaxCrossEntropy.loss(outputs, &batch.labels()[samples], &mut d_out);
+        d_out.iter_mut().for_each(|d| *d *= 0.5);
+        net.backward_params(&d_out);
+        sum.iter_mut().zip(net.grads()).for_each(|(s, g)| *s += g);
+    }
+    let expected: Vec<f32> = net
+        .params()
+        .iter()
+        .zip(&sum)
+        .map(|(&w, &g)| g.mul_add(-lr, w))
+        .collect();
+    assert!(sum.iter().any(|&g| g != 0.0));
+    assert_eq!(trained.params(), &expected[..]);
+}
+
 #[test]
 fn a_typed_loss_and_optimizer_train_as_the_untyped_ones_do() {
     use nn::loss::Loss;

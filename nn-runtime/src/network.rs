@@ -62,17 +62,29 @@ impl Noise {
 #[derive(Clone)]
 pub struct State {
     pub(crate) params: Box<[f32]>,
+    /// What the layers derive from the parameters for inference
+    /// (`Layer::prepare`), and whether the parameters may have changed
+    /// since it was made: every `&mut` to them sets this.
+    pub(crate) prepared: Box<[f32]>,
+    prepared_stale: bool,
+    /// What the network's own passes write.
+    pub(crate) work: Work,
+}
+
+/// What a network's passes write, apart from its parameters: gradients,
+/// buffers, activations and scratch. A network's [`State`] has one; so has
+/// each thread of a trainer on several threads and of
+/// [`crate::parallel::Replicas`], whose passes read the parameters (and
+/// prepared values) of the one network they all borrow, so that the
+/// parameters are held once however many threads run them.
+#[derive(Clone)]
+pub(crate) struct Work {
     pub(crate) grads: Box<[f32]>,
     buffers: Box<[f32]>,
     noise: Noise,
     acts: Vec<f32>,
     d_acts: Vec<f32>,
     scratch: Box<[f32]>,
-    /// What the layers derive from the parameters for inference
-    /// (`Layer::prepare`), and whether the parameters may have changed
-    /// since it was made: every `&mut` to them sets this.
-    prepared: Box<[f32]>,
-    prepared_stale: bool,
     /// Batch of the last forward pass (what `backward` differentiates).
     batch: usize,
     /// Whether that pass kept what backward needs.
@@ -94,36 +106,89 @@ impl State {
         N::init_params(&mut params, &mut buffers, &mut rng);
         State {
             params,
-            grads: vec![0.0; l.param_count].into_boxed_slice(),
-            buffers,
-            noise: Noise {
-                seed: crate::kernels::dropout::mix(seed ^ 0x006e_6f69_7365),
-                step: 0,
-                last: 0,
-                first_sample: 0,
-            },
-            acts: vec![0.0; infer_chunk(&l) * l.infer_activations_per_sample],
-            d_acts: Vec::new(),
-            scratch: vec![0.0; l.scratch_len].into_boxed_slice(),
             prepared: vec![0.0; l.prepared_len].into_boxed_slice(),
             prepared_stale: true,
-            batch: 0,
-            backward_ready: false,
-            input_grad_ready: false,
-            mode: Mode::Train,
+            work: Work {
+                grads: vec![0.0; l.param_count].into_boxed_slice(),
+                buffers,
+                noise: Noise {
+                    seed: crate::kernels::dropout::mix(seed ^ 0x006e_6f69_7365),
+                    step: 0,
+                    last: 0,
+                    first_sample: 0,
+                },
+                acts: vec![0.0; infer_chunk(&l) * l.infer_activations_per_sample],
+                d_acts: Vec::new(),
+                scratch: vec![0.0; l.scratch_len].into_boxed_slice(),
+                batch: 0,
+                backward_ready: false,
+                input_grad_ready: false,
+                mode: Mode::Train,
+            },
         }
     }
 
     /// A copy for inference only ([`crate::parallel::Replicas`]): the
-    /// parameters, buffers, prepared values and scratch, in evaluation
-    /// mode, but no parameter gradients (VGG-16's are 553 MB), no
-    /// activation gradients and no activations (what a training pass left
-    /// there: the first inference makes room for its own); it is never
-    /// given a backward pass.
+    /// parameters, buffers and prepared values, in evaluation mode, and
+    /// the pass state of [`Work::for_inference`].
     pub(crate) fn inference_copy(&self) -> State {
         State {
             params: self.params.clone(),
-            grads: Box::new([]),
+            prepared: self.prepared.clone(),
+            prepared_stale: self.prepared_stale,
+            work: self.work.for_inference(),
+        }
+    }
+
+    /// The parameters, to change: what the layers prepared from them is
+    /// made again before the next inference pass.
+    pub(crate) fn params_mut(&mut self) -> &mut [f32] {
+        self.prepared_stale = true;
+        &mut self.params
+    }
+
+    /// Makes what the layers prepare from the parameters for inference
+    /// again if the parameters may have changed since.
+    pub(crate) fn prepare<N: Generated>(&mut self) {
+        if self.prepared_stale {
+            N::prepare_layers(&self.params, &mut self.prepared);
+            self.prepared_stale = false;
+        }
+    }
+
+    /// The layers' buffers (running statistics, and what a training pass
+    /// keeps for backward), for the trainer to put back after a refused
+    /// step.
+    pub(crate) fn buffer_values(&self) -> &[f32] {
+        &self.work.buffers
+    }
+
+    pub(crate) fn buffer_values_mut(&mut self) -> &mut [f32] {
+        &mut self.work.buffers
+    }
+}
+
+impl Work {
+    /// Pass state for inference only: the buffers, in evaluation mode,
+    /// but no parameter gradients (VGG-16's are 553 MB), no activation
+    /// gradients and no activations (what a training pass left there: the
+    /// first inference makes room for its own); it is never given a
+    /// backward pass.
+    pub(crate) fn for_inference(&self) -> Work {
+        self.fresh(Box::new([]), Mode::Eval)
+    }
+
+    /// Pass state for a trainer's replica: gradients of its own, the
+    /// buffers, draws and mode of this one, and no activations yet.
+    pub(crate) fn replica(&self) -> Work {
+        self.fresh(vec![0.0; self.grads.len()].into_boxed_slice(), self.mode)
+    }
+
+    /// This one's buffers and draws with `grads`, in `mode`, and no
+    /// activations or their gradients.
+    fn fresh(&self, grads: Box<[f32]>, mode: Mode) -> Work {
+        Work {
+            grads,
             buffers: self.buffers.clone(),
             noise: self.noise,
             acts: Vec::new(),
@@ -133,44 +198,28 @@ impl State {
             // (cloned, VGG-16's two copies peaked 440 MiB higher while
             // they were made)
             scratch: vec![0.0; self.scratch.len()].into_boxed_slice(),
-            prepared: self.prepared.clone(),
-            prepared_stale: self.prepared_stale,
             batch: 0,
             backward_ready: false,
             input_grad_ready: false,
-            mode: Mode::Eval,
+            mode,
         }
     }
 
-    /// The parameters, to change: what the layers prepared from them is
-    /// made again before the next inference pass.
-    fn params_mut(&mut self) -> &mut [f32] {
-        self.prepared_stale = true;
-        &mut self.params
-    }
-
-    /// The layers' buffers (running statistics, and what a training pass
-    /// keeps for backward), for the trainer to put back after a refused
-    /// step.
-    pub(crate) fn buffer_values(&self) -> &[f32] {
-        &self.buffers
-    }
-
-    pub(crate) fn buffer_values_mut(&mut self) -> &mut [f32] {
-        &mut self.buffers
-    }
-
-    /// Makes this copy (a trainer's replica) start a step where `main`
-    /// stands: its parameters, buffers and draws, for the share of the
-    /// mini-batch that starts at sample `first_sample`.
-    pub(crate) fn follow(&mut self, main: &State, first_sample: usize) {
-        self.params_mut().copy_from_slice(&main.params);
+    /// Makes this replica start a step where `main` stands: its buffers,
+    /// draws and mode, for the share of the mini-batch that starts at
+    /// sample `first_sample`.
+    pub(crate) fn follow(&mut self, main: &Work, first_sample: usize) {
         self.buffers.copy_from_slice(&main.buffers);
         self.noise = Noise {
             first_sample,
             ..main.noise
         };
         self.mode = main.mode;
+    }
+
+    /// Sets the mode the layers run in.
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
     }
 
     /// The named buffers (running statistics) of the shares of a
@@ -182,7 +231,7 @@ impl State {
         &mut self,
         named: &[TensorInfo],
         (own, total): (usize, usize),
-        others: impl Iterator<Item = (&'a State, usize)>,
+        others: impl Iterator<Item = (&'a Work, usize)>,
     ) {
         if named.is_empty() || total == 0 {
             return;
@@ -200,6 +249,166 @@ impl State {
                 let (mine, theirs) = (&mut self.buffers[range.clone()], &other.buffers[range]);
                 mine.iter_mut().zip(theirs).for_each(|(m, o)| *m += w * o);
             }
+        }
+    }
+
+    /// [`Network::forward`] of network `N` with parameters `params` (and
+    /// its `prepared` values, which a training pass does not read).
+    #[track_caller]
+    pub(crate) fn forward<N: Generated>(
+        &mut self,
+        (params, prepared): (&[f32], &[f32]),
+        input: &[f32],
+    ) -> &[f32] {
+        let batch = N::batch_len(input);
+        let need = batch * N::LAYOUT.activations_per_sample;
+        if self.acts.len() < need {
+            self.acts.resize(need, 0.0);
+        }
+        self.acts[..input.len()].copy_from_slice(input);
+        let noise = match self.mode {
+            Mode::Train => {
+                let key = Noise::key(self.noise.seed, self.noise.step);
+                self.noise.step += 1;
+                key
+            }
+            Mode::Eval => 0,
+        };
+        self.noise.last = noise;
+        let pass = Pass {
+            batch,
+            mode: self.mode,
+            inference: false,
+            noise,
+            first_sample: self.noise.first_sample,
+        };
+        N::forward_layers(
+            pass,
+            params,
+            &mut self.buffers,
+            prepared,
+            &mut self.acts,
+            &mut self.scratch,
+        );
+        self.batch = batch;
+        self.backward_ready = true;
+        self.input_grad_ready = false;
+        let start = batch * N::LAYOUT.output_offset;
+        &self.acts[start..start + batch * N::LAYOUT.output_len]
+    }
+
+    /// Backward of network `N` with parameters `params`, to the parameter
+    /// gradients, and to the input's when `input_grad`.
+    #[track_caller]
+    pub(crate) fn backward<N: Generated>(
+        &mut self,
+        params: &[f32],
+        d_output: &[f32],
+        input_grad: bool,
+    ) {
+        let Layout {
+            name,
+            output_len,
+            grads_per_sample,
+            output_grad_offset,
+            ..
+        } = N::LAYOUT;
+        assert!(
+            self.backward_ready,
+            "{name}: backward needs a forward pass first"
+        );
+        let batch = self.batch;
+        assert_eq!(
+            d_output.len(),
+            batch * output_len,
+            "{name}: output gradient of {} floats for a batch of {batch} outputs of {output_len} floats",
+            d_output.len(),
+        );
+        let need = batch * grads_per_sample;
+        if self.d_acts.len() < need {
+            self.d_acts.resize(need, 0.0);
+        }
+        // each layer's input gradient is zeroed by the generated pass just
+        // before the first layer that adds into it
+        let start = batch * output_grad_offset;
+        self.d_acts[start..start + d_output.len()].copy_from_slice(d_output);
+        let pass = Pass {
+            batch,
+            mode: self.mode,
+            inference: false,
+            noise: self.noise.last,
+            first_sample: self.noise.first_sample,
+        };
+        N::backward_layers(
+            pass,
+            params,
+            &self.buffers,
+            &self.acts,
+            &mut self.d_acts,
+            &mut self.grads,
+            &mut self.scratch,
+            input_grad,
+        );
+        self.input_grad_ready = input_grad;
+    }
+
+    /// Makes this ready for [`Work::infer`] on chunks of a batch of
+    /// `batch` samples: activations for a chunk, and nothing kept for
+    /// backward.
+    fn ready_for_inference<N: Generated>(&mut self, batch: usize) {
+        let need = infer_chunk(&N::LAYOUT).min(batch) * N::LAYOUT.infer_activations_per_sample;
+        if self.acts.len() < need {
+            self.acts.resize(need, 0.0);
+        }
+        self.backward_ready = false;
+        self.input_grad_ready = false;
+    }
+
+    /// Inference of network `N` in evaluation mode on `x`, whole samples
+    /// and at most [`Network::INFER_CHUNK`] of them, after
+    /// [`Work::ready_for_inference`], with the parameters and what
+    /// [`State::prepare`] made of them: their outputs, in the activations
+    /// until the next pass.
+    fn infer<N: Generated>(
+        &mut self,
+        (params, prepared): (&[f32], &[f32]),
+        x: &[f32],
+    ) -> &mut [f32] {
+        let batch = x.len() / N::LAYOUT.input_len;
+        self.acts[..x.len()].copy_from_slice(x);
+        let pass = Pass {
+            inference: true,
+            ..Pass::new(batch, Mode::Eval)
+        };
+        N::infer_layers(
+            pass,
+            params,
+            &mut self.buffers,
+            prepared,
+            &mut self.acts,
+            &mut self.scratch,
+        );
+        let start = batch * N::LAYOUT.infer_output_offset;
+        &mut self.acts[start..start + batch * N::LAYOUT.output_len]
+    }
+
+    /// [`Network::predict`]'s pass in evaluation mode, with the
+    /// parameters and what [`State::prepare`] made of them: `input`
+    /// (whole samples) a chunk at a time into `output`.
+    pub(crate) fn predict<N: Generated>(
+        &mut self,
+        params: (&[f32], &[f32]),
+        input: &[f32],
+        output: &mut [f32],
+    ) {
+        let chunk = infer_chunk(&N::LAYOUT);
+        let (input_len, output_len) = (N::LAYOUT.input_len, N::LAYOUT.output_len);
+        self.ready_for_inference::<N>(input.len() / input_len);
+        for (x, y) in input
+            .chunks(chunk * input_len)
+            .zip(output.chunks_mut(chunk * output_len))
+        {
+            y.copy_from_slice(self.infer::<N>(params, x));
         }
     }
 }
@@ -223,9 +432,9 @@ impl core::fmt::Debug for State {
         // sizes, not the (large) contents
         f.debug_struct("State")
             .field("params", &self.params.len())
-            .field("activations", &self.acts.len())
-            .field("batch", &self.batch)
-            .field("mode", &self.mode)
+            .field("activations", &self.work.acts.len())
+            .field("batch", &self.work.batch)
+            .field("mode", &self.work.mode)
             .finish()
     }
 }
@@ -365,7 +574,7 @@ pub struct Layout {
 /// L2 on the machines measured, so that a layer's input and output stay
 /// there while the next layer reads them, and a dense layer's weights
 /// serve several samples per read), rounded down to a power of two (so
-/// that a batch of 64 shares out evenly among `Replicas`' copies), from 1
+/// that a batch of 64 shares out evenly among `Replicas`' threads), from 1
 /// to 16. Batch 64, one thread (`profile_step 60 NET infer`): VGG-mini
 /// 1,719 images/s a sample at a time (its 4 MB dense layer read once a
 /// sample), 2,526–2,680 two at a time, 2,869–2,995 four at a time (three
@@ -408,41 +617,6 @@ const fn ends_in_softmax(layers: &[LayerInfo]) -> bool {
     true
 }
 
-/// Makes `net` ready for [`infer`] on chunks of a batch of `batch`
-/// samples: activations for a chunk, the layers' prepared parameters
-/// remade if the parameters changed, and nothing kept for backward.
-fn ready_for_inference<N: Network>(net: &mut N, batch: usize) {
-    let s = net.state_mut();
-    let need = N::INFER_CHUNK.min(batch) * N::LAYOUT.infer_activations_per_sample;
-    if s.acts.len() < need {
-        s.acts.resize(need, 0.0);
-    }
-    if s.prepared_stale {
-        N::prepare_layers(&s.params, &mut s.prepared);
-        s.prepared_stale = false;
-    }
-    s.backward_ready = false;
-    s.input_grad_ready = false;
-}
-
-/// Inference in evaluation mode on `x`, whole samples and at most
-/// [`Network::INFER_CHUNK`] of them, after [`ready_for_inference`]: their
-/// outputs, in the activations until the next pass.
-fn infer<'a, N: Network>(net: &'a mut N, x: &[f32]) -> &'a mut [f32] {
-    let batch = x.len() / N::INPUT_LEN;
-    let s = net.state_mut();
-    s.acts[..x.len()].copy_from_slice(x);
-    let pass = Pass {
-        inference: true,
-        ..Pass::new(batch, Mode::Eval)
-    };
-    let (params, prepared) = (&s.params, &s.prepared);
-    let (buffers, acts) = (&mut s.buffers, &mut s.acts);
-    N::infer_layers(pass, params, buffers, prepared, acts, &mut s.scratch);
-    let start = batch * N::LAYOUT.infer_output_offset;
-    &mut s.acts[start..start + batch * N::OUTPUT_LEN]
-}
-
 /// The outputs of one sample through [`Network::predict`]'s pass (in
 /// training mode, [`Network::forward`]'s), in the activations: what
 /// `method` works from (`batch_method` being its form for a batch).
@@ -466,11 +640,13 @@ fn one_sample<'a, N: Network>(
         Mode::Train => {
             net.forward(input);
             let start = N::LAYOUT.output_offset;
-            &mut net.state_mut().acts[start..start + N::OUTPUT_LEN]
+            &mut net.state_mut().work.acts[start..start + N::OUTPUT_LEN]
         }
         Mode::Eval => {
-            ready_for_inference(net, 1);
-            infer(net, input)
+            let s = net.state_mut();
+            s.prepare::<N>();
+            s.work.ready_for_inference::<N>(1);
+            s.work.infer::<N>((&s.params, &s.prepared), input)
         }
     }
 }
@@ -555,51 +731,8 @@ pub trait Generated: Sized {
     /// `input_grad`.
     #[track_caller]
     fn backward_with(&mut self, d_output: &[f32], input_grad: bool) {
-        let Layout {
-            name,
-            output_len,
-            grads_per_sample,
-            output_grad_offset,
-            ..
-        } = Self::LAYOUT;
         let s = self.state_mut();
-        assert!(
-            s.backward_ready,
-            "{name}: backward needs a forward pass first"
-        );
-        let batch = s.batch;
-        assert_eq!(
-            d_output.len(),
-            batch * output_len,
-            "{name}: output gradient of {} floats for a batch of {batch} outputs of {output_len} floats",
-            d_output.len(),
-        );
-        let need = batch * grads_per_sample;
-        if s.d_acts.len() < need {
-            s.d_acts.resize(need, 0.0);
-        }
-        // each layer's input gradient is zeroed by the generated pass just
-        // before the first layer that adds into it
-        let start = batch * output_grad_offset;
-        s.d_acts[start..start + d_output.len()].copy_from_slice(d_output);
-        let pass = Pass {
-            batch,
-            mode: s.mode,
-            inference: false,
-            noise: s.noise.last,
-            first_sample: s.noise.first_sample,
-        };
-        Self::backward_layers(
-            pass,
-            &s.params,
-            &s.buffers,
-            &s.acts,
-            &mut s.d_acts,
-            &mut s.grads,
-            &mut s.scratch,
-            input_grad,
-        );
-        s.input_grad_ready = input_grad;
+        s.work.backward::<Self>(&s.params, d_output, input_grad);
     }
 }
 
@@ -735,43 +868,8 @@ pub trait Network: Generated {
     /// the lengths, and is reported at the caller's line.
     #[track_caller]
     fn forward(&mut self, input: &[f32]) -> &[f32] {
-        let batch = Self::batch_len(input);
         let s = self.state_mut();
-        let need = batch * Self::LAYOUT.activations_per_sample;
-        if s.acts.len() < need {
-            s.acts.resize(need, 0.0);
-        }
-        s.acts[..input.len()].copy_from_slice(input);
-        let noise = match s.mode {
-            Mode::Train => {
-                let key = Noise::key(s.noise.seed, s.noise.step);
-                s.noise.step += 1;
-                key
-            }
-            Mode::Eval => 0,
-        };
-        s.noise.last = noise;
-        let pass = Pass {
-            batch,
-            mode: s.mode,
-            inference: false,
-            noise,
-            first_sample: s.noise.first_sample,
-        };
-        let (params, prepared) = (&s.params, &s.prepared);
-        Self::forward_layers(
-            pass,
-            params,
-            &mut s.buffers,
-            prepared,
-            &mut s.acts,
-            &mut s.scratch,
-        );
-        s.batch = batch;
-        s.backward_ready = true;
-        s.input_grad_ready = false;
-        let start = batch * Self::LAYOUT.output_offset;
-        &s.acts[start..start + batch * Self::OUTPUT_LEN]
+        s.work.forward::<Self>((&s.params, &s.prepared), input)
     }
 
     /// Inference on a batch into `output` (`B · OUTPUT_LEN` floats).
@@ -801,14 +899,10 @@ pub trait Network: Generated {
             output.copy_from_slice(self.forward(input));
             return;
         }
-        let chunk = Self::INFER_CHUNK;
-        ready_for_inference(self, batch);
-        for (x, y) in input
-            .chunks(chunk * Self::INPUT_LEN)
-            .zip(output.chunks_mut(chunk * Self::OUTPUT_LEN))
-        {
-            y.copy_from_slice(infer(self, x));
-        }
+        let s = self.state_mut();
+        s.prepare::<Self>();
+        s.work
+            .predict::<Self>((&s.params, &s.prepared), input, output);
     }
 
     /// The class of one sample (`INPUT_LEN` floats): the index of its
@@ -867,12 +961,14 @@ pub trait Network: Generated {
             return;
         }
         let chunk = Self::INFER_CHUNK;
-        ready_for_inference(self, batch);
+        let s = self.state_mut();
+        s.prepare::<Self>();
+        s.work.ready_for_inference::<Self>(batch);
         for (x, c) in inputs
             .chunks(chunk * Self::INPUT_LEN)
             .zip(classes.chunks_mut(chunk))
         {
-            classify(infer(self, x), c);
+            classify(s.work.infer::<Self>((&s.params, &s.prepared), x), c);
         }
     }
 
@@ -906,10 +1002,10 @@ pub trait Network: Generated {
             Mode::Train => Self::LAYOUT.output_offset,
             Mode::Eval => Self::LAYOUT.infer_output_offset,
         };
-        let s = self.state_mut();
-        s.backward_ready = false;
-        s.input_grad_ready = false;
-        &s.acts[start..start + Self::OUTPUT_LEN]
+        let w = &mut self.state_mut().work;
+        w.backward_ready = false;
+        w.input_grad_ready = false;
+        &w.acts[start..start + Self::OUTPUT_LEN]
     }
 
     /// The probabilities of each sample of a batch (`B · INPUT_LEN`
@@ -1093,7 +1189,7 @@ pub trait Network: Generated {
     /// was none).
     #[track_caller]
     fn input_grad(&self) -> &[f32] {
-        let s = self.state();
+        let s = &self.state().work;
         assert!(
             s.input_grad_ready,
             "{}: input_grad needs `backward` (`backward_params` skips it)",
@@ -1104,7 +1200,7 @@ pub trait Network: Generated {
 
     /// Sets every parameter gradient to 0.
     fn zero_grad(&mut self) {
-        self.state_mut().grads.fill(0.0);
+        self.state_mut().work.grads.fill(0.0);
     }
 
     /// All parameters, flat, in [`Network::TENSORS`] order.
@@ -1117,17 +1213,17 @@ pub trait Network: Generated {
     }
     /// All parameter gradients, in the parameters' order.
     fn grads(&self) -> &[f32] {
-        &self.state().grads
+        &self.state().work.grads
     }
     /// All parameter gradients, mutable (to clip or accumulate them).
     fn grads_mut(&mut self) -> &mut [f32] {
-        &mut self.state_mut().grads
+        &mut self.state_mut().work.grads
     }
     /// Parameters (mutable) and their gradients together, for optimizers.
     fn params_and_grads(&mut self) -> (&mut [f32], &[f32]) {
         let s = self.state_mut();
         s.prepared_stale = true;
-        (&mut s.params, &s.grads)
+        (&mut s.params, &s.work.grads)
     }
 
     /// The tensor called `name` (`"0.weight"`), in PyTorch's layout.
@@ -1156,16 +1252,16 @@ pub trait Network: Generated {
     /// The buffer called `name` (`"1.running_mean"`).
     fn buffer(&self, name: &str) -> Option<&[f32]> {
         let t = Self::BUFFERS.iter().find(|t| t.name == name)?;
-        Some(&self.state().buffers[t.offset..t.offset + t.len])
+        Some(&self.state().work.buffers[t.offset..t.offset + t.len])
     }
     /// The buffer called `name`, mutable.
     fn buffer_mut(&mut self, name: &str) -> Option<&mut [f32]> {
         let t = Self::BUFFERS.iter().find(|t| t.name == name)?;
-        Some(&mut self.state_mut().buffers[t.offset..t.offset + t.len])
+        Some(&mut self.state_mut().work.buffers[t.offset..t.offset + t.len])
     }
     /// Every named buffer with its description, in order.
     fn named_buffers(&self) -> impl Iterator<Item = (&'static TensorInfo, &[f32])> {
-        let b = &self.state().buffers;
+        let b = &self.state().work.buffers;
         Self::BUFFERS
             .iter()
             .map(move |t| (t, &b[t.offset..t.offset + t.len]))
@@ -1187,7 +1283,7 @@ pub trait Network: Generated {
     /// same seed gives the same masks pass after pass. [`Network::with_seed`]
     /// derives one from its seed.
     fn set_dropout_seed(&mut self, seed: u64) {
-        let noise = &mut self.state_mut().noise;
+        let noise = &mut self.state_mut().work.noise;
         noise.seed = seed;
         noise.step = 0;
     }
@@ -1195,13 +1291,13 @@ pub trait Network: Generated {
     /// (each draws new masks); checkpoints save both, so that a resumed run
     /// draws what an unbroken one would.
     fn dropout_state(&self) -> (u64, u64) {
-        let noise = &self.state().noise;
+        let noise = &self.state().work.noise;
         (noise.seed, noise.step)
     }
     /// Sets the dropout masks' seed and the number of training passes run
     /// so far (see [`Network::dropout_state`]).
     fn set_dropout_state(&mut self, seed: u64, step: u64) {
-        let noise = &mut self.state_mut().noise;
+        let noise = &mut self.state_mut().work.noise;
         noise.seed = seed;
         noise.step = step;
     }
@@ -1209,20 +1305,20 @@ pub trait Network: Generated {
     /// Training mode (the default): every layer runs its training
     /// behaviour ([`Mode::Train`]).
     fn train(&mut self) {
-        self.state_mut().mode = Mode::Train;
+        self.state_mut().work.mode = Mode::Train;
     }
     /// Evaluation mode: every layer runs its inference behaviour
     /// ([`Mode::Eval`]); `evaluate` and parallel inference switch to it.
     fn eval(&mut self) {
-        self.state_mut().mode = Mode::Eval;
+        self.state_mut().work.mode = Mode::Eval;
     }
     /// Whether the network is in training mode.
     fn is_training(&self) -> bool {
-        self.state().mode == Mode::Train
+        self.state().work.mode == Mode::Train
     }
     /// The mode the layers run in.
     fn mode(&self) -> Mode {
-        self.state().mode
+        self.state().work.mode
     }
 }
 

@@ -1,18 +1,19 @@
 //! Batch inference on several threads: [`Replicas`] keeps one copy of a
-//! network per thread, each with its own buffers, and splits a batch into
-//! contiguous shares, one per copy.
+//! network, whose parameters every thread reads, and for each thread the
+//! buffers, activations and scratch of its passes, and splits a batch into
+//! contiguous shares, one per thread.
 //!
 //! A network's forward pass is sequential, layer after layer; a batch
 //! splits cleanly, each sample's output depending only on that sample. A
-//! batch of fewer samples than threads (one image, for latency) runs on one
-//! copy instead, and each convolution (the bulk of a convnet's work)
-//! shares its output out among the threads: by Winograd's algorithm or
-//! im2col, each thread its own rows of every channel (on maps too small
-//! for that, its own channels; by im2col, only from half a million
-//! multiply-adds, not a 1×1 stride-2 shortcut), in place, runs of output
-//! positions. Dense layers of 64 K weights or more share their outputs;
-//! the other layers stay on the calling thread. Each copy runs
-//! [`Network::predict`] in evaluation mode, a few samples at a time
+//! batch of fewer samples than threads (one image, for latency) runs in the
+//! copy's own pass state instead, and each convolution (the bulk of a
+//! convnet's work) shares its output out among the threads: by Winograd's
+//! algorithm or im2col, each thread its own rows of every channel (on maps
+//! too small for that, its own channels; by im2col, only from half a
+//! million multiply-adds, not a 1×1 stride-2 shortcut), in place, runs of
+//! output positions. Dense layers of 64 K weights or more share their
+//! outputs; the other layers stay on the calling thread. Each thread runs
+//! [`Network::predict`]'s pass in evaluation mode, a few samples at a time
 //! ([`Network::INFER_CHUNK`]), on a share of whole chunks, so the outputs
 //! are the single network's `predict` outputs bit for bit, however the
 //! batch splits, and whether a sample is shared out or not
@@ -23,7 +24,8 @@
 //!
 //! An example is in the README ("Inference on several threads").
 
-use crate::network::Network;
+use crate::layers::Mode;
+use crate::network::{Network, Work};
 use crate::team::Team;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -93,35 +95,40 @@ impl Measured {
     }
 }
 
-/// One copy of a network per thread, in evaluation mode, and the threads
-/// to run them. Batch inference through it allocates nothing once the
-/// buffers have grown to the largest share.
+/// One copy of a network in evaluation mode, the pass state of each
+/// thread, and the threads to run them. Batch inference through it
+/// allocates nothing once the buffers have grown to the largest share.
 pub struct Replicas<N: Network> {
-    /// Each copy with the outputs of its last share.
-    copies: Vec<Mutex<(N, Vec<f32>)>>,
+    /// The copy: its parameters and prepared values, which every thread
+    /// reads, and its own pass state, which runs the batches of fewer
+    /// samples than threads.
+    net: N,
+    /// Each thread's pass state, with the outputs of its last share.
+    workers: Vec<Mutex<(Work, Vec<f32>)>>,
     team: Team,
     split: SampleSplit,
     measured: Measured,
 }
 
 impl<N: Network + Send> Replicas<N> {
-    /// `threads` copies of `net` (at least one) in evaluation mode, and as
-    /// many threads: the caller's and `threads − 1` started here. A copy
-    /// holds the parameters, buffers and scratch, not the gradients.
+    /// A copy of `net` in evaluation mode and `threads` threads (at least
+    /// one): the caller's and `threads − 1` started here. The copy holds
+    /// the parameters once, whatever the number of threads, and no
+    /// gradients; each thread has buffers, activations and scratch of its
+    /// own.
     ///
     /// # Panics
     /// If the operating system refuses to start the threads.
     pub fn new(net: &N, threads: usize) -> Self {
         let threads = threads.max(1);
-        let copies = (0..threads)
-            .map(|_| {
-                // without gradients: a copy here only runs `predict`
-                let copy = N::from_state(net.state().inference_copy());
-                Mutex::new((copy, Vec::new()))
-            })
+        // without gradients: the copy only runs `predict`
+        let net = N::from_state(net.state().inference_copy());
+        let workers = (0..threads)
+            .map(|_| Mutex::new((net.state().work.for_inference(), Vec::new())))
             .collect();
         Replicas {
-            copies,
+            net,
+            workers,
             team: Team::new(threads),
             split: SampleSplit::Auto,
             measured: Measured::default(),
@@ -135,31 +142,33 @@ impl<N: Network + Send> Replicas<N> {
         self.split = split;
     }
 
-    /// Number of copies (and threads).
+    /// Number of threads.
     pub fn threads(&self) -> usize {
         self.team.size()
     }
 
-    /// Copies `net`'s parameters and buffers into every copy, e.g. after
-    /// training steps; the copies stay in evaluation mode.
+    /// Copies `net`'s parameters and buffers into the copy, e.g. after
+    /// training steps; it stays in evaluation mode.
     pub fn sync(&mut self, net: &N) {
-        for copy in &mut self.copies {
-            let (copy, _) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
-            copy.state_mut().follow(net.state(), 0);
-            copy.eval();
+        let s = self.net.state_mut();
+        s.params_mut().copy_from_slice(net.params());
+        s.work.follow(&net.state().work, 0);
+        s.work.set_mode(Mode::Eval);
+        for worker in &mut self.workers {
+            let (work, _) = worker.get_mut().unwrap_or_else(PoisonError::into_inner);
+            work.follow(&s.work, 0);
         }
     }
 
     /// Inference on a batch (`B · INPUT_LEN` floats) into `output`
     /// (`B · OUTPUT_LEN`): the batch split into one contiguous share per
-    /// copy, `⌈B / threads⌉` samples rounded up to a whole number of
-    /// [`Network::INFER_CHUNK`]s (so that some copies may get none); a
-    /// batch smaller than the number of
-    /// threads (a single sample) goes through one copy, whose
-    /// convolutions split each sample's output rows among the threads,
-    /// or which runs on the caller alone, as
-    /// [`Replicas::set_sample_split`] says. Allocates only when a share is
-    /// larger than any before.
+    /// thread, `⌈B / threads⌉` samples rounded up to a whole number of
+    /// [`Network::INFER_CHUNK`]s (so that some threads may get none); a
+    /// batch smaller than the number of threads (a single sample) goes
+    /// through the copy's own pass state, whose convolutions split each
+    /// sample's output rows among the threads, or which runs on the
+    /// caller alone, as [`Replicas::set_sample_split`] says. Allocates
+    /// only when a share is larger than any before.
     ///
     /// # Panics
     /// If `input` is not a positive multiple of `INPUT_LEN` samples, or
@@ -177,13 +186,11 @@ impl<N: Network + Send> Replicas<N> {
             batch,
             N::OUTPUT_LEN
         );
-        if batch < self.copies.len() {
-            // too few samples to go round: one copy takes them, and its
+        if batch < self.workers.len() {
+            // too few samples to go round: the copy takes them, and its
             // convolutions share each sample's output rows out among the
             // threads
-            let (net, _) = self.copies[0]
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner);
+            let net = &mut self.net;
             let shared = match self.split {
                 SampleSplit::Auto => self.measured.next(),
                 SampleSplit::Shared => true,
@@ -200,29 +207,32 @@ impl<N: Network + Send> Replicas<N> {
             }
             return;
         }
-        // shares of whole chunks, so that each copy's chunks are the ones
+        // shares of whole chunks, so that each thread's chunks are the ones
         // a single network's `predict` would run, and round alike
         let share = batch
-            .div_ceil(self.copies.len())
+            .div_ceil(self.workers.len())
             .next_multiple_of(N::INFER_CHUNK);
-        let copies = &self.copies;
+        let s = self.net.state_mut();
+        s.prepare::<N>();
+        let params = (&*s.params, &*s.prepared);
+        let workers = &self.workers;
         self.team.run(&|i| {
             let samples = (i * share).min(batch)..((i + 1) * share).min(batch);
-            let mut copy = copies[i].lock().unwrap_or_else(PoisonError::into_inner);
-            let (net, out) = &mut *copy;
+            let mut worker = workers[i].lock().unwrap_or_else(PoisonError::into_inner);
+            let (work, out) = &mut *worker;
             out.clear();
             if !samples.is_empty() {
                 let x = &input[samples.start * N::INPUT_LEN..samples.end * N::INPUT_LEN];
                 out.resize(samples.len() * N::OUTPUT_LEN, 0.0);
-                net.predict(x, out);
+                work.predict::<N>(params, x, out);
             }
         });
-        for (copy, y) in self
-            .copies
+        for (worker, y) in self
+            .workers
             .iter_mut()
             .zip(output.chunks_mut(share * N::OUTPUT_LEN))
         {
-            let (_, out) = copy.get_mut().unwrap_or_else(PoisonError::into_inner);
+            let (_, out) = worker.get_mut().unwrap_or_else(PoisonError::into_inner);
             y.copy_from_slice(out);
         }
     }

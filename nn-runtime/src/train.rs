@@ -15,8 +15,10 @@
 //! ([`Dataset::typed`]) that does not fit the network.
 //!
 //! Mini-batches are split across `threads` threads, the first share run on
-//! the network itself and each other share on a replica; the shares'
-//! gradients are summed in a fixed order, so a seed and a thread count
+//! the network itself and each other share on a replica that reads the
+//! network's parameters (it has its own gradients, buffers, activations
+//! and scratch, not a copy of the parameters); the shares' gradients are
+//! summed in a fixed order, so a seed and a thread count
 //! always give the same result. The threads are a fixed team that hands
 //! work over without allocating, so training steps allocate nothing.
 
@@ -34,7 +36,7 @@ use crate::data::augment::Augmentation;
 use crate::data::{Dataset, Target, TrainsOn};
 use crate::loss::{Loss, Objective};
 use crate::metrics::{Metric, Metrics};
-use crate::network::{Network, TakesInput};
+use crate::network::{Network, TakesInput, Work};
 use crate::optim::{Optimization, Optimizer, OptimizerState, StateError};
 use crate::schedule::{Schedule, ScheduleError};
 use crate::team::Team;
@@ -42,6 +44,7 @@ use crate::typed::{OutputsFit, ParamsFit, TargetsFit};
 use crate::weights::{self, Values, WeightsError};
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::num::ParseIntError;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -55,9 +58,10 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Batch size, shuffling seed, short last batch.
     pub batching: Batching,
-    /// Threads that share each batch, each running its share on a copy of
-    /// the network (with its own batch-norm statistics), the shares'
-    /// gradients summed in a fixed order. A seed gives the same weights for
+    /// Threads that share each batch, each running its share on the
+    /// network's parameters with gradients, activations and batch-norm
+    /// statistics of its own, the shares' gradients summed in a fixed
+    /// order. A seed gives the same weights for
     /// the same count, on any machine; another count rounds differently.
     /// Checkpoints record it. 0 means one per core, so that results then
     /// depend on the machine. [`TrainConfig::new`] sets 1.
@@ -606,10 +610,11 @@ fn add_into(into: &mut [f32], from: &[f32]) {
 }
 
 /// One share of each batch: its buffers and results, and for every share
-/// but the first a replica of the network (the first runs on the network
-/// being trained).
+/// but the first the pass state of a replica, which runs on the trained
+/// network's parameters (the first share runs on the network itself).
 struct Worker<N, L: Loss, D> {
-    replica: Option<N>,
+    replica: Option<Work>,
+    network: PhantomData<N>,
     inputs: Vec<f32>,
     targets: Vec<D>,
     d_out: Vec<f32>,
@@ -624,18 +629,20 @@ impl<N: Network, L: Loss, D: Target> Worker<N, L, D>
 where
     L::Target: TrainsOn<D>,
 {
-    /// Forward and backward over this share of a batch of `batch_len`:
-    /// gradients of the share's loss weighted by its part of the batch.
+    /// Forward and backward of `N` with `params` (its parameters and
+    /// prepared values) over this share of a batch of `batch_len`, in
+    /// `work`: gradients of the share's loss weighted by its part of the
+    /// batch.
     fn run<const LEN: usize>(
         &mut self,
-        net: &mut N,
+        (work, params): (&mut Work, (&[f32], &[f32])),
         loss_fn: &L,
         train: &Dataset<LEN, D>,
         (part, batch_len): (&[usize], usize),
         (augment, epoch): (Option<&Augmentation>, usize),
     ) {
         self.loss = 0.0;
-        net.zero_grad();
+        work.grads.fill(0.0);
         if part.is_empty() {
             return;
         }
@@ -643,7 +650,7 @@ where
         if let Some(augment) = augment {
             augment.apply_batch(&mut self.inputs, epoch, part, &mut self.scratch);
         }
-        let outputs = net.forward(&self.inputs);
+        let outputs = work.forward::<N>(params, &self.inputs);
         self.d_out.resize(outputs.len(), 0.0);
         let targets = L::Target::flat(&self.targets);
         let l = loss_fn.loss(outputs, targets, &mut self.d_out);
@@ -652,7 +659,7 @@ where
         let weight = part.len() as f32 / batch_len as f32;
         self.d_out.iter_mut().for_each(|d| *d *= weight);
         self.loss = l as f64 * part.len() as f64;
-        net.backward_params(&self.d_out);
+        work.backward::<N>(params.0, &self.d_out, false);
     }
 }
 
@@ -920,7 +927,8 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
         let mut workers: Vec<Mutex<Worker<N, L::Loss, D>>> = (0..threads)
             .map(|t| {
                 Mutex::new(Worker {
-                    replica: (t > 0).then(|| N::from_state(net.state().clone())),
+                    replica: (t > 0).then(|| net.state().work.replica()),
+                    network: PhantomData,
                     inputs: Vec::new(),
                     targets: Vec::new(),
                     d_out: Vec::new(),
@@ -982,13 +990,15 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
                 for (t, w) in workers.iter_mut().enumerate().skip(1) {
                     let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
                     if let Some(replica) = &mut w.replica {
-                        replica
-                            .state_mut()
-                            .follow(net.state(), (t * share).min(batch_len));
+                        replica.follow(&net.state().work, (t * share).min(batch_len));
                     }
                 }
                 {
-                    let main = Mutex::new(&mut *net);
+                    // every share reads the network's parameters; the
+                    // first runs in the network's own pass state
+                    let state = net.state_mut();
+                    let params = (&*state.params, &*state.prepared);
+                    let main = Mutex::new(&mut state.work);
                     let (workers, loss_fn) = (&workers, self.loss.as_loss());
                     let augment = (self.config.augment.as_deref(), epoch);
                     team.run(&|t| {
@@ -998,12 +1008,14 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
                         let w = &mut *w;
                         match w.replica.take() {
                             Some(mut replica) => {
-                                w.run(&mut replica, loss_fn, train, (part, batch_len), augment);
+                                let work = (&mut replica, params);
+                                w.run(work, loss_fn, train, (part, batch_len), augment);
                                 w.replica = Some(replica);
                             }
                             None => {
-                                let mut net = main.lock().unwrap_or_else(PoisonError::into_inner);
-                                w.run(&mut **net, loss_fn, train, (part, batch_len), augment);
+                                let mut main = main.lock().unwrap_or_else(PoisonError::into_inner);
+                                let work = (&mut **main, params);
+                                w.run(work, loss_fn, train, (part, batch_len), augment);
                             }
                         }
                     });
@@ -1022,7 +1034,7 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
                 for w in &mut workers[1..] {
                     let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
                     if let Some(replica) = &w.replica {
-                        add_into(grads, replica.grads());
+                        add_into(grads, &replica.grads);
                     }
                 }
                 // running statistics: the shares' averaged, by share size
@@ -1031,14 +1043,17 @@ impl<L: Objective, O: Optimization> Trainer<L, O> {
                         |t: usize| ((t + 1) * share).min(batch_len) - (t * share).min(batch_len);
                     let replicas = workers.iter_mut().enumerate().skip(1).filter_map(|(t, w)| {
                         let w = w.get_mut().unwrap_or_else(PoisonError::into_inner);
-                        Some((w.replica.as_ref()?.state(), size(t)))
+                        Some((w.replica.as_ref()?, size(t)))
                     });
-                    net.state_mut()
-                        .average_buffers(N::BUFFERS, (size(0), batch_len), replicas);
+                    net.state_mut().work.average_buffers(
+                        N::BUFFERS,
+                        (size(0), batch_len),
+                        replicas,
+                    );
                 }
                 if let Some(lambda) = self.config.l2.filter(|&l| l != 0.0) {
                     let state = net.state_mut();
-                    batch_loss += add_l2::<N>(lambda, &state.params, &mut state.grads);
+                    batch_loss += add_l2::<N>(lambda, &state.params, &mut state.work.grads);
                 }
                 let norm = norm(net.grads());
                 if !norm.is_finite() {
