@@ -87,50 +87,66 @@ fn learns_digits_and_is_deterministic_per_seed_and_thread_count() {
     assert!(one_history.epochs.last().unwrap().val_metric.unwrap() > 0.8);
 }
 
-/// One step on two threads: each share's gradient from the network's
-/// parameters (the second thread's too, which runs on them without a copy
-/// of its own), weighted by its part of the batch, the first share's then
-/// the second's summed, bit for bit.
-#[test]
-fn a_step_on_two_threads_sums_the_gradients_of_its_shares() {
+nn::network! {
+    /// 636,010 parameters (2.5 MB): more than a trainer's replica copies,
+    /// so its second thread reads the network's own.
+    struct Wide<[1, 28, 28]> {
+        flatten, dense(800), relu, dense(10),
+    }
+}
+
+/// Two steps of `N` on two threads, from the network `make` gives, against
+/// the same steps taken by hand: each share's gradient from the network's
+/// parameters as they are at that step, weighted by its part of the batch,
+/// the first share's then the second's summed, bit for bit.
+fn step_on_two_threads<N: Network + TakesInput<784> + Send>(make: impl Fn() -> N) {
     use nn::loss::Loss;
     let (train, _) = digits();
-    let batch = Dataset::new(
-        train.inputs()[..8 * 784].to_vec(),
-        train.labels()[..8].to_vec(),
+    let data = Dataset::new(
+        train.inputs()[..16 * 784].to_vec(),
+        train.labels()[..16].to_vec(),
         10,
     )
     .unwrap();
     let lr = 0.1f32;
-    let mut trained = Tiny::new(9);
+    let mut trained = make();
     let config = TrainConfig {
         threads: 2,
         batching: Batching::new(8),
         ..TrainConfig::new(1, 8)
     };
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(lr), config);
-    trainer.fit(&mut trained, &batch, None).unwrap();
+    trainer.fit(&mut trained, &data, None).unwrap();
 
-    let mut net = Tiny::new(9);
-    let mut sum = vec![0.0f32; Tiny::PARAM_COUNT];
+    let mut net = make();
     let mut d_out = vec![0.0f32; 4 * 10];
-    for share in 0..2 {
-        let samples = share * 4..(share + 1) * 4;
-        net.zero_grad();
-        let outputs = net.forward(&batch.inputs()[samples.start * 784..samples.end * 784]);
-        SoftmaxCrossEntropy.loss(outputs, &batch.labels()[samples], &mut d_out);
-        d_out.iter_mut().for_each(|d| *d *= 0.5);
-        net.backward_params(&d_out);
-        sum.iter_mut().zip(net.grads()).for_each(|(s, g)| *s += g);
+    for step in 0..2 {
+        let mut sum = vec![0.0f32; N::PARAM_COUNT];
+        for share in 0..2 {
+            let samples = step * 8 + share * 4..step * 8 + (share + 1) * 4;
+            net.zero_grad();
+            let outputs = net.forward(&data.inputs()[samples.start * 784..samples.end * 784]);
+            SoftmaxCrossEntropy.loss(outputs, &data.labels()[samples], &mut d_out);
+            d_out.iter_mut().for_each(|d| *d *= 0.5);
+            net.backward_params(&d_out);
+            sum.iter_mut().zip(net.grads()).for_each(|(s, g)| *s += g);
+        }
+        assert!(sum.iter().any(|&g| g != 0.0));
+        for (w, g) in net.params_mut().iter_mut().zip(&sum) {
+            *w = g.mul_add(-lr, *w);
+        }
     }
-    let expected: Vec<f32> = net
-        .params()
-        .iter()
-        .zip(&sum)
-        .map(|(&w, &g)| g.mul_add(-lr, w))
-        .collect();
-    assert!(sum.iter().any(|&g| g != 0.0));
-    assert_eq!(trained.params(), &expected[..]);
+    assert!(trained.params() == net.params(), "{}", N::NAME);
+}
+
+/// A step on two threads sums its shares' gradients, whether the second
+/// thread copies the parameters (`Tiny`'s 27 KB) or reads the network's
+/// (`Wide`'s 2.5 MB).
+#[test]
+fn a_step_on_two_threads_sums_the_gradients_of_its_shares() {
+    const { assert!(Tiny::PARAM_BYTES < 1 << 20 && Wide::PARAM_BYTES > 2 << 20) };
+    step_on_two_threads(|| Tiny::new(9));
+    step_on_two_threads(|| Wide::new(9));
 }
 
 #[test]
