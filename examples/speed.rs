@@ -7,7 +7,7 @@
 //! inference latency (batch 1; with `--threads` above 1, its convolutions
 //! split across the threads by `nn::parallel::Replicas`, while a recurrent
 //! network's single sample stays on one thread) and throughput (batch 64,
-//! split across `--threads` copies), and each conv layer's forward GFLOP/s
+//! split across `--threads` threads), and each conv layer's forward GFLOP/s
 //! next to the machine's large-matrix sgemm (`matrixmultiply`, 512×512).
 //! Prints one JSON object per figure, for `tools/pytorch/compare_speed.py`,
 //! which runs PyTorch alternately.
@@ -130,8 +130,9 @@ impl Plan {
 
     /// VGG-16: one batch of 16 an epoch (three steps in all), 5 batch-1
     /// runs, and one batch of 64 without a warm-up of its own (the batch-1
-    /// runs warmed the first copy up; on two threads, the second copy's
-    /// first share also prepares its kernels).
+    /// runs prepared the kernels and warmed up the pass state that runs
+    /// the first share; on two threads, the second thread's first share
+    /// also makes room for its activations).
     const VGG16: Plan = Plan {
         train_batch: 16,
         train_samples: 16,
@@ -193,7 +194,8 @@ fn report<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
         }
     });
     println!("{{\"net\": \"{name}\", \"figure\": \"inference_batch1_us\", \"threads\": {threads}, \"value\": {:.2}}}", latency * 1e6);
-    // batch 64 split across the threads (one copy of the network each)
+    // batch 64 split across the threads (one pass state each, reading one
+    // copy of the parameters)
     let mut out = vec![0.0f32; 64 * N::OUTPUT_LEN];
     let t = time(plan.batch64_runs, plan.batch64_warm_up, || {
         replicas.predict(black_box(&batch), &mut out);
@@ -321,8 +323,8 @@ fn memory<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
             })
         }
         Memory::Infer => {
-            // one copy of the network on one thread; on more, the copies
-            // of `Replicas` (the original let go: a caller needs only them)
+            // the network on one thread; on more, `Replicas`' copy of it
+            // (the original let go: a caller needs only the copy)
             let mut net = N::with_seed(1);
             net.eval();
             let one = random_vec(LEN, 3);

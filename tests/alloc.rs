@@ -219,20 +219,21 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
     // (LeNet-5 prepares nothing for inference: FIXED_BYTES is its
     // parameters, gradients, buffers and scratch)
     let buffers = LeNet5::FIXED_BYTES - 2 * LeNet5::PARAM_BYTES - LeNet5::SCRATCH_BYTES;
-    // the parameters copied once, the buffers for the copy and each
-    // thread; the scratch is zeroed memory, not a copy of the source's:
-    // pages it takes only as a pass writes them
-    let copied = LeNet5::PARAM_BYTES + 3 * buffers;
+    // the parameters copied once, the buffers for the copy (whose own pass
+    // state runs the caller's share) and the other thread; the scratch is
+    // zeroed memory, not a copy of the source's: pages it takes only as a
+    // pass writes them
+    let copied = LeNet5::PARAM_BYTES + 2 * buffers;
     assert!(
         dirty <= copied + 16 * 1024,
         "Replicas on two threads wrote {dirty} bytes of new memory; the parameters once and \
-         three sets of buffers are {copied}"
+         two sets of buffers are {copied}"
     );
-    let without_grads = LeNet5::PARAM_BYTES + 3 * (buffers + LeNet5::SCRATCH_BYTES);
+    let without_grads = LeNet5::PARAM_BYTES + 2 * (buffers + LeNet5::SCRATCH_BYTES);
     assert!(
         bytes <= without_grads + 64 * 1024,
         "Replicas on two threads took {bytes} bytes; the parameters once, and scratch and \
-         buffers for the copy and each thread are {without_grads}"
+         buffers for the copy and the other thread are {without_grads}"
     );
     replicas.predict(&batch, &mut logits);
     replicas.predict(&batch[..784], &mut logits[..10]);

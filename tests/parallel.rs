@@ -205,7 +205,7 @@ nn::network! {
 
 /// A network whose batches go through 16 samples at a time (dense layers
 /// round differently from 16 samples on): the shares are whole chunks,
-/// so each copy rounds as the single network does.
+/// so each thread rounds as the single network does.
 #[test]
 fn every_split_of_a_dense_network_matches_one_network() {
     let mut single = Mlp::new(4);

@@ -95,10 +95,21 @@ nn::network! {
     }
 }
 
+nn::network! {
+    /// Batch norm: each share normalised with its own statistics, and the
+    /// running statistics of the shares averaged.
+    struct BatchNormed<[1, 28, 28]> {
+        conv(4, kernel = 3, stride = 2, pad = (1, 0, 1, 0)), batch_norm, relu,
+        max_pool(2), flatten, dense(10),
+    }
+}
+
 /// Two steps of `N` on two threads, from the network `make` gives, against
-/// the same steps taken by hand: each share's gradient from the network's
-/// parameters as they are at that step, weighted by its part of the batch,
-/// the first share's then the second's summed, bit for bit.
+/// the same steps taken by hand, each share on a network of its own: each
+/// share's gradient from the parameters and buffers as they are at that
+/// step, weighted by its part of the batch, the first share's then the
+/// second's summed, and the shares' running statistics averaged, bit for
+/// bit.
 fn step_on_two_threads<N: Network + TakesInput<784> + Send>(make: impl Fn() -> N) {
     use nn::loss::Loss;
     let (train, _) = digits();
@@ -118,11 +129,11 @@ fn step_on_two_threads<N: Network + TakesInput<784> + Send>(make: impl Fn() -> N
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(lr), config);
     trainer.fit(&mut trained, &data, None).unwrap();
 
-    let mut net = make();
+    let mut shares = [make(), make()];
     let mut d_out = vec![0.0f32; 4 * 10];
     for step in 0..2 {
         let mut sum = vec![0.0f32; N::PARAM_COUNT];
-        for share in 0..2 {
+        for (share, net) in shares.iter_mut().enumerate() {
             let samples = step * 8 + share * 4..step * 8 + (share + 1) * 4;
             net.zero_grad();
             let outputs = net.forward(&data.inputs()[samples.start * 784..samples.end * 784]);
@@ -132,21 +143,51 @@ fn step_on_two_threads<N: Network + TakesInput<784> + Send>(make: impl Fn() -> N
             sum.iter_mut().zip(net.grads()).for_each(|(s, g)| *s += g);
         }
         assert!(sum.iter().any(|&g| g != 0.0));
-        for (w, g) in net.params_mut().iter_mut().zip(&sum) {
-            *w = g.mul_add(-lr, *w);
+        let params: Vec<f32> = shares[0]
+            .params()
+            .iter()
+            .zip(&sum)
+            .map(|(&w, &g)| g.mul_add(-lr, w))
+            .collect();
+        let buffers: Vec<(&str, Vec<f32>)> = shares[0]
+            .named_buffers()
+            .zip(shares[1].named_buffers())
+            .map(|((t, a), (_, b))| {
+                let averaged = a.iter().zip(b).map(|(&a, &b)| a * 0.5 + 0.5 * b);
+                (
+                    t.name,
+                    if t.count {
+                        a.to_vec()
+                    } else {
+                        averaged.collect()
+                    },
+                )
+            })
+            .collect();
+        for net in &mut shares {
+            net.params_mut().copy_from_slice(&params);
+            for (name, values) in &buffers {
+                net.buffer_mut(name).unwrap().copy_from_slice(values);
+            }
         }
     }
-    assert!(trained.params() == net.params(), "{}", N::NAME);
+    assert!(trained.params() == shares[0].params(), "{}", N::NAME);
+    assert!(
+        trained.named_buffers().eq(shares[0].named_buffers()),
+        "{}",
+        N::NAME
+    );
 }
 
-/// A step on two threads sums its shares' gradients, whether the second
-/// thread copies the parameters (`Tiny`'s 27 KB) or reads the network's
-/// (`Wide`'s 2.5 MB).
+/// A step on two threads sums its shares' gradients and averages their
+/// running statistics, whether the second thread copies the parameters
+/// (`Tiny`'s 27 KB, `BatchNormed`'s) or reads the network's (`Wide`'s 2.5 MB).
 #[test]
 fn a_step_on_two_threads_sums_the_gradients_of_its_shares() {
     const { assert!(Tiny::PARAM_BYTES < 1 << 20 && Wide::PARAM_BYTES > 2 << 20) };
     step_on_two_threads(|| Tiny::new(9));
     step_on_two_threads(|| Wide::new(9));
+    step_on_two_threads(|| BatchNormed::new(9));
 }
 
 #[test]

@@ -101,9 +101,10 @@ impl Measured {
 pub struct Replicas<N: Network> {
     /// The copy: its parameters and prepared values, which every thread
     /// reads, and its own pass state, which runs the batches of fewer
-    /// samples than threads.
+    /// samples than threads and the first share of the others.
     net: N,
-    /// Each thread's pass state, with the outputs of its last share.
+    /// The pass state of each thread but the caller's, with the outputs
+    /// of its last share.
     workers: Vec<Mutex<(Work, Vec<f32>)>>,
     team: Team,
     split: SampleSplit,
@@ -123,7 +124,7 @@ impl<N: Network + Send> Replicas<N> {
         let threads = threads.max(1);
         // without gradients: the copy only runs `predict`
         let net = N::from_state(net.state().inference_copy());
-        let workers = (0..threads)
+        let workers = (1..threads)
             .map(|_| Mutex::new((net.state().work.for_inference(), Vec::new())))
             .collect();
         Replicas {
@@ -147,8 +148,9 @@ impl<N: Network + Send> Replicas<N> {
         self.team.size()
     }
 
-    /// Copies `net`'s parameters and buffers into the copy, e.g. after
-    /// training steps; it stays in evaluation mode.
+    /// Copies `net`'s parameters and buffers into the copy (and the
+    /// buffers into each thread's pass state), e.g. after training steps;
+    /// it stays in evaluation mode.
     pub fn sync(&mut self, net: &N) {
         let s = self.net.state_mut();
         s.params_mut().copy_from_slice(net.params());
@@ -186,7 +188,8 @@ impl<N: Network + Send> Replicas<N> {
             batch,
             N::OUTPUT_LEN
         );
-        if batch < self.workers.len() {
+        let threads = self.team.size();
+        if batch < threads {
             // too few samples to go round: the copy takes them, and its
             // convolutions share each sample's output rows out among the
             // threads
@@ -209,16 +212,27 @@ impl<N: Network + Send> Replicas<N> {
         }
         // shares of whole chunks, so that each thread's chunks are the ones
         // a single network's `predict` would run, and round alike
-        let share = batch
-            .div_ceil(self.workers.len())
-            .next_multiple_of(N::INFER_CHUNK);
+        let share = batch.div_ceil(threads).next_multiple_of(N::INFER_CHUNK);
+        // the first share (never empty) in the copy's own pass state, into
+        // `output` directly; the others in the threads' own
+        let first = share.min(batch);
+        let (y0, rest) = output.split_at_mut(first * N::OUTPUT_LEN);
         let s = self.net.state_mut();
         s.prepare::<N>();
         let params = (&*s.params, &*s.prepared);
+        let caller = Mutex::new((&mut s.work, y0));
         let workers = &self.workers;
         self.team.run(&|i| {
+            if i == 0 {
+                let mut caller = caller.lock().unwrap_or_else(PoisonError::into_inner);
+                let (work, y) = &mut *caller;
+                work.predict::<N>(params, &input[..first * N::INPUT_LEN], y);
+                return;
+            }
             let samples = (i * share).min(batch)..((i + 1) * share).min(batch);
-            let mut worker = workers[i].lock().unwrap_or_else(PoisonError::into_inner);
+            let mut worker = workers[i - 1]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let (work, out) = &mut *worker;
             out.clear();
             if !samples.is_empty() {
@@ -230,7 +244,7 @@ impl<N: Network + Send> Replicas<N> {
         for (worker, y) in self
             .workers
             .iter_mut()
-            .zip(output.chunks_mut(share * N::OUTPUT_LEN))
+            .zip(rest.chunks_mut(share * N::OUTPUT_LEN))
         {
             let (_, out) = worker.get_mut().unwrap_or_else(PoisonError::into_inner);
             y.copy_from_slice(out);

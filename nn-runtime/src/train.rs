@@ -637,7 +637,7 @@ struct Replica {
 /// itself).
 struct Worker<N, L: Loss, D> {
     replica: Option<Replica>,
-    network: PhantomData<N>,
+    network: PhantomData<fn() -> N>,
     inputs: Vec<f32>,
     targets: Vec<D>,
     d_out: Vec<f32>,
