@@ -4,7 +4,7 @@
 //! stacked recurrent layers through many steps, and the augmentation of
 //! training batches; `Replicas` holds the parameters once for all its
 //! threads and no gradients, and its scratch is zeroed memory rather than
-//! a copy.
+//! a copy; a trainer on two threads copies no parameters above 2 MiB.
 //! (One test in this binary, so no other test allocates meanwhile.)
 
 use nn::prelude::*;
@@ -90,6 +90,14 @@ nn::network! {
     }
 }
 
+nn::network! {
+    /// 636,010 parameters (2.5 MB): more than a trainer copies for each
+    /// further thread.
+    struct Wide<[1, 28, 28]> {
+        flatten, dense(800), relu, dense(10),
+    }
+}
+
 /// The count is every thread's but the harness's main thread, and the
 /// harness allocates on the test's thread when a test ends: so one test,
 /// which runs the others in turn.
@@ -103,6 +111,35 @@ fn steady_state_allocates_nothing() {
     resnet20_steps_allocate_nothing_after_warm_up();
     recurrent_steps_allocate_nothing_after_warm_up();
     augmentation_allocates_nothing_after_warm_up();
+    a_trainer_on_two_threads_copies_no_large_parameters();
+}
+
+/// A trainer on two threads gives the second gradients of its own, but no
+/// copy of parameters above 2 MiB: all that `fit` allocates, zeroed or
+/// not, freed or not, is the second thread's gradients and less than as
+/// much again.
+fn a_trainer_on_two_threads_copies_no_large_parameters() {
+    use nn::data::Dataset;
+    use nn::loss::SoftmaxCrossEntropy;
+    use nn::optim::Sgd;
+    use nn::train::{TrainConfig, Trainer};
+    let inputs = (0..16 * 784).map(|i| (i % 97) as f32 / 97.0).collect();
+    let data = Dataset::new(inputs, (0..16).map(|i| i % 10).collect(), 10).unwrap();
+    let mut net = Wide::new(1);
+    let config = TrainConfig {
+        threads: 2,
+        ..TrainConfig::new(1, 16)
+    };
+    let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(0.01), config);
+    let before = BYTES.load(Ordering::SeqCst);
+    trainer.fit(&mut net, &data, None).unwrap();
+    let bytes = BYTES.load(Ordering::SeqCst) - before;
+    let params = Wide::PARAM_BYTES;
+    assert!(
+        (params..2 * params).contains(&bytes),
+        "a trainer on two threads allocated {bytes} bytes for a network of {params} bytes of \
+         parameters"
+    );
 }
 
 fn augmentation_allocates_nothing_after_warm_up() {
