@@ -257,15 +257,28 @@ impl Work {
     #[track_caller]
     pub(crate) fn forward<N: Generated>(
         &mut self,
-        (params, prepared): (&[f32], &[f32]),
+        params: (&[f32], &[f32]),
         input: &[f32],
     ) -> &[f32] {
         let batch = N::batch_len(input);
+        self.forward_filled::<N>(params, batch, |x| x.copy_from_slice(input))
+    }
+
+    /// [`Work::forward`] on `batch` samples (at least one) that `fill`
+    /// writes into the input's slot, `batch · INPUT_LEN` floats: a
+    /// trainer's batch gathered there rather than into a buffer of its own
+    /// first.
+    pub(crate) fn forward_filled<N: Generated>(
+        &mut self,
+        (params, prepared): (&[f32], &[f32]),
+        batch: usize,
+        fill: impl FnOnce(&mut [f32]),
+    ) -> &[f32] {
         let need = batch * N::LAYOUT.activations_per_sample;
         if self.acts.len() < need {
             self.acts.resize(need, 0.0);
         }
-        self.acts[..input.len()].copy_from_slice(input);
+        fill(&mut self.acts[..batch * N::LAYOUT.input_len]);
         let noise = match self.mode {
             Mode::Train => {
                 let key = Noise::key(self.noise.seed, self.noise.step);
