@@ -323,8 +323,8 @@ fn memory<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
             })
         }
         Memory::Infer => {
-            // the network on one thread; on more, `Replicas`' copy of it
-            // (the original let go: a caller needs only the copy)
+            // the network on one thread; on more, `Replicas` made from it
+            // (moved in, not copied: a caller needs only inference)
             let mut net = N::with_seed(1);
             net.eval();
             let one = random_vec(LEN, 3);
@@ -337,8 +337,7 @@ fn memory<N: Network + TakesInput<LEN> + Send, const LEN: usize>(
                     }
                 })
             } else {
-                let mut replicas = Replicas::new(&net, threads);
-                drop(net);
+                let mut replicas = Replicas::from_network(net, threads);
                 Box::new(move || {
                     for _ in 0..2 {
                         replicas.predict(black_box(&one), &mut out);

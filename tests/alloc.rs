@@ -272,6 +272,18 @@ fn inference_and_training_allocate_nothing_after_warm_up() {
         "Replicas on two threads took {bytes} bytes; the parameters once, and scratch and \
          buffers for the copy and the other thread are {without_grads}"
     );
+    // from a network moved in: its parameters not copied at all
+    let moved = LeNet5::new(1);
+    let bytes = BYTES.load(Ordering::SeqCst);
+    let from_network = nn::parallel::Replicas::from_network(moved, 2);
+    let bytes = BYTES.load(Ordering::SeqCst) - bytes;
+    let fresh = 2 * (buffers + LeNet5::SCRATCH_BYTES);
+    assert!(
+        bytes <= fresh + 64 * 1024,
+        "Replicas::from_network on two threads took {bytes} bytes; scratch and buffers for \
+         the copy and the other thread are {fresh}"
+    );
+    drop(from_network);
     replicas.predict(&batch, &mut logits);
     replicas.predict(&batch[..784], &mut logits[..10]);
     let before = ALLOCATIONS.load(Ordering::SeqCst);

@@ -237,6 +237,26 @@ fn sync_copies_new_parameters() {
     assert_eq!(out, net.forward(&x));
 }
 
+/// `Replicas::from_network` runs the network it is given as `new` runs a
+/// copy: the same outputs, bit for bit, in evaluation mode whatever the
+/// network's mode was.
+#[test]
+fn a_network_moved_in_gives_a_copys_outputs() {
+    let mut net = SmallResNet::new(5);
+    let x = random_vec(5 * 768, 2);
+    // a training pass: running statistics that are not the initial ones
+    net.forward(&x);
+    let mut copied = Replicas::new(&net, 2);
+    let mut moved = Replicas::from_network(net, 2);
+    let (mut a, mut b) = (vec![0.0f32; 5 * 10], vec![0.0f32; 5 * 10]);
+    copied.predict(&x, &mut a);
+    moved.predict(&x, &mut b);
+    assert_eq!(a, b);
+    copied.predict(&x[..768], &mut a[..10]);
+    moved.predict(&x[..768], &mut b[..10]);
+    assert_eq!(a[..10], b[..10]);
+}
+
 #[test]
 #[should_panic(expected = "output buffer of 3 floats for 2 outputs of 2 floats")]
 fn a_wrong_output_buffer_is_refused() {

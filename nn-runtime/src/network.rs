@@ -140,6 +140,42 @@ impl State {
         }
     }
 
+    /// This state for inference only, as [`State::inference_copy`] makes
+    /// it, but with the parameters and prepared values moved, not copied.
+    pub(crate) fn into_inference(self) -> State {
+        State {
+            work: self.work.for_inference(),
+            ..self
+        }
+    }
+
+    /// A state of no network, holding nothing: what is left where a state
+    /// was moved out.
+    pub(crate) fn empty() -> State {
+        State {
+            params: Box::new([]),
+            prepared: Box::new([]),
+            prepared_stale: true,
+            work: Work {
+                grads: Box::new([]),
+                buffers: Box::new([]),
+                noise: Noise {
+                    seed: 0,
+                    step: 0,
+                    last: 0,
+                    first_sample: 0,
+                },
+                acts: Vec::new(),
+                d_acts: Vec::new(),
+                scratch: Box::new([]),
+                batch: 0,
+                backward_ready: false,
+                input_grad_ready: false,
+                mode: Mode::Eval,
+            },
+        }
+    }
+
     /// The parameters, to change: what the layers prepared from them is
     /// made again before the next inference pass.
     pub(crate) fn params_mut(&mut self) -> &mut [f32] {
