@@ -109,25 +109,28 @@ fn vgg16_is_torchvisions() {
 
 /// VGG-16's memory plan, worked out by hand: in inference the input and
 /// the two largest activations (the first two convs' outputs, their ReLUs
-/// folded in); in training every value is kept (each ReLU's over the
-/// output before it), and at most the input's gradient and two of the
-/// largest are alive at once.
+/// folded in); in training the values backward reads (each ReLU's over the
+/// output before it) and, while it is read, the last conv output of a
+/// stage, which only its pool reads; at most the input's gradient and two
+/// of the largest are alive at once.
 #[test]
 fn vgg16_memory_plan() {
     let (input, largest) = (3 * 224 * 224, 64 * 224 * 224);
     assert_eq!(Vgg16::INFERENCE_BYTES_PER_SAMPLE, 4 * (input + 2 * largest));
-    let convs = 2 * largest
-        + 2 * 128 * 112 * 112
-        + 3 * 256 * 56 * 56
-        + 3 * 512 * 28 * 28
-        + 3 * 512 * 14 * 14;
-    let pools = 64 * 112 * 112 + 128 * 56 * 56 + 256 * 28 * 28 + 512 * 14 * 14 + 512 * 7 * 7;
-    // two dense layers (their ReLUs in place) and their dropouts, the last
-    let classifier = 4 * 4096 + 1000;
-    let kept = input + convs + pools + classifier;
+    // what the first four stages keep: each conv's output but the stage's
+    // last (its pool applies the ReLU before it), and each pool's output
+    // and the positions of its maxima, a byte per output
+    let convs = largest + 128 * 112 * 112 + 2 * 256 * 56 * 56 + 2 * 512 * 28 * 28;
+    let pools = 64 * 112 * 112 + 128 * 56 * 56 + 256 * 28 * 28 + 512 * 14 * 14;
+    let kept = input + convs + pools + pools / 4;
+    // the most at once is while the fourth pool runs, beside the stage's
+    // last conv output (512 · 28 · 28): the fifth stage and the classifier
+    // keep less than that (2 · 512 · 14 · 14 + 512 · 7 · 7 · 5/4 + 4 · 4096
+    // + 1000) and fit where it was
+    let acts = kept + 512 * 28 * 28;
     let grads = input + 2 * largest;
-    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 4 * (kept + grads));
-    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 87_275_424);
+    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 4 * (acts + grads));
+    assert_eq!(Vgg16::WORKSPACE_BYTES_PER_SAMPLE, 64_927_744);
 }
 
 #[test]

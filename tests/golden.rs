@@ -177,6 +177,12 @@ golden! {
     batch_norm_flat_eval: [6] { batch_norm }
     batch_norm_args: [2, 3, 3] { batch_norm(momentum = 0.3, eps = 0.001) }
     conv_bn_relu: [3, 6, 6] { conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu }
+    conv_bn_relu_max_pool: [3, 8, 8] {
+        conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu, max_pool(3, stride = 2, pad = 1)
+    }
+    conv_bn_relu_max_pool_eval: [3, 8, 8] {
+        conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu, max_pool(3, stride = 2, pad = 1)
+    }
     residual_basic: [4, 6, 6] {
         residual {
             conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu,

@@ -26,17 +26,25 @@ fn lenet5_constants() {
     assert_eq!(LeNet5::INPUT_SHAPE, [1, 28, 28]);
     assert_eq!(LeNet5::OUTPUT_SHAPE, [10]);
     assert_eq!((LeNet5::INPUT_LEN, LeNet5::OUTPUT_LEN), (784, 10));
-    // activations kept per sample for backward: the input and every
-    // layer's output but flatten's, which is a view, and the ReLUs', which
-    // run in place over the outputs before them; in f32
-    let acts = 784 + 4704 + 1176 + 1600 + 400 + 120 + 84 + 10;
-    // the gradients, as planned: at most the input's (kept for
-    // `input_grad`) and, while the first ReLU runs backward, its output's
-    // and its input's
-    let grads = 784 + 4704 + 4704;
+    // the values of training, in f32. Kept for backward: the input (c1's
+    // backward reads it), each pool's output (read by the next layer's
+    // backward) and the positions of its maxima (a byte per output: a
+    // quarter of a float), the dense layers' outputs (their ReLUs run in
+    // place; each next layer's backward reads them) and the output:
+    // 784 + 1176 + 294 + 400 + 100 + 120 + 84 + 10 = 2968. The convs'
+    // outputs are read by their pools' forward only (each pool applies
+    // the ReLU before it). The most at once is while the first pool runs:
+    // the input, c1's output, the pool's output and its positions; every
+    // later value fits where c1's output was.
+    let acts = 784 + 4704 + 1176 + 294;
+    // the gradients, as planned: at most, while the first pool runs
+    // backward, the input's (kept for `input_grad`), the pool's output's,
+    // c1's output's and the pool's working space beside its positions
+    let grads = 784 + 1176 + 4704 + 294;
     assert_eq!(LeNet5::WORKSPACE_BYTES_PER_SAMPLE, (acts + grads) * 4);
-    // without the plan: a slot for every value and every gradient
-    let unplanned = 784 + 4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 2 + 84 * 2 + 10;
+    // without the plan: a slot for every value (the ReLUs' too) and every
+    // gradient
+    let unplanned = 784 + 4704 * 2 + 1176 + 294 + 1600 * 2 + 400 + 100 + 120 * 2 + 84 * 2 + 10;
     assert_eq!(
         LeNet5::UNPLANNED_WORKSPACE_BYTES_PER_SAMPLE,
         2 * unplanned * 4
@@ -145,10 +153,10 @@ fn lenet5_strategies_are_what_this_cpu_runs() {
     } else {
         ("im2col + gemm", "im2col + gemm")
     };
-    // each conv's ReLU is applied by the conv in `predict`
-    let folded = "direct; into conv in predict";
+    // each conv's ReLU is applied by the max pool after it
+    let pooled = "into max_pool";
     let want = [
-        c1, folded, "direct", c2, folded, "direct", "view", "gemm", "direct", "gemm", "direct",
+        c1, pooled, "direct", c2, pooled, "direct", "view", "gemm", "direct", "gemm", "direct",
         "gemm",
     ];
     let got: Vec<String> = <LeNet5 as Network>::LAYERS

@@ -146,6 +146,8 @@ fn grad_at(id: usize) -> syn::Ident {
 struct BackwardCall {
     adds_into: (usize, usize),
     touches: Vec<usize>,
+    /// The activation slots it reads (its input, output or saved values).
+    reads: Vec<usize>,
     call: TokenStream,
     storing: Option<Storing>,
 }
@@ -248,6 +250,32 @@ fn in_place(nodes: &[ir::Node]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the first of `nodes` is a ReLU that the max pool right after it
+/// applies (`MaxPool2d<G, true>`), so that the network does not run it and
+/// need not keep the values before it: `relu` and the maximum commute, and
+/// give the same gradient.
+fn into_pool(nodes: &[ir::Node]) -> bool {
+    match nodes {
+        [ir::Node::Layer(relu), ir::Node::Layer(pool), ..] => {
+            relu.fuse == ir::Fuse::Relu && pool.takes_relu.is_some()
+        }
+        _ => false,
+    }
+}
+
+/// How a layer runs: `folded` when a conv before it runs it in inference,
+/// `in_place` when it writes its output over its input, `into_pool` when it
+/// is a ReLU that the max pool after it applies (it runs nothing), and
+/// `with_relu` when it is that max pool: `Some(folded)` with the ReLU's
+/// `folded`.
+#[derive(Clone, Copy)]
+struct How {
+    folded: bool,
+    in_place: bool,
+    into_pool: bool,
+    with_relu: Option<bool>,
 }
 
 /// The conv at the head of `nodes` and the layers after it that it runs in
@@ -392,9 +420,10 @@ enum Runs {
     Inference,
 }
 
-/// Where every slot lives in each pass: the values in training (all kept
-/// for backward) and in inference (reused once nothing reads them), and
-/// the gradients in backward (reused likewise); floats per sample of each.
+/// Where every slot lives in each pass: the values in training (kept
+/// while backward reads them) and in inference (reused once nothing reads
+/// them), and the gradients in backward (reused likewise); floats per
+/// sample of each.
 struct Plan {
     training: (Vec<usize>, usize),
     inference: (Vec<usize>, usize),
@@ -444,9 +473,10 @@ impl Body {
         self.forward.push(call);
     }
 
-    /// The memory plan. In training every value is kept for backward; in
-    /// inference a value's slot is free once the last call that reads it
-    /// has run, and the output lives to the end. In backward a gradient
+    /// The memory plan. In inference a value's slot is free once the last
+    /// call that reads it has run, and the output lives to the end; in
+    /// training, once the last backward call that reads it has run, or, if
+    /// none does, once the forward pass has read it. In backward a gradient
     /// lives from the first call that writes it to the call that reads it
     /// (the output's from the start, the input's to the end).
     fn plan(&self) -> Plan {
@@ -477,20 +507,30 @@ impl Body {
         lives.keep(0, 0, end);
         let grads = plan::place(&self.slot_lens, &lives);
 
-        // training: every value written is kept to the end (slots that
-        // only a gradient uses, an in-place layer's, take no room)
-        let mut written = vec![false; slots];
-        written[0] = true;
+        // training: forward, the loss reading the output, then backward
+        // reading what it needs; a value no backward reads is free once
+        // the forward pass has read it (slots that only a gradient uses,
+        // an in-place layer's, take no room)
+        let mut lives = plan::Lives::new(slots);
+        let mut step = 0;
         for (runs, touched) in &self.steps {
-            if *runs != Runs::Inference {
-                touched.iter().for_each(|&s| written[s] = true);
+            if *runs == Runs::Inference {
+                continue;
+            }
+            for &s in touched {
+                lives.touch(s, step);
+            }
+            step += 1;
+        }
+        lives.keep(0, 0, 0);
+        lives.keep(self.output.act, step, step);
+        for (k, call) in self.backward.iter().enumerate() {
+            for &s in &call.reads {
+                lives.touch(s, step + 1 + k);
             }
         }
-        let kept: Vec<usize> = (0..slots)
-            .map(|s| if written[s] { self.slot_lens[s] } else { 0 })
-            .collect();
         Plan {
-            training: plan::sequential(&kept),
+            training: plan::place(&self.slot_lens, &lives),
             inference,
             grads,
         }
@@ -515,6 +555,9 @@ impl Body {
         let mut i = 0;
         // the ReLU after a block that runs it in inference
         let mut relu_taken = false;
+        // a ReLU that the max pool right after it applies, and whether a
+        // conv applies it in inference
+        let mut relu_pending = None;
         let deferred_conv = residual_conv(nodes).filter(|_| defer_last);
         let list_target = target;
         while i < nodes.len() {
@@ -527,12 +570,15 @@ impl Body {
             let mut calls = Vec::new();
             for (k, node) in nodes[i..i + members.len().max(1)].iter().enumerate() {
                 let target = target.filter(|_| i + k + 1 == nodes.len());
-                let folded = k > 0 || relu_taken;
-                let in_place = target.is_none() && in_place(&nodes[..=i + k]);
+                let how = How {
+                    folded: k > 0 || relu_taken,
+                    in_place: target.is_none() && in_place(&nodes[..=i + k]),
+                    into_pool: !relu_taken && into_pool(&nodes[i + k..]),
+                    with_relu: relu_pending.take(),
+                };
+                relu_pending = how.into_pool.then_some(how.folded);
                 (x, placed) = match node {
-                    ir::Node::Layer(layer) => {
-                        self.layer(layer, x, depth, target, (folded, in_place))
-                    }
+                    ir::Node::Layer(layer) => self.layer(layer, x, depth, target, how),
                     ir::Node::Block(block) => {
                         // a ReLU next that writes over the block's output
                         let relu_next = matches!(nodes.get(i + 1),
@@ -644,20 +690,26 @@ impl Body {
         self.scratch.push(quote!(<#conv_ty>::INFER_SCRATCH));
     }
 
-    /// A layer from `x`; `folded` when a conv before it runs it in
-    /// inference, `in_place` when it writes its output over `x`.
+    /// A layer from `x`, run as `how` says.
     fn layer(
         &mut self,
         layer: &ir::Layer,
         x: Val,
         depth: usize,
         target: Option<Target>,
-        (folded, in_place): (bool, bool),
+        how: How,
     ) -> (Val, Placed) {
         let params = self.add_tensors(layer);
         let buffers = self.add_buffers(layer);
         let mut placed = Placed::default();
         let out = match &layer.runtime {
+            // the max pool after it reads its input and applies it; its
+            // output is still a value of the network's, so it gets a slot
+            // that no step touches: counted in the unplanned sum only
+            _ if how.into_pool => {
+                self.slot(layer.output.len());
+                x
+            }
             Runtime::View => Val {
                 len: layer.output.len(),
                 stride: layer.output.len(),
@@ -671,7 +723,7 @@ impl Body {
                     Some(act) => Val::dense(act, act, layer.output.len()),
                     None => self.slot(layer.output.len()),
                 };
-                if in_place {
+                if how.in_place {
                     // the values where the input's were; the gradient
                     // still a slot of its own
                     out.act = x.act;
@@ -687,13 +739,24 @@ impl Body {
                 let saved = self.slot(layer.saved);
                 let slots = (x, out, saved);
                 let ranges = (params, buffers, prepared);
-                self.add_calls(layer, (ty, items), ranges, slots, in_place);
+                let ty = match (&layer.takes_relu, how.with_relu) {
+                    (Some([every_pass, folded]), Some(relu_folded)) => {
+                        if relu_folded {
+                            folded
+                        } else {
+                            every_pass
+                        }
+                    }
+                    _ => ty,
+                };
+                self.add_calls(layer, (ty, items), ranges, slots, how.in_place);
                 out
             }
         };
         let strategy = match &layer.runtime {
+            _ if how.into_pool => quote!(::nn::__private::Strategy::into_pool),
             Runtime::View => quote!(::nn::__private::Strategy::view),
-            Runtime::Layer { .. } if folded => quote!(::nn::__private::Strategy::folded),
+            Runtime::Layer { .. } if how.folded => quote!(::nn::__private::Strategy::folded),
             Runtime::Layer { ty, .. } => quote!(<#ty as ::nn::__private::Layer>::strategy),
         };
         let buffers: usize = layer.buffers.iter().map(ir::Tensor::len).sum();
@@ -877,6 +940,7 @@ impl Body {
             // the network's input gradient only when asked for
             self.backward.extend(backward.map(|backward| BackwardCall {
                 storing: None,
+                reads: Vec::new(),
                 adds_into: (b.grad, b.len),
                 touches: vec![out.grad, b.grad],
                 call: if b.is_input() {
@@ -972,9 +1036,19 @@ impl Body {
             )
         };
         let (mut touched, mut grads) = (vec![x.act, y.act], vec![y.grad, x.grad]);
+        // what its backward reads, which training keeps until then (an
+        // in-place layer's output is where its input was)
+        let mut reads = Vec::new();
+        if layer.reads_input || (in_place && layer.reads_output) {
+            reads.push(x.act);
+        }
+        if layer.reads_output {
+            reads.push(y.act);
+        }
         if saved.len > 0 {
             touched.push(saved.act);
             grads.push(saved.grad);
+            reads.push(saved.act);
         }
         if in_place {
             self.step(Runs::Always, &[x.act], quote! {
@@ -1027,6 +1101,7 @@ impl Body {
         self.backward.push(BackwardCall {
             adds_into: (x.grad, x.len),
             touches: grads,
+            reads,
             call: call(quote!(false)),
             storing: Some(Storing {
                 call: call(stores.clone()),
@@ -1034,7 +1109,8 @@ impl Body {
             }),
         });
         self.scratch.push(quote!(<#ty as #layer_trait>::SCRATCH));
-        let (reads_output, strided, in_place) = (layer.reads_output, layer.strided, layer.in_place);
+        let (reads_input, reads_output) = (layer.reads_input, layer.reads_output);
+        let (strided, in_place) = (layer.strided, layer.in_place);
         let [n_in, n_out, n_params, n_buffers, n_prepared, n_saved] = [
             layer.input.len(),
             layer.output.len(),
@@ -1060,6 +1136,7 @@ impl Body {
                     && <#ty as #layer_trait>::BUFFERS == #n_buffers
                     && <#ty as #layer_trait>::PREPARED == #n_prepared
                     && <#ty as #layer_trait>::SAVED == #n_saved
+                    && <#ty as #layer_trait>::READS_INPUT == #reads_input
                     && <#ty as #layer_trait>::READS_OUTPUT == #reads_output
                     && <#ty as #layer_trait>::STRIDED == #strided
                     && <#ty as #layer_trait>::IN_PLACE == #in_place,
@@ -1453,6 +1530,7 @@ mod tests {
                 storing: None,
                 adds_into,
                 touches: vec![adds_into.0],
+                reads: Vec::new(),
                 call: quote!(call(#i);),
             })
             .collect()

@@ -213,9 +213,17 @@ pub struct Layer {
     pub receptive_field: [usize; 2],
     /// For the summary: `conv 5x5 stride 1 pad 2`.
     pub description: String,
+    /// Its backward reads its input (`Layer::READS_INPUT`), which training
+    /// then keeps until that backward has run.
+    pub reads_input: bool,
     /// Its backward reads its own output (`Layer::READS_OUTPUT`), so a block
     /// may not write the merged output over it.
     pub reads_output: bool,
+    /// The runtime types that also apply a `relu` right before the layer
+    /// (a max pool's), so that the network need not run that ReLU: in
+    /// every pass, and in every pass but inference, where a conv before
+    /// the ReLU applies it.
+    pub takes_relu: Option<[TokenStream; 2]>,
     /// Its part in inference's fusion of a conv with what follows it.
     pub fuse: Fuse,
     /// It takes an output stride (`Layer::STRIDED`): as a `concat` branch's
@@ -254,7 +262,9 @@ impl Layer {
             window: None,
             receptive_field: [0, 0],
             description,
+            reads_input: true,
             reads_output: false,
+            takes_relu: None,
             fuse: Fuse::None,
             strided: false,
             in_place: false,
@@ -283,6 +293,19 @@ impl Layer {
     /// Marks a layer whose backward reads its own output.
     pub fn reads_output(mut self) -> Self {
         self.reads_output = true;
+        self
+    }
+
+    /// Marks a layer whose backward does not read its input.
+    pub fn reads_no_input(mut self) -> Self {
+        self.reads_input = false;
+        self
+    }
+
+    /// The runtime types of the layer with the `relu` before it taken in,
+    /// in every pass and in every pass but inference.
+    pub fn takes_relu(mut self, types: [TokenStream; 2]) -> Self {
+        self.takes_relu = Some(types);
         self
     }
 

@@ -393,6 +393,15 @@ NESTED_DSL = (
 )
 
 
+STEM_DSL = ("conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu, "
+            "max_pool(3, stride = 2, pad = 1)")
+
+
+def stem():
+    return seq(conv(3, 4, 3, pad=1, bias=False), batch_norm(4), nn.ReLU(),
+               nn.MaxPool2d(3, 2, padding=1))
+
+
 def residual_basic():
     return items(
         residual(
@@ -418,6 +427,10 @@ CASES += [
      lambda: seq(batch_norm(2, momentum=0.3, eps=0.001)), [2, 3, 3], "train"),
     ("conv_bn_relu", "conv(4, kernel = 3, pad = 1, bias = false), batch_norm, relu", [3, 6, 6], 3,
      lambda: seq(conv(3, 4, 3, pad=1, bias=False), batch_norm(4), nn.ReLU()), [4, 6, 6], "train"),
+    # a ReLU that the max pool after it applies, in overlapping windows
+    # with padding (a ResNet stem), in training and in evaluation
+    ("conv_bn_relu_max_pool", STEM_DSL, [3, 8, 8], 3, stem, [4, 4, 4], "train"),
+    ("conv_bn_relu_max_pool_eval", STEM_DSL, [3, 8, 8], 3, stem, [4, 4, 4], "eval"),
     ("residual_basic", RESIDUAL_BASIC_DSL, [4, 6, 6], 2,
      residual_basic, [4, 6, 6], "train"),
     ("residual_basic_eval", RESIDUAL_BASIC_DSL, [4, 6, 6], 2,
@@ -499,6 +512,8 @@ EXPECTED_PARAMS = {
     "batch_norm_flat_eval": prefixed("0", BN),
     "batch_norm_args": prefixed("0", BN),
     "conv_bn_relu": ["0.weight"] + prefixed("1", BN),
+    "conv_bn_relu_max_pool": ["0.weight"] + prefixed("1", BN),
+    "conv_bn_relu_max_pool_eval": ["0.weight"] + prefixed("1", BN),
     "residual_basic": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN),
     "residual_basic_eval": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN),
     "residual_projection": ["0.0.0.weight"] + prefixed("0.0.1", BN) + ["0.0.3.weight"] + prefixed("0.0.4", BN)
@@ -530,6 +545,8 @@ EXPECTED_BUFFERS = {
     "batch_norm_flat_eval": prefixed("0", BN_BUFFERS),
     "batch_norm_args": prefixed("0", BN_BUFFERS),
     "conv_bn_relu": prefixed("1", BN_BUFFERS),
+    "conv_bn_relu_max_pool": prefixed("1", BN_BUFFERS),
+    "conv_bn_relu_max_pool_eval": prefixed("1", BN_BUFFERS),
     "residual_basic": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS),
     "residual_basic_eval": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS),
     "residual_projection": prefixed("0.0.1", BN_BUFFERS) + prefixed("0.0.4", BN_BUFFERS)

@@ -74,8 +74,8 @@ impl Spec for Plain {
         // values at the end of a network, keeps a slot of its own)
         Some(match self {
             Plain::Relu => layer.fuse(ir::Fuse::Relu).in_place(),
-            Plain::Sigmoid | Plain::Tanh => layer.reads_output().in_place(),
-            Plain::Softmax => layer.reads_output(),
+            Plain::Sigmoid | Plain::Tanh => layer.reads_output().reads_no_input().in_place(),
+            Plain::Softmax => layer.reads_output().reads_no_input(),
         })
     }
 }

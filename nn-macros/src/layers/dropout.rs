@@ -45,6 +45,6 @@ impl Spec for Dropout {
             items: quote!(),
         };
         let description = format!("dropout {}", self.0);
-        Some(ir::Layer::new(cx.input, cx.input, description, runtime))
+        Some(ir::Layer::new(cx.input, cx.input, description, runtime).reads_no_input())
     }
 }

@@ -12,6 +12,11 @@ use crate::shape::{Round, Shape};
 use proc_macro2::Span;
 use quote::quote;
 
+/// The most positions a max pool's window may have for the pool to save
+/// each maximum's position rather than read its input back in backward
+/// (`nn_runtime`'s `pool::MAX_SAVED_WINDOW`).
+const MAX_SAVED_WINDOW: usize = 255;
+
 struct Pool {
     max: bool,
     kernel: (usize, usize),
@@ -102,18 +107,32 @@ impl Spec for Pool {
         let name = if self.max { "max_pool" } else { "avg_pool" };
         let description = window_text(name, &r.window, kernel, self.round);
         let (ident, items) = geometry_items((c, h, w), (c, r.oh, r.ow), &r.window);
-        let ty = if self.max {
-            quote!(::nn::__private::MaxPool2d<#ident>)
-        } else {
-            quote!(::nn::__private::AvgPool2d<#ident>)
-        };
         let output = Shape::Image {
             c,
             h: r.oh,
             w: r.ow,
         };
+        if !self.max {
+            let ty = quote!(::nn::__private::AvgPool2d<#ident>);
+            let runtime = Runtime::Layer { ty, items };
+            let layer = ir::Layer::new(cx.input, output, description, runtime);
+            return Some(layer.window(r.window).reads_no_input());
+        }
+        let ty = quote!(::nn::__private::MaxPool2d<#ident>);
+        let with_relu = [
+            quote!(::nn::__private::MaxPool2d<#ident, true>),
+            quote!(::nn::__private::MaxPool2d<#ident, true, true>),
+        ];
         let runtime = Runtime::Layer { ty, items };
-        Some(ir::Layer::new(cx.input, output, description, runtime).window(r.window))
+        let layer = ir::Layer::new(cx.input, output, description, runtime)
+            .window(r.window)
+            .takes_relu(with_relu);
+        // a byte per output for its maximum's position, in floats
+        Some(if kernel.0 * kernel.1 <= MAX_SAVED_WINDOW {
+            layer.saved(output.len().div_ceil(4)).reads_no_input()
+        } else {
+            layer
+        })
     }
 }
 
@@ -137,11 +156,7 @@ impl Spec for GlobalAvgPool {
             items: quote!(),
         };
         let description = "global_avg_pool".to_string();
-        Some(ir::Layer::new(
-            cx.input,
-            Shape::Flat(c),
-            description,
-            runtime,
-        ))
+        let layer = ir::Layer::new(cx.input, Shape::Flat(c), description, runtime);
+        Some(layer.reads_no_input())
     }
 }

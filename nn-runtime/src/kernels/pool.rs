@@ -6,8 +6,16 @@
 //! the convolution's ([`Geometry`], with `oc == c`).
 //!
 //! - Max: padding counts as −∞; the gradient goes to the first maximum of each
-//!   window in row-major order; a NaN in a window is its maximum (PyTorch's). Backward finds that maximum again from the
-//!   saved input, so forward keeps no argmax cache.
+//!   window in row-major order; a NaN in a window is its maximum (PyTorch's).
+//!   Where a window has at most [`MAX_SAVED_WINDOW`] positions, forward
+//!   saves each maximum's position as a byte ([`max_forward_saving`]) and
+//!   backward reads that rather than the input, which need not be kept
+//!   (and where the windows tile the input, stores every input gradient
+//!   rather than adding into zeros); otherwise backward finds the maximum
+//!   again from the input. A pool may
+//!   apply the ReLU before it (`relu(max x) = max relu(x)`, first maximum
+//!   and gradient alike), so that the values before that ReLU are not kept
+//!   either.
 //! - Average: the window sum divided by the window's size clipped to the
 //!   padded input `[−PT, H + PB) × [−PL, W + PR)`; that is `KH·KW` except for
 //!   the last partial window of `round = ceil` (PyTorch's `ceil_mode`).
@@ -93,9 +101,162 @@ fn max_inside(g: &Geometry, plane: &[f32], base: usize) -> f32 {
     best
 }
 
-/// Max pooling forward: `y[c, i, j] = max` over the window; overwrites `output`.
+/// The most positions a window may have for [`max_forward_saving`]: each
+/// is a byte, and [`NO_GRADIENT`] is the byte of an output whose gradient
+/// goes nowhere.
+pub const MAX_SAVED_WINDOW: usize = 255;
+
+/// The saved byte of an output whose gradient goes nowhere: the ReLU the
+/// pool applies gave 0 (or NaN), whose gradient is 0.
+pub const NO_GRADIENT: u8 = u8::MAX;
+
+/// Whether a pool of `g` saves its maxima's positions
+/// ([`max_forward_saving`]).
+pub const fn saves_argmax(g: &Geometry) -> bool {
+    g.kh * g.kw <= MAX_SAVED_WINDOW
+}
+
+/// ReLU as `relu` applies it (a NaN passes, as in PyTorch), or nothing.
 #[inline(always)]
-pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
+fn relu_if(relu: bool, y: f32) -> f32 {
+    if relu && y < 0.0 {
+        0.0
+    } else {
+        y
+    }
+}
+
+/// Max pooling forward ([`max_forward`]), the ReLU before the pool applied
+/// to each maximum when `relu`, that saves for backward each output's
+/// window position of its first maximum (`u · KW + v`, `u` and `v` counted
+/// from the window's padded corner) as a byte: sample `n`'s at
+/// `positions[n · stride ..]`, channel after channel; [`NO_GRADIENT`] where
+/// the ReLU gave a value not above 0. Needs [`saves_argmax`].
+#[inline(always)]
+pub fn max_forward_saving(
+    g: &Geometry,
+    relu: bool,
+    batch: usize,
+    input: &[f32],
+    output: &mut [f32],
+    (positions, stride): (&mut [u8], usize),
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let inside = interior(g);
+    for p in 0..batch * g.c {
+        let (n, c) = (p / g.c, p % g.c);
+        let plane = &input[p * hw..(p + 1) * hw];
+        let out = &mut output[p * ohw..(p + 1) * ohw];
+        let at = &mut positions[n * stride + c * ohw..][..ohw];
+        for i in 0..g.oh {
+            let (out, at) = (&mut out[i * g.ow..][..g.ow], &mut at[i * g.ow..][..g.ow]);
+            if inside {
+                first_max_row(g, plane, i, out, at);
+            } else {
+                for j in 0..g.ow {
+                    (out[j], at[j]) = match argmax(g, plane, i, j) {
+                        Some(k) => {
+                            let (y, x) = (k / g.w + g.pt - i * g.sh, k % g.w + g.pl - j * g.sw);
+                            (plane[k], (y * g.kw + x) as u8)
+                        }
+                        None => (f32::NEG_INFINITY, NO_GRADIENT),
+                    };
+                }
+            }
+            if relu {
+                for (y, a) in out.iter_mut().zip(at.iter_mut()) {
+                    // the ReLU passes a gradient only above 0 (not at 0 or
+                    // NaN); masks, as in `first_max_row`
+                    let passes = ((*y > 0.0) as u8).wrapping_neg();
+                    *a = (*a & passes) | (NO_GRADIENT & !passes);
+                    let zero = ((*y < 0.0) as u32).wrapping_neg();
+                    *y = f32::from_bits(y.to_bits() & !zero);
+                }
+            }
+        }
+    }
+}
+
+/// The first maxima of output row `i`'s windows (inside the input) into
+/// `out`, and their positions in the window (`u · KW + v`) into `at`, as
+/// [`argmax_inside`] finds them: a value replaces the best so far if it is
+/// greater (so the first of equal maxima stays) or NaN (so the last NaN
+/// wins, and nothing but a NaN replaces one). One window position at a
+/// time across the row, so that the selects go across outputs, in vectors;
+/// a window at a time, they compiled to branches that random data
+/// mispredicts (LeNet-5's training took a third longer).
+#[inline(always)]
+fn first_max_row(g: &Geometry, plane: &[f32], i: usize, out: &mut [f32], at: &mut [u8]) {
+    let top = i * g.sh * g.w;
+    for j in 0..g.ow {
+        out[j] = plane[top + j * g.sw];
+        at[j] = 0;
+    }
+    for u in 0..g.kh {
+        for v in 0..g.kw {
+            if u == 0 && v == 0 {
+                continue;
+            }
+            let (pos, corner) = ((u * g.kw + v) as u8, top + u * g.w + v);
+            for j in 0..g.ow {
+                let x = plane[corner + j * g.sw];
+                // masks rather than `if`, which compiled to branches
+                let take = ((x > out[j]) | x.is_nan()) as u32;
+                let mask = take.wrapping_neg();
+                let best = (x.to_bits() & mask) | (out[j].to_bits() & !mask);
+                out[j] = f32::from_bits(best);
+                at[j] = (pos & mask as u8) | (at[j] & !(mask as u8));
+            }
+        }
+    }
+}
+
+/// Max pooling backward from the positions [`max_forward_saving`] saved:
+/// *accumulates* each `dy` into `d_input` at its window's first maximum.
+#[inline(always)]
+pub fn max_backward_saved(
+    g: &Geometry,
+    batch: usize,
+    (positions, stride): (&[u8], usize),
+    d_output: &[f32],
+    d_input: &mut [f32],
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    let inside = interior(g);
+    for p in 0..batch * g.c {
+        let (n, c) = (p / g.c, p % g.c);
+        let at = &positions[n * stride + c * ohw..][..ohw];
+        let dy = &d_output[p * ohw..(p + 1) * ohw];
+        let dx = &mut d_input[p * hw..(p + 1) * hw];
+        for i in 0..g.oh {
+            for j in 0..g.ow {
+                let pos = at[i * g.ow + j];
+                if !inside {
+                    if pos != NO_GRADIENT {
+                        let (u, v) = (pos as usize / g.kw, pos as usize % g.kw);
+                        let (y, x) = (i * g.sh + u - g.pt, j * g.sw + v - g.pl);
+                        dx[y * g.w + x] += dy[i * g.ow + j];
+                    }
+                    continue;
+                }
+                // no branch on `NO_GRADIENT`, which a ReLU gives about half
+                // the outputs at random: its 0 goes to the window's corner,
+                // inside the input
+                let keep = ((pos != NO_GRADIENT) as u32).wrapping_neg();
+                let pos = (pos as u32 & keep) as usize;
+                let (u, v) = (pos / g.kw, pos % g.kw);
+                let (y, x) = (i * g.sh + u - g.pt, j * g.sw + v - g.pl);
+                let d = f32::from_bits(dy[i * g.ow + j].to_bits() & keep);
+                dx[y * g.w + x] += d;
+            }
+        }
+    }
+}
+
+/// [`max_forward`], with `relu` the ReLU before the pool applied to each
+/// maximum as it is stored.
+#[inline(always)]
+pub fn max_forward_relu(g: &Geometry, relu: bool, batch: usize, input: &[f32], output: &mut [f32]) {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let inside = interior(g);
     for p in 0..batch * g.c {
@@ -103,21 +264,79 @@ pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]
         let out = &mut output[p * ohw..(p + 1) * ohw];
         for i in 0..g.oh {
             for j in 0..g.ow {
-                out[i * g.ow + j] = if inside {
+                let m = if inside {
                     max_inside(g, plane, i * g.sh * g.w + j * g.sw)
                 } else {
                     argmax(g, plane, i, j).map_or(f32::NEG_INFINITY, |k| plane[k])
                 };
+                out[i * g.ow + j] = relu_if(relu, m);
             }
         }
     }
 }
 
+/// Whether the windows of `g` tile its input: each input value in exactly
+/// one window (stride = window, no padding, nothing left over), so that
+/// [`max_backward_saved_store`] writes every input gradient.
+pub const fn tiles(g: &Geometry) -> bool {
+    g.pt == 0
+        && g.pl == 0
+        && g.pb == 0
+        && g.pr == 0
+        && g.sh == g.kh
+        && g.sw == g.kw
+        && g.oh * g.kh == g.h
+        && g.ow * g.kw == g.w
+}
+
+/// [`max_backward_saved`] for windows that [`tiles`] the input, *storing*
+/// every input gradient (`dy` at each maximum, 0 elsewhere) rather than
+/// adding into a gradient zeroed first: one pass of writes, row after row
+/// of the input.
+#[inline(always)]
+pub fn max_backward_saved_store(
+    g: &Geometry,
+    batch: usize,
+    (positions, stride): (&[u8], usize),
+    d_output: &[f32],
+    d_input: &mut [f32],
+) {
+    let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
+    for p in 0..batch * g.c {
+        let (n, c) = (p / g.c, p % g.c);
+        let at = &positions[n * stride + c * ohw..][..ohw];
+        let dy = &d_output[p * ohw..(p + 1) * ohw];
+        let dx = &mut d_input[p * hw..(p + 1) * hw];
+        for i in 0..g.oh {
+            let (at, dy) = (&at[i * g.ow..][..g.ow], &dy[i * g.ow..][..g.ow]);
+            for u in 0..g.kh {
+                let row = &mut dx[(i * g.kh + u) * g.w..][..g.w];
+                for j in 0..g.ow {
+                    for v in 0..g.kw {
+                        // a mask rather than `if`: no branch
+                        let here = ((at[j] as usize == u * g.kw + v) as u32).wrapping_neg();
+                        row[j * g.kw + v] = f32::from_bits(dy[j].to_bits() & here);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Max pooling forward: `y[c, i, j] = max` over the window; overwrites
+/// `output`.
+#[inline(always)]
+pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
+    max_forward_relu(g, false, batch, input, output)
+}
+
 /// Max pooling backward: *accumulates* each `dy` into `d_input` at its
-/// window's first maximum.
+/// window's first maximum; with `relu` (the pool applied the ReLU before
+/// it), only where that maximum is above 0.
 #[inline(always)]
 pub fn max_backward(
     g: &Geometry,
+    relu: bool,
     batch: usize,
     input: &[f32],
     d_output: &[f32],
@@ -136,7 +355,7 @@ pub fn max_backward(
                 } else {
                     argmax(g, plane, i, j)
                 };
-                if let Some(k) = k {
+                if let Some(k) = k.filter(|&k| !relu || plane[k] > 0.0) {
                     dx[k] += dy[i * g.ow + j];
                 }
             }
@@ -299,7 +518,7 @@ mod tests {
     fn max_pool_gradient_goes_to_first_maximum() {
         let g = geom(1, 2, 2, 1, 1, (2, 2), (1, 1), (0, 0));
         let mut dx = vec![0.0; 4];
-        max_backward(&g, 1, &[1.0, 3.0, 3.0, 2.0], &[5.0], &mut dx);
+        max_backward(&g, false, 1, &[1.0, 3.0, 3.0, 2.0], &[5.0], &mut dx);
         assert_eq!(dx, vec![0.0, 5.0, 0.0, 0.0]);
     }
 
@@ -309,6 +528,133 @@ mod tests {
         let mut y = [0.0];
         max_forward(&g, 1, &[1.0, f32::NAN, 3.0, 2.0], &mut y);
         assert!(y[0].is_nan());
+    }
+
+    /// ReLU then max pooling, and their gradient, the way PyTorch runs
+    /// them: two layers, the ReLU's input kept.
+    fn relu_then_max(g: &Geometry, batch: usize, x: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let r: Vec<f32> = x.iter().map(|&v| if v < 0.0 { 0.0 } else { v }).collect();
+        let mut y = vec![0.0; dy.len()];
+        max_forward(g, batch, &r, &mut y);
+        let mut dr = vec![0.0; x.len()];
+        max_backward(g, false, batch, &r, dy, &mut dr);
+        let dx = dr
+            .iter()
+            .zip(x)
+            .map(|(&d, &v)| if v > 0.0 { d } else { 0.0 })
+            .collect();
+        (y, dx)
+    }
+
+    /// The saved positions give the outputs and gradients the input gives,
+    /// bit for bit, with and without the ReLU before the pool (and so does
+    /// the unsaved path with it), in every geometry, on values with ties,
+    /// zeros, negatives and a NaN.
+    #[test]
+    fn saved_positions_give_what_the_input_gives() {
+        let mut extra = cases();
+        // a ReLU'd window of zeros and one where the first maximum is not the
+        // top-left value
+        extra.push((geom(1, 4, 4, 2, 2, (2, 2), (2, 2), (0, 0)), 0, 0));
+        for (t, (g, _, _)) in extra.into_iter().enumerate() {
+            assert!(saves_argmax(&g));
+            let batch = 3;
+            let (n_in, ohw) = (batch * g.c * g.h * g.w, g.oh * g.ow);
+            let n_out = batch * g.c * ohw;
+            let mut x = distinct_vec(n_in, 300 + t as u64);
+            // ties and zeros: every fifth value rounded to a few levels
+            for (k, v) in x.iter_mut().enumerate() {
+                if k % 5 == 0 {
+                    *v = (*v * 2.0).round() / 2.0;
+                }
+            }
+            x[n_in / 2] = f32::NAN;
+            let dy = distinct_vec(n_out, 400 + t as u64);
+            // a stride that is not the sample's own length
+            let stride = g.c * ohw + 3;
+            for relu in [false, true] {
+                let mut y = vec![0.0; n_out];
+                let mut at = vec![0u8; batch * stride];
+                max_forward_saving(&g, relu, batch, &x, &mut y, (&mut at, stride));
+                let mut dx = vec![0.0; n_in];
+                max_backward_saved(&g, batch, (&at, stride), &dy, &mut dx);
+                let (want_y, want_dx) = if relu {
+                    relu_then_max(&g, batch, &x, &dy)
+                } else {
+                    let mut y = vec![0.0; n_out];
+                    max_forward(&g, batch, &x, &mut y);
+                    let mut dx = vec![0.0; n_in];
+                    max_backward(&g, false, batch, &x, &dy, &mut dx);
+                    (y, dx)
+                };
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                // a zero's sign may differ: the ReLU after the maximum keeps
+                // the maximum's −0, the one before it may give +0 first
+                let same = |a: &[f32], b: &[f32]| {
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(b)
+                            .all(|(x, y)| x == y || x.to_bits() == y.to_bits())
+                };
+                assert!(
+                    same(&y, &want_y),
+                    "{g:?} relu {relu}: {y:?} against {want_y:?}"
+                );
+                assert_eq!(bits(&dx), bits(&want_dx), "{g:?} relu {relu}: gradients");
+
+                // the path that reads the input back
+                let mut y = vec![0.0; n_out];
+                max_forward_relu(&g, relu, batch, &x, &mut y);
+                let mut dx = vec![0.0; n_in];
+                max_backward(&g, relu, batch, &x, &dy, &mut dx);
+                assert!(same(&y, &want_y), "{g:?} relu {relu}: unsaved outputs");
+                assert_eq!(
+                    bits(&dx),
+                    bits(&want_dx),
+                    "{g:?} relu {relu}: unsaved gradients"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stored_gradient_is_the_one_added_into_zeros() {
+        let mut tiled = 0;
+        for (g, _, _) in cases() {
+            if !tiles(&g) {
+                continue;
+            }
+            tiled += 1;
+            let batch = 2;
+            let (n_in, n_out) = (batch * g.c * g.h * g.w, batch * g.c * g.oh * g.ow);
+            let x = distinct_vec(n_in, 31);
+            let dy = distinct_vec(n_out, 32);
+            let stride = g.c * g.oh * g.ow;
+            for relu in [false, true] {
+                let (mut y, mut at) = (vec![0.0; n_out], vec![0u8; batch * stride]);
+                max_forward_saving(&g, relu, batch, &x, &mut y, (&mut at, stride));
+                let mut added = vec![0.0; n_in];
+                max_backward_saved(&g, batch, (&at, stride), &dy, &mut added);
+                let mut stored = vec![f32::NAN; n_in];
+                max_backward_saved_store(&g, batch, (&at, stride), &dy, &mut stored);
+                assert_eq!(stored, added, "{g:?} relu {relu}");
+            }
+        }
+        assert!(tiled >= 2, "the cases hold {tiled} tiling geometries");
+    }
+
+    #[test]
+    fn a_relu_zero_window_passes_no_gradient() {
+        // windows: [-1 0; -2 -3] and [2 -1; 2 5]
+        let g = geom(1, 2, 4, 1, 2, (2, 2), (2, 2), (0, 0));
+        let x = [-1.0, 0.0, 2.0, -1.0, -2.0, -3.0, 2.0, 5.0];
+        let (mut y, mut at) = ([9.0; 2], [0u8; 2]);
+        max_forward_saving(&g, true, 1, &x, &mut y, (&mut at, 2));
+        assert_eq!(y, [0.0, 5.0]);
+        assert_eq!(at, [NO_GRADIENT, 3]);
+        let mut dx = [0.0; 8];
+        max_backward_saved(&g, 1, (&at, 2), &[7.0, 11.0], &mut dx);
+        assert_eq!(dx, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 11.0]);
     }
 
     #[test]
@@ -333,7 +679,7 @@ mod tests {
                 |y: &[f32]| -> f64 { y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum() };
 
             let mut dx = vec![0.0; n_in];
-            max_backward(&g, batch, &x, &dy, &mut dx);
+            max_backward(&g, false, batch, &x, &dy, &mut dx);
             grad_check(
                 &x,
                 &dx,
@@ -343,6 +689,24 @@ mod tests {
                     loss_of(&y)
                 },
                 &format!("max {g:?}"),
+            );
+
+            // the ReLU before the pool, applied by it, from saved positions
+            let mut dx = vec![0.0; n_in];
+            let stride = g.c * g.oh * g.ow;
+            let mut at = vec![0u8; batch * stride];
+            let mut y = vec![0.0; n_out];
+            max_forward_saving(&g, true, batch, &x, &mut y, (&mut at, stride));
+            max_backward_saved(&g, batch, (&at, stride), &dy, &mut dx);
+            grad_check(
+                &x,
+                &dx,
+                |x| {
+                    let mut y = vec![0.0; n_out];
+                    max_forward_relu(&g, true, batch, x, &mut y);
+                    loss_of(&y)
+                },
+                &format!("relu and max {g:?}"),
             );
 
             let mut dx = vec![0.0; n_in];

@@ -29,6 +29,8 @@ macro_rules! elementwise {
             const IN: usize = N;
             const OUT: usize = N;
             const PARAMS: usize = 0;
+            // each reads either its input or its output
+            const READS_INPUT: bool = !$reads;
             const READS_OUTPUT: bool = $reads;
             const STRIDED: bool = true;
             const STORES_INPUT_GRAD: bool = $stores;

@@ -36,6 +36,7 @@ impl<const N: usize, const P_BITS: u32, const KEY: u64> Layer for Dropout<N, P_B
     const IN: usize = N;
     const OUT: usize = N;
     const PARAMS: usize = 0;
+    const READS_INPUT: bool = false;
 
     #[inline]
     fn forward(f: Forward<'_>) {

@@ -101,6 +101,9 @@ pub enum Strategy {
     /// and by `forward`, and applied by the conv to its product in
     /// `predict` in evaluation mode (batch norm folded into the conv).
     Folded,
+    /// A ReLU right before a max pool, which the pool applies to its
+    /// maxima (they commute): the ReLU runs nothing.
+    IntoPool,
 }
 
 impl Strategy {
@@ -114,6 +117,12 @@ impl Strategy {
     #[doc(hidden)]
     pub fn folded() -> Self {
         Strategy::Folded
+    }
+
+    /// [`Strategy::IntoPool`], as a function for generated tables.
+    #[doc(hidden)]
+    pub fn into_pool() -> Self {
+        Strategy::IntoPool
     }
 
     /// [`Strategy::Direct`], as a function for generated tables.
@@ -131,6 +140,7 @@ impl fmt::Display for Strategy {
             Strategy::Direct => f.write_str("direct"),
             Strategy::View => f.write_str("view"),
             Strategy::Folded => f.write_str("direct; into conv in predict"),
+            Strategy::IntoPool => f.write_str("into max_pool"),
         }
     }
 }
@@ -217,6 +227,12 @@ pub trait Layer {
     /// ([`Layer::prepare`]; Winograd's transformed kernels for a conv): made
     /// once and reused by every inference pass until the parameters change.
     const PREPARED: usize = 0;
+
+    /// Whether backward reads the layer's input ([`Backward::input`]):
+    /// the network keeps a value for backward only while a layer's backward
+    /// reads it (pools, dropout, sigmoid, tanh and softmax do not read
+    /// theirs).
+    const READS_INPUT: bool = true;
 
     /// Whether backward reads the layer's own output (sigmoid, tanh and
     /// softmax differentiate through it). A block writes a branch's last
