@@ -177,6 +177,16 @@ fd! {
     }
     pools: [2, 9, 9] { max_pool(3, stride = 2, pad = 1), avg_pool(2, round = ceil), max_pool((2, 1), round = ceil), avg_pool(3, stride = 2, pad = 1) }
     global_avg_pool: [3, 5, 4] { conv(4, kernel = 1), global_avg_pool, dense(2) }
+    // ReLUs that the max pools after them apply: on the network's input,
+    // with overlapping padded windows, and after a conv, with a last
+    // partial window; and one before a window of 256 positions, too many
+    // to save as bytes, found again in the input (after a sigmoid, so that
+    // a channel whose weight is negative has no positive maximum, and the
+    // ReLU's gradient matters)
+    relu_into_pools: [2, 10, 10] {
+        relu, max_pool(3, stride = 2, pad = 1), conv(3, kernel = 2), relu, max_pool(3, stride = 2, round = ceil)
+    }
+    relu_into_a_wide_pool: [1, 16, 16] { sigmoid, conv(6, kernel = 1), relu, max_pool(16), flatten, dense(2) }
     dense_stack: [13] { dense(7), dense(5, bias = false), dense(3) }
     activations: [2, 4, 5] { leaky_relu(0.2), prelu, sigmoid, tanh, relu, flatten, dense(6), prelu, leaky_relu, softmax }
     rnn_last: [4, 3] { rnn(5), dense(2) }
