@@ -481,19 +481,7 @@ impl Body {
     /// (the output's from the start, the input's to the end).
     fn plan(&self) -> Plan {
         let slots = self.slot_lens.len();
-        let mut lives = plan::Lives::new(slots);
-        let mut step = 0;
-        for (runs, touched) in &self.steps {
-            if *runs == Runs::Training {
-                continue;
-            }
-            for &s in touched {
-                lives.touch(s, step);
-            }
-            step += 1;
-        }
-        lives.keep(0, 0, 0);
-        lives.keep(self.output.act, step, step);
+        let (lives, _) = self.forward_lives(Runs::Training);
         let inference = plan::place(&self.slot_lens, &lives);
 
         let mut lives = plan::Lives::new(slots);
@@ -511,19 +499,7 @@ impl Body {
         // reading what it needs; a value no backward reads is free once
         // the forward pass has read it (slots that only a gradient uses,
         // an in-place layer's, take no room)
-        let mut lives = plan::Lives::new(slots);
-        let mut step = 0;
-        for (runs, touched) in &self.steps {
-            if *runs == Runs::Inference {
-                continue;
-            }
-            for &s in touched {
-                lives.touch(s, step);
-            }
-            step += 1;
-        }
-        lives.keep(0, 0, 0);
-        lives.keep(self.output.act, step, step);
+        let (mut lives, step) = self.forward_lives(Runs::Inference);
         for (k, call) in self.backward.iter().enumerate() {
             for &s in &call.reads {
                 lives.touch(s, step + 1 + k);
@@ -534,6 +510,26 @@ impl Body {
             inference,
             grads,
         }
+    }
+
+    /// The lives of the forward pass's values in the passes that run all
+    /// but the `skipped` steps (the input from the start, the output to
+    /// the end), and the number of steps they run.
+    fn forward_lives(&self, skipped: Runs) -> (plan::Lives, usize) {
+        let mut lives = plan::Lives::new(self.slot_lens.len());
+        let mut step = 0;
+        for (runs, touched) in &self.steps {
+            if *runs == skipped {
+                continue;
+            }
+            for &s in touched {
+                lives.touch(s, step);
+            }
+            step += 1;
+        }
+        lives.keep(0, 0, 0);
+        lives.keep(self.output.act, step, step);
+        (lives, step)
     }
 
     /// The nodes of a list in order from `x`; returns the last output, and
