@@ -450,14 +450,27 @@ impl Work {
         input: &[f32],
         output: &mut [f32],
     ) {
+        let mut rest = output;
+        self.infer_chunks::<N>(params, input, |y| {
+            let (done, left) = core::mem::take(&mut rest).split_at_mut(y.len());
+            done.copy_from_slice(y);
+            rest = left;
+        });
+    }
+
+    /// Inference on `input` a chunk of at most [`Network::INFER_CHUNK`]
+    /// samples at a time, `f` given each chunk's outputs in turn.
+    pub(crate) fn infer_chunks<N: Generated>(
+        &mut self,
+        params: (&[f32], &[f32]),
+        input: &[f32],
+        mut f: impl FnMut(&[f32]),
+    ) {
         let chunk = infer_chunk(&N::LAYOUT);
-        let (input_len, output_len) = (N::LAYOUT.input_len, N::LAYOUT.output_len);
+        let input_len = N::LAYOUT.input_len;
         self.ready_for_inference::<N>(input.len() / input_len);
-        for (x, y) in input
-            .chunks(chunk * input_len)
-            .zip(output.chunks_mut(chunk * output_len))
-        {
-            y.copy_from_slice(self.infer::<N>(params, x));
+        for x in input.chunks(chunk * input_len) {
+            f(self.infer::<N>(params, x));
         }
     }
 }
@@ -1009,16 +1022,16 @@ pub trait Network: Generated {
             classify(self.forward(inputs), classes);
             return;
         }
-        let chunk = Self::INFER_CHUNK;
         let s = self.state_mut();
         s.prepare::<Self>();
-        s.work.ready_for_inference::<Self>(batch);
-        for (x, c) in inputs
-            .chunks(chunk * Self::INPUT_LEN)
-            .zip(classes.chunks_mut(chunk))
-        {
-            classify(s.work.infer::<Self>((&s.params, &s.prepared), x), c);
-        }
+        let mut rest = classes;
+        s.work
+            .infer_chunks::<Self>((&s.params, &s.prepared), inputs, |y| {
+                let samples = y.len() / Self::OUTPUT_LEN;
+                let (done, left) = core::mem::take(&mut rest).split_at_mut(samples);
+                classify(y, done);
+                rest = left;
+            });
     }
 
     /// The probabilities of one sample's classes: the softmax of its

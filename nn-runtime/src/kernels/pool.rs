@@ -126,8 +126,8 @@ fn relu_if(relu: bool, y: f32) -> f32 {
     }
 }
 
-/// Max pooling forward ([`max_forward`]), the ReLU before the pool applied
-/// to each maximum when `relu`, that saves for backward each output's
+/// Max pooling forward ([`max_forward_relu`]), the ReLU before the pool
+/// applied to each maximum when `relu`, that saves for backward each output's
 /// window position of its first maximum (`u · KW + v`, `u` and `v` counted
 /// from the window's padded corner) as a byte: sample `n`'s at
 /// `positions[n · stride ..]`, channel after channel; [`NO_GRADIENT`] where
@@ -296,8 +296,9 @@ fn for_saved_planes(
     }
 }
 
-/// [`max_forward`], with `relu` the ReLU before the pool applied to each
-/// maximum as it is stored.
+/// Max pooling forward, `y[c, i, j] = max` over the window (overwriting
+/// `output`), with `relu` the ReLU before the pool applied to each maximum
+/// as it is stored.
 #[inline(always)]
 pub fn max_forward_relu(g: &Geometry, relu: bool, batch: usize, input: &[f32], output: &mut [f32]) {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
@@ -368,13 +369,6 @@ pub fn max_backward_saved_store(
             }
         },
     );
-}
-
-/// Max pooling forward: `y[c, i, j] = max` over the window; overwrites
-/// `output`.
-#[inline(always)]
-pub fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
-    max_forward_relu(g, false, batch, input, output)
 }
 
 /// Max pooling backward: *accumulates* each `dy` into `d_input` at its
@@ -508,6 +502,12 @@ pub fn global_avg_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Max pooling forward: `y[c, i, j] = max` over the window; overwrites
+    /// `output`.
+    fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
+        max_forward_relu(g, false, batch, input, output)
+    }
     use crate::testing::{assert_close, distinct_vec, grad_check};
 
     fn geom(
