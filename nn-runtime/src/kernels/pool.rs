@@ -127,9 +127,9 @@ fn relu_if(relu: bool, y: f32) -> f32 {
 }
 
 /// Max pooling forward ([`max_forward_relu`]), the ReLU before the pool
-/// applied to each maximum when `relu`, that saves for backward each output's
-/// window position of its first maximum (`u · KW + v`, `u` and `v` counted
-/// from the window's padded corner) as a byte: sample `n`'s at
+/// applied to each maximum when `relu`, that saves for backward each
+/// output's window position of its first maximum (`u · KW + v`, `u` and `v`
+/// counted from the window's padded corner) as a byte: sample `n`'s at
 /// `positions[n · stride ..]`, channel after channel; [`NO_GRADIENT`] where
 /// the ReLU gave a value not above 0. Needs [`saves_argmax`].
 #[inline(always)]
@@ -502,13 +502,13 @@ pub fn global_avg_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_close, distinct_vec, grad_check};
 
     /// Max pooling forward: `y[c, i, j] = max` over the window; overwrites
     /// `output`.
     fn max_forward(g: &Geometry, batch: usize, input: &[f32], output: &mut [f32]) {
         max_forward_relu(g, false, batch, input, output)
     }
-    use crate::testing::{assert_close, distinct_vec, grad_check};
 
     fn geom(
         c: usize,
