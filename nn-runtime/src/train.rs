@@ -8,7 +8,7 @@
 //!
 //! Any [`Loss`] trains: the data sets hold its kind of target (class labels
 //! for a softmax cross-entropy, float vectors for a mean squared error), and
-//! its [`Metrics`](crate::metrics::Metrics) score every epoch. A data set of
+//! its [`Metrics`] score every epoch. A data set of
 //! the wrong kind does not compile, nor does a loss typed by its outputs
 //! ([`Loss::outputs`]), an optimizer typed by its parameters
 //! ([`Optimizer::params`]) or a data set typed by its targets' width
@@ -18,7 +18,7 @@
 //! the network itself and each other share on a replica with its own
 //! gradients, buffers, activations and scratch, which reads the network's
 //! parameters (or, for parameters that fit in a core's L2, a copy of its
-//! own: [`COPIED_PARAMS_MAX_BYTES`]); the shares' gradients are summed in
+//! own: up to 2 MiB); the shares' gradients are summed in
 //! a fixed order, so a seed and a thread count
 //! always give the same result. The threads are a fixed team that hands
 //! work over without allocating, so training steps allocate nothing.

@@ -53,7 +53,7 @@
 //! checks and their bookkeeping took most of the input transform's time.
 //!
 //! One sample on several threads (a team lent for batch-1 inference,
-//! `nn::parallel::Replicas`) is shared out by [`forward_shared`]: each
+//! `nn::parallel::Replicas`) is shared out by `forward_shared`: each
 //! thread its own rows of tiles, or its own output channels where the map
 //! has too few tiles, padding, transforming and multiplying in buffers of
 //! its own, so that the threads share only the input and the output.
@@ -629,7 +629,7 @@ pub fn forward(
 /// [`forward`], inlined into its caller: with the sizes as constants there,
 /// a copy per conv layer. With a `residual` (sample `n` at `n · stride`,
 /// laid out as the output), each output value is added to its residual,
-/// then clamped at zero if `onto`'s ReLU says so ([`transform_output`]).
+/// then clamped at zero if `onto`'s ReLU says so (`transform_output`).
 #[inline(always)]
 pub fn forward_inlined<S: Sizes>(
     sizes: S,

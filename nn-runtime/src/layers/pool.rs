@@ -11,7 +11,7 @@ use core::marker::PhantomData;
 /// it too, which the network then does not run (`relu` and the maximum
 /// commute, and give the same gradient).
 ///
-/// A window of at most [`pool::MAX_SAVED_WINDOW`] positions has each
+/// A window of at most 255 positions (`MAX_SAVED_WINDOW`) has each
 /// output's maximum's position saved as a byte ([`Layer::SAVED`]), so that
 /// backward does not read the input: the network keeps neither it nor,
 /// with `RELU`, the values before the ReLU (in VGG-16, the largest value of
