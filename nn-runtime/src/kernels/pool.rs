@@ -221,30 +221,8 @@ pub fn max_backward_saved(
     d_output: &[f32],
     d_input: &mut [f32],
 ) {
+    let inside = interior(g);
     let saved = (positions, stride);
-    if !interior(g) {
-        for_saved_planes(
-            g,
-            batch,
-            saved,
-            d_output,
-            d_input,
-            #[inline(always)]
-            |at, dy, dx| {
-                for i in 0..g.oh {
-                    for j in 0..g.ow {
-                        let pos = at[i * g.ow + j];
-                        if pos != NO_GRADIENT {
-                            let (u, v) = (pos as usize / g.kw, pos as usize % g.kw);
-                            let (y, x) = (i * g.sh + u - g.pt, j * g.sw + v - g.pl);
-                            dx[y * g.w + x] += dy[i * g.ow + j];
-                        }
-                    }
-                }
-            },
-        );
-        return;
-    }
     for_saved_planes(
         g,
         batch,
@@ -255,15 +233,23 @@ pub fn max_backward_saved(
         |at, dy, dx| {
             for i in 0..g.oh {
                 for j in 0..g.ow {
-                    // no branch on `NO_GRADIENT`, which a ReLU gives about half
-                    // the outputs at random: its 0 goes to the window's corner,
-                    // inside the input
-                    let pos = at[i * g.ow + j];
-                    let keep = ((pos != NO_GRADIENT) as u32).wrapping_neg();
-                    let pos = (pos as u32 & keep) as usize;
+                    let (pos, d) = (at[i * g.ow + j], dy[i * g.ow + j]);
+                    let (pos, d) = if inside {
+                        // no branch on `NO_GRADIENT`, which a ReLU gives
+                        // about half the outputs at random: its 0 goes to
+                        // the window's corner, inside the input
+                        let keep = ((pos != NO_GRADIENT) as u32).wrapping_neg();
+                        (
+                            (pos as u32 & keep) as usize,
+                            f32::from_bits(d.to_bits() & keep),
+                        )
+                    } else if pos == NO_GRADIENT {
+                        continue;
+                    } else {
+                        (pos as usize, d)
+                    };
                     let (u, v) = (pos / g.kw, pos % g.kw);
                     let (y, x) = (i * g.sh + u - g.pt, j * g.sw + v - g.pl);
-                    let d = f32::from_bits(dy[i * g.ow + j].to_bits() & keep);
                     dx[y * g.w + x] += d;
                 }
             }
